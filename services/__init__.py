@@ -1,0 +1,1 @@
+"""The three services: intake, scheduler and notifier. They share only `shared`."""

@@ -1,0 +1,1 @@
+"""Intake: the only door for outside systems."""

@@ -1,0 +1,110 @@
+"""Reading a submitted CloudEvent: the envelope, the typed data, and every field that is wrong."""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from shared.contracts.common import EventData
+from shared.contracts.registry import BY_TYPE
+
+Errors = list[dict[str, Any]]
+
+
+class CloudEventIn(BaseModel):
+    """A CloudEvent in structured JSON mode, as sent to `POST /v1/events`."""
+
+    model_config = ConfigDict(extra="allow")  # CloudEvents extension attributes are allowed and ignored
+
+    specversion: Literal["1.0"]
+    id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")
+    type: str = Field(min_length=1, max_length=64)
+    source: str | None = Field(None, description="Ignored: set from the authenticated organisation.")
+    time: AwareDatetime | None = None
+    subject: str | None = Field(None, max_length=200)
+    datacontenttype: Literal["application/json"] | None = None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A valid event as received: its id, type, time, typed data and a fingerprint of its content."""
+
+    id: str
+    type: str
+    time: datetime | None
+    data: EventData
+    fingerprint: str
+
+
+def read_event(raw: Any, now: datetime, skew: timedelta, prefix: tuple[str | int, ...] = ()) -> Submission | Errors:
+    """Validate one structured CloudEvent; return it, or the list of errors naming each field."""
+    try:
+        event = CloudEventIn.model_validate(raw)
+    except ValidationError as exc:
+        return _errors(exc, prefix)
+    model = BY_TYPE.get(event.type)
+    if model is None or event.type not in ACCEPTED_TYPES:
+        return [_error((*prefix, "type"), f"unknown event type {event.type!r}", "unknown_type")]
+    try:
+        data = model.model_validate(event.data)
+    except ValidationError as exc:
+        return _errors(exc, (*prefix, "data"))
+    late = now + skew
+    errors = [
+        _error((*prefix, "data", name), "time is in the future", "future_time")
+        for name, value in data
+        if isinstance(value, datetime) and value > late
+    ]
+    if event.time is not None and event.time > late:
+        errors.append(_error((*prefix, "time"), "time is in the future", "future_time"))
+    if errors:
+        return errors
+    return Submission(
+        id=event.id,
+        type=event.type,
+        time=event.time,
+        data=data,
+        fingerprint=_fingerprint(event),
+    )
+
+
+# What outside systems may send; the other contract types are produced inside the system.
+ACCEPTED_TYPES = frozenset(
+    {
+        "missing.reported",
+        "missing.risk_changed",
+        "missing.returned",
+        "missing.cancelled",
+        "interview.accepted",
+        "interview.declined",
+        "interview.offered",
+        "interview.completed",
+    }
+)
+
+
+def _fingerprint(event: CloudEventIn) -> str:
+    """Hash the content that makes an event what it is (not `source`, which intake sets)."""
+    content = {
+        "type": event.type,
+        "time": event.time.isoformat() if event.time else None,
+        "subject": event.subject,
+        "data": event.data,
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _errors(exc: ValidationError, prefix: tuple[str | int, ...]) -> Errors:
+    return [
+        _error((*prefix, *err["loc"]), err["msg"], err["type"])
+        for err in exc.errors(include_url=False, include_input=False)
+    ]
+
+
+def _error(loc: tuple[str | int, ...], message: str, code: str) -> dict[str, Any]:
+    pointer = "/" + "/".join(str(part) for part in loc)
+    return {"pointer": pointer, "detail": message, "code": code}

@@ -1,0 +1,1 @@
+"""Notifier: routes return interviews to independent providers and tells councils what they must know."""

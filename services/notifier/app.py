@@ -1,0 +1,52 @@
+"""The notifier's composition root: settings -> directory, runtime, subscribers, delivery worker, HTTP."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from services.notifier import handlers
+from services.notifier.settings import NotifierSettings
+from services.notifier.store import SCHEMA
+from services.notifier.worker import DeliveryWorker
+from shared.clock import Clock, SystemClock
+from shared.directory import load_directory
+from shared.http import add_operational_routes
+from shared.runtime import Loop, Runtime, running
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: NotifierSettings | None = None, clock: Clock | None = None) -> FastAPI:
+    """Build the notifier: it consumes, delivers webhooks and serves health while the app runs."""
+    settings = settings or NotifierSettings()
+    directory = load_directory(settings.directory)
+    clock = clock or SystemClock()
+
+    def loops(runtime: Runtime) -> list[Loop]:
+        return [DeliveryWorker(runtime.pool, directory, clock, settings).run]
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with running(
+            settings,
+            service="notifier",
+            schema=SCHEMA,
+            migrations=MIGRATIONS,
+            subscribe=lambda broker, runtime: handlers.register(broker, runtime, clock, directory),
+            loops=loops,
+        ) as runtime:
+            app.state.runtime = runtime
+            yield
+
+    app = FastAPI(title="Missing the Point — notifier", lifespan=lifespan, openapi_url=None)
+
+    async def database() -> bool:
+        return await app.state.runtime.database_ready()  # type: ignore[no-any-return]  # app.state is untyped
+
+    async def broker() -> bool:
+        return await app.state.runtime.broker_ready()  # type: ignore[no-any-return]  # app.state is untyped
+
+    add_operational_routes(app, {"database": database, "broker": broker})
+    return app

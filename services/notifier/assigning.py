@@ -1,0 +1,122 @@
+"""Opening an interview task and offering it to the next eligible independent provider."""
+
+import uuid
+from datetime import datetime, timedelta
+
+import asyncpg
+import structlog
+
+from services.notifier import outgoing, store
+from services.notifier.routing import Need, choose_provider
+from shared import outbox, topics
+from shared.contracts.assignments import AssignmentAssigned, AssignmentExhausted, AssignmentOffered, ReferralPacket
+from shared.contracts.common import EventData
+from shared.contracts.envelope import Envelope
+from shared.contracts.tasks import InterviewRequested
+from shared.directory import Directory
+
+log = structlog.get_logger()
+_NAMESPACE = uuid.UUID("5d0e3f4a-9b61-4f3c-a2de-7c9b1e0d4a11")
+
+
+def assignment_id(task_id: str, provider_id: str) -> str:
+    """One assignment per task and provider: the same id however often it is computed."""
+    return str(uuid.uuid5(_NAMESPACE, f"{task_id}|{provider_id}"))
+
+
+async def open_task(
+    conn: asyncpg.Connection, request: InterviewRequested, *, directory: Directory, now: datetime, namespace: str
+) -> None:
+    """Record a new return-interview task and offer it to a provider."""
+    coordinator = directory.authority(request.responsible_authority)
+    packet = ReferralPacket(
+        child_ref=request.child_ref,
+        responsible_authority=request.responsible_authority,
+        placement_authority=request.placement_authority,
+        returned_at=request.returned_at,
+        offer_due_at=request.offer_due_at,
+        risk_level=request.risk_level,
+        exploitation_indicators=request.exploitation_indicators,
+        preferred_language=request.preferred_language,
+        coordinator_contact=coordinator.coordinator_contact if coordinator else None,
+    )
+    created = await conn.fetchval(
+        store.INSERT_TASK,
+        request.task_id,
+        request.child_key,
+        request.episode_id,
+        request.responsible_authority,
+        request.placement_authority,
+        packet.model_dump(mode="json"),
+        now,
+    )
+    if created is None:
+        return
+    await offer_next(conn, request.task_id, request.episode_id, packet, directory=directory, now=now, namespace=namespace)
+
+
+async def offer_next(
+    conn: asyncpg.Connection,
+    task_id: str,
+    episode_id: str,
+    packet: ReferralPacket,
+    *,
+    directory: Directory,
+    now: datetime,
+    namespace: str,
+) -> str | None:
+    """Offer the task to the best eligible provider not yet asked; tell the council if none is left."""
+    # Routing decisions are serialised across instances so two tasks cannot both take a last free place.
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('notifier:routing'))")
+    loads = {row["provider_id"]: row["open"] for row in await conn.fetch(store.OPEN_LOADS)}
+    asked = frozenset(row["provider_id"] for row in await conn.fetch(store.ASKED_FOR_TASK, task_id))
+    police_ids = frozenset(org.id for org in directory.of_kind("police"))
+    need = Need(packet.responsible_authority, packet.placement_authority, packet.preferred_language)
+    decision = choose_provider(
+        directory.of_kind("provider"), need, police_ids=police_ids, open_assignments=loads, already_asked=asked
+    )
+    child = packet.child_ref
+    key = f"{packet.responsible_authority}/{child}"
+    fact_topic = topics.named(namespace, topics.ASSIGNMENTS)
+    if decision.chosen is None:
+        await conn.execute(store.SET_TASK_STATUS, task_id, "exhausted")
+        exhausted = AssignmentExhausted(
+            child_ref=child,
+            responsible_authority=packet.responsible_authority,
+            placement_authority=packet.placement_authority,
+            task_id=task_id,
+            episode_id=episode_id,
+            at=now,
+        )
+        council = directory.authority(packet.responsible_authority)
+        if council is not None:
+            await outgoing.send(conn, org=council, cause=f"exhausted:{task_id}", data=exhausted, now=now, subject=episode_id)
+        await _fact(conn, fact_topic, key, f"exhausted:{task_id}", exhausted, now)
+        log.warning("assignment_exhausted", task_id=task_id, episode_id=episode_id, excluded=decision.excluded)
+        return None
+
+    provider = directory.get(decision.chosen)
+    assert provider is not None
+    accept_by = now + timedelta(hours=directory.settings.acceptance_timeout_hours)
+    new_id = assignment_id(task_id, provider.id)
+    await conn.execute(store.INSERT_ASSIGNMENT, new_id, task_id, provider.id, now, accept_by, decision.as_record())
+    await conn.execute(store.SET_TASK_STATUS, task_id, "assigned")
+    offered = AssignmentOffered(assignment_id=new_id, referral=packet, offer_due_at=packet.offer_due_at, accept_by=accept_by)
+    await outgoing.send(conn, org=provider, cause=f"offered:{new_id}", data=offered, now=now, subject=new_id)
+    assigned = AssignmentAssigned(
+        child_ref=child,
+        responsible_authority=packet.responsible_authority,
+        task_id=task_id,
+        assignment_id=new_id,
+        provider_id=provider.id,
+        at=now,
+        accept_by=accept_by,
+    )
+    await _fact(conn, fact_topic, key, f"assigned:{new_id}", assigned, now)
+    log.info("assignment_offered", task_id=task_id, episode_id=episode_id, provider=provider.id, excluded=decision.excluded)
+    return new_id
+
+
+async def _fact(conn: asyncpg.Connection, topic: str, key: str, cause: str, data: EventData, now: datetime) -> None:
+    envelope = Envelope(id=outgoing.webhook_id("fact", cause), source=outgoing.SOURCE, type=data.type_name, time=now, data=data)
+    await outbox.enqueue(conn, store.SCHEMA, [(topic, key, envelope)])

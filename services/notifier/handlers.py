@@ -1,0 +1,42 @@
+"""The notifier's subscribers: tasks from the scheduler, applied per batch in one transaction."""
+
+from collections.abc import Sequence
+
+import structlog
+from faststream.kafka import KafkaBroker
+
+from services.notifier import assigning, outgoing, store
+from shared import topics
+from shared.clock import Clock
+from shared.consumer import subscribe
+from shared.contracts.envelope import Envelope
+from shared.contracts.tasks import InterviewRequested, TaskEvent
+from shared.directory import Directory
+from shared.runtime import Runtime
+
+log = structlog.get_logger()
+GROUP = "mtp-notifier"
+
+
+def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, directory: Directory) -> None:
+    """Subscribe to the scheduler's tasks."""
+    namespace = runtime.settings.topic_namespace
+
+    async def apply_tasks(envelopes: Sequence[Envelope]) -> None:
+        """Route interview requests to providers; send councils what concerns them."""
+        now = clock.now()
+        async with runtime.pool.acquire() as conn, conn.transaction():
+            for envelope in envelopes:
+                if not await store.first_time(conn, f"{envelope.source}|{envelope.id}", now):
+                    continue
+                data = envelope.data
+                if isinstance(data, InterviewRequested):
+                    await assigning.open_task(conn, data, directory=directory, now=now, namespace=namespace)
+                elif isinstance(data, TaskEvent):
+                    for council in outgoing.council_recipients(directory, data):
+                        await outgoing.send(
+                            conn, org=council, cause=f"{envelope.source}|{envelope.id}", data=data, now=now, subject=data.episode_id
+                        )
+                    log.info("council_notified", event_type=envelope.type, event_id=envelope.id, episode_id=data.episode_id)
+
+    subscribe(broker, runtime.settings, topics_in=(topics.TASKS,), group=GROUP, handler=apply_tasks)

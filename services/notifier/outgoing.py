@@ -1,0 +1,64 @@
+"""Queueing webhooks: the CloudEvent body, who receives it, and a webhook id stable across retries."""
+
+import json
+import uuid
+from datetime import datetime
+
+import asyncpg
+import structlog
+
+from services.notifier import store
+from shared.contracts.common import EventData
+from shared.contracts.envelope import Envelope
+from shared.contracts.tasks import TaskEvent
+from shared.directory import Directory, Organisation
+
+log = structlog.get_logger()
+SOURCE = "/mtp/notifier"
+_NAMESPACE = uuid.UUID("0f6b6a9e-3b7d-4a53-8d0c-56a1f3f0c2de")
+
+
+def webhook_id(*parts: str) -> str:
+    """A Standard Webhooks message id derived from what caused it: the same on every retry."""
+    return f"msg_{uuid.uuid5(_NAMESPACE, '|'.join(parts)).hex}"
+
+
+def body(event_id: str, data: EventData, now: datetime, subject: str | None = None) -> bytes:
+    """The webhook body: a CloudEvent in structured JSON mode."""
+    envelope = Envelope(id=event_id, source=SOURCE, type=data.type_name, time=now, data=data, subject=subject)
+    return json.dumps(envelope.structured(), separators=(",", ":")).encode()
+
+
+def council_recipients(directory: Directory, event: TaskEvent) -> list[Organisation]:
+    """The responsible authority, and the host authority too when the child is placed out of area."""
+    codes = [event.responsible_authority]
+    if event.placement_authority != event.responsible_authority:
+        codes.append(event.placement_authority)
+    return [org for code in codes if (org := directory.authority(code)) is not None]
+
+
+async def send(
+    conn: asyncpg.Connection,
+    *,
+    org: Organisation,
+    cause: str,
+    data: EventData,
+    now: datetime,
+    subject: str | None = None,
+) -> str | None:
+    """Queue one webhook to an organisation; return its webhook id (None if it has no URL)."""
+    url = org.delivery_url
+    if url is None:
+        log.warning("recipient_without_url", org=org.id, event_type=data.type_name)
+        return None
+    message_id = webhook_id(cause, org.id)
+    await store.add_delivery(
+        conn,
+        webhook_id=message_id,
+        org_id=org.id,
+        url=url,
+        event_type=data.type_name,
+        body=body(message_id, data, now, subject),
+        now=now,
+    )
+    return message_id

@@ -1,0 +1,113 @@
+"""The notifier's SQL: inbox, tasks, assignments, deliveries and their attempts."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+SCHEMA = "notifier"
+DELIVERY_CHANNEL = "notifier_deliveries"
+
+INSERT_INBOX = """
+INSERT INTO notifier.inbox (event_key, received_at) VALUES ($1, $2)
+ON CONFLICT (event_key) DO NOTHING RETURNING event_key
+"""
+INSERT_TASK = """
+INSERT INTO notifier.tasks (task_id, child_key, episode_id, responsible_authority, placement_authority,
+    packet, status, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, 'routing', $7)
+ON CONFLICT (task_id) DO NOTHING RETURNING task_id
+"""
+SET_TASK_STATUS = "UPDATE notifier.tasks SET status = $2 WHERE task_id = $1"
+OPEN_LOADS = """
+SELECT provider_id, count(*) AS open FROM notifier.assignments
+WHERE status IN ('offered', 'accepted') GROUP BY provider_id
+"""
+ASKED_FOR_TASK = "SELECT provider_id FROM notifier.assignments WHERE task_id = $1"
+INSERT_ASSIGNMENT = """
+INSERT INTO notifier.assignments (assignment_id, task_id, provider_id, status, offered_at, accept_by, routing)
+VALUES ($1, $2, $3, 'offered', $4, $5, $6)
+"""
+INSERT_DELIVERY = """
+INSERT INTO notifier.deliveries (webhook_id, org_id, url, event_type, body, next_attempt_at, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $6)
+ON CONFLICT (webhook_id) DO NOTHING
+"""
+CLAIM_DELIVERIES = """
+UPDATE notifier.deliveries SET lease_until = $2, attempts = attempts + 1
+WHERE id = ANY(ARRAY(
+    SELECT id FROM notifier.deliveries
+    WHERE state = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
+    ORDER BY next_attempt_at
+    LIMIT $3
+    FOR UPDATE SKIP LOCKED
+))
+RETURNING id, webhook_id, org_id, url, event_type, body, attempts
+"""
+RECORD_ATTEMPT = """
+INSERT INTO notifier.delivery_attempts (delivery_id, attempt, attempted_at, status, latency_ms, error)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT DO NOTHING
+"""
+FINISH_DELIVERY = """
+UPDATE notifier.deliveries
+SET state = $2, lease_until = NULL, next_attempt_at = $3, last_status = $4, last_error = $5,
+    delivered_at = CASE WHEN $2 = 'delivered' THEN $6 ELSE delivered_at END
+WHERE id = $1
+"""
+NEXT_DELIVERY = "SELECT min(next_attempt_at) FROM notifier.deliveries WHERE state = 'pending'"
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery this instance holds the lease on."""
+
+    id: int
+    webhook_id: str
+    org_id: str
+    url: str
+    event_type: str
+    body: bytes
+    attempt: int
+
+
+async def first_time(conn: asyncpg.Connection, event_key: str, now: datetime) -> bool:
+    """Record an event as applied; False if it was applied before."""
+    return await conn.fetchval(INSERT_INBOX, event_key, now) is not None
+
+
+async def add_delivery(
+    conn: asyncpg.Connection, *, webhook_id: str, org_id: str, url: str, event_type: str, body: bytes, now: datetime
+) -> None:
+    """Queue a webhook (once per webhook id) and wake the delivery workers."""
+    await conn.execute(INSERT_DELIVERY, webhook_id, org_id, url, event_type, body, now)
+    await conn.execute(f"SELECT pg_notify('{DELIVERY_CHANNEL}', '')")
+
+
+async def claim_deliveries(
+    pool: "asyncpg.Pool[Any]", now: datetime, lease: timedelta, limit: int
+) -> list[Claimed]:
+    """Lease due deliveries; a crashed instance's leases run out and others take them."""
+    rows = await pool.fetch(CLAIM_DELIVERIES, now, now + lease, limit)
+    return [
+        Claimed(row["id"], row["webhook_id"], row["org_id"], row["url"], row["event_type"], row["body"], row["attempts"])
+        for row in rows
+    ]
+
+
+async def finish_attempt(
+    pool: "asyncpg.Pool[Any]",
+    claimed: Claimed,
+    *,
+    state: str,
+    at: datetime,
+    next_attempt_at: datetime,
+    status: int | None,
+    latency_ms: float,
+    error: str | None,
+) -> None:
+    """Record an attempt and the delivery's new state together."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(RECORD_ATTEMPT, claimed.id, claimed.attempt, at, status, latency_ms, error)
+        await conn.execute(FINISH_DELIVERY, claimed.id, state, next_attempt_at, status, error, at)

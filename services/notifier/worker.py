@@ -1,0 +1,217 @@
+"""The delivery worker: lease due webhooks, sign and POST them, record every attempt.
+
+Each delivery runs as its own task under a concurrency limit, so a receiver that hangs until the
+timeout holds one slot, not the others. Leases outlast the timeout: if an instance dies mid-POST the
+lease runs out and another instance sends the same webhook again, with the same `webhook-id`.
+"""
+
+import asyncio
+import ipaddress
+import time
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+import httpx
+import structlog
+from standardwebhooks.webhooks import Webhook
+
+from services.notifier import metrics, store
+from services.notifier.backoff import parse_retry_after, retry_delay
+from services.notifier.settings import NotifierSettings
+from shared.clock import Clock
+from shared.directory import Directory
+from shared.waits import wait_any
+
+log = structlog.get_logger()
+
+
+def url_refusal(
+    url: str, *, allow_http_loopback: bool, allow_private: bool, allow_http_hosts: frozenset[str] = frozenset()
+) -> str | None:
+    """Why a webhook URL may not be called, or None: https only; plain http to loopback or to named
+    hosts only when configuration allows it."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if not host:
+        return "no_host"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    loopback = host == "localhost" or (address is not None and address.is_loopback)
+    private = address is not None and address.is_private and not address.is_loopback
+    if private and not allow_private:
+        return "private_address"
+    if parts.scheme == "https":
+        return None
+    if parts.scheme == "http" and ((loopback and allow_http_loopback) or host in allow_http_hosts):
+        return None
+    return "not_https"
+
+
+def sign(secret: str, message_id: str, at: datetime, body: bytes) -> dict[str, str]:
+    """Standard Webhooks headers for a body."""
+    signature = Webhook(secret).sign(message_id, at, body.decode())
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": signature,
+        "content-type": "application/cloudevents+json",
+    }
+
+
+class DeliveryWorker:
+    """Delivers due webhooks until stopped."""
+
+    def __init__(
+        self, pool: "asyncpg.Pool[Any]", directory: Directory, clock: Clock, settings: NotifierSettings
+    ) -> None:
+        self._pool = pool
+        self._directory = directory
+        self._clock = clock
+        self._settings = settings
+        self._slots = asyncio.Semaphore(settings.delivery_concurrency)
+        self._wake = asyncio.Event()
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._lease = timedelta(seconds=settings.webhook_timeout_seconds * 3 + 5)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Claim and deliver until `stop` is set; finish what is in flight."""
+        listener = asyncio.create_task(self._listen(stop))
+        transport = httpx.AsyncHTTPTransport(retries=0)
+        limits = httpx.Limits(max_connections=self._settings.delivery_concurrency * 2, max_keepalive_connections=50)
+        timeout = httpx.Timeout(self._settings.webhook_timeout_seconds)
+        async with httpx.AsyncClient(transport=transport, limits=limits, timeout=timeout, follow_redirects=False) as client:
+            try:
+                while not stop.is_set():
+                    try:
+                        claimed = await self._claim()
+                    except (asyncpg.PostgresError, OSError) as exc:
+                        log.warning("delivery_claim_retrying", error=type(exc).__name__)
+                        await wait_any(stop, timeout=self._settings.delivery_poll_seconds)
+                        continue
+                    for item in claimed:
+                        await self._slots.acquire()
+                        task = asyncio.create_task(self._deliver(client, item))
+                        self._in_flight.add(task)
+                        task.add_done_callback(self._in_flight.discard)
+                    if claimed:
+                        continue
+                    self._wake.clear()
+                    await wait_any(stop, self._wake, timeout=await self._until_next())
+            finally:
+                listener.cancel()
+                if self._in_flight:
+                    await asyncio.wait(self._in_flight, timeout=self._settings.webhook_timeout_seconds + 2)
+
+    async def _claim(self) -> list[store.Claimed]:
+        free = self._settings.delivery_concurrency - len(self._in_flight)
+        if free <= 0:
+            await asyncio.sleep(0.01)
+            return []
+        return await store.claim_deliveries(self._pool, self._clock.now(), self._lease, free)
+
+    async def _until_next(self) -> float:
+        next_due = await self._pool.fetchval(store.NEXT_DELIVERY)
+        poll = self._settings.delivery_poll_seconds
+        if next_due is None:
+            return poll
+        return min(max((next_due - self._clock.now()).total_seconds(), 0.0), poll)
+
+    async def _deliver(self, client: httpx.AsyncClient, item: store.Claimed) -> None:
+        try:
+            await self._attempt(client, item)
+        except Exception:
+            log.exception("delivery_crashed", webhook_id=item.webhook_id, org=item.org_id)
+        finally:
+            self._slots.release()
+
+    async def _attempt(self, client: httpx.AsyncClient, item: store.Claimed) -> None:
+        org = self._directory.get(item.org_id)
+        now = self._clock.now()
+        settings = self._settings
+        refusal = url_refusal(
+            item.url,
+            allow_http_loopback=settings.webhook_allow_http_loopback,
+            allow_private=settings.webhook_allow_private_networks,
+            allow_http_hosts=frozenset(settings.webhook_allow_http_hosts),
+        )
+        if org is None or org.webhook_secret is None:
+            refusal = "unknown_recipient"
+        if refusal is not None:
+            await store.finish_attempt(
+                self._pool, item, state="refused", at=now, next_attempt_at=now, status=None, latency_ms=0.0, error=refusal
+            )
+            metrics.DELIVERIES.labels(outcome="refused").inc()
+            log.error("webhook_refused", webhook_id=item.webhook_id, org=item.org_id, reason=refusal)
+            return
+        assert org is not None and org.webhook_secret is not None
+        headers = sign(org.webhook_secret.get_secret_value(), item.webhook_id, now, item.body)
+        started = time.perf_counter()
+        status: int | None = None
+        error: str | None = None
+        retry_after: float | None = None
+        try:
+            async with client.stream("POST", item.url, content=item.body, headers=headers) as response:
+                status = response.status_code
+                retry_after = parse_retry_after(response.headers.get("retry-after"), now)
+                await _read_at_most(response, settings.response_body_limit)
+        except httpx.TimeoutException:
+            error = "timeout"
+        except httpx.HTTPError as exc:
+            error = type(exc).__name__
+        latency_ms = (time.perf_counter() - started) * 1000
+        metrics.DELIVERY_SECONDS.observe(latency_ms / 1000)
+        done_at = self._clock.now()
+        if status is not None and 200 <= status < 300:
+            state, next_at = "delivered", done_at
+        elif status == 410:
+            state, next_at = "gone", done_at
+            log.error("webhook_endpoint_gone", webhook_id=item.webhook_id, org=item.org_id, event_type=item.event_type)
+        elif item.attempt >= settings.max_delivery_attempts:
+            state, next_at = "failed", done_at
+            log.error("webhook_failed", webhook_id=item.webhook_id, org=item.org_id, attempts=item.attempt, status=status, error=error)
+        else:
+            state = "pending"
+            next_at = done_at + timedelta(seconds=retry_delay(item.attempt, retry_after))
+        await store.finish_attempt(
+            self._pool, item, state=state, at=done_at, next_attempt_at=next_at, status=status, latency_ms=latency_ms, error=error
+        )
+        metrics.DELIVERIES.labels(outcome=state if state != "pending" else "retry").inc()
+        log.info(
+            "webhook_attempted",
+            webhook_id=item.webhook_id,
+            org=item.org_id,
+            event_type=item.event_type,
+            attempt=item.attempt,
+            status=status,
+            error=error,
+            outcome=state,
+            duration_ms=round(latency_ms, 2),
+        )
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def _listen(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                async with self._pool.acquire() as conn:
+                    await conn.add_listener(store.DELIVERY_CHANNEL, self._on_notify)
+                    try:
+                        await stop.wait()
+                    finally:
+                        await conn.remove_listener(store.DELIVERY_CHANNEL, self._on_notify)
+            except (asyncpg.PostgresError, OSError):
+                await wait_any(stop, timeout=self._settings.delivery_poll_seconds)
+
+
+async def _read_at_most(response: httpx.Response, limit: int) -> None:
+    """Read a little of the answer (so the connection can be reused), never more than `limit`."""
+    read = 0
+    async for chunk in response.aiter_raw():
+        read += len(chunk)
+        if read >= limit:
+            break

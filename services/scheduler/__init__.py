@@ -1,0 +1,1 @@
+"""Scheduler: episodes, the 72-hour window and the safeguarding triggers."""

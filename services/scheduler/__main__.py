@@ -1,0 +1,25 @@
+"""`python -m services.scheduler`: run the scheduler."""
+
+import uvicorn
+
+from services.scheduler.app import create_app
+from services.scheduler.settings import SchedulerSettings
+from shared.logging import configure_logging
+
+
+def main() -> None:
+    """Build settings, configure logging, serve health and metrics while consuming."""
+    settings = SchedulerSettings()
+    configure_logging("scheduler", settings.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.scheduler_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=20,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""The scheduler's composition root: settings -> directory, runtime, subscribers, timer loop, HTTP."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from services.scheduler import handlers
+from services.scheduler.settings import SchedulerSettings
+from services.scheduler.store import SCHEMA
+from services.scheduler.timers import TimerLoop
+from shared.clock import Clock, SystemClock
+from shared.directory import load_directory
+from shared.http import add_operational_routes
+from shared.runtime import Loop, Runtime, running
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: SchedulerSettings | None = None, clock: Clock | None = None) -> FastAPI:
+    """Build the scheduler: it consumes, fires timers and serves health while the app runs."""
+    settings = settings or SchedulerSettings()
+    timing = load_directory(settings.directory).settings
+    clock = clock or SystemClock()
+
+    def loops(runtime: Runtime) -> list[Loop]:
+        timer_loop = TimerLoop(
+            runtime.pool,
+            clock,
+            timing,
+            namespace=settings.topic_namespace,
+            batch=settings.timer_batch,
+            poll_seconds=settings.timer_poll_seconds,
+        )
+        return [timer_loop.run]
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with running(
+            settings,
+            service="scheduler",
+            schema=SCHEMA,
+            migrations=MIGRATIONS,
+            subscribe=lambda broker, runtime: handlers.register(broker, runtime, clock, timing),
+            loops=loops,
+        ) as runtime:
+            app.state.runtime = runtime
+            yield
+
+    app = FastAPI(title="Missing the Point — scheduler", lifespan=lifespan, openapi_url=None)
+
+    async def database() -> bool:
+        return await app.state.runtime.database_ready()  # type: ignore[no-any-return]  # app.state is untyped
+
+    async def broker() -> bool:
+        return await app.state.runtime.broker_ready()  # type: ignore[no-any-return]  # app.state is untyped
+
+    add_operational_routes(app, {"database": database, "broker": broker})
+    return app

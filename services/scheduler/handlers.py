@@ -1,0 +1,48 @@
+"""The scheduler's subscribers: episodes, interview reports and assignment facts, applied per batch."""
+
+from collections.abc import Sequence
+
+import structlog
+from faststream.kafka import KafkaBroker
+
+from services.scheduler.episodes import Fact
+from services.scheduler.settle import settle_children
+from shared import topics
+from shared.clock import Clock
+from shared.consumer import subscribe
+from shared.contracts.common import ChildEvent
+from shared.contracts.envelope import Envelope
+from shared.directory import TimingSettings
+from shared.runtime import Runtime
+
+log = structlog.get_logger()
+GROUP = "mtp-scheduler"
+
+
+def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, timing: TimingSettings) -> None:
+    """Subscribe to every topic that changes a child's timeline."""
+
+    async def apply(envelopes: Sequence[Envelope]) -> None:
+        """Add a batch of events to the children's histories and settle them, in one transaction."""
+        facts = []
+        for envelope in envelopes:
+            data = envelope.data
+            child = data.child_key if isinstance(data, ChildEvent) else envelope.key
+            if not child:
+                log.error("event_without_child", event_id=envelope.id, event_type=envelope.type)
+                continue
+            facts.append((child, Fact(f"{envelope.source}|{envelope.id}", envelope.type, envelope.time, data)))
+        async with runtime.pool.acquire() as conn, conn.transaction():
+            published = await settle_children(
+                conn,
+                [],
+                now=clock.now(),
+                timing=timing,
+                namespace=runtime.settings.topic_namespace,
+                new_facts=facts,
+            )
+        log.info("events_applied", count=len(envelopes), published=len(published))
+
+    subscribe(
+        broker, runtime.settings, topics_in=(topics.EPISODES, topics.INTERVIEWS, topics.ASSIGNMENTS), group=GROUP, handler=apply
+    )

@@ -1,0 +1,13 @@
+"""Scheduler settings (`MTP_*`)."""
+
+from pydantic import Field
+
+from shared.settings import CommonSettings
+
+
+class SchedulerSettings(CommonSettings):
+    """Where the scheduler serves health and metrics, and how it works its timers."""
+
+    scheduler_port: int = Field(8001, description="HTTP port for /healthz, /readyz and /metrics.")
+    timer_batch: int = Field(500, ge=1, description="Most timers claimed in one transaction.")
+    timer_poll_seconds: float = Field(1.0, gt=0, description="Longest sleep between looks at due timers.")

@@ -1,0 +1,87 @@
+"""Bring children up to date: fold each child's history, publish what is newly due, set timers.
+
+Called for new events (from Kafka) and for timers that fired, always inside one database
+transaction, so the history, the read models, the outbox and the timers change together or not at all.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import asyncpg
+import structlog
+
+from services.scheduler import store
+from services.scheduler.episodes import ChildState, Fact, fold
+from services.scheduler.triggers import Outgoing, due_events, wakeups
+from shared import outbox, topics
+from shared.contracts.envelope import Envelope
+from shared.directory import TimingSettings
+
+log = structlog.get_logger()
+SOURCE = "/mtp/scheduler"
+
+
+async def settle_children(
+    conn: asyncpg.Connection,
+    child_keys: Sequence[str],
+    *,
+    now: datetime,
+    timing: TimingSettings,
+    namespace: str,
+    new_facts: Sequence[tuple[str, Fact]] = (),
+) -> list[Outgoing]:
+    """Apply new events to children and publish what they now call for; return what was published."""
+    keys = sorted(set(child_keys) | {child for child, _ in new_facts})
+    if not keys:
+        return []
+    await store.lock_children(conn, keys, now)
+    changed = await store.insert_facts(conn, new_facts, now)
+    # Children whose events were all repeats need no work unless a timer woke them.
+    targets = [key for key in keys if key in changed or key in child_keys]
+    histories = await store.load_facts(conn, targets)
+    window = timedelta(hours=timing.interview_window_hours)
+    states: dict[str, ChildState] = {key: fold(histories.get(key, []), window) for key in targets}
+
+    candidates = [(key, out) for key, state in states.items() for out in due_events(state, now, timing)]
+    fresh = await store.mark_emitted(conn, candidates, now)
+    published = [(key, out) for key, out in candidates if out.key in fresh]
+    task_topic = topics.named(namespace, topics.TASKS)
+    await outbox.enqueue(
+        conn,
+        store.SCHEMA,
+        [(task_topic, key, _envelope(key, out, now)) for key, out in published],
+    )
+    for key, out in published:
+        lateness = (now - out.at).total_seconds()
+        log.info(
+            "task_event_emitted",
+            event_type=out.data.type_name,
+            event_id=out.event_id,
+            episode_id=out.data.episode_id,
+            due_at=out.at.isoformat(),
+            late=lateness > 60,
+            late_s=round(lateness, 3),
+        )
+
+    new_timers = await store.add_timers(
+        conn, [(key, moment) for key, state in states.items() for moment in wakeups(state, now, timing)]
+    )
+    if new_timers:
+        await conn.execute(f"SELECT pg_notify('{store.TIMER_CHANNEL}', $1)", min(new_timers).isoformat())
+    await store.write_read_models(conn, states)
+    for key, state in states.items():
+        if state.unapplied:
+            log.info("events_waiting", count=len(state.unapplied), open_episodes=int(state.open_episode is not None))
+    return [out for _, out in published]
+
+
+def _envelope(child_key: str, out: Outgoing, now: datetime) -> Envelope:
+    return Envelope(
+        id=out.event_id,
+        source=SOURCE,
+        type=out.data.type_name,
+        time=now,
+        data=out.data,
+        subject=out.data.episode_id,
+        key=child_key,
+    )

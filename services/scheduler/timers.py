@@ -1,0 +1,96 @@
+"""The timer loop: claim due timers with SKIP LOCKED, settle their children, sleep until the next.
+
+Claim and effect share one transaction: if an instance dies mid-way, its row locks go with its
+connection and another instance claims the same timers. A new timer earlier than the next one
+known wakes the loop through LISTEN/NOTIFY.
+"""
+
+import asyncio
+from typing import Any
+
+import asyncpg
+import structlog
+
+from services.scheduler import metrics, store
+from services.scheduler.settle import settle_children
+from shared.clock import Clock
+from shared.waits import wait_any
+from shared.directory import TimingSettings
+
+log = structlog.get_logger()
+
+
+class TimerLoop:
+    """Fires due timers until stopped."""
+
+    def __init__(
+        self,
+        pool: "asyncpg.Pool[Any]",
+        clock: Clock,
+        timing: TimingSettings,
+        *,
+        namespace: str,
+        batch: int = 500,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self._pool = pool
+        self._clock = clock
+        self._timing = timing
+        self._namespace = namespace
+        self._batch = batch
+        self._poll = poll_seconds
+        self._wake = asyncio.Event()
+
+    async def fire_due(self) -> int:
+        """Fire one batch of due timers; return how many."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            now = self._clock.now()
+            claimed = await store.claim_due_timers(conn, now, self._batch)
+            if not claimed:
+                return 0
+            await settle_children(
+                conn, [child for child, _ in claimed], now=now, timing=self._timing, namespace=self._namespace
+            )
+        for _, due_at in claimed:
+            metrics.TIMER_LAG.observe(max((now - due_at).total_seconds(), 0.0))
+        log.info("timers_fired", count=len(claimed), max_lag_s=round(max((now - d).total_seconds() for _, d in claimed), 3))
+        return len(claimed)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Fire timers as they fall due until `stop` is set."""
+        listener = asyncio.create_task(self._listen(stop))
+        try:
+            while not stop.is_set():
+                try:
+                    if await self.fire_due() >= self._batch:
+                        continue
+                    wait = await self._until_next()
+                except (asyncpg.PostgresError, OSError) as exc:
+                    log.warning("timer_loop_retrying", error=type(exc).__name__)
+                    wait = self._poll
+                self._wake.clear()
+                await wait_any(stop, self._wake, timeout=wait)
+        finally:
+            listener.cancel()
+
+    async def _until_next(self) -> float:
+        next_due = await self._pool.fetchval(store.NEXT_TIMER)
+        if next_due is None:
+            return self._poll
+        return min(max((next_due - self._clock.now()).total_seconds(), 0.0), self._poll)
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def _listen(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                async with self._pool.acquire() as conn:
+                    await conn.add_listener(store.TIMER_CHANNEL, self._on_notify)
+                    try:
+                        await stop.wait()
+                    finally:
+                        await conn.remove_listener(store.TIMER_CHANNEL, self._on_notify)
+            except (asyncpg.PostgresError, OSError):
+                await asyncio.sleep(self._poll)
+

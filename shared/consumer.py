@@ -1,0 +1,124 @@
+"""Batch consumers with an explicit acknowledgement policy and a dead-letter topic.
+
+A batch is decoded; records that are not readable CloudEvents of the topic go to `<topic>.dlq`
+with the reason in the `mtp_dlq_reason` header; the rest go to the handler, which applies them in
+one database transaction. Offsets are committed only after the handler returned. If the handler
+fails for a reason that may pass (database restarting), the batch is rewound and retried after a
+back-off, so nothing is lost; anything else is a bug and is dead-lettered record by record.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import asyncpg
+import structlog
+from aiokafka import ConsumerRecord
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from shared import topics
+from shared.contracts.envelope import Envelope, UnreadableEvent, from_kafka
+from shared.contracts.registry import TOPIC_TYPES
+from shared.settings import CommonSettings
+
+log = structlog.get_logger()
+
+BatchHandler = Callable[[Sequence[Envelope]], Awaitable[None]]
+TRANSIENT = (asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError, OSError, asyncio.TimeoutError)
+
+
+class HandlerRetry(Exception):  # noqa: N818  # it names an instruction, not a failure
+    """Raised by a handler to have its batch redelivered after a back-off."""
+
+
+def subscribe(
+    broker: KafkaBroker,
+    settings: CommonSettings,
+    *,
+    topics_in: tuple[str, ...],
+    group: str,
+    handler: BatchHandler,
+    max_records: int = 500,
+) -> None:
+    """Register one batch subscriber on contract topics for a consumer group (one consumer, one group join)."""
+    allowed = {
+        topics.named(settings.topic_namespace, topic): {model.type_name for model in TOPIC_TYPES[topic]}
+        for topic in topics_in
+    }
+    failures = 0
+
+    @broker.subscriber(
+        *allowed,
+        group_id=f"{settings.topic_namespace}{group}",
+        batch=True,
+        max_records=max_records,
+        batch_timeout_ms=settings.kafka_fetch_max_wait_ms,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+        session_timeout_ms=settings.kafka_session_timeout_ms,
+        heartbeat_interval_ms=max(settings.kafka_session_timeout_ms // 5, 300),
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.MANUAL,
+    )
+    async def consume(message: KafkaMessage) -> None:
+        nonlocal failures
+        raw = message.raw_message
+        records: tuple[ConsumerRecord[Any, Any], ...] = raw if isinstance(raw, tuple) else (raw,)
+        readable: list[tuple[ConsumerRecord[Any, Any], Envelope]] = []
+        for record in records:
+            try:
+                envelope = from_kafka(record.headers, record.value, record.key)
+                if envelope.type not in allowed[record.topic]:
+                    raise UnreadableEvent(f"type_not_on_topic:{envelope.type}")
+            except UnreadableEvent as exc:
+                await _dead_letter(broker, record, str(exc))
+                continue
+            readable.append((record, envelope))
+        try:
+            if readable:
+                await handler([envelope for _, envelope in readable])
+        except (HandlerRetry, *TRANSIENT) as exc:
+            failures += 1
+            delay = min(0.2 * 2**failures, 10.0)
+            log.warning("batch_retry", group=group, records=len(records), error=type(exc).__name__, delay_s=delay)
+            await asyncio.sleep(delay)
+            await message.nack()
+            return
+        except Exception as exc:
+            # Some record the handler cannot apply: apply them one by one and set aside only those.
+            log.exception("batch_failed", group=group, records=len(records), error=type(exc).__name__)
+            await _one_by_one(broker, handler, readable)
+        failures = 0
+        await message.ack()
+
+
+async def _one_by_one(
+    broker: KafkaBroker,
+    handler: BatchHandler,
+    readable: Sequence[tuple["ConsumerRecord[Any, Any]", Envelope]],
+) -> None:
+    for record, envelope in readable:
+        try:
+            await handler([envelope])
+        except Exception as exc:
+            await _dead_letter(broker, record, f"handler_error:{type(exc).__name__}")
+
+
+async def _dead_letter(broker: KafkaBroker, record: "ConsumerRecord[Any, Any]", reason: str) -> None:
+    headers = {name: value.decode(errors="replace") for name, value in record.headers}
+    headers.update(
+        mtp_dlq_reason=reason,
+        mtp_dlq_topic=record.topic,
+        mtp_dlq_partition=str(record.partition),
+        mtp_dlq_offset=str(record.offset),
+    )
+    await broker.publish(record.value or b"", topic=topics.dlq(record.topic), key=record.key, headers=headers)
+    log.error(
+        "message_dead_lettered",
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        reason=reason,
+        event_id=headers.get("ce_id"),
+    )

@@ -1,0 +1,1 @@
+"""The event contracts: every CloudEvent `data` this system accepts, publishes or delivers."""

@@ -1,0 +1,54 @@
+"""Interview reports from providers (topic `mtp.interviews.v1`)."""
+
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from shared.contracts.common import EventData, ExploitationIndicator, ReasonCode, Timestamp
+
+
+class InterviewEvent(EventData):
+    """An event about an assignment a provider holds."""
+
+    assignment_id: str = Field(min_length=1, max_length=64, description="From `assignment.offered`.")
+
+
+class InterviewAccepted(InterviewEvent):
+    """The provider takes the assignment."""
+
+    type_name: ClassVar[str] = "interview.accepted"
+
+
+class InterviewDeclined(InterviewEvent):
+    """The provider cannot take the assignment."""
+
+    type_name: ClassVar[str] = "interview.declined"
+
+    reason: ReasonCode
+
+
+class InterviewOffered(InterviewEvent):
+    """The provider offered the child an interview: the duty of the 72-hour window."""
+
+    type_name: ClassVar[str] = "interview.offered"
+
+    offered_at: Timestamp
+
+
+class InterviewCompleted(InterviewEvent):
+    """The interview happened, or could not."""
+
+    type_name: ClassVar[str] = "interview.completed"
+
+    completed_at: Timestamp
+    outcome: Literal["completed", "child_declined", "unable_to_contact"]
+    exploitation_indicators: list[ExploitationIndicator] = Field(default_factory=list, max_length=5)
+    safeguarding_concern: bool = False
+
+
+INTERVIEW_EVENTS: tuple[type[InterviewEvent], ...] = (
+    InterviewAccepted,
+    InterviewDeclined,
+    InterviewOffered,
+    InterviewCompleted,
+)

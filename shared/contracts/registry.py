@@ -1,0 +1,32 @@
+"""Which payload model belongs to which CloudEvents `type`, and on which topic it travels."""
+
+from shared import topics
+from shared.contracts.assignments import ASSIGNMENT_FACTS
+from shared.contracts.common import EventData
+from shared.contracts.episodes import EPISODE_EVENTS
+from shared.contracts.interviews import INTERVIEW_EVENTS
+from shared.contracts.tasks import TASK_EVENTS
+
+TOPIC_TYPES: dict[str, tuple[type[EventData], ...]] = {
+    topics.EPISODES: EPISODE_EVENTS,
+    topics.INTERVIEWS: INTERVIEW_EVENTS,
+    topics.TASKS: TASK_EVENTS,
+    topics.ASSIGNMENTS: ASSIGNMENT_FACTS,
+}
+
+BY_TYPE: dict[str, type[EventData]] = {
+    model.type_name: model
+    for models in TOPIC_TYPES.values()
+    for model in models
+}
+
+TOPIC_OF_TYPE: dict[str, str] = {
+    model.type_name: topic
+    for topic, models in TOPIC_TYPES.items()
+    for model in models
+}
+
+
+def type_name(model: type[EventData] | EventData) -> str:
+    """Return the CloudEvents type of a contract class or instance."""
+    return model.type_name

@@ -1,0 +1,24 @@
+"""asyncpg connection pools with JSON codecs."""
+
+import json
+from typing import Any
+
+import asyncpg
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for name in ("json", "jsonb"):
+        await conn.set_type_codec(name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(dsn: str, *, service: str, max_size: int = 10) -> "asyncpg.Pool[Any]":
+    """Open a pool to PostgreSQL tagged with the service name (visible in pg_stat_activity)."""
+    pool: asyncpg.Pool[Any] = await asyncpg.create_pool(
+        dsn,
+        min_size=1,
+        max_size=max_size,
+        init=_init_connection,
+        server_settings={"application_name": service},
+        command_timeout=60,
+    )
+    return pool

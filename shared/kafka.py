@@ -1,0 +1,64 @@
+"""Broker, producer and admin factories configured from the common settings."""
+
+import asyncio
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from faststream.kafka import KafkaBroker
+
+from shared.settings import CommonSettings
+
+log = structlog.get_logger()
+
+
+def make_broker(settings: CommonSettings, service: str) -> KafkaBroker:
+    """Return a FastStream Kafka broker for a service's subscribers (not yet connected)."""
+    return KafkaBroker(
+        settings.kafka_bootstrap,
+        client_id=f"mtp-{service}",
+        enable_idempotence=settings.kafka_enable_idempotence,
+        logger=None,
+    )
+
+
+def make_producer(settings: CommonSettings, service: str) -> AIOKafkaProducer:
+    """Return a batching producer for outbox relays; acks from all in-sync replicas."""
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        client_id=f"mtp-{service}-relay",
+        acks="all",
+        linger_ms=settings.kafka_linger_ms,
+        enable_idempotence=settings.kafka_enable_idempotence,
+        max_batch_size=256 * 1024,
+        request_timeout_ms=15_000,
+    )
+
+
+async def create_topics(bootstrap: str, names: list[str], partitions: int) -> None:
+    """Create topics that do not exist yet (idempotent); retry while the broker is starting."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="mtp-admin")
+    for attempt in range(30):
+        try:
+            await admin.start()
+            break
+        except KafkaError:
+            if attempt == 29:
+                raise
+            await asyncio.sleep(0.5)
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [
+            NewTopic(name=name, num_partitions=partitions, replication_factor=1)
+            for name in names
+            if name not in existing
+        ]
+        if wanted:
+            try:
+                await admin.create_topics(wanted)
+            except TopicAlreadyExistsError:
+                pass
+            log.info("topics_created", topics=[topic.name for topic in wanted])
+    finally:
+        await admin.close()

@@ -1,0 +1,158 @@
+"""Transactional outbox: events are rows written with the state change, published later by one relay.
+
+Each service schema has an `outbox` table (created by `OUTBOX_MIGRATION`). Exactly one relay per
+schema publishes at a time (a PostgreSQL advisory lock elects it), in `seq` order, so one child's
+events reach Kafka in the order they were committed. Publishing is at-least-once: a crash between
+the broker's acknowledgement and marking rows sent republishes them, and consumers ignore repeats.
+"""
+
+import asyncio
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential_jitter
+
+from shared.contracts.envelope import Envelope
+from shared.waits import wait_any
+
+log = structlog.get_logger()
+
+OUTBOX_MIGRATION = """
+CREATE TABLE {schema}.outbox (
+    seq        bigserial PRIMARY KEY,
+    topic      text NOT NULL,
+    key        text NOT NULL,
+    value      bytea NOT NULL,
+    headers    jsonb NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    sent_at    timestamptz
+);
+CREATE INDEX outbox_unsent ON {schema}.outbox (seq) WHERE sent_at IS NULL;
+"""
+
+
+def channel(schema: str) -> str:
+    """The LISTEN/NOTIFY channel that wakes a schema's relay."""
+    return f"{schema}_outbox"
+
+
+async def enqueue(conn: asyncpg.Connection, schema: str, items: Sequence[tuple[str, str, Envelope]]) -> None:
+    """Write (topic, key, envelope) rows to the outbox in the caller's transaction and wake the relay."""
+    if not items:
+        return
+    await conn.executemany(
+        f"INSERT INTO {schema}.outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4)",
+        [
+            (topic, key, envelope.kafka_value(), {k: v.decode() for k, v in envelope.kafka_headers()})
+            for topic, key, envelope in items
+        ],
+    )
+    await conn.execute(f"SELECT pg_notify('{channel(schema)}', '')")
+
+
+async def pending(conn: asyncpg.Connection, schema: str) -> int:
+    """How many outbox rows wait to be published."""
+    count: int = await conn.fetchval(f"SELECT count(*) FROM {schema}.outbox WHERE sent_at IS NULL")
+    return count
+
+
+class OutboxRelay:
+    """Publishes a schema's outbox to Kafka; one active relay per schema across all instances."""
+
+    def __init__(
+        self,
+        *,
+        dsn: str,
+        schema: str,
+        producer_factory: Any,
+        batch_size: int = 1000,
+        idle_poll_seconds: float = 1.0,
+    ) -> None:
+        self._dsn = dsn
+        self._schema = schema
+        self._producer_factory = producer_factory
+        self._batch_size = batch_size
+        self._idle = idle_poll_seconds
+        self._wake = asyncio.Event()
+        self.published = 0
+        self.broker_ok = False
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Publish until `stop` is set, then flush what is left (bounded) and return."""
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type((KafkaError, OSError, asyncpg.PostgresError, asyncio.TimeoutError)),
+            wait=wait_exponential_jitter(initial=0.2, max=5),
+            before_sleep=self._on_failure,
+        )
+        async for attempt in retrying:
+            with attempt:
+                await self._lead(stop)
+
+    def _on_failure(self, state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, KafkaError | OSError):
+            self.broker_ok = False
+        log.warning(
+            "outbox_relay_retrying", schema=self._schema, attempt=state.attempt_number, error=type(error).__name__
+        )
+
+    async def _lead(self, stop: asyncio.Event) -> None:
+        conn: asyncpg.Connection = await asyncpg.connect(self._dsn)
+        producer: AIOKafkaProducer | None = None
+        try:
+            lock_key = f"outbox:{self._schema}"
+            while not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", lock_key):
+                if await wait_any(stop, timeout=self._idle):
+                    return
+            await conn.add_listener(channel(self._schema), lambda *_: self._wake.set())
+            producer = self._producer_factory()
+            await producer.start()
+            self.broker_ok = True
+            log.info("outbox_relay_leading", schema=self._schema)
+            while True:
+                sent = await self._publish_batch(conn, producer)
+                if stop.is_set() and sent == 0:
+                    return
+                if sent < self._batch_size and not stop.is_set():
+                    self._wake.clear()
+                    await wait_any(stop, self._wake, timeout=self._idle)
+        finally:
+            if producer is not None:
+                await producer.stop()
+            await conn.close()
+
+    async def _publish_batch(self, conn: asyncpg.Connection, producer: AIOKafkaProducer) -> int:
+        rows = await conn.fetch(
+            f"SELECT seq, topic, key, value, headers FROM {self._schema}.outbox"
+            " WHERE sent_at IS NULL ORDER BY seq LIMIT $1",
+            self._batch_size,
+        )
+        if not rows:
+            return 0
+        futures = []
+        for row in rows:
+            headers = row["headers"]
+            if isinstance(headers, str):
+                headers = json.loads(headers)
+            futures.append(
+                await producer.send(
+                    row["topic"],
+                    value=row["value"],
+                    key=row["key"].encode(),
+                    headers=[(name, str(value).encode()) for name, value in headers.items()],
+                )
+            )
+        await asyncio.gather(*futures)
+        await conn.execute(
+            f"UPDATE {self._schema}.outbox SET sent_at = now() WHERE seq = ANY($1::bigint[])",
+            [row["seq"] for row in rows],
+        )
+        self.published += len(rows)
+        log.debug("outbox_published", schema=self._schema, count=len(rows))
+        return len(rows)
+

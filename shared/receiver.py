@@ -1,0 +1,50 @@
+"""A demo webhook receiver: verifies each webhook's signature against the directory and logs it.
+
+`mtp receiver` runs it for the demo directory; it stands in for providers' and councils' systems.
+It logs the event type and ids only, never the child's details.
+"""
+
+from collections import deque
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request, Response
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from shared.directory import Directory
+
+log = structlog.get_logger()
+
+
+def create_receiver(directory: Directory, keep: int = 200) -> FastAPI:
+    """An app that accepts POST /{org_id} for every organisation with a webhook secret."""
+    app = FastAPI(title="Demo webhook receiver", openapi_url=None)
+    received: deque[dict[str, Any]] = deque(maxlen=keep)
+
+    @app.post("/{org_id}")
+    async def receive(org_id: str, request: Request) -> Response:
+        org = directory.get(org_id)
+        if org is None or org.webhook_secret is None:
+            return Response(status_code=404)
+        body = await request.body()
+        try:
+            event = Webhook(org.webhook_secret.get_secret_value()).verify(body, dict(request.headers))
+        except WebhookVerificationError:
+            log.warning("webhook_signature_invalid", org=org_id, webhook_id=request.headers.get("webhook-id"))
+            return Response(status_code=401)
+        entry = {
+            "org": org_id,
+            "webhook_id": request.headers.get("webhook-id"),
+            "type": event.get("type"),
+            "subject": event.get("subject"),
+            "verified": True,
+        }
+        received.append({**entry, "event": event})
+        log.info("webhook_received", **entry)
+        return Response(status_code=204)
+
+    @app.get("/")
+    async def recent() -> list[dict[str, Any]]:
+        return list(received)
+
+    return app

@@ -1,0 +1,25 @@
+"""Settings common to every service, read from `MTP_*` environment variables."""
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CommonSettings(BaseSettings):
+    """What every service needs to reach the broker, the database and the directory."""
+
+    model_config = SettingsConfigDict(env_prefix="MTP_", extra="ignore")
+
+    kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, comma-separated.")
+    database_url: str = Field("postgresql://postgres@127.0.0.1:5432/mtp", description="PostgreSQL DSN.")
+    directory: Path = Field(Path("deploy/directory.example.yaml"), description="The directory YAML file.")
+    topic_namespace: str = Field("", description="Prefix for topic and consumer-group names (tests).")
+    topic_partitions: int = Field(3, ge=1, description="Partitions for topics this system creates.")
+    kafka_fetch_max_wait_ms: int = Field(20, ge=2, description="Consumer poll wait; keep small on Tansu.")
+    kafka_session_timeout_ms: int = Field(10_000, ge=1_000, description="Consumer group session timeout.")
+    kafka_linger_ms: int = Field(20, ge=0, description="Producer batching delay.")
+    kafka_enable_idempotence: bool = Field(False, description="Idempotent producer (real Kafka only).")
+    db_pool_max: int = Field(10, ge=2, description="Largest database pool size per process.")
+    log_level: str = Field("info", description="debug, info, warning or error.")
+    http_host: str = Field("127.0.0.1", description="Interface the service's HTTP server listens on.")

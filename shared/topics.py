@@ -1,0 +1,23 @@
+"""Topic names: the contract's `mtp.*.v1` topics and their dead-letter twins."""
+
+EPISODES = "mtp.episodes.v1"
+INTERVIEWS = "mtp.interviews.v1"
+TASKS = "mtp.tasks.v1"
+ASSIGNMENTS = "mtp.assignments.v1"
+
+ALL = (EPISODES, INTERVIEWS, TASKS, ASSIGNMENTS)
+
+
+def dlq(topic: str) -> str:
+    """Return the dead-letter twin of a topic."""
+    return f"{topic}.dlq"
+
+
+def named(namespace: str, topic: str) -> str:
+    """Return a topic name inside a namespace (empty in production, unique per test)."""
+    return f"{namespace}{topic}"
+
+
+def all_with_dlq(namespace: str = "") -> list[str]:
+    """Every topic this system uses, dead-letter twins included."""
+    return [named(namespace, name) for topic in ALL for name in (topic, dlq(topic))]

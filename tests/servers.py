@@ -1,0 +1,72 @@
+"""Where the tests' broker and database come from: the MTP_* servers given, else Docker, else embedded."""
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Servers:
+    """A Kafka-protocol broker and a PostgreSQL server for the whole test session."""
+
+    bootstrap: str
+    admin_dsn: str  # a DSN with rights to create databases
+    kind: str
+    _stops: list[Callable[[], None]] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for stop in reversed(self._stops):
+            stop()
+
+
+def docker_answers() -> bool:
+    """Whether a Docker engine is reachable (not merely a docker client installed)."""
+    if shutil.which("docker") is None:
+        return False
+    try:
+        probe = subprocess.run(["docker", "info"], capture_output=True, timeout=5, check=False)  # noqa: S607
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0
+
+
+def start_servers() -> Servers:
+    """Start (or find) the broker and the database, once per test session."""
+    bootstrap = os.environ.get("MTP_KAFKA_BOOTSTRAP")
+    dsn = os.environ.get("MTP_DATABASE_URL")
+    stops: list[Callable[[], None]] = []
+    kind = "given"
+    if not (bootstrap and dsn) and docker_answers():
+        kind = "testcontainers"
+        if not bootstrap:
+            from testcontainers.kafka import KafkaContainer  # noqa: PLC0415
+
+            kafka = KafkaContainer("confluentinc/cp-kafka:7.7.1").with_kraft()
+            kafka.start()
+            stops.append(kafka.stop)
+            bootstrap = kafka.get_bootstrap_server()
+        if not dsn:
+            from testcontainers.postgres import PostgresContainer  # noqa: PLC0415
+
+            postgres = PostgresContainer("postgres:17", driver=None)
+            postgres.start()
+            stops.append(postgres.stop)
+            dsn = postgres.get_connection_url()
+    if not (bootstrap and dsn):
+        from shared.embedded import start_postgres, start_tansu  # noqa: PLC0415
+
+        kind = "embedded"
+        if not bootstrap:
+            tansu = start_tansu()
+            stops.append(tansu.stop)
+            bootstrap = tansu.bootstrap
+        if not dsn:
+            folder = Path(tempfile.mkdtemp(prefix="mtp-tests-"))
+            postgres_server = start_postgres(folder / "pg", temporary=True)
+            stops.append(postgres_server.stop)
+            dsn = postgres_server.dsn
+    return Servers(bootstrap=bootstrap, admin_dsn=dsn, kind=kind, _stops=stops)

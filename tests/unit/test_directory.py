@@ -1,0 +1,47 @@
+"""Loading the directory: a usable file loads; a broken one names the line."""
+
+from pathlib import Path
+
+import pytest
+
+from shared.directory import DirectoryError, hash_api_key, load_directory
+from tests.directory_factory import DirectoryFactory, key_for
+
+
+def test_factory_directory_loads_and_authenticates(tmp_path: Path) -> None:
+    directory = load_directory(DirectoryFactory(tmp_path).write())
+    found = directory.authenticate(key_for("cardiff"))
+    assert found is not None
+    assert found[0].id == "cardiff"
+    assert directory.authenticate("not-a-key") is None
+    assert directory.settings.interview_window_hours == 72
+
+
+def test_the_example_directory_is_valid() -> None:
+    directory = load_directory(Path("deploy/directory.example.yaml"))
+    assert {org.kind for org in directory.organisations} == {"police", "local_authority", "provider", "ops"}
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "expected"),
+    [
+        ("organisations:\n  - id: x\n    kind: police\n    name: X\n    colour: blue\n", ":5: organisations.0.colour"),
+        ("organisations:\n  - id: a\n    kind: local_authority\n    name: A\n", ":2: organisations.0"),
+        (
+            "organisations:\n  - id: p\n    kind: provider\n    name: P\n    covers: []\n"
+            "    webhook_url: https://p.example\n    webhook_secret: whsec_abc\n",
+            ":2: organisations.0",
+        ),
+        ("organisations:\n  - {id: a, kind: police, name: A}\n  - {id: a, kind: police, name: B}\n", "duplicate organisation id"),
+    ],
+)
+def test_errors_name_the_line(tmp_path: Path, yaml_text: str, expected: str) -> None:
+    path = tmp_path / "directory.yaml"
+    path.write_text(yaml_text)
+    with pytest.raises(DirectoryError) as caught:
+        load_directory(path)
+    assert expected in str(caught.value)
+
+
+def test_keys_are_stored_as_sha256() -> None:
+    assert hash_api_key("test") == "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"

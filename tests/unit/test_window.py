@@ -1,0 +1,147 @@
+"""The 72-hour window and the triggers in virtual time: each warning at its moment, and nothing else."""
+
+from datetime import timedelta
+
+from services.scheduler.episodes import fold, stable_id
+from services.scheduler.triggers import due_events, wakeups
+from shared.directory import RepeatMissing, TimingSettings
+from tests.unit.timeline import accepted, assigned, cancelled, completed, hours, offered, reported, returned, risk
+
+TIMING = TimingSettings()
+WINDOW = timedelta(hours=72)
+
+
+def kinds_between(facts: list, start: float, end: float, step: float = 0.25) -> list[tuple[float, str]]:  # type: ignore[type-arg]
+    """Move a virtual clock from `start` to `end` hours; return (hour, key-kind) for each event as it first appears."""
+    seen: set[str] = set()
+    found = []
+    state = fold(facts, WINDOW)
+    moment = start
+    while moment <= end:
+        for item in due_events(state, hours(moment), TIMING):
+            if item.key not in seen:
+                seen.add(item.key)
+                found.append((moment, item.key.split(":")[0]))
+        moment += step
+    return found
+
+
+def test_each_warning_and_the_breach_at_their_hour_and_nothing_else() -> None:
+    facts = [reported(hours(0)), returned(hours(10))]
+    found = kinds_between(facts, 10, 10 + 100)
+    assert found == [
+        (10, "opened"),
+        (10, "requested"),
+        (10 + 24, "reminder"),
+        (10 + 48, "warning"),
+        (10 + 72, "breach"),
+    ]
+
+
+def test_acceptance_silences_the_reminder_and_an_offer_closes_the_window() -> None:
+    task_id = stable_id("task", fold([reported(hours(0)), returned(hours(10))], WINDOW).episodes[0].episode_id)
+    facts = [reported(hours(0)), returned(hours(10)), assigned(hours(10.5), task_id), accepted(hours(12), task_id),
+             offered(hours(40))]  # fmt: skip
+    assert [kind for _, kind in kinds_between(facts, 10, 200)] == ["opened", "requested"]
+
+
+def test_an_offer_after_the_breach_is_recorded_as_late_and_the_breach_stays() -> None:
+    first = fold([reported(hours(0)), returned(hours(10))], WINDOW)
+    task_id = first.tasks[0].task_id
+    facts = [reported(hours(0)), returned(hours(10)), assigned(hours(11), task_id), offered(hours(90))]
+    state = fold(facts, WINDOW)
+    assert state.episodes[0].offered_at == hours(90)
+    assert state.episodes[0].offered_at > state.tasks[0].offer_due_at  # late
+    kinds = [kind for _, kind in kinds_between(facts, 10, 200)]
+    assert "breach" in kinds
+
+
+def test_a_child_declining_closes_the_window() -> None:
+    task_id = fold([reported(hours(0)), returned(hours(10))], WINDOW).tasks[0].task_id
+    facts = [reported(hours(0)), returned(hours(10)), assigned(hours(11), task_id), accepted(hours(11), task_id),
+             completed(hours(20), outcome="child_declined")]  # fmt: skip
+    assert [kind for _, kind in kinds_between(facts, 10, 200)] == ["opened", "requested"]
+
+
+def test_no_timers_after_the_window_has_passed() -> None:
+    state = fold([reported(hours(0)), returned(hours(10))], WINDOW)
+    assert wakeups(state, hours(10), TIMING) == [hours(34), hours(58), hours(82)]
+    assert wakeups(state, hours(83), TIMING) == []
+
+
+def test_long_missing_alerts_at_24_72_and_168_hours_while_still_missing() -> None:
+    facts = [reported(hours(0))]
+    found = kinds_between(facts, 0, 200, step=1)
+    assert [(h, k) for h, k in found if k == "long"] == [(24, "long"), (72, "long"), (168, "long")]
+    returned_early = [reported(hours(0)), returned(hours(30))]
+    assert [h for h, k in kinds_between(returned_early, 0, 200, step=1) if k == "long"] == [24]
+
+
+def test_missing_again_before_the_interview_keeps_one_task_with_each_episode_its_own_due_time() -> None:
+    facts = [reported(hours(0)), returned(hours(10)), reported(hours(20)), returned(hours(30))]
+    state = fold(facts, WINDOW)
+    assert len(state.episodes) == 2
+    assert len(state.tasks) == 1
+    assert state.tasks[0].episode_ids == [e.episode_id for e in state.episodes]
+    breaches = [h for h, k in kinds_between(facts, 0, 200) if k == "breach"]
+    assert breaches == [82, 102]
+
+
+def test_high_risk_and_exploitation_alerts_from_the_report_or_later() -> None:
+    at_report = kinds_between([reported(hours(0), risk="high", indicators=("county_lines",))], 0, 1)
+    assert {k for _, k in at_report} == {"opened", "high_risk", "exploitation"}
+    later = kinds_between([reported(hours(0)), risk(hours(5), "high", ("cce",))], 0, 6)
+    assert sorted((h, k) for h, k in later if k in ("high_risk", "exploitation")) == [(5, "exploitation"), (5, "high_risk")]
+
+
+def test_exploitation_from_the_interview_outcome() -> None:
+    task_id = fold([reported(hours(0)), returned(hours(10))], WINDOW).tasks[0].task_id
+    facts = [reported(hours(0)), returned(hours(10)), assigned(hours(11), task_id),
+             completed(hours(30), indicators=("cse",))]  # fmt: skip
+    found = kinds_between(facts, 10, 40)
+    assert (30, "exploitation_interview") in found
+
+
+def test_a_cancelled_report_gets_no_task_and_does_not_count_as_repeat() -> None:
+    facts = [reported(hours(0)), cancelled(hours(2))]
+    state = fold(facts, WINDOW)
+    assert state.tasks == []
+    assert state.episodes[0].end_reason == "cancelled:reported_in_error"
+
+
+def test_away_becoming_missing_closes_one_episode_and_opens_the_next_where_it_ended() -> None:
+    state = fold([reported(hours(0), kind="away"), reported(hours(5), kind="missing"), returned(hours(9))], WINDOW)
+    away, missing = state.episodes
+    assert (away.kind, away.ended_at, away.end_reason) == ("away", hours(5), "kind_changed")
+    assert (missing.kind, missing.started_at, missing.returned_at) == ("missing", hours(5), hours(9))
+
+
+def test_police_and_council_reports_of_one_episode_join() -> None:
+    state = fold([reported(hours(0), risk="low"), reported(hours(1), risk="high")], WINDOW)
+    assert len(state.episodes) == 1
+    assert state.episodes[0].risk_level == "high"
+
+
+def test_repeat_missing_at_the_edge_of_the_period() -> None:
+    timing = TimingSettings(repeat_missing=RepeatMissing(count=3, within_days=30))
+    day = 24.0
+
+    def episodes_at(*days: float) -> list:  # type: ignore[type-arg]
+        facts = []
+        for d in days:
+            facts += [reported(hours(d * day)), returned(hours(d * day + 2))]
+        return facts
+
+    def repeats(facts: list) -> int:  # type: ignore[type-arg]
+        state = fold(facts, WINDOW)
+        return sum(1 for e in due_events(state, hours(400 * day), timing) if e.key.startswith("repeat:"))
+
+    # Third episode on day 29.9 (inside 30 days of the first) raises it; on day 30 it does not.
+    assert repeats(episodes_at(0, 10, 29.9)) == 1
+    assert repeats(episodes_at(0, 10, 30)) == 0
+    assert repeats(episodes_at(0, 10, 20, 25)) == 2
+
+
+def test_out_of_area_is_recorded_on_the_episode() -> None:
+    state = fold([reported(hours(0), placement="W06000022")], WINDOW)
+    assert state.episodes[0].out_of_area
