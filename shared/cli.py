@@ -69,14 +69,15 @@ def create_topics_command() -> None:
 
 @app.command()
 def receiver(
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8099,
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8099,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
 ) -> None:
     """Run the demo webhook receiver: verifies signatures against MTP_DIRECTORY and logs each webhook."""
     from shared.receiver import create_receiver  # noqa: PLC0415
 
     configure_logging("receiver")
     directory = load_directory(CommonSettings().directory)
-    uvicorn.run(create_receiver(directory), host="127.0.0.1", port=port, log_config=None, access_log=False)
+    uvicorn.run(create_receiver(directory), host=host, port=port, log_config=None, access_log=False)
 
 
 if __name__ == "__main__":

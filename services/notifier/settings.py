@@ -12,6 +12,7 @@ class NotifierSettings(CommonSettings):
     webhook_timeout_seconds: float = Field(10.0, gt=0, description="A 2xx within this time is success.")
     delivery_concurrency: int = Field(64, ge=1, description="Webhook deliveries in flight per instance.")
     delivery_poll_seconds: float = Field(1.0, gt=0, description="Longest sleep between looks at due deliveries.")
+    retry_base_seconds: float = Field(10.0, gt=0, description="First retry delay; doubles per attempt.")
     max_delivery_attempts: int = Field(12, ge=1, description="Attempts before a delivery is parked as failed.")
     webhook_allow_http_loopback: bool = Field(
         False, description="Allow plain http to loopback addresses (the embedded default sets it)."

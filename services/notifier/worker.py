@@ -175,7 +175,7 @@ class DeliveryWorker:
             log.error("webhook_failed", webhook_id=item.webhook_id, org=item.org_id, attempts=item.attempt, status=status, error=error)
         else:
             state = "pending"
-            next_at = done_at + timedelta(seconds=retry_delay(item.attempt, retry_after))
+            next_at = done_at + timedelta(seconds=retry_delay(item.attempt, retry_after, base=settings.retry_base_seconds))
         await store.finish_attempt(
             self._pool, item, state=state, at=done_at, next_attempt_at=next_at, status=status, latency_ms=latency_ms, error=error
         )

@@ -1,0 +1,91 @@
+"""The three services as separate processes, as `make run` starts them, for end-to-end tests."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from shared.embedded import free_port
+
+SERVICES = ("intake", "scheduler", "notifier")
+
+
+@dataclass
+class Stack:
+    """Service processes sharing one test's database, topics and directory."""
+
+    env: dict[str, str]
+    log_dir: Path
+    processes: dict[str, "subprocess.Popen[bytes]"] = field(default_factory=dict)
+    ports: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def intake_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['intake']}"
+
+    def start(self, name: str, instance: str = "") -> None:
+        """Start a service process (a second instance with `instance` set)."""
+        label = f"{name}{instance}"
+        port = free_port()
+        self.ports[label] = port
+        env = {**self.env, f"MTP_{name.upper()}_PORT": str(port)}
+        log = open(self.log_dir / f"{label}.log", "ab")  # noqa: SIM115  # the process owns it
+        self.processes[label] = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", f"services.{name}"], env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=Path(__file__).resolve().parents[2],
+        )  # fmt: skip
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Poll every process's /readyz until all answer 200."""
+        deadline = time.monotonic() + timeout
+        pending = set(self.processes)
+        while pending and time.monotonic() < deadline:
+            for label in list(pending):
+                process = self.processes[label]
+                if process.poll() is not None:
+                    raise RuntimeError(f"{label} exited: {self.logs(label)[-2000:]}")
+                try:
+                    if httpx.get(f"http://127.0.0.1:{self.ports[label]}/readyz", timeout=1).status_code == 200:
+                        pending.discard(label)
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.1)
+        if pending:
+            raise TimeoutError(f"not ready: {sorted(pending)}")
+
+    def kill(self, label: str) -> None:
+        """SIGKILL: no goodbye, no flush."""
+        self.processes[label].kill()
+        self.processes[label].wait()
+
+    def logs(self, label: str) -> str:
+        return (self.log_dir / f"{label}.log").read_text(errors="replace")
+
+    def all_logs(self) -> str:
+        return "\n".join(self.logs(label) for label in self.processes)
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def service_env(base: dict[str, str]) -> dict[str, str]:
+    """The environment services get in these tests: quick group joins, loopback webhooks, fast retries."""
+    return {
+        **base,
+        "MTP_RETRY_BASE_SECONDS": "0.5",
+        "MTP_WEBHOOK_TIMEOUT_SECONDS": "3",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[2]), base.get("PYTHONPATH")])),
+    }

@@ -1,0 +1,158 @@
+"""Intake against real PostgreSQL and Kafka: accepted only once stored, then on the topic; clear refusals."""
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from shared import topics
+from tests.conftest import Place
+from tests.events import CARDIFF, NEWPORT, cloud_event, report, returned
+from tests.integration.conftest import as_org
+from tests.kafka_reader import headers_of, read_topic
+
+POLICE = as_org("south-wales-police")
+
+
+async def test_a_report_is_accepted_then_published_with_cloudevents_headers_and_the_child_as_key(
+    intake: httpx.AsyncClient, place: Place
+) -> None:
+    event = report("C-100", placement=NEWPORT)
+    response = await intake.post("/v1/events", json=event, headers=POLICE)
+    assert response.status_code == 202
+    assert response.json() == {"id": event["id"], "status": "accepted"}
+
+    records = await read_topic(place.bootstrap, topics.named(place.namespace, topics.EPISODES), at_least=1)
+    assert len(records) == 1
+    record = records[0]
+    assert record.key == f"{CARDIFF}/C-100".encode()
+    headers = headers_of(record)
+    assert headers["ce_id"] == event["id"]
+    assert headers["ce_type"] == "missing.reported"
+    assert headers["ce_source"] == "/orgs/south-wales-police"
+    assert headers["ce_specversion"] == "1.0"
+    assert json.loads(record.value)["placement_authority"] == NEWPORT
+
+
+async def test_same_id_same_content_is_answered_again_and_different_content_conflicts(
+    intake: httpx.AsyncClient, place: Place
+) -> None:
+    event = report("C-101")
+    assert (await intake.post("/v1/events", json=event, headers=POLICE)).status_code == 202
+    again = await intake.post("/v1/events", json=event, headers=POLICE)
+    assert again.status_code == 200
+    assert again.json() == {"id": event["id"], "status": "accepted"}
+    changed = {**event, "data": {**event["data"], "risk_level": "high"}}
+    conflict = await intake.post("/v1/events", json=changed, headers=POLICE)
+    assert conflict.status_code == 409
+    assert conflict.headers["content-type"] == "application/problem+json"
+    records = await read_topic(place.bootstrap, topics.named(place.namespace, topics.EPISODES), at_least=2, timeout=3)
+    assert [headers_of(r)["ce_id"] for r in records] == [event["id"]]
+
+
+async def test_the_same_id_from_another_organisation_is_another_event(intake: httpx.AsyncClient) -> None:
+    event = report("C-102", id_="shared-id-1")
+    assert (await intake.post("/v1/events", json=event, headers=POLICE)).status_code == 202
+    assert (await intake.post("/v1/events", json=event, headers=as_org("cardiff"))).status_code == 202
+
+
+async def test_racing_duplicates_store_one_event(intake: httpx.AsyncClient, place: Place) -> None:
+    event = report("C-103")
+    answers = await asyncio.gather(*(intake.post("/v1/events", json=event, headers=POLICE) for _ in range(8)))
+    assert sorted(a.status_code for a in answers) == [200] * 7 + [202]
+    records = await read_topic(place.bootstrap, topics.named(place.namespace, topics.EPISODES), at_least=2, timeout=3)
+    assert len(records) == 1
+
+
+async def test_authentication_failures_are_401_problems(intake: httpx.AsyncClient) -> None:
+    event = report("C-104")
+    for headers in ({"content-type": "application/json"}, {**POLICE, "authorization": "Bearer nope"}):
+        response = await intake.post("/v1/events", json=event, headers=headers)
+        assert response.status_code == 401
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["type"] == "urn:mtp:problem:unauthorised"
+
+
+async def test_a_council_may_report_only_its_own_children(intake: httpx.AsyncClient) -> None:
+    own = await intake.post("/v1/events", json=report("C-105", responsible=CARDIFF), headers=as_org("cardiff"))
+    assert own.status_code == 202
+    other = await intake.post("/v1/events", json=report("C-106", responsible=CARDIFF), headers=as_org("newport"))
+    assert other.status_code == 403
+    provider = await intake.post("/v1/events", json=report("C-107"), headers=as_org("nyas-cymru"))
+    assert provider.status_code == 403
+
+
+async def test_validation_names_each_wrong_field(intake: httpx.AsyncClient) -> None:
+    event = report("C-108")
+    del event["data"]["police_reference"]
+    event["data"]["risk_level"] = "extreme"
+    event["data"]["placement_authority"] = "W99999999"
+    response = await intake.post("/v1/events", json=event, headers=POLICE)
+    assert response.status_code == 422
+    pointers = {error["pointer"] for error in response.json()["errors"]}
+    assert "/data/risk_level" in pointers
+
+
+async def test_no_police_reference_needs_a_reason(intake: httpx.AsyncClient) -> None:
+    event = report("C-109")
+    del event["data"]["police_force"], event["data"]["police_reference"]
+    refused = await intake.post("/v1/events", json=event, headers=POLICE)
+    assert refused.status_code == 422
+    event["data"].update(reported_to_police=False, not_reported_reason="whereabouts_known")
+    event["data"]["kind"] = "away"
+    assert (await intake.post("/v1/events", json=event, headers=POLICE)).status_code == 202
+
+
+async def test_unknown_authorities_future_and_naive_times_and_unknown_types_are_refused(intake: httpx.AsyncClient) -> None:
+    unknown = report("C-110", placement="W06000099")
+    response = await intake.post("/v1/events", json=unknown, headers=POLICE)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["pointer"] == "/data/placement_authority"
+
+    future = returned("C-110", at=datetime.now(UTC) + timedelta(hours=2))
+    response = await intake.post("/v1/events", json=future, headers=POLICE)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["pointer"] == "/data/returned_at"
+
+    naive = returned("C-110")
+    naive["data"]["returned_at"] = "2026-01-01T10:00:00"
+    assert (await intake.post("/v1/events", json=naive, headers=POLICE)).status_code == 422
+
+    strange = cloud_event("missing.teleported", {"child_ref": "C-110"})
+    response = await intake.post("/v1/events", json=strange, headers=POLICE)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["pointer"] == "/type"
+
+
+async def test_content_type_size_and_json_errors(intake: httpx.AsyncClient) -> None:
+    event = report("C-111")
+    wrong_type = await intake.post("/v1/events", content=json.dumps(event), headers={**POLICE, "content-type": "text/plain"})
+    assert wrong_type.status_code == 415
+    big = await intake.post("/v1/events", content=b" " * (1024 * 1024 + 1), headers=POLICE)
+    assert big.status_code == 413
+    broken = await intake.post("/v1/events", content=b"{not json", headers=POLICE)
+    assert broken.status_code == 422
+    assert broken.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_batch_is_all_or_nothing_and_names_bad_items_by_index(intake: httpx.AsyncClient, place: Place) -> None:
+    batch_headers = {**POLICE, "content-type": "application/cloudevents-batch+json"}
+    good, bad = report("C-112"), report("C-113")
+    bad["data"]["kind"] = "lost"
+    refused = await intake.post("/v1/events", json=[good, bad], headers=batch_headers)
+    assert refused.status_code == 422
+    assert [e["pointer"] for e in refused.json()["errors"]] == ["/1/data/kind"]
+    accepted = await intake.post("/v1/events", json=[good, returned("C-112")], headers=batch_headers)
+    assert accepted.status_code == 202
+    assert [item["status"] for item in accepted.json()] == ["accepted", "accepted"]
+    records = await read_topic(place.bootstrap, topics.named(place.namespace, topics.EPISODES), at_least=2)
+    assert [headers_of(r)["ce_type"] for r in records] == ["missing.reported", "missing.returned"]
+
+
+async def test_health_readiness_and_metrics(intake: httpx.AsyncClient) -> None:
+    assert (await intake.get("/healthz")).status_code == 200
+    ready = await intake.get("/readyz")
+    assert ready.json()["checks"]["database"] is True
+    metrics = await intake.get("/metrics")
+    assert "mtp_intake_events_total" in metrics.text

@@ -1,0 +1,100 @@
+"""The notifier against real Kafka, PostgreSQL and a webhook receiver on 127.0.0.1."""
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi import FastAPI
+from standardwebhooks.webhooks import Webhook
+
+from services.notifier.app import create_app
+from services.notifier.settings import NotifierSettings
+from shared import topics
+from shared.contracts.tasks import InterviewRequested, WindowBreached
+from tests.conftest import Place
+from tests.directory_factory import DirectoryFactory, secret_for
+from tests.events import CARDIFF, NEWPORT, publish
+from tests.kafka_reader import headers_of, poll, read_topic
+from tests.receiver import Receiver
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    async with Receiver() as running:
+        yield running
+
+
+@pytest.fixture
+async def notifier(place: Place, directory: DirectoryFactory, receiver: Receiver) -> AsyncIterator[FastAPI]:
+    settings = NotifierSettings(
+        **place.settings_kwargs(directory.write(receiver.url)),  # type: ignore[arg-type]
+        webhook_allow_http_loopback=True,
+        retry_base_seconds=0.2,
+        webhook_timeout_seconds=2,
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+def requested(child: str, placement: str = CARDIFF, language: str = "en") -> InterviewRequested:
+    now = datetime.now(UTC)
+    return InterviewRequested(
+        child_ref=child, responsible_authority=CARDIFF, placement_authority=placement, episode_id=f"ep-{child}",
+        task_id=f"00000000-0000-4000-8000-{abs(hash(child)) % 10**12:012d}", returned_at=now - timedelta(hours=1),
+        offer_due_at=now + timedelta(hours=71), risk_level="high", exploitation_indicators=["county_lines"],
+        preferred_language=language,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+async def test_an_interview_request_reaches_an_independent_provider_signed(
+    notifier: FastAPI, place: Place, receiver: Receiver
+) -> None:
+    await publish(place.bootstrap, topics.named(place.namespace, topics.TASKS), f"{CARDIFF}/C-300", requested("C-300"))
+    offers = await poll(lambda: receiver.delivered(type_="assignment.offered"))
+    offer = offers[0]
+    assert offer.org == "nyas-cymru"  # never Cardiff's own in-house team for a Cardiff child
+    event = Webhook(secret_for("nyas-cymru")).verify(offer.body, offer.headers)
+    assert event["data"]["referral"]["child_ref"] == "C-300"
+    assert event["id"] == offer.headers["webhook-id"]
+    facts = await read_topic(place.bootstrap, topics.named(place.namespace, topics.ASSIGNMENTS), at_least=1)
+    assert headers_of(facts[0])["ce_type"] == "assignment.assigned"
+    assert json.loads(facts[0].value)["provider_id"] == "nyas-cymru"
+
+
+async def test_a_failing_receiver_gets_the_event_once_delivered_with_the_same_webhook_id(
+    notifier: FastAPI, place: Place, receiver: Receiver
+) -> None:
+    receiver.fail_first["nyas-cymru"] = 3
+    await publish(place.bootstrap, topics.named(place.namespace, topics.TASKS), f"{CARDIFF}/C-301", requested("C-301"))
+    delivered = await poll(lambda: receiver.delivered("nyas-cymru"), timeout=30)
+    attempts = [r for r in receiver.requests if r.org == "nyas-cymru"]
+    assert len(attempts) == 4
+    assert len(delivered) == 1
+    assert len({r.headers["webhook-id"] for r in attempts}) == 1
+
+
+async def test_a_breach_reaches_both_councils_when_the_child_is_placed_out_of_area(
+    notifier: FastAPI, place: Place, receiver: Receiver
+) -> None:
+    now = datetime.now(UTC)
+    breach = WindowBreached(child_ref="C-302", responsible_authority=CARDIFF, placement_authority=NEWPORT,
+                            episode_id="ep-302", task_id="t-302", returned_at=now - timedelta(hours=73),
+                            offer_due_at=now - timedelta(hours=1), breached_at=now - timedelta(hours=1))  # fmt: skip
+    await publish(place.bootstrap, topics.named(place.namespace, topics.TASKS), f"{CARDIFF}/C-302", breach)
+    await poll(lambda: len(receiver.delivered(type_="window.breached")) == 2)
+    assert {r.org for r in receiver.delivered(type_="window.breached")} == {"cardiff", "newport"}
+    for request in receiver.delivered(type_="window.breached"):
+        Webhook(secret_for(request.org)).verify(request.body, request.headers)
+
+
+async def test_nobody_independent_left_tells_the_council(
+    notifier: FastAPI, place: Place, receiver: Receiver
+) -> None:
+    # Swansea: only Cardiff's providers exist and none covers Swansea.
+    request = requested("C-303", placement="W06000011")
+    await publish(place.bootstrap, topics.named(place.namespace, topics.TASKS), f"{CARDIFF}/C-303", request)
+    exhausted = await poll(lambda: receiver.delivered("cardiff", "assignment.exhausted"))
+    assert json.loads(exhausted[0].body)["data"]["task_id"] == request.task_id
+    assert receiver.delivered(type_="assignment.offered") == []
