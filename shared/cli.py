@@ -26,10 +26,12 @@ app.add_typer(keys_app, name="keys")
 
 @app.command()
 def run(
-    data_dir: Annotated[Path, typer.Option(help="Where the embedded database and demo directory live.")] = Path(".mtp"),
+    data_dir: Annotated[
+        Path, typer.Option(help="Where the embedded database and demo directory live.")
+    ] = Path(".mtp"),
 ) -> None:
     """Start the whole system on this machine (embedded broker and database unless MTP_* name servers)."""
-    from shared.devrun import run as run_stack  # noqa: PLC0415  # pulls in development dependencies
+    from shared.devrun import run as run_stack  # pulls in development dependencies
 
     raise typer.Exit(run_stack(data_dir))
 
@@ -73,7 +75,7 @@ def receiver(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
 ) -> None:
     """Run the demo webhook receiver: verifies signatures against MTP_DIRECTORY and logs each webhook."""
-    from shared.receiver import create_receiver  # noqa: PLC0415
+    from shared.receiver import create_receiver
 
     configure_logging("receiver")
     directory = load_directory(CommonSettings().directory)

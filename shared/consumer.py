@@ -29,7 +29,7 @@ BatchHandler = Callable[[Sequence[Envelope]], Awaitable[None]]
 TRANSIENT = (asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError, OSError, asyncio.TimeoutError)
 
 
-class HandlerRetry(Exception):  # noqa: N818  # it names an instruction, not a failure
+class HandlerRetry(Exception):  # it names an instruction, not a failure
     """Raised by a handler to have its batch redelivered after a back-off."""
 
 
@@ -81,7 +81,9 @@ def subscribe(
         except (HandlerRetry, *TRANSIENT) as exc:
             failures += 1
             delay = min(0.2 * 2**failures, 10.0)
-            log.warning("batch_retry", group=group, records=len(records), error=type(exc).__name__, delay_s=delay)
+            log.warning(
+                "batch_retry", group=group, records=len(records), error=type(exc).__name__, delay_s=delay
+            )
             await asyncio.sleep(delay)
             await message.nack()
             return

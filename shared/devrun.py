@@ -86,13 +86,21 @@ def _prepare(stack: Stack, data_dir: Path) -> dict[str, str]:
         stack.database = start_postgres(data_dir.resolve() / "postgres")
         env["MTP_DATABASE_URL"] = _ensure_database(stack.database, "mtp")
         console.print(f"database: embedded PostgreSQL, data in {data_dir / 'postgres'}")
-    settings = CommonSettings(kafka_bootstrap=env["MTP_KAFKA_BOOTSTRAP"], database_url=env["MTP_DATABASE_URL"])
-    asyncio.run(create_topics(settings.kafka_bootstrap, topics.all_with_dlq(settings.topic_namespace), settings.topic_partitions))
+    settings = CommonSettings(
+        kafka_bootstrap=env["MTP_KAFKA_BOOTSTRAP"], database_url=env["MTP_DATABASE_URL"]
+    )
+    asyncio.run(
+        create_topics(
+            settings.kafka_bootstrap, topics.all_with_dlq(settings.topic_namespace), settings.topic_partitions
+        )
+    )
     if not env.get("MTP_DIRECTORY"):
         receiver = f"http://127.0.0.1:{RECEIVER_PORT}"
         path, keys = write_demo_directory(data_dir / "demo", receiver)
         env["MTP_DIRECTORY"] = str(path)
-        stack.processes["receiver"] = _spawn("receiver", [sys.executable, "-m", "shared.cli", "receiver", "--port", str(RECEIVER_PORT)], env)
+        stack.processes["receiver"] = _spawn(
+            "receiver", [sys.executable, "-m", "shared.cli", "receiver", "--port", str(RECEIVER_PORT)], env
+        )
         console.print(f"directory: demo ({path}); webhooks go to the demo receiver on {receiver}")
         console.print("demo API keys (Authorization: Bearer <key>):")
         for org_id, key in keys.items():
@@ -103,7 +111,7 @@ def _prepare(stack: Stack, data_dir: Path) -> dict[str, str]:
 
 
 def _ensure_database(database: EmbeddedPostgres, name: str) -> str:
-    import asyncpg  # noqa: PLC0415
+    import asyncpg
 
     async def create() -> None:
         conn = await asyncpg.connect(database.dsn)
@@ -131,7 +139,9 @@ def _prefix(name: str, stream: IO[bytes]) -> None:
     label = f"{name:<9}|"
     for raw in iter(stream.readline, b""):
         line = raw.decode(errors="replace").rstrip()
-        console.print(f"[{colour}]{label}[/] {line}", markup=True, soft_wrap=True, highlight=False) if sys.stderr.isatty() else print(f"{label} {line}", flush=True)
+        console.print(
+            f"[{colour}]{label}[/] {line}", markup=True, soft_wrap=True, highlight=False
+        ) if sys.stderr.isatty() else print(f"{label} {line}", flush=True)
 
 
 def _wait_ready(stack: Stack, intake_url: str, stop: threading.Event, timeout: float = 60.0) -> None:
@@ -158,9 +168,15 @@ def _shutdown(stack: Stack, env: dict[str, str]) -> None:
     console.print("stopping: intake first, then the consumers once they have caught up")
     _terminate(stack, ["intake"])
     if env and all(p.poll() is None for n, p in stack.processes.items() if n in ("scheduler", "notifier")):
-        settings = CommonSettings(kafka_bootstrap=env["MTP_KAFKA_BOOTSTRAP"], database_url=env["MTP_DATABASE_URL"])
+        settings = CommonSettings(
+            kafka_bootstrap=env["MTP_KAFKA_BOOTSTRAP"], database_url=env["MTP_DATABASE_URL"]
+        )
         drained = asyncio.run(wait_until_drained(settings, timeout=30))
-        console.print("consumers caught up" if drained else "[yellow]consumers still busy after 30 s; stopping anyway[/]")
+        console.print(
+            "consumers caught up"
+            if drained
+            else "[yellow]consumers still busy after 30 s; stopping anyway[/]"
+        )
     _terminate(stack, ["scheduler", "notifier", "receiver"])
     if stack.broker is not None:
         stack.broker.stop()

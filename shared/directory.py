@@ -67,7 +67,7 @@ class Organisation(_Strict):
     coordinator_contact: str | None = None
     employer: str | None = None
     covers: list[AuthorityCode] = Field(default_factory=list)
-    languages: list[Language] = Field(default_factory=lambda: ["en"])
+    languages: list[Language] = Field(default_factory=lambda: list[Language](["en"]))
     capacity: int = Field(10, ge=0)
     api_keys: list[ApiKey] = Field(default_factory=list)
 

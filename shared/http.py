@@ -43,7 +43,9 @@ def add_operational_routes(app: FastAPI, checks: dict[str, Check]) -> None:
         return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
 
     @app.middleware("http")
-    async def canonical_log_line(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def canonical_log_line(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         started = time.perf_counter()
         response = await call_next(request)
         elapsed = time.perf_counter() - started

@@ -1,6 +1,7 @@
 """Broker, producer and admin factories configured from the common settings."""
 
 import asyncio
+import contextlib
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -55,10 +56,8 @@ async def create_topics(bootstrap: str, names: list[str], partitions: int) -> No
             if name not in existing
         ]
         if wanted:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):  # another process created them first
                 await admin.create_topics(wanted)
-            except TopicAlreadyExistsError:
-                pass
             log.info("topics_created", topics=[topic.name for topic in wanted])
     finally:
         await admin.close()

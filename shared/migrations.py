@@ -43,7 +43,9 @@ async def apply_migrations(
                 " version integer PRIMARY KEY, name text NOT NULL,"
                 " applied_at timestamptz NOT NULL DEFAULT now())"
             )
-            done = {row["version"] for row in await conn.fetch(f"SELECT version FROM {schema}.schema_migrations")}
+            done = {
+                row["version"] for row in await conn.fetch(f"SELECT version FROM {schema}.schema_migrations")
+            }
             steps = {version: (path.name, path.read_text()) for version, path in migration_files(folder)}
             for version, step in (builtin or {}).items():
                 if version in steps:

@@ -98,7 +98,10 @@ class OutboxRelay:
         if isinstance(error, KafkaError | OSError):
             self.broker_ok = False
         log.warning(
-            "outbox_relay_retrying", schema=self._schema, attempt=state.attempt_number, error=type(error).__name__
+            "outbox_relay_retrying",
+            schema=self._schema,
+            attempt=state.attempt_number,
+            error=type(error).__name__,
         )
 
     async def _lead(self, stop: asyncio.Event) -> None:
@@ -155,4 +158,3 @@ class OutboxRelay:
         self.published += len(rows)
         log.debug("outbox_published", schema=self._schema, count=len(rows))
         return len(rows)
-

@@ -2,7 +2,7 @@
 background loops, then Kafka subscribers; stopped in reverse, the relay last so it flushes."""
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +20,7 @@ from shared.settings import CommonSettings
 
 log = structlog.get_logger()
 
-Loop = Callable[[asyncio.Event], Awaitable[None]]
+Loop = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
 @dataclass
@@ -57,14 +57,19 @@ async def running(
 ) -> AsyncIterator[Runtime]:
     """Start a service's database pool, relay, loops and subscribers; stop them in order."""
     pool = await create_pool(settings.database_url, service=service, max_size=settings.db_pool_max)
-    await apply_migrations(pool, schema, migrations, builtin={0: ("000_outbox", OUTBOX_MIGRATION.format(schema=schema))})
+    await apply_migrations(
+        pool, schema, migrations, builtin={0: ("000_outbox", OUTBOX_MIGRATION.format(schema=schema))}
+    )
     relay = OutboxRelay(
         dsn=settings.database_url, schema=schema, producer_factory=lambda: make_producer(settings, service)
     )
     runtime = Runtime(settings=settings, service=service, pool=pool, relay=relay)
     relay_stop = asyncio.Event()
     tasks = [asyncio.create_task(relay.run(relay_stop), name=f"{service}-relay")]
-    tasks += [asyncio.create_task(loop(runtime.stop), name=f"{service}-loop") for loop in (loops(runtime) if loops else [])]
+    tasks += [
+        asyncio.create_task(loop(runtime.stop), name=f"{service}-loop")
+        for loop in (loops(runtime) if loops else [])
+    ]
     if subscribe is not None:
         runtime.broker = make_broker(settings, service)
         subscribe(runtime.broker, runtime)

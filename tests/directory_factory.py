@@ -32,27 +32,63 @@ class DirectoryFactory:
         organisations = [
             {"id": "south-wales-police", "kind": "police", "name": "South Wales Police"},
             {"id": "gwent-police", "kind": "police", "name": "Gwent Police"},
-            {"id": "cardiff", "kind": "local_authority", "name": "Cardiff", "authority_code": CARDIFF,
-             "notify_url": f"{receiver}/cardiff", "webhook_secret": secret_for("cardiff"),
-             "coordinator_contact": "coordinator@cardiff.example"},
-            {"id": "newport", "kind": "local_authority", "name": "Newport", "authority_code": NEWPORT,
-             "notify_url": f"{receiver}/newport", "webhook_secret": secret_for("newport")},
-            {"id": "swansea", "kind": "local_authority", "name": "Swansea", "authority_code": SWANSEA,
-             "notify_url": f"{receiver}/swansea", "webhook_secret": secret_for("swansea")},
-            {"id": "nyas-cymru", "kind": "provider", "name": "NYAS Cymru", "employer": None,
-             "covers": [CARDIFF, NEWPORT], "languages": ["en", "cy"], "capacity": 25,
-             "webhook_url": f"{receiver}/nyas-cymru", "webhook_secret": secret_for("nyas-cymru")},
-            {"id": "cardiff-youth-support", "kind": "provider", "name": "Cardiff in-house", "employer": CARDIFF,
-             "covers": [CARDIFF, NEWPORT], "languages": ["en", "cy"], "capacity": 40,
-             "webhook_url": f"{receiver}/cardiff-youth-support",
-             "webhook_secret": secret_for("cardiff-youth-support")},
+            {
+                "id": "cardiff",
+                "kind": "local_authority",
+                "name": "Cardiff",
+                "authority_code": CARDIFF,
+                "notify_url": f"{receiver}/cardiff",
+                "webhook_secret": secret_for("cardiff"),
+                "coordinator_contact": "coordinator@cardiff.example",
+            },
+            {
+                "id": "newport",
+                "kind": "local_authority",
+                "name": "Newport",
+                "authority_code": NEWPORT,
+                "notify_url": f"{receiver}/newport",
+                "webhook_secret": secret_for("newport"),
+            },
+            {
+                "id": "swansea",
+                "kind": "local_authority",
+                "name": "Swansea",
+                "authority_code": SWANSEA,
+                "notify_url": f"{receiver}/swansea",
+                "webhook_secret": secret_for("swansea"),
+            },
+            {
+                "id": "nyas-cymru",
+                "kind": "provider",
+                "name": "NYAS Cymru",
+                "employer": None,
+                "covers": [CARDIFF, NEWPORT],
+                "languages": ["en", "cy"],
+                "capacity": 25,
+                "webhook_url": f"{receiver}/nyas-cymru",
+                "webhook_secret": secret_for("nyas-cymru"),
+            },
+            {
+                "id": "cardiff-youth-support",
+                "kind": "provider",
+                "name": "Cardiff in-house",
+                "employer": CARDIFF,
+                "covers": [CARDIFF, NEWPORT],
+                "languages": ["en", "cy"],
+                "capacity": 40,
+                "webhook_url": f"{receiver}/cardiff-youth-support",
+                "webhook_secret": secret_for("cardiff-youth-support"),
+            },
             {"id": "ops", "kind": "ops", "name": "Operations"},
             *(extra or []),
-        ]  # fmt: skip
+        ]
         for org in organisations:
             org.setdefault(
-                "api_keys", [{"id": f"{org['id']}-1", "sha256": hashlib.sha256(key_for(org["id"]).encode()).hexdigest()}]
+                "api_keys",
+                [{"id": f"{org['id']}-1", "sha256": hashlib.sha256(key_for(org["id"]).encode()).hexdigest()}],
             )
         path = self.folder / "directory.yaml"
-        path.write_text(yaml.safe_dump({"settings": self.settings, "organisations": organisations}, sort_keys=False))
+        path.write_text(
+            yaml.safe_dump({"settings": self.settings, "organisations": organisations}, sort_keys=False)
+        )
         return path

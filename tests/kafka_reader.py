@@ -7,20 +7,27 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 
-async def read_topic(bootstrap: str, topic: str, *, at_least: int, timeout: float = 30.0) -> list["ConsumerRecord[Any, Any]"]:
-    """Every record on a topic from the beginning, once at least `at_least` are there (or the deadline)."""
+async def read_topic(
+    bootstrap: str, topic: str, *, at_least: int = 1, timeout: float = 30.0, until: Any = None
+) -> list["ConsumerRecord[Any, Any]"]:
+    """Every record on a topic from the beginning, once at least `at_least` are there and `until`
+    (a predicate on the records so far) holds, or the deadline passes."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=20)
     await consumer.start()
     records: list[ConsumerRecord[Any, Any]] = []
     try:
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
         if not partitions:
-            await consumer._client.force_metadata_update()  # noqa: SLF001  # fresh topic
-            partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+            await consumer._client.force_metadata_update()  # fresh topic
+            partitions = [
+                TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])
+            ]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         deadline = time.monotonic() + timeout
-        while len(records) < at_least and time.monotonic() < deadline:
+        while (
+            len(records) < at_least or (until is not None and not until(records))
+        ) and time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=200)
             for items in batch.values():
                 records.extend(items)

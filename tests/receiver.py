@@ -43,13 +43,15 @@ class Receiver:
 
     def delivered(self, org: str | None = None, type_: str | None = None) -> list[Received]:
         """Requests answered 2xx, optionally for one organisation and event type."""
-        import json  # noqa: PLC0415
+        import json
 
         return [
-            r for r in self.requests
-            if 200 <= r.status < 300 and (org is None or r.org == org)
+            r
+            for r in self.requests
+            if 200 <= r.status < 300
+            and (org is None or r.org == org)
             and (type_ is None or json.loads(r.body)["type"] == type_)
-        ]  # fmt: skip
+        ]
 
     async def _handle(self, request: Request) -> Response:
         org = request.path_params["org"]
@@ -65,7 +67,9 @@ class Receiver:
 
     async def __aenter__(self) -> "Receiver":
         app = Starlette(routes=[Route("/{org}", self._handle, methods=["POST"])])
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, lifespan="off", access_log=False)
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_config=None, lifespan="off", access_log=False
+        )
         self._server = uvicorn.Server(config)
         self._task = asyncio.create_task(self._server.serve())
         while not self._server.started:

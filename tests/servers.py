@@ -28,7 +28,7 @@ def docker_answers() -> bool:
     if shutil.which("docker") is None:
         return False
     try:
-        probe = subprocess.run(["docker", "info"], capture_output=True, timeout=5, check=False)  # noqa: S607
+        probe = subprocess.run(["docker", "info"], capture_output=True, timeout=5, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return False
     return probe.returncode == 0
@@ -43,21 +43,21 @@ def start_servers() -> Servers:
     if not (bootstrap and dsn) and docker_answers():
         kind = "testcontainers"
         if not bootstrap:
-            from testcontainers.kafka import KafkaContainer  # noqa: PLC0415
+            from testcontainers.kafka import KafkaContainer
 
             kafka = KafkaContainer("confluentinc/cp-kafka:7.7.1").with_kraft()
             kafka.start()
             stops.append(kafka.stop)
             bootstrap = kafka.get_bootstrap_server()
         if not dsn:
-            from testcontainers.postgres import PostgresContainer  # noqa: PLC0415
+            from testcontainers.postgres import PostgresContainer
 
             postgres = PostgresContainer("postgres:17", driver=None)
             postgres.start()
             stops.append(postgres.stop)
             dsn = postgres.get_connection_url()
     if not (bootstrap and dsn):
-        from shared.embedded import start_postgres, start_tansu  # noqa: PLC0415
+        from shared.embedded import start_postgres, start_tansu
 
         kind = "embedded"
         if not bootstrap:

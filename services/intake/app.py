@@ -42,7 +42,9 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
             pool, SCHEMA, MIGRATIONS, builtin={0: ("000_outbox", OUTBOX_MIGRATION.format(schema=SCHEMA))}
         )
         relay = OutboxRelay(
-            dsn=settings.database_url, schema=SCHEMA, producer_factory=lambda: make_producer(settings, "intake")
+            dsn=settings.database_url,
+            schema=SCHEMA,
+            producer_factory=lambda: make_producer(settings, "intake"),
         )
         stop = asyncio.Event()
         relay_task = asyncio.create_task(relay.run(stop), name="outbox-relay")
@@ -83,7 +85,9 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
     @app.exception_handler(Problem)
     async def problem(request: Request, exc: Problem) -> JSONResponse:
         metrics.REJECTED.labels(status=str(exc.status)).inc()
-        log.info("request_refused", status=exc.status, problem=exc.slug, org=getattr(request.state, "org", None))
+        log.info(
+            "request_refused", status=exc.status, problem=exc.slug, org=getattr(request.state, "org", None)
+        )
         return JSONResponse(exc.body(), status_code=exc.status, media_type=PROBLEM_JSON)
 
     @app.exception_handler(RequestValidationError)

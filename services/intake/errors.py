@@ -1,18 +1,18 @@
 """Intake's errors, each one an RFC 9457 problem.
 
-    Problem                      any refusal, rendered as application/problem+json
-    ├── Unauthorised (401)       no or unknown API key
-    ├── Forbidden (403)          the organisation may not send this
-    ├── Conflict (409)           same event id, different content
-    ├── TooLarge (413)           body over the limit
-    ├── UnsupportedMedia (415)   not a JSON CloudEvent
-    └── Invalid (422)            each wrong field named in `errors`
+Problem                      any refusal, rendered as application/problem+json
+├── Unauthorised (401)       no or unknown API key
+├── Forbidden (403)          the organisation may not send this
+├── Conflict (409)           same event id, different content
+├── TooLarge (413)           body over the limit
+├── UnsupportedMedia (415)   not a JSON CloudEvent
+└── Invalid (422)            each wrong field named in `errors`
 """
 
 from typing import Any
 
 
-class Problem(Exception):  # noqa: N818  # RFC 9457's own word
+class Problem(Exception):  # RFC 9457's own word
     """A refusal with an HTTP status, a stable type and a human title."""
 
     status = 400
@@ -26,7 +26,11 @@ class Problem(Exception):  # noqa: N818  # RFC 9457's own word
 
     def body(self) -> dict[str, Any]:
         """The problem document."""
-        doc: dict[str, Any] = {"type": f"urn:mtp:problem:{self.slug}", "title": self.title, "status": self.status}
+        doc: dict[str, Any] = {
+            "type": f"urn:mtp:problem:{self.slug}",
+            "title": self.title,
+            "status": self.status,
+        }
         if self.detail:
             doc["detail"] = self.detail
         if self.errors is not None:

@@ -52,7 +52,10 @@ def _example(event_type: str) -> dict[str, Any]:
 
 
 _event_schema: dict[str, Any] = CloudEventIn.model_json_schema(ref_template="#/components/schemas/{model}")
-_data_schemas = {name: BY_TYPE[name].model_json_schema(ref_template="#/components/schemas/{model}") for name in EXAMPLE_DATA}
+_data_schemas = {
+    name: BY_TYPE[name].model_json_schema(ref_template="#/components/schemas/{model}")
+    for name in EXAMPLE_DATA
+}
 _event_schema["properties"]["type"]["enum"] = sorted(EXAMPLE_DATA)
 _event_schema["properties"]["data"] = {
     "description": "The event's data; its fields depend on `type` (see the examples).",
@@ -71,7 +74,10 @@ POST_EVENTS_OPENAPI: dict[str, Any] = {
                 "examples": {
                     "report_and_return": {
                         "summary": "a report and a return in one request",
-                        "value": [_example("missing.reported")["value"], _example("missing.returned")["value"]],
+                        "value": [
+                            _example("missing.reported")["value"],
+                            _example("missing.returned")["value"],
+                        ],
                     }
                 },
             },
@@ -109,7 +115,9 @@ _one_accepted = {
     "required": ["id", "status"],
     "properties": {"id": {"type": "string"}, "status": {"type": "string", "enum": ["accepted"]}},
 }
-_accepted = {"application/json": {"schema": {"oneOf": [_one_accepted, {"type": "array", "items": _one_accepted}]}}}
+_accepted = {
+    "application/json": {"schema": {"oneOf": [_one_accepted, {"type": "array", "items": _one_accepted}]}}
+}
 
 POST_EVENTS_RESPONSES: dict[int | str, dict[str, Any]] = {
     202: {"description": "Stored durably; will be published.", "content": _accepted},

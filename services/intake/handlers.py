@@ -46,7 +46,9 @@ async def post_events(request: Request) -> JSONResponse:
     try:
         raw = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise Invalid("The body is not JSON.", errors=[{"pointer": "/", "detail": str(exc)[:200], "code": "json"}]) from exc
+        raise Invalid(
+            "The body is not JSON.", errors=[{"pointer": "/", "detail": str(exc)[:200], "code": "json"}]
+        ) from exc
 
     batch = media == BATCH_TYPE
     if batch:
@@ -84,7 +86,9 @@ async def post_events(request: Request) -> JSONResponse:
         raise Forbidden(detail)
 
     namespace = deps.settings.topic_namespace
-    accepting = [_accepting(caller.org.id, caller.key_id, caller.source, sub, now, namespace) for sub in submissions]
+    accepting = [
+        _accepting(caller.org.id, caller.key_id, caller.source, sub, now, namespace) for sub in submissions
+    ]
     try:
         outcomes = await accept(deps.pool, accepting)
     except ConflictingIds as exc:
@@ -92,8 +96,12 @@ async def post_events(request: Request) -> JSONResponse:
 
     for sub, outcome in zip(submissions, outcomes, strict=True):
         metrics.EVENTS.labels(type=sub.type, outcome=outcome.name.lower()).inc()
-        log.info("event_accepted" if outcome is Outcome.ACCEPTED else "event_repeated", event_id=sub.id,
-                 event_type=sub.type, org=caller.org.id)
+        log.info(
+            "event_accepted" if outcome is Outcome.ACCEPTED else "event_repeated",
+            event_id=sub.id,
+            event_type=sub.type,
+            org=caller.org.id,
+        )
     answers = [{"id": sub.id, "status": "accepted"} for sub in submissions]
     if batch:
         status = 202 if Outcome.ACCEPTED in outcomes else 200

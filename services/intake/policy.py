@@ -18,12 +18,20 @@ def may_send(org: Organisation, data: EventData, held_assignments: frozenset[str
     return False
 
 
-def unknown_authorities(directory: Directory, data: EventData, prefix: tuple[str | int, ...]) -> list[dict[str, Any]]:
+def unknown_authorities(
+    directory: Directory, data: EventData, prefix: tuple[str | int, ...]
+) -> list[dict[str, Any]]:
     """Name each authority code in the event that no local authority in the directory has."""
     errors = []
     for field in ("responsible_authority", "placement_authority"):
         code = getattr(data, field, None)
         if code is not None and directory.authority(code) is None:
             pointer = "/" + "/".join(str(part) for part in (*prefix, "data", field))
-            errors.append({"pointer": pointer, "detail": f"unknown authority code {code!r}", "code": "unknown_authority"})
+            errors.append(
+                {
+                    "pointer": pointer,
+                    "detail": f"unknown authority code {code!r}",
+                    "code": "unknown_authority",
+                }
+            )
     return errors

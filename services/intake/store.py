@@ -85,12 +85,14 @@ async def accept(pool: "asyncpg.Pool[Any]", items: list[Accepting]) -> list[Outc
             stored = await conn.fetchval(SELECT_FINGERPRINT, item.org_id, item.event_id)
             outcomes.append(Outcome.REPEATED if stored == item.fingerprint else Outcome.CONFLICT)
         if Outcome.CONFLICT in outcomes:
-            raise ConflictingIds([item.event_id for item, o in zip(items, outcomes, strict=True) if o is Outcome.CONFLICT])
+            raise ConflictingIds(
+                [item.event_id for item, o in zip(items, outcomes, strict=True) if o is Outcome.CONFLICT]
+            )
         await outbox.enqueue(conn, SCHEMA, fresh)
     return outcomes
 
 
-class ConflictingIds(Exception):  # noqa: N818  # a condition, named as such
+class ConflictingIds(Exception):  # a condition, named as such
     """Event ids reused with different content; nothing of the request was stored."""
 
     def __init__(self, ids: list[str]) -> None:

@@ -40,7 +40,9 @@ class Submission:
     fingerprint: str
 
 
-def read_event(raw: Any, now: datetime, skew: timedelta, prefix: tuple[str | int, ...] = ()) -> Submission | Errors:
+def read_event(
+    raw: Any, now: datetime, skew: timedelta, prefix: tuple[str | int, ...] = ()
+) -> Submission | Errors:
     """Validate one structured CloudEvent; return it, or the list of errors naming each field."""
     try:
         event = CloudEventIn.model_validate(raw)

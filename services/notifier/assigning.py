@@ -9,7 +9,12 @@ import structlog
 from services.notifier import outgoing, store
 from services.notifier.routing import Need, choose_provider
 from shared import outbox, topics
-from shared.contracts.assignments import AssignmentAssigned, AssignmentExhausted, AssignmentOffered, ReferralPacket
+from shared.contracts.assignments import (
+    AssignmentAssigned,
+    AssignmentExhausted,
+    AssignmentOffered,
+    ReferralPacket,
+)
 from shared.contracts.common import EventData
 from shared.contracts.envelope import Envelope
 from shared.contracts.tasks import InterviewRequested
@@ -25,7 +30,12 @@ def assignment_id(task_id: str, provider_id: str) -> str:
 
 
 async def open_task(
-    conn: asyncpg.Connection, request: InterviewRequested, *, directory: Directory, now: datetime, namespace: str
+    conn: asyncpg.Connection,
+    request: InterviewRequested,
+    *,
+    directory: Directory,
+    now: datetime,
+    namespace: str,
 ) -> None:
     """Record a new return-interview task and offer it to a provider."""
     coordinator = directory.authority(request.responsible_authority)
@@ -52,7 +62,9 @@ async def open_task(
     )
     if created is None:
         return
-    await offer_next(conn, request.task_id, request.episode_id, packet, directory=directory, now=now, namespace=namespace)
+    await offer_next(
+        conn, request.task_id, request.episode_id, packet, directory=directory, now=now, namespace=namespace
+    )
 
 
 async def offer_next(
@@ -73,7 +85,11 @@ async def offer_next(
     police_ids = frozenset(org.id for org in directory.of_kind("police"))
     need = Need(packet.responsible_authority, packet.placement_authority, packet.preferred_language)
     decision = choose_provider(
-        directory.of_kind("provider"), need, police_ids=police_ids, open_assignments=loads, already_asked=asked
+        directory.of_kind("provider"),
+        need,
+        police_ids=police_ids,
+        open_assignments=loads,
+        already_asked=asked,
     )
     child = packet.child_ref
     key = f"{packet.responsible_authority}/{child}"
@@ -90,18 +106,26 @@ async def offer_next(
         )
         council = directory.authority(packet.responsible_authority)
         if council is not None:
-            await outgoing.send(conn, org=council, cause=f"exhausted:{task_id}", data=exhausted, now=now, subject=episode_id)
+            await outgoing.send(
+                conn, org=council, cause=f"exhausted:{task_id}", data=exhausted, now=now, subject=episode_id
+            )
         await _fact(conn, fact_topic, key, f"exhausted:{task_id}", exhausted, now)
-        log.warning("assignment_exhausted", task_id=task_id, episode_id=episode_id, excluded=decision.excluded)
+        log.warning(
+            "assignment_exhausted", task_id=task_id, episode_id=episode_id, excluded=decision.excluded
+        )
         return None
 
     provider = directory.get(decision.chosen)
     assert provider is not None
     accept_by = now + timedelta(hours=directory.settings.acceptance_timeout_hours)
     new_id = assignment_id(task_id, provider.id)
-    await conn.execute(store.INSERT_ASSIGNMENT, new_id, task_id, provider.id, now, accept_by, decision.as_record())
+    await conn.execute(
+        store.INSERT_ASSIGNMENT, new_id, task_id, provider.id, now, accept_by, decision.as_record()
+    )
     await conn.execute(store.SET_TASK_STATUS, task_id, "assigned")
-    offered = AssignmentOffered(assignment_id=new_id, referral=packet, offer_due_at=packet.offer_due_at, accept_by=accept_by)
+    offered = AssignmentOffered(
+        assignment_id=new_id, referral=packet, offer_due_at=packet.offer_due_at, accept_by=accept_by
+    )
     await outgoing.send(conn, org=provider, cause=f"offered:{new_id}", data=offered, now=now, subject=new_id)
     assigned = AssignmentAssigned(
         child_ref=child,
@@ -113,10 +137,24 @@ async def offer_next(
         accept_by=accept_by,
     )
     await _fact(conn, fact_topic, key, f"assigned:{new_id}", assigned, now)
-    log.info("assignment_offered", task_id=task_id, episode_id=episode_id, provider=provider.id, excluded=decision.excluded)
+    log.info(
+        "assignment_offered",
+        task_id=task_id,
+        episode_id=episode_id,
+        provider=provider.id,
+        excluded=decision.excluded,
+    )
     return new_id
 
 
-async def _fact(conn: asyncpg.Connection, topic: str, key: str, cause: str, data: EventData, now: datetime) -> None:
-    envelope = Envelope(id=outgoing.webhook_id("fact", cause), source=outgoing.SOURCE, type=data.type_name, time=now, data=data)
+async def _fact(
+    conn: asyncpg.Connection, topic: str, key: str, cause: str, data: EventData, now: datetime
+) -> None:
+    envelope = Envelope(
+        id=outgoing.webhook_id("fact", cause),
+        source=outgoing.SOURCE,
+        type=data.type_name,
+        time=now,
+        data=data,
+    )
     await outbox.enqueue(conn, store.SCHEMA, [(topic, key, envelope)])

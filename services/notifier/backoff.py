@@ -15,7 +15,10 @@ MAX_ATTEMPTS = 12
 
 
 def retry_delay(
-    attempt: int, retry_after: float | None = None, rng: random.Random | None = None, base: float = BASE_SECONDS
+    attempt: int,
+    retry_after: float | None = None,
+    rng: random.Random | None = None,
+    base: float = BASE_SECONDS,
 ) -> float:
     """Seconds to wait after failed attempt number `attempt` (1-based)."""
     if retry_after is not None and retry_after >= 0:
@@ -31,7 +34,7 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     value = value.strip()
     if value.isdigit():
         return float(value)
-    from email.utils import parsedate_to_datetime  # noqa: PLC0415  # rarely needed
+    from email.utils import parsedate_to_datetime  # rarely needed
 
     try:
         when = parsedate_to_datetime(value)

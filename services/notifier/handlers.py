@@ -35,8 +35,18 @@ def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, directory: Dir
                 elif isinstance(data, TaskEvent):
                     for council in outgoing.council_recipients(directory, data):
                         await outgoing.send(
-                            conn, org=council, cause=f"{envelope.source}|{envelope.id}", data=data, now=now, subject=data.episode_id
+                            conn,
+                            org=council,
+                            cause=f"{envelope.source}|{envelope.id}",
+                            data=data,
+                            now=now,
+                            subject=data.episode_id,
                         )
-                    log.info("council_notified", event_type=envelope.type, event_id=envelope.id, episode_id=data.episode_id)
+                    log.info(
+                        "council_notified",
+                        event_type=envelope.type,
+                        event_id=envelope.id,
+                        episode_id=data.episode_id,
+                    )
 
     subscribe(broker, runtime.settings, topics_in=(topics.TASKS,), group=GROUP, handler=apply_tasks)

@@ -78,7 +78,14 @@ async def first_time(conn: asyncpg.Connection, event_key: str, now: datetime) ->
 
 
 async def add_delivery(
-    conn: asyncpg.Connection, *, webhook_id: str, org_id: str, url: str, event_type: str, body: bytes, now: datetime
+    conn: asyncpg.Connection,
+    *,
+    webhook_id: str,
+    org_id: str,
+    url: str,
+    event_type: str,
+    body: bytes,
+    now: datetime,
 ) -> None:
     """Queue a webhook (once per webhook id) and wake the delivery workers."""
     await conn.execute(INSERT_DELIVERY, webhook_id, org_id, url, event_type, body, now)
@@ -91,7 +98,15 @@ async def claim_deliveries(
     """Lease due deliveries; a crashed instance's leases run out and others take them."""
     rows = await pool.fetch(CLAIM_DELIVERIES, now, now + lease, limit)
     return [
-        Claimed(row["id"], row["webhook_id"], row["org_id"], row["url"], row["event_type"], row["body"], row["attempts"])
+        Claimed(
+            row["id"],
+            row["webhook_id"],
+            row["org_id"],
+            row["url"],
+            row["event_type"],
+            row["body"],
+            row["attempts"],
+        )
         for row in rows
     ]
 

@@ -28,7 +28,11 @@ log = structlog.get_logger()
 
 
 def url_refusal(
-    url: str, *, allow_http_loopback: bool, allow_private: bool, allow_http_hosts: frozenset[str] = frozenset()
+    url: str,
+    *,
+    allow_http_loopback: bool,
+    allow_private: bool,
+    allow_http_hosts: frozenset[str] = frozenset(),
 ) -> str | None:
     """Why a webhook URL may not be called, or None: https only; plain http to loopback or to named
     hosts only when configuration allows it."""
@@ -81,9 +85,13 @@ class DeliveryWorker:
         """Claim and deliver until `stop` is set; finish what is in flight."""
         listener = asyncio.create_task(self._listen(stop))
         transport = httpx.AsyncHTTPTransport(retries=0)
-        limits = httpx.Limits(max_connections=self._settings.delivery_concurrency * 2, max_keepalive_connections=50)
+        limits = httpx.Limits(
+            max_connections=self._settings.delivery_concurrency * 2, max_keepalive_connections=50
+        )
         timeout = httpx.Timeout(self._settings.webhook_timeout_seconds)
-        async with httpx.AsyncClient(transport=transport, limits=limits, timeout=timeout, follow_redirects=False) as client:
+        async with httpx.AsyncClient(
+            transport=transport, limits=limits, timeout=timeout, follow_redirects=False
+        ) as client:
             try:
                 while not stop.is_set():
                     try:
@@ -118,7 +126,8 @@ class DeliveryWorker:
         poll = self._settings.delivery_poll_seconds
         if next_due is None:
             return poll
-        return min(max((next_due - self._clock.now()).total_seconds(), 0.0), poll)
+        seconds: float = (next_due - self._clock.now()).total_seconds()
+        return min(max(seconds, 0.0), poll)
 
     async def _deliver(self, client: httpx.AsyncClient, item: store.Claimed) -> None:
         try:
@@ -142,12 +151,20 @@ class DeliveryWorker:
             refusal = "unknown_recipient"
         if refusal is not None:
             await store.finish_attempt(
-                self._pool, item, state="refused", at=now, next_attempt_at=now, status=None, latency_ms=0.0, error=refusal
+                self._pool,
+                item,
+                state="refused",
+                at=now,
+                next_attempt_at=now,
+                status=None,
+                latency_ms=0.0,
+                error=refusal,
             )
             metrics.DELIVERIES.labels(outcome="refused").inc()
             log.error("webhook_refused", webhook_id=item.webhook_id, org=item.org_id, reason=refusal)
             return
-        assert org is not None and org.webhook_secret is not None
+        assert org is not None
+        assert org.webhook_secret is not None
         headers = sign(org.webhook_secret.get_secret_value(), item.webhook_id, now, item.body)
         started = time.perf_counter()
         status: int | None = None
@@ -169,15 +186,36 @@ class DeliveryWorker:
             state, next_at = "delivered", done_at
         elif status == 410:
             state, next_at = "gone", done_at
-            log.error("webhook_endpoint_gone", webhook_id=item.webhook_id, org=item.org_id, event_type=item.event_type)
+            log.error(
+                "webhook_endpoint_gone",
+                webhook_id=item.webhook_id,
+                org=item.org_id,
+                event_type=item.event_type,
+            )
         elif item.attempt >= settings.max_delivery_attempts:
             state, next_at = "failed", done_at
-            log.error("webhook_failed", webhook_id=item.webhook_id, org=item.org_id, attempts=item.attempt, status=status, error=error)
+            log.error(
+                "webhook_failed",
+                webhook_id=item.webhook_id,
+                org=item.org_id,
+                attempts=item.attempt,
+                status=status,
+                error=error,
+            )
         else:
             state = "pending"
-            next_at = done_at + timedelta(seconds=retry_delay(item.attempt, retry_after, base=settings.retry_base_seconds))
+            next_at = done_at + timedelta(
+                seconds=retry_delay(item.attempt, retry_after, base=settings.retry_base_seconds)
+            )
         await store.finish_attempt(
-            self._pool, item, state=state, at=done_at, next_attempt_at=next_at, status=status, latency_ms=latency_ms, error=error
+            self._pool,
+            item,
+            state=state,
+            at=done_at,
+            next_attempt_at=next_at,
+            status=status,
+            latency_ms=latency_ms,
+            error=error,
         )
         metrics.DELIVERIES.labels(outcome=state if state != "pending" else "retry").inc()
         log.info(

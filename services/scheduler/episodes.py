@@ -168,7 +168,7 @@ def fold(facts: Iterable[Fact], window: timedelta) -> ChildState:
     return state
 
 
-def _apply(state: ChildState, fact: Fact, window: timedelta) -> bool:  # noqa: PLR0911, C901
+def _apply(state: ChildState, fact: Fact, window: timedelta) -> bool:
     data = fact.data
     at = fact.happened_at
     current = state.open_episode

@@ -31,7 +31,9 @@ def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, timing: Timing
             if not child:
                 log.error("event_without_child", event_id=envelope.id, event_type=envelope.type)
                 continue
-            facts.append((child, Fact(f"{envelope.source}|{envelope.id}", envelope.type, envelope.time, data)))
+            facts.append(
+                (child, Fact(f"{envelope.source}|{envelope.id}", envelope.type, envelope.time, data))
+            )
         async with runtime.pool.acquire() as conn, conn.transaction():
             published = await settle_children(
                 conn,
@@ -44,5 +46,9 @@ def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, timing: Timing
         log.info("events_applied", count=len(envelopes), published=len(published))
 
     subscribe(
-        broker, runtime.settings, topics_in=(topics.EPISODES, topics.INTERVIEWS, topics.ASSIGNMENTS), group=GROUP, handler=apply
+        broker,
+        runtime.settings,
+        topics_in=(topics.EPISODES, topics.INTERVIEWS, topics.ASSIGNMENTS),
+        group=GROUP,
+        handler=apply,
     )

@@ -51,7 +51,7 @@ async def settle_children(
         store.SCHEMA,
         [(task_topic, key, _envelope(key, out, now)) for key, out in published],
     )
-    for key, out in published:
+    for _, out in published:
         lateness = (now - out.at).total_seconds()
         log.info(
             "task_event_emitted",
@@ -69,9 +69,13 @@ async def settle_children(
     if new_timers:
         await conn.execute(f"SELECT pg_notify('{store.TIMER_CHANNEL}', $1)", min(new_timers).isoformat())
     await store.write_read_models(conn, states)
-    for key, state in states.items():
+    for state in states.values():
         if state.unapplied:
-            log.info("events_waiting", count=len(state.unapplied), open_episodes=int(state.open_episode is not None))
+            log.info(
+                "events_waiting",
+                count=len(state.unapplied),
+                open_episodes=int(state.open_episode is not None),
+            )
     return [out for _, out in published]
 
 

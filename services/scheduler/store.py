@@ -25,7 +25,9 @@ SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::
 ON CONFLICT (fact_key) DO NOTHING
 RETURNING child_key
 """
-SELECT_FACTS = "SELECT child_key, fact_key, type, time, data FROM scheduler.facts WHERE child_key = ANY($1::text[])"
+SELECT_FACTS = (
+    "SELECT child_key, fact_key, type, time, data FROM scheduler.facts WHERE child_key = ANY($1::text[])"
+)
 INSERT_EMITTED = """
 INSERT INTO scheduler.emitted (key, child_key, type, due_at, emitted_at, late_seconds)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::float8[])
@@ -71,7 +73,9 @@ async def lock_children(conn: asyncpg.Connection, child_keys: Sequence[str], now
     await conn.fetch(LOCK_CHILDREN, list(child_keys), now)
 
 
-async def insert_facts(conn: asyncpg.Connection, facts: Sequence[tuple[str, Fact]], now: datetime) -> set[str]:
+async def insert_facts(
+    conn: asyncpg.Connection, facts: Sequence[tuple[str, Fact]], now: datetime
+) -> set[str]:
     """Add events to histories, ignoring ones already there; return the children that changed."""
     if not facts:
         return set()
@@ -92,7 +96,9 @@ async def load_facts(conn: asyncpg.Connection, child_keys: Iterable[str]) -> dic
     histories: dict[str, list[Fact]] = {}
     for row in await conn.fetch(SELECT_FACTS, list(child_keys)):
         data = BY_TYPE[row["type"]].model_validate(row["data"])
-        histories.setdefault(row["child_key"], []).append(Fact(row["fact_key"], row["type"], row["time"], data))
+        histories.setdefault(row["child_key"], []).append(
+            Fact(row["fact_key"], row["type"], row["time"], data)
+        )
     return histories
 
 
@@ -137,16 +143,37 @@ async def write_read_models(conn: asyncpg.Connection, states: dict[str, ChildSta
     tasks: list[tuple[Any, ...]] = []
     for child, state in states.items():
         for e in state.episodes:
-            episodes.append((
-                e.episode_id, child, e.responsible_authority, e.placement_authority, e.kind, e.started_at,
-                e.ended_at, e.end_reason, e.risk_level, e.high_risk_at is not None, sorted(e.indicators),
-                e.task_id, e.offered_at,
-            ))  # fmt: skip
+            episodes.append(
+                (
+                    e.episode_id,
+                    child,
+                    e.responsible_authority,
+                    e.placement_authority,
+                    e.kind,
+                    e.started_at,
+                    e.ended_at,
+                    e.end_reason,
+                    e.risk_level,
+                    e.high_risk_at is not None,
+                    sorted(e.indicators),
+                    e.task_id,
+                    e.offered_at,
+                )
+            )
         for t in state.tasks:
-            tasks.append((
-                t.task_id, child, t.episode_ids, t.returned_at, t.offer_due_at, t.accepted_at, t.offered_at,
-                t.completed_at, t.outcome,
-            ))  # fmt: skip
+            tasks.append(
+                (
+                    t.task_id,
+                    child,
+                    t.episode_ids,
+                    t.returned_at,
+                    t.offer_due_at,
+                    t.accepted_at,
+                    t.offered_at,
+                    t.completed_at,
+                    t.outcome,
+                )
+            )
     if episodes:
         await conn.executemany(INSERT_EPISODES, episodes)
     if tasks:

@@ -14,8 +14,8 @@ import structlog
 from services.scheduler import metrics, store
 from services.scheduler.settle import settle_children
 from shared.clock import Clock
-from shared.waits import wait_any
 from shared.directory import TimingSettings
+from shared.waits import wait_any
 
 log = structlog.get_logger()
 
@@ -53,7 +53,11 @@ class TimerLoop:
             )
         for _, due_at in claimed:
             metrics.TIMER_LAG.observe(max((now - due_at).total_seconds(), 0.0))
-        log.info("timers_fired", count=len(claimed), max_lag_s=round(max((now - d).total_seconds() for _, d in claimed), 3))
+        log.info(
+            "timers_fired",
+            count=len(claimed),
+            max_lag_s=round(max((now - d).total_seconds() for _, d in claimed), 3),
+        )
         return len(claimed)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -77,7 +81,8 @@ class TimerLoop:
         next_due = await self._pool.fetchval(store.NEXT_TIMER)
         if next_due is None:
             return self._poll
-        return min(max((next_due - self._clock.now()).total_seconds(), 0.0), self._poll)
+        seconds: float = (next_due - self._clock.now()).total_seconds()
+        return min(max(seconds, 0.0), self._poll)
 
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
@@ -93,4 +98,3 @@ class TimerLoop:
                         await conn.remove_listener(store.TIMER_CHANNEL, self._on_notify)
             except (asyncpg.PostgresError, OSError):
                 await asyncio.sleep(self._poll)
-

@@ -61,9 +61,7 @@ def due_events(state: ChildState, now: datetime, timing: TimingSettings) -> list
         repeat = _repeat_count(live, episode, timing)
         if repeat >= timing.repeat_missing.count:
             found.append(
-                Outgoing(
-                    f"repeat:{episode.episode_id}", episode.started_at, _repeat(episode, repeat, timing)
-                )
+                Outgoing(f"repeat:{episode.episode_id}", episode.started_at, _repeat(episode, repeat, timing))
             )
         for hours in timing.long_missing_thresholds:
             moment = episode.started_at + timedelta(hours=hours)
@@ -116,13 +114,23 @@ def _window(episode: Episode, task: Task, now: datetime, timing: TimingSettings)
     due = returned + timedelta(hours=window_hours)
     out = []
     reminder = returned + timedelta(hours=reminder_hours)
-    if _not_by(task.accepted_at, reminder) and _not_by(episode.offered_at, reminder) and _not_by(task.completed_at, reminder):
+    if (
+        _not_by(task.accepted_at, reminder)
+        and _not_by(episode.offered_at, reminder)
+        and _not_by(task.completed_at, reminder)
+    ):
         out.append(
-            Outgoing(f"reminder:{episode.episode_id}", reminder, _warning(episode, task, due, "no_provider_accepted"))
+            Outgoing(
+                f"reminder:{episode.episode_id}",
+                reminder,
+                _warning(episode, task, due, "no_provider_accepted"),
+            )
         )
     warning = returned + timedelta(hours=warning_hours)
     if _not_by(episode.offered_at, warning) and _not_by(task.completed_at, warning):
-        out.append(Outgoing(f"warning:{episode.episode_id}", warning, _warning(episode, task, due, "no_offer_made")))
+        out.append(
+            Outgoing(f"warning:{episode.episode_id}", warning, _warning(episode, task, due, "no_offer_made"))
+        )
     if _not_by(episode.offered_at, due) and _not_by(task.completed_at, due):
         out.append(Outgoing(f"breach:{episode.episode_id}", due, _breached(episode, task, due, now)))
     return [item for item in out if item.at <= now]
@@ -148,7 +156,9 @@ def _base(episode: Episode) -> dict[str, str]:
 
 
 def _opened(episode: Episode) -> EpisodeOpened:
-    return EpisodeOpened(**_base(episode), kind=episode.kind, started_at=episode.started_at, risk_level=episode.risk_level)
+    return EpisodeOpened(
+        **_base(episode), kind=episode.kind, started_at=episode.started_at, risk_level=episode.risk_level
+    )
 
 
 def _high_risk(episode: Episode) -> HighRiskAlert:
@@ -157,7 +167,10 @@ def _high_risk(episode: Episode) -> HighRiskAlert:
 
 
 def _exploitation(
-    episode: Episode, indicators: list[ExploitationIndicator], source: Literal["police", "interview"], at: datetime
+    episode: Episode,
+    indicators: list[ExploitationIndicator],
+    source: Literal["police", "interview"],
+    at: datetime,
 ) -> ExploitationAlert:
     return ExploitationAlert(**_base(episode), indicators=indicators, source=source, raised_at=at)
 
@@ -199,5 +212,9 @@ def _warning(
 def _breached(episode: Episode, task: Task, due: datetime, now: datetime) -> WindowBreached:
     assert episode.returned_at is not None
     return WindowBreached(
-        **_base(episode), task_id=task.task_id, returned_at=episode.returned_at, offer_due_at=due, breached_at=due
+        **_base(episode),
+        task_id=task.task_id,
+        returned_at=episode.returned_at,
+        offer_due_at=due,
+        breached_at=due,
     )

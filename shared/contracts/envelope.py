@@ -69,7 +69,9 @@ class Envelope:
         return body
 
 
-def from_kafka(headers: Sequence[tuple[str, bytes]], value: bytes | None, key: bytes | None = None) -> Envelope:
+def from_kafka(
+    headers: Sequence[tuple[str, bytes]], value: bytes | None, key: bytes | None = None
+) -> Envelope:
     """Read a binary-mode CloudEvent from a Kafka record, or raise UnreadableEvent with the reason."""
     attrs: Mapping[str, str]
     try:

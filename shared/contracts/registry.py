@@ -15,15 +15,11 @@ TOPIC_TYPES: dict[str, tuple[type[EventData], ...]] = {
 }
 
 BY_TYPE: dict[str, type[EventData]] = {
-    model.type_name: model
-    for models in TOPIC_TYPES.values()
-    for model in models
+    model.type_name: model for models in TOPIC_TYPES.values() for model in models
 }
 
 TOPIC_OF_TYPE: dict[str, str] = {
-    model.type_name: topic
-    for topic, models in TOPIC_TYPES.items()
-    for model in models
+    model.type_name: topic for topic, models in TOPIC_TYPES.items() for model in models
 }
 
 

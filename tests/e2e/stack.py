@@ -35,10 +35,13 @@ class Stack:
         self.ports[label] = port
         env = {**self.env, f"MTP_{name.upper()}_PORT": str(port)}
         log = open(self.log_dir / f"{label}.log", "ab")  # noqa: SIM115  # the process owns it
-        self.processes[label] = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", f"services.{name}"], env=env, stdout=log, stderr=subprocess.STDOUT,
+        self.processes[label] = subprocess.Popen(
+            [sys.executable, "-m", f"services.{name}"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             cwd=Path(__file__).resolve().parents[2],
-        )  # fmt: skip
+        )
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         """Poll every process's /readyz until all answer 200."""
@@ -50,7 +53,10 @@ class Stack:
                 if process.poll() is not None:
                     raise RuntimeError(f"{label} exited: {self.logs(label)[-2000:]}")
                 try:
-                    if httpx.get(f"http://127.0.0.1:{self.ports[label]}/readyz", timeout=1).status_code == 200:
+                    if (
+                        httpx.get(f"http://127.0.0.1:{self.ports[label]}/readyz", timeout=1).status_code
+                        == 200
+                    ):
                         pending.discard(label)
                 except httpx.HTTPError:
                     pass
@@ -87,5 +93,7 @@ def service_env(base: dict[str, str]) -> dict[str, str]:
         **base,
         "MTP_RETRY_BASE_SECONDS": "0.5",
         "MTP_WEBHOOK_TIMEOUT_SECONDS": "3",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[2]), base.get("PYTHONPATH")])),
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(Path(__file__).resolve().parents[2]), base.get("PYTHONPATH")])
+        ),
     }

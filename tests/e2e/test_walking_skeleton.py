@@ -13,7 +13,10 @@ from tests.events import CARDIFF, NEWPORT, report, returned
 from tests.kafka_reader import poll
 from tests.receiver import Receiver
 
-POLICE = {"authorization": f"Bearer {key_for('south-wales-police')}", "content-type": "application/cloudevents+json"}
+POLICE = {
+    "authorization": f"Bearer {key_for('south-wales-police')}",
+    "content-type": "application/cloudevents+json",
+}
 
 
 async def post(stack: Stack, event: dict[str, object]) -> httpx.Response:
@@ -21,9 +24,13 @@ async def post(stack: Stack, event: dict[str, object]) -> httpx.Response:
         return await client.post("/v1/events", json=event, headers=POLICE)
 
 
-async def test_report_and_return_reach_an_independent_provider_as_a_signed_offer(stack: Stack, receiver: Receiver) -> None:
+async def test_report_and_return_reach_an_independent_provider_as_a_signed_offer(
+    stack: Stack, receiver: Receiver
+) -> None:
     now = datetime.now(UTC)
-    assert (await post(stack, report("E-1", since=now - timedelta(hours=6), placement=NEWPORT, language="cy"))).status_code == 202
+    assert (
+        await post(stack, report("E-1", since=now - timedelta(hours=6), placement=NEWPORT, language="cy"))
+    ).status_code == 202
     assert (await post(stack, returned("E-1", at=now - timedelta(minutes=30)))).status_code == 202
 
     offers = await poll(lambda: receiver.delivered(type_="assignment.offered"), timeout=60)
@@ -32,10 +39,16 @@ async def test_report_and_return_reach_an_independent_provider_as_a_signed_offer
     event = Webhook(secret_for("nyas-cymru")).verify(offer.body, offer.headers)
     assert event["type"] == "assignment.offered"
     referral = event["data"]["referral"]
-    assert (referral["child_ref"], referral["responsible_authority"], referral["placement_authority"]) == ("E-1", CARDIFF, NEWPORT)
+    assert (referral["child_ref"], referral["responsible_authority"], referral["placement_authority"]) == (
+        "E-1",
+        CARDIFF,
+        NEWPORT,
+    )
     assert referral["preferred_language"] == "cy"
     due = datetime.fromisoformat(event["data"]["offer_due_at"])
-    assert due == datetime.fromisoformat(returned("E-1", at=now - timedelta(minutes=30))["data"]["returned_at"]) + timedelta(hours=72)
+    assert due == datetime.fromisoformat(
+        returned("E-1", at=now - timedelta(minutes=30))["data"]["returned_at"]
+    ) + timedelta(hours=72)
     # The referral packet carries no police reference or other intelligence (DOMAIN rule 13).
     assert "police_reference" not in json.dumps(event)
     # The out-of-area child's host authority heard of the episode too.

@@ -22,7 +22,7 @@ async def intake(place: Place, directory: DirectoryFactory) -> AsyncIterator[htt
 
 
 def as_org(org_id: str) -> dict[str, str]:
-    from tests.directory_factory import key_for  # noqa: PLC0415
+    from tests.directory_factory import key_for
 
     return {"authorization": f"Bearer {key_for(org_id)}", "content-type": "application/cloudevents+json"}
 

@@ -47,7 +47,9 @@ async def test_same_id_same_content_is_answered_again_and_different_content_conf
     conflict = await intake.post("/v1/events", json=changed, headers=POLICE)
     assert conflict.status_code == 409
     assert conflict.headers["content-type"] == "application/problem+json"
-    records = await read_topic(place.bootstrap, topics.named(place.namespace, topics.EPISODES), at_least=2, timeout=3)
+    records = await read_topic(
+        place.bootstrap, topics.named(place.namespace, topics.EPISODES), at_least=2, timeout=3
+    )
     assert [headers_of(r)["ce_id"] for r in records] == [event["id"]]
 
 
@@ -61,7 +63,9 @@ async def test_racing_duplicates_store_one_event(intake: httpx.AsyncClient, plac
     event = report("C-103")
     answers = await asyncio.gather(*(intake.post("/v1/events", json=event, headers=POLICE) for _ in range(8)))
     assert sorted(a.status_code for a in answers) == [200] * 7 + [202]
-    records = await read_topic(place.bootstrap, topics.named(place.namespace, topics.EPISODES), at_least=2, timeout=3)
+    records = await read_topic(
+        place.bootstrap, topics.named(place.namespace, topics.EPISODES), at_least=2, timeout=3
+    )
     assert len(records) == 1
 
 
@@ -75,9 +79,13 @@ async def test_authentication_failures_are_401_problems(intake: httpx.AsyncClien
 
 
 async def test_a_council_may_report_only_its_own_children(intake: httpx.AsyncClient) -> None:
-    own = await intake.post("/v1/events", json=report("C-105", responsible=CARDIFF), headers=as_org("cardiff"))
+    own = await intake.post(
+        "/v1/events", json=report("C-105", responsible=CARDIFF), headers=as_org("cardiff")
+    )
     assert own.status_code == 202
-    other = await intake.post("/v1/events", json=report("C-106", responsible=CARDIFF), headers=as_org("newport"))
+    other = await intake.post(
+        "/v1/events", json=report("C-106", responsible=CARDIFF), headers=as_org("newport")
+    )
     assert other.status_code == 403
     provider = await intake.post("/v1/events", json=report("C-107"), headers=as_org("nyas-cymru"))
     assert provider.status_code == 403
@@ -104,7 +112,9 @@ async def test_no_police_reference_needs_a_reason(intake: httpx.AsyncClient) -> 
     assert (await intake.post("/v1/events", json=event, headers=POLICE)).status_code == 202
 
 
-async def test_unknown_authorities_future_and_naive_times_and_unknown_types_are_refused(intake: httpx.AsyncClient) -> None:
+async def test_unknown_authorities_future_and_naive_times_and_unknown_types_are_refused(
+    intake: httpx.AsyncClient,
+) -> None:
     unknown = report("C-110", placement="W06000099")
     response = await intake.post("/v1/events", json=unknown, headers=POLICE)
     assert response.status_code == 422
@@ -127,7 +137,9 @@ async def test_unknown_authorities_future_and_naive_times_and_unknown_types_are_
 
 async def test_content_type_size_and_json_errors(intake: httpx.AsyncClient) -> None:
     event = report("C-111")
-    wrong_type = await intake.post("/v1/events", content=json.dumps(event), headers={**POLICE, "content-type": "text/plain"})
+    wrong_type = await intake.post(
+        "/v1/events", content=json.dumps(event), headers={**POLICE, "content-type": "text/plain"}
+    )
     assert wrong_type.status_code == 415
     big = await intake.post("/v1/events", content=b" " * (1024 * 1024 + 1), headers=POLICE)
     assert big.status_code == 413
@@ -136,7 +148,9 @@ async def test_content_type_size_and_json_errors(intake: httpx.AsyncClient) -> N
     assert broken.headers["content-type"] == "application/problem+json"
 
 
-async def test_a_batch_is_all_or_nothing_and_names_bad_items_by_index(intake: httpx.AsyncClient, place: Place) -> None:
+async def test_a_batch_is_all_or_nothing_and_names_bad_items_by_index(
+    intake: httpx.AsyncClient, place: Place
+) -> None:
     batch_headers = {**POLICE, "content-type": "application/cloudevents-batch+json"}
     good, bad = report("C-112"), report("C-113")
     bad["data"]["kind"] = "lost"

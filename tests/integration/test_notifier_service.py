@@ -41,17 +41,25 @@ async def notifier(place: Place, directory: DirectoryFactory, receiver: Receiver
 def requested(child: str, placement: str = CARDIFF, language: str = "en") -> InterviewRequested:
     now = datetime.now(UTC)
     return InterviewRequested(
-        child_ref=child, responsible_authority=CARDIFF, placement_authority=placement, episode_id=f"ep-{child}",
-        task_id=f"00000000-0000-4000-8000-{abs(hash(child)) % 10**12:012d}", returned_at=now - timedelta(hours=1),
-        offer_due_at=now + timedelta(hours=71), risk_level="high", exploitation_indicators=["county_lines"],
+        child_ref=child,
+        responsible_authority=CARDIFF,
+        placement_authority=placement,
+        episode_id=f"ep-{child}",
+        task_id=f"00000000-0000-4000-8000-{abs(hash(child)) % 10**12:012d}",
+        returned_at=now - timedelta(hours=1),
+        offer_due_at=now + timedelta(hours=71),
+        risk_level="high",
+        exploitation_indicators=["county_lines"],
         preferred_language=language,  # type: ignore[arg-type]
-    )  # fmt: skip
+    )
 
 
 async def test_an_interview_request_reaches_an_independent_provider_signed(
     notifier: FastAPI, place: Place, receiver: Receiver
 ) -> None:
-    await publish(place.bootstrap, topics.named(place.namespace, topics.TASKS), f"{CARDIFF}/C-300", requested("C-300"))
+    await publish(
+        place.bootstrap, topics.named(place.namespace, topics.TASKS), f"{CARDIFF}/C-300", requested("C-300")
+    )
     offers = await poll(lambda: receiver.delivered(type_="assignment.offered"))
     offer = offers[0]
     assert offer.org == "nyas-cymru"  # never Cardiff's own in-house team for a Cardiff child
@@ -67,7 +75,9 @@ async def test_a_failing_receiver_gets_the_event_once_delivered_with_the_same_we
     notifier: FastAPI, place: Place, receiver: Receiver
 ) -> None:
     receiver.fail_first["nyas-cymru"] = 3
-    await publish(place.bootstrap, topics.named(place.namespace, topics.TASKS), f"{CARDIFF}/C-301", requested("C-301"))
+    await publish(
+        place.bootstrap, topics.named(place.namespace, topics.TASKS), f"{CARDIFF}/C-301", requested("C-301")
+    )
     delivered = await poll(lambda: receiver.delivered("nyas-cymru"), timeout=30)
     attempts = [r for r in receiver.requests if r.org == "nyas-cymru"]
     assert len(attempts) == 4
@@ -79,9 +89,16 @@ async def test_a_breach_reaches_both_councils_when_the_child_is_placed_out_of_ar
     notifier: FastAPI, place: Place, receiver: Receiver
 ) -> None:
     now = datetime.now(UTC)
-    breach = WindowBreached(child_ref="C-302", responsible_authority=CARDIFF, placement_authority=NEWPORT,
-                            episode_id="ep-302", task_id="t-302", returned_at=now - timedelta(hours=73),
-                            offer_due_at=now - timedelta(hours=1), breached_at=now - timedelta(hours=1))  # fmt: skip
+    breach = WindowBreached(
+        child_ref="C-302",
+        responsible_authority=CARDIFF,
+        placement_authority=NEWPORT,
+        episode_id="ep-302",
+        task_id="t-302",
+        returned_at=now - timedelta(hours=73),
+        offer_due_at=now - timedelta(hours=1),
+        breached_at=now - timedelta(hours=1),
+    )
     await publish(place.bootstrap, topics.named(place.namespace, topics.TASKS), f"{CARDIFF}/C-302", breach)
     await poll(lambda: len(receiver.delivered(type_="window.breached")) == 2)
     assert {r.org for r in receiver.delivered(type_="window.breached")} == {"cardiff", "newport"}

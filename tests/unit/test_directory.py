@@ -25,14 +25,20 @@ def test_the_example_directory_is_valid() -> None:
 @pytest.mark.parametrize(
     ("yaml_text", "expected"),
     [
-        ("organisations:\n  - id: x\n    kind: police\n    name: X\n    colour: blue\n", ":5: organisations.0.colour"),
+        (
+            "organisations:\n  - id: x\n    kind: police\n    name: X\n    colour: blue\n",
+            ":5: organisations.0.colour",
+        ),
         ("organisations:\n  - id: a\n    kind: local_authority\n    name: A\n", ":2: organisations.0"),
         (
             "organisations:\n  - id: p\n    kind: provider\n    name: P\n    covers: []\n"
             "    webhook_url: https://p.example\n    webhook_secret: whsec_abc\n",
             ":2: organisations.0",
         ),
-        ("organisations:\n  - {id: a, kind: police, name: A}\n  - {id: a, kind: police, name: B}\n", "duplicate organisation id"),
+        (
+            "organisations:\n  - {id: a, kind: police, name: A}\n  - {id: a, kind: police, name: B}\n",
+            "duplicate organisation id",
+        ),
     ],
 )
 def test_errors_name_the_line(tmp_path: Path, yaml_text: str, expected: str) -> None:

@@ -41,7 +41,9 @@ def raised_one_at_a_time(order: list[Fact]) -> set[str]:
     raised: set[str] = set()
     for i in range(1, len(order) + 1):
         state = fold(order[:i], WINDOW)
-        raised |= {item.key for item in due_events(state, NOW, TIMING) if item.key.split(":")[0] in EVENT_RAISED}
+        raised |= {
+            item.key for item in due_events(state, NOW, TIMING) if item.key.split(":")[0] in EVENT_RAISED
+        }
     return raised
 
 
@@ -54,7 +56,9 @@ def test_any_arrival_order_gives_the_same_final_state(permuted: list[Fact]) -> N
 
 @settings(max_examples=150, deadline=None)
 @given(st.tuples(*(st.permutations(episode) for episode in EPISODES)))
-def test_out_of_order_within_episodes_raises_the_same_alerts_as_in_order(blocks: tuple[list[Fact], ...]) -> None:
+def test_out_of_order_within_episodes_raises_the_same_alerts_as_in_order(
+    blocks: tuple[list[Fact], ...],
+) -> None:
     """A return before its report, a risk change after the return, an offer before its assignment:
     the alerts raised along the way are exactly those of the sorted order, none twice under two names."""
     permuted = [fact for block in blocks for fact in block]

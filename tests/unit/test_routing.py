@@ -8,13 +8,27 @@ from shared.directory import Organisation
 CARDIFF, NEWPORT, SWANSEA = "W06000015", "W06000022", "W06000011"
 
 
-def provider(pid: str, *, employer: str | None = None, covers: tuple[str, ...] = (CARDIFF,),
-             languages: tuple[str, ...] = ("en",), capacity: int = 5) -> Organisation:
-    return Organisation.model_validate({
-        "id": pid, "kind": "provider", "name": pid, "employer": employer, "covers": list(covers),
-        "languages": list(languages), "capacity": capacity, "webhook_url": f"https://{pid}.example/hook",
-        "webhook_secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-    })  # fmt: skip
+def provider(
+    pid: str,
+    *,
+    employer: str | None = None,
+    covers: tuple[str, ...] = (CARDIFF,),
+    languages: tuple[str, ...] = ("en",),
+    capacity: int = 5,
+) -> Organisation:
+    return Organisation.model_validate(
+        {
+            "id": pid,
+            "kind": "provider",
+            "name": pid,
+            "employer": employer,
+            "covers": list(covers),
+            "languages": list(languages),
+            "capacity": capacity,
+            "webhook_url": f"https://{pid}.example/hook",
+            "webhook_secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        }
+    )
 
 
 POLICE = frozenset({"south-wales-police"})
@@ -24,10 +38,28 @@ POLICE = frozenset({"south-wales-police"})
     ("org", "need", "load", "asked", "reason"),
     [
         (provider("a"), Need(CARDIFF, CARDIFF, "en"), 0, False, None),
-        (provider("a", employer=CARDIFF), Need(CARDIFF, CARDIFF, "en"), 0, False, "employed_by_responsible_authority"),
+        (
+            provider("a", employer=CARDIFF),
+            Need(CARDIFF, CARDIFF, "en"),
+            0,
+            False,
+            "employed_by_responsible_authority",
+        ),
         (provider("a", employer=NEWPORT, covers=(CARDIFF,)), Need(CARDIFF, CARDIFF, "en"), 0, False, None),
-        (provider("a", employer="south-wales-police"), Need(CARDIFF, CARDIFF, "en"), 0, False, "employed_by_police"),
-        (provider("a", covers=(NEWPORT,)), Need(CARDIFF, CARDIFF, "en"), 0, False, "does_not_cover_host_authority"),
+        (
+            provider("a", employer="south-wales-police"),
+            Need(CARDIFF, CARDIFF, "en"),
+            0,
+            False,
+            "employed_by_police",
+        ),
+        (
+            provider("a", covers=(NEWPORT,)),
+            Need(CARDIFF, CARDIFF, "en"),
+            0,
+            False,
+            "does_not_cover_host_authority",
+        ),
         (provider("a", covers=(NEWPORT,)), Need(CARDIFF, NEWPORT, "en"), 0, False, None),
         (provider("a"), Need(CARDIFF, CARDIFF, "cy"), 0, False, "no_welsh_interviews"),
         (provider("a", languages=("en", "cy")), Need(CARDIFF, CARDIFF, "cy"), 0, False, None),
@@ -48,27 +80,42 @@ def test_most_spare_capacity_first_and_every_exclusion_recorded() -> None:
         provider("elsewhere", covers=(SWANSEA,)),
     ]
     decision = choose_provider(
-        providers, Need(CARDIFF, CARDIFF, "en"), police_ids=POLICE, open_assignments={"large": 8}, already_asked=frozenset()
+        providers,
+        Need(CARDIFF, CARDIFF, "en"),
+        police_ids=POLICE,
+        open_assignments={"large": 8},
+        already_asked=frozenset(),
     )
     assert decision.chosen == "small"  # 3 free beats 2 free
     assert decision.ranked == ["small", "large"]
-    assert decision.excluded == {"in-house": "employed_by_responsible_authority", "elsewhere": "does_not_cover_host_authority"}
+    assert decision.excluded == {
+        "in-house": "employed_by_responsible_authority",
+        "elsewhere": "does_not_cover_host_authority",
+    }
 
 
 def test_ties_go_by_directory_order_so_the_choice_is_deterministic() -> None:
     providers = [provider("first"), provider("second")]
     choices = {
-        choose_provider(providers, Need(CARDIFF, CARDIFF, "en"), police_ids=POLICE, open_assignments={},
-                        already_asked=frozenset()).chosen
+        choose_provider(
+            providers,
+            Need(CARDIFF, CARDIFF, "en"),
+            police_ids=POLICE,
+            open_assignments={},
+            already_asked=frozenset(),
+        ).chosen
         for _ in range(5)
-    }  # fmt: skip
+    }
     assert choices == {"first"}
 
 
 def test_nobody_eligible_means_nobody_chosen() -> None:
     decision = choose_provider(
-        [provider("in-house", employer=CARDIFF)], Need(CARDIFF, CARDIFF, "en"), police_ids=POLICE,
-        open_assignments={}, already_asked=frozenset(),
-    )  # fmt: skip
+        [provider("in-house", employer=CARDIFF)],
+        Need(CARDIFF, CARDIFF, "en"),
+        police_ids=POLICE,
+        open_assignments={},
+        already_asked=frozenset(),
+    )
     assert decision.chosen is None
     assert decision.excluded == {"in-house": "employed_by_responsible_authority"}

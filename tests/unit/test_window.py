@@ -5,7 +5,17 @@ from datetime import timedelta
 from services.scheduler.episodes import fold, stable_id
 from services.scheduler.triggers import due_events, wakeups
 from shared.directory import RepeatMissing, TimingSettings
-from tests.unit.timeline import accepted, assigned, cancelled, completed, hours, offered, reported, returned, risk
+from tests.unit.timeline import (
+    accepted,
+    assigned,
+    cancelled,
+    completed,
+    hours,
+    offered,
+    reported,
+    returned,
+    risk,
+)
 
 TIMING = TimingSettings()
 WINDOW = timedelta(hours=72)
@@ -39,9 +49,16 @@ def test_each_warning_and_the_breach_at_their_hour_and_nothing_else() -> None:
 
 
 def test_acceptance_silences_the_reminder_and_an_offer_closes_the_window() -> None:
-    task_id = stable_id("task", fold([reported(hours(0)), returned(hours(10))], WINDOW).episodes[0].episode_id)
-    facts = [reported(hours(0)), returned(hours(10)), assigned(hours(10.5), task_id), accepted(hours(12), task_id),
-             offered(hours(40))]  # fmt: skip
+    task_id = stable_id(
+        "task", fold([reported(hours(0)), returned(hours(10))], WINDOW).episodes[0].episode_id
+    )
+    facts = [
+        reported(hours(0)),
+        returned(hours(10)),
+        assigned(hours(10.5), task_id),
+        accepted(hours(12), task_id),
+        offered(hours(40)),
+    ]
     assert [kind for _, kind in kinds_between(facts, 10, 200)] == ["opened", "requested"]
 
 
@@ -58,8 +75,13 @@ def test_an_offer_after_the_breach_is_recorded_as_late_and_the_breach_stays() ->
 
 def test_a_child_declining_closes_the_window() -> None:
     task_id = fold([reported(hours(0)), returned(hours(10))], WINDOW).tasks[0].task_id
-    facts = [reported(hours(0)), returned(hours(10)), assigned(hours(11), task_id), accepted(hours(11), task_id),
-             completed(hours(20), outcome="child_declined")]  # fmt: skip
+    facts = [
+        reported(hours(0)),
+        returned(hours(10)),
+        assigned(hours(11), task_id),
+        accepted(hours(11), task_id),
+        completed(hours(20), outcome="child_declined"),
+    ]
     assert [kind for _, kind in kinds_between(facts, 10, 200)] == ["opened", "requested"]
 
 
@@ -91,13 +113,20 @@ def test_high_risk_and_exploitation_alerts_from_the_report_or_later() -> None:
     at_report = kinds_between([reported(hours(0), risk="high", indicators=("county_lines",))], 0, 1)
     assert {k for _, k in at_report} == {"opened", "high_risk", "exploitation"}
     later = kinds_between([reported(hours(0)), risk(hours(5), "high", ("cce",))], 0, 6)
-    assert sorted((h, k) for h, k in later if k in ("high_risk", "exploitation")) == [(5, "exploitation"), (5, "high_risk")]
+    assert sorted((h, k) for h, k in later if k in ("high_risk", "exploitation")) == [
+        (5, "exploitation"),
+        (5, "high_risk"),
+    ]
 
 
 def test_exploitation_from_the_interview_outcome() -> None:
     task_id = fold([reported(hours(0)), returned(hours(10))], WINDOW).tasks[0].task_id
-    facts = [reported(hours(0)), returned(hours(10)), assigned(hours(11), task_id),
-             completed(hours(30), indicators=("cse",))]  # fmt: skip
+    facts = [
+        reported(hours(0)),
+        returned(hours(10)),
+        assigned(hours(11), task_id),
+        completed(hours(30), indicators=("cse",)),
+    ]
     found = kinds_between(facts, 10, 40)
     assert (30, "exploitation_interview") in found
 
@@ -110,7 +139,9 @@ def test_a_cancelled_report_gets_no_task_and_does_not_count_as_repeat() -> None:
 
 
 def test_away_becoming_missing_closes_one_episode_and_opens_the_next_where_it_ended() -> None:
-    state = fold([reported(hours(0), kind="away"), reported(hours(5), kind="missing"), returned(hours(9))], WINDOW)
+    state = fold(
+        [reported(hours(0), kind="away"), reported(hours(5), kind="missing"), returned(hours(9))], WINDOW
+    )
     away, missing = state.episodes
     assert (away.kind, away.ended_at, away.end_reason) == ("away", hours(5), "kind_changed")
     assert (missing.kind, missing.started_at, missing.returned_at) == ("missing", hours(5), hours(9))

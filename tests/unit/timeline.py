@@ -22,12 +22,27 @@ def _fact(data: Any, time: datetime) -> Fact:
     return Fact(f"/orgs/test|e{next(_ids)}", data.type_name, time, data)
 
 
-def reported(at: datetime, *, kind: str = "missing", risk: str = "medium", placement: str = "W06000015",
-             indicators: tuple[str, ...] = (), language: str = "en") -> Fact:
-    data = MissingReported(**CHILD, placement_authority=placement, kind=kind, missing_since=at, risk_level=risk,
-                           exploitation_indicators=list(indicators), preferred_language=language,
-                           police_force="south-wales-police", police_reference="R1")  # type: ignore[arg-type]
-    return _fact(data, at)  # fmt: skip
+def reported(
+    at: datetime,
+    *,
+    kind: str = "missing",
+    risk: str = "medium",
+    placement: str = "W06000015",
+    indicators: tuple[str, ...] = (),
+    language: str = "en",
+) -> Fact:
+    data = MissingReported(
+        **CHILD,
+        placement_authority=placement,
+        kind=kind,
+        missing_since=at,
+        risk_level=risk,
+        exploitation_indicators=list(indicators),
+        preferred_language=language,
+        police_force="south-wales-police",
+        police_reference="R1",
+    )  # type: ignore[arg-type]
+    return _fact(data, at)
 
 
 def returned(at: datetime) -> Fact:
@@ -44,21 +59,37 @@ def cancelled(at: datetime, reason: str = "reported_in_error") -> Fact:
 
 
 def assigned(at: datetime, task_id: str, assignment_id: str = "a1", provider: str = "nyas-cymru") -> Fact:
-    data = AssignmentAssigned(**CHILD, task_id=task_id, assignment_id=assignment_id, provider_id=provider, at=at,
-                              accept_by=at + timedelta(hours=4))  # fmt: skip
+    data = AssignmentAssigned(
+        **CHILD,
+        task_id=task_id,
+        assignment_id=assignment_id,
+        provider_id=provider,
+        at=at,
+        accept_by=at + timedelta(hours=4),
+    )
     return _fact(data, at)
 
 
 def accepted(at: datetime, task_id: str, assignment_id: str = "a1", provider: str = "nyas-cymru") -> Fact:
-    return _fact(AssignmentAccepted(**CHILD, task_id=task_id, assignment_id=assignment_id, provider_id=provider, at=at), at)
+    return _fact(
+        AssignmentAccepted(
+            **CHILD, task_id=task_id, assignment_id=assignment_id, provider_id=provider, at=at
+        ),
+        at,
+    )
 
 
 def offered(at: datetime, assignment_id: str = "a1") -> Fact:
     return _fact(InterviewOffered(assignment_id=assignment_id, offered_at=at), at)
 
 
-def completed(at: datetime, assignment_id: str = "a1", outcome: str = "completed",
-              indicators: tuple[str, ...] = ()) -> Fact:
-    data = InterviewCompleted(assignment_id=assignment_id, completed_at=at, outcome=outcome,  # type: ignore[arg-type]
-                              exploitation_indicators=list(indicators))  # type: ignore[arg-type]
-    return _fact(data, at)  # fmt: skip
+def completed(
+    at: datetime, assignment_id: str = "a1", outcome: str = "completed", indicators: tuple[str, ...] = ()
+) -> Fact:
+    data = InterviewCompleted(
+        assignment_id=assignment_id,
+        completed_at=at,
+        outcome=outcome,  # type: ignore[arg-type]
+        exploitation_indicators=list(indicators),
+    )  # type: ignore[arg-type]
+    return _fact(data, at)
