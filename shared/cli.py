@@ -70,6 +70,18 @@ def create_topics_command() -> None:
 
 
 @app.command()
+def asyncapi(
+    output: Annotated[Path, typer.Option(help="Where to write the document.")] = Path("docs/asyncapi.yaml"),
+) -> None:
+    """Write the AsyncAPI document of the topics, generated from the event contracts."""
+    from shared.asyncapi import render
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(render())
+    typer.echo(f"wrote {output}")
+
+
+@app.command()
 def receiver(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8099,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",

@@ -8,6 +8,7 @@ back-off, so nothing is lost; anything else is a bug and is dead-lettered record
 """
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -18,7 +19,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from shared import topics
+from shared import metrics, topics
 from shared.contracts.envelope import Envelope, UnreadableEvent, from_kafka
 from shared.contracts.registry import TOPIC_TYPES
 from shared.settings import CommonSettings
@@ -75,6 +76,7 @@ def subscribe(
                 await _dead_letter(broker, record, str(exc))
                 continue
             readable.append((record, envelope))
+        started = time.perf_counter()
         try:
             if readable:
                 await handler([envelope for _, envelope in readable])
@@ -93,6 +95,31 @@ def subscribe(
             await _one_by_one(broker, handler, readable)
         failures = 0
         await message.ack()
+        elapsed = time.perf_counter() - started
+        metrics.BATCH_SECONDS.labels(group=group).observe(elapsed)
+        for record in records:
+            metrics.MESSAGES_HANDLED.labels(group=group, topic=record.topic).inc()
+        log.info(
+            "messages_handled",
+            group=group,
+            count=len(records),
+            event_ids=[envelope.id for _, envelope in readable],
+            duration_ms=round(elapsed * 1000, 2),
+        )
+        await _record_lag(message.consumer, group)
+
+
+async def _record_lag(consumer: Any, group: str) -> None:
+    """Lag per topic from the consumer's own view: high-water mark minus position."""
+    lag: dict[str, int] = {}
+    for partition in consumer.assignment():
+        highwater = consumer.highwater(partition)
+        if highwater is None:
+            continue
+        position = await consumer.position(partition)
+        lag[partition.topic] = lag.get(partition.topic, 0) + max(highwater - position, 0)
+    for topic, value in lag.items():
+        metrics.CONSUMER_LAG.labels(group=group, topic=topic).set(value)
 
 
 async def _one_by_one(
@@ -116,6 +143,7 @@ async def _dead_letter(broker: KafkaBroker, record: "ConsumerRecord[Any, Any]", 
         mtp_dlq_offset=str(record.offset),
     )
     await broker.publish(record.value or b"", topic=topics.dlq(record.topic), key=record.key, headers=headers)
+    metrics.DEAD_LETTERS.labels(topic=record.topic, reason=reason.split(":")[0]).inc()
     log.error(
         "message_dead_lettered",
         topic=record.topic,

@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential_jitter
 
+from shared import metrics
 from shared.contracts.envelope import Envelope
 from shared.waits import wait_any
 
@@ -135,6 +136,8 @@ class OutboxRelay:
             " WHERE sent_at IS NULL ORDER BY seq LIMIT $1",
             self._batch_size,
         )
+        backlog = len(rows) if len(rows) < self._batch_size else await pending(conn, self._schema)
+        metrics.OUTBOX_BACKLOG.labels(schema=self._schema).set(backlog)
         if not rows:
             return 0
         futures = []
@@ -156,5 +159,7 @@ class OutboxRelay:
             [row["seq"] for row in rows],
         )
         self.published += len(rows)
+        metrics.OUTBOX_PUBLISHED.labels(schema=self._schema).inc(len(rows))
+        metrics.OUTBOX_BACKLOG.labels(schema=self._schema).set(backlog - len(rows))
         log.debug("outbox_published", schema=self._schema, count=len(rows))
         return len(rows)
