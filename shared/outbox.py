@@ -119,11 +119,12 @@ class OutboxRelay:
             self.broker_ok = True
             log.info("outbox_relay_leading", schema=self._schema)
             while True:
+                # Cleared before looking, so a commit notified while we publish is not missed.
+                self._wake.clear()
                 sent = await self._publish_batch(conn, producer)
                 if stop.is_set() and sent == 0:
                     return
                 if sent < self._batch_size and not stop.is_set():
-                    self._wake.clear()
                     await wait_any(stop, self._wake, timeout=self._idle)
         finally:
             if producer is not None:

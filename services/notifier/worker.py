@@ -94,6 +94,8 @@ class DeliveryWorker:
         ) as client:
             try:
                 while not stop.is_set():
+                    # Cleared before looking, so a delivery queued while we claim still wakes us.
+                    self._wake.clear()
                     try:
                         claimed = await self._claim()
                     except (asyncpg.PostgresError, OSError) as exc:
@@ -107,7 +109,6 @@ class DeliveryWorker:
                         task.add_done_callback(self._in_flight.discard)
                     if claimed:
                         continue
-                    self._wake.clear()
                     await wait_any(stop, self._wake, timeout=await self._until_next())
             finally:
                 listener.cancel()

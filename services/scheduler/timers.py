@@ -65,6 +65,8 @@ class TimerLoop:
         listener = asyncio.create_task(self._listen(stop))
         try:
             while not stop.is_set():
+                # Cleared before looking, so a timer added while we work still wakes us.
+                self._wake.clear()
                 try:
                     if await self.fire_due() >= self._batch:
                         continue
@@ -72,7 +74,6 @@ class TimerLoop:
                 except (asyncpg.PostgresError, OSError) as exc:
                     log.warning("timer_loop_retrying", error=type(exc).__name__)
                     wait = self._poll
-                self._wake.clear()
                 await wait_any(stop, self._wake, timeout=wait)
         finally:
             listener.cancel()

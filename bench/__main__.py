@@ -1,0 +1,148 @@
+"""`make bench` (`python -m bench`): the system beside the raw broker, printed and saved as JSON.
+
+Starts its own embedded broker and database (or uses MTP_KAFKA_BOOTSTRAP / MTP_DATABASE_URL), the
+three services as processes and a webhook receiver on 127.0.0.1; every phase is bounded in time.
+"""
+
+import argparse
+import asyncio
+import hashlib
+import json
+import platform
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import yaml
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bench import endtoend, pipe
+from shared import topics
+from shared.embedded import database_dsn
+from shared.kafka import create_topics
+from tests.e2e.stack import SERVICES, Stack, service_env
+from tests.servers import start_servers
+
+console = Console()
+RESULTS = Path(__file__).parent / "results" / "latest.json"
+KEY = "bench-key"
+
+
+def _directory(folder: Path, receiver: str) -> Path:
+    digest = hashlib.sha256(KEY.encode()).hexdigest()
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    organisations = [
+        {"id": "bench-police", "kind": "police", "name": "Bench Police", "api_keys": [{"id": "bench", "sha256": digest}]},
+        {"id": "cardiff", "kind": "local_authority", "name": "Cardiff", "authority_code": "W06000015",
+         "notify_url": f"{receiver}/cardiff", "webhook_secret": secret},
+        {"id": "provider", "kind": "provider", "name": "Bench Provider", "covers": ["W06000015"],
+         "capacity": 10_000_000, "webhook_url": f"{receiver}/provider", "webhook_secret": secret},
+    ]  # fmt: skip
+    path = folder / "directory.yaml"
+    path.write_text(yaml.safe_dump({"organisations": organisations}))
+    return path
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+async def _fresh_database(admin_dsn: str) -> str:
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return database_dsn(admin_dsn, name)
+
+
+async def run(quick: bool) -> dict[str, Any]:
+    scale = 0.2 if quick else 1.0
+    servers = start_servers()
+    results: dict[str, Any] = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "quick": quick,
+                               "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
+                               "servers": servers.kind}  # fmt: skip
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console)
+    try:
+        with progress:
+            results["raw_pipe"] = await pipe.throughput(servers.bootstrap, int(50_000 * scale), progress)
+            results["raw_hop_200"] = await pipe.latency(servers.bootstrap, 200, 20 * scale, progress)
+            namespace = f"bench{uuid.uuid4().hex[:6]}."
+            await create_topics(servers.bootstrap, topics.all_with_dlq(namespace), 3)
+            database_url = await _fresh_database(servers.admin_dsn)
+            async with endtoend.OfferClock() as clock:
+                with tempfile.TemporaryDirectory() as folder:
+                    env = service_env({**__import__("os").environ,
+                        "MTP_KAFKA_BOOTSTRAP": servers.bootstrap, "MTP_DATABASE_URL": database_url,
+                        "MTP_TOPIC_NAMESPACE": namespace, "MTP_DIRECTORY": str(_directory(Path(folder), clock.url)),
+                        "MTP_WEBHOOK_ALLOW_HTTP_LOOPBACK": "true", "MTP_LOG_LEVEL": "warning"})  # fmt: skip
+                    stack = Stack(env=env, log_dir=Path(folder))
+                    try:
+                        for name in SERVICES:
+                            stack.start(name)
+                        stack.wait_ready()
+                        url = stack.intake_url
+                        results["end_to_end_200"] = await endtoend.latency(
+                            url, KEY, clock, 200, 30 * scale, progress
+                        )
+                        results["end_to_end_sustained"] = await endtoend.sustained(
+                            url, KEY, clock, 1000, 60 * scale, progress
+                        )
+                        results["peak_rss_mb"] = {
+                            label: _peak_rss_mb(p.pid) for label, p in stack.processes.items()
+                        }
+                    finally:
+                        stack.stop()
+    finally:
+        servers.stop()
+    return results
+
+
+def _table(results: dict[str, Any]) -> Table:
+    table = Table(title="Missing the Point — benchmark" + (" (quick)" if results["quick"] else ""))
+    for column in ("measure", "value", "target"):
+        table.add_column(column)
+    raw, hop = results["raw_pipe"], results["raw_hop_200"]
+    e2e, sustained = results["end_to_end_200"], results["end_to_end_sustained"]
+    hop_budget = 3 * hop["p99_ms"] + 50
+    rows = [
+        ("raw pipe produce (batched)", f"{raw['produce_msgs_per_s']:,} msg/s", ""),
+        ("raw pipe consume", f"{raw['consume_msgs_per_s']:,} msg/s", ""),
+        ("raw one hop at 200/s p50 / p99", f"{hop['p50_ms']} / {hop['p99_ms']} ms", ""),
+        ("end to end at 200 events/s p50 / p95 / p99", f"{e2e['p50_ms']} / {e2e['p95_ms']} / {e2e['p99_ms']} ms",
+         f"p99 ≤ 3 × raw p99 + 50 = {hop_budget:.0f} ms"),
+        ("end-to-end p99 / raw one-hop p99", f"{e2e['p99_ms'] / max(hop['p99_ms'], 0.01):.1f}×", ""),
+        ("end to end sustained (offered 1,000 events/s)", f"{sustained['end_to_end_events_per_s']:,} events/s",
+         "≥ 1,000 events/s for 60 s"),
+        ("intake accepted during sustained load", f"{sustained['accept_events_per_s']:,} events/s", ""),
+    ]  # fmt: skip
+    rows += [(f"peak RSS {label}", f"{mb} MB", "< 150 MB") for label, mb in results["peak_rss_mb"].items()]
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--quick", action="store_true", help="a short run (a fifth of each phase) to check it works"
+    )
+    args = parser.parse_args()
+    results = asyncio.run(run(args.quick))
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2))
+    console.print(_table(results))
+    console.print(f"written to {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""End to end: events accepted by intake over HTTP -> `assignment.offered` at a local webhook receiver."""
+
+import asyncio
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import uvicorn
+from rich.progress import Progress
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bench.measures import summary_ms
+from shared.embedded import free_port
+
+CARDIFF = "W06000015"
+
+
+@dataclass
+class OfferClock:
+    """A receiver that notes when each child's offer arrives."""
+
+    port: int = field(default_factory=free_port)
+    offers: dict[str, float] = field(default_factory=dict)
+    webhooks: int = 0
+    _server: Any = None
+    _task: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def _handle(self, request: Request) -> Response:
+        body = await request.body()
+        self.webhooks += 1
+        event = json.loads(body)
+        if event["type"] == "assignment.offered":
+            self.offers.setdefault(event["data"]["referral"]["child_ref"], time.perf_counter())
+        return Response(status_code=204)
+
+    async def __aenter__(self) -> "OfferClock":
+        app = Starlette(routes=[Route("/{org}", self._handle, methods=["POST"])])
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_config=None, lifespan="off", access_log=False
+        )
+        self._server = uvicorn.Server(config)
+        self._task = asyncio.create_task(self._server.serve())
+        while not self._server.started:
+            await asyncio.sleep(0.01)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        await asyncio.wait([self._task], timeout=5)
+
+
+def _report(child: str, now: datetime) -> dict[str, Any]:
+    return {"specversion": "1.0", "id": f"r-{child}", "type": "missing.reported", "data": {
+        "child_ref": child, "responsible_authority": CARDIFF, "placement_authority": CARDIFF, "kind": "missing",
+        "missing_since": (now - timedelta(hours=3)).isoformat(), "risk_level": "medium",
+        "police_force": "bench-police", "police_reference": "B-1"}}  # fmt: skip
+
+
+def _return(child: str, now: datetime) -> dict[str, Any]:
+    data = {
+        "child_ref": child,
+        "responsible_authority": CARDIFF,
+        "returned_at": (now - timedelta(minutes=1)).isoformat(),
+    }
+    return {"specversion": "1.0", "id": f"b-{child}", "type": "missing.returned", "data": data}
+
+
+async def latency(
+    intake_url: str, key: str, clock: OfferClock, rate: float, seconds: float, progress: Progress
+) -> dict[str, Any]:
+    """Children at `rate / 2` per second (a report and a return each): return accepted -> offer received."""
+    headers = {"authorization": f"Bearer {key}", "content-type": "application/cloudevents+json"}
+    children = int(rate / 2 * seconds)
+    task = progress.add_task(f"end to end at {rate:.0f} events/s", total=children)
+    returned_at: dict[str, float] = {}
+    run = uuid.uuid4().hex[:6]
+    limits = httpx.Limits(max_connections=50)
+    async with httpx.AsyncClient(base_url=intake_url, headers=headers, limits=limits, timeout=30) as client:
+
+        async def one(child: str) -> None:
+            now = datetime.now(UTC)
+            await client.post("/v1/events", json=_report(child, now))
+            answer = await client.post("/v1/events", json=_return(child, now))
+            if answer.status_code == 202:
+                returned_at[child] = time.perf_counter()
+
+        started = time.perf_counter()
+        pending = []
+        for i in range(children):
+            await asyncio.sleep(max(started + i / (rate / 2) - time.perf_counter(), 0))
+            pending.append(asyncio.create_task(one(f"L{run}-{i}")))
+        await asyncio.gather(*pending)
+        deadline = time.perf_counter() + 60
+        while time.perf_counter() < deadline and not all(c in clock.offers for c in returned_at):
+            progress.update(task, completed=sum(1 for c in returned_at if c in clock.offers))
+            await asyncio.sleep(0.2)
+        progress.update(task, completed=children)
+    samples = [clock.offers[c] - t for c, t in returned_at.items() if c in clock.offers]
+    return {"rate": rate, "children": children, "offers": len(samples), **summary_ms(samples)}
+
+
+async def sustained(
+    intake_url: str, key: str, clock: OfferClock, rate: float, seconds: float, progress: Progress
+) -> dict[str, Any]:
+    """Batches of reports and returns at `rate` events/s for `seconds`; offers per second that came out."""
+    headers = {"authorization": f"Bearer {key}", "content-type": "application/cloudevents-batch+json"}
+    per_tick, tick = int(rate / 10), 0.1
+    run = uuid.uuid4().hex[:6]
+    children: list[str] = []
+    task = progress.add_task(f"sustained {rate:.0f} events/s for {seconds:.0f} s", total=seconds)
+    accepted = 0
+    async with httpx.AsyncClient(base_url=intake_url, headers=headers, timeout=30) as client:
+        started = time.perf_counter()
+        ticks = int(seconds / tick)
+        inflight: list[asyncio.Task[httpx.Response]] = []
+        for t in range(ticks):
+            await asyncio.sleep(max(started + t * tick - time.perf_counter(), 0))
+            now = datetime.now(UTC)
+            batch = []
+            for i in range(per_tick // 2):
+                child = f"S{run}-{t}-{i}"
+                children.append(child)
+                batch += [_report(child, now), _return(child, now)]
+            inflight.append(asyncio.create_task(client.post("/v1/events", json=batch)))
+            progress.update(task, completed=t * tick)
+        answers = await asyncio.gather(*inflight)
+        accepted = sum(
+            len(batch_answer.json()) for batch_answer in answers if batch_answer.status_code == 202
+        )
+        sent_s = time.perf_counter() - started
+        deadline = time.perf_counter() + 120
+        while time.perf_counter() < deadline and sum(1 for c in children if c in clock.offers) < len(
+            children
+        ):
+            await asyncio.sleep(0.5)
+        done_s = time.perf_counter() - started
+    offered = sum(1 for c in children if c in clock.offers)
+    progress.update(task, completed=seconds)
+    return {
+        "offered_load_events_per_s": rate,
+        "accepted_events": accepted,
+        "accept_events_per_s": round(accepted / sent_s),
+        "offers": offered,
+        "children": len(children),
+        "end_to_end_events_per_s": round(2 * offered / done_s),
+        "drain_s": round(done_s - sent_s, 1),
+    }
