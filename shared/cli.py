@@ -22,6 +22,10 @@ app = typer.Typer(
 )
 keys_app = typer.Typer(help="API keys and webhook secrets for the directory.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+dlq_app = typer.Typer(
+    help="Dead-letter topics: messages a consumer could not read, kept with the reason.", no_args_is_help=True
+)
+app.add_typer(dlq_app, name="dlq")
 
 
 @app.command()
@@ -67,6 +71,35 @@ def create_topics_command() -> None:
     names = topics.all_with_dlq(settings.topic_namespace)
     asyncio.run(create_topics(settings.kafka_bootstrap, names, settings.topic_partitions))
     typer.echo(f"topics ready: {', '.join(names)}")
+
+
+@dlq_app.command("list")
+def dlq_list() -> None:
+    """Count the messages in each dead-letter topic, by reason (contents are never shown)."""
+    from shared.dlq import inspect
+
+    settings = CommonSettings()
+    for found in asyncio.run(inspect(settings.kafka_bootstrap, settings.topic_namespace)):
+        reasons = ", ".join(f"{reason}: {count}" for reason, count in sorted(found.reasons.items())) or "-"
+        typer.echo(f"{found.topic:<32} {found.total:>6}  {reasons}")
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    topic: Annotated[str, typer.Argument(help="The original topic, e.g. mtp.episodes.v1.")],
+) -> None:
+    """Put a topic's dead letters back on the topic (after fixing what made them unreadable).
+
+    Each message goes back once: a consumer group remembers how far the replay got. Consumers
+    ignore events they already applied, so a message replayed twice changes nothing.
+    """
+    from shared.dlq import replay
+
+    if topic not in topics.ALL:
+        raise typer.BadParameter(f"one of {', '.join(topics.ALL)}")
+    settings = CommonSettings()
+    count = asyncio.run(replay(settings.kafka_bootstrap, topic, settings.topic_namespace))
+    typer.echo(f"replayed {count} message(s) from {topics.dlq(topic)} to {topic}")
 
 
 @app.command()

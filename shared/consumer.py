@@ -61,6 +61,7 @@ def subscribe(
         heartbeat_interval_ms=max(settings.kafka_session_timeout_ms // 5, 300),
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.MANUAL,
+        decoder=_undecoded,
     )
     async def consume(message: KafkaMessage) -> None:
         nonlocal failures
@@ -74,6 +75,9 @@ def subscribe(
                     raise UnreadableEvent(f"type_not_on_topic:{envelope.type}")
             except UnreadableEvent as exc:
                 await _dead_letter(broker, record, str(exc))
+                continue
+            except Exception as exc:  # anything else a malformed record provokes: never block the partition
+                await _dead_letter(broker, record, f"unreadable:{type(exc).__name__}")
                 continue
             readable.append((record, envelope))
         started = time.perf_counter()
@@ -120,6 +124,12 @@ async def _record_lag(consumer: Any, group: str) -> None:
         lag[partition.topic] = lag.get(partition.topic, 0) + max(highwater - position, 0)
     for topic, value in lag.items():
         metrics.CONSUMER_LAG.labels(group=group, topic=topic).set(value)
+
+
+async def _undecoded(message: Any) -> Any:
+    """Leave bodies as bytes: FastStream would otherwise parse JSON first, and a body that fails
+    there never reaches our handler, so it could not be dead-lettered with its reason."""
+    return message.body
 
 
 async def _one_by_one(

@@ -1,6 +1,7 @@
 """Broker, producer and admin factories configured from the common settings."""
 
 import asyncio
+import logging
 import contextlib
 
 import structlog
@@ -20,7 +21,9 @@ def make_broker(settings: CommonSettings, service: str) -> KafkaBroker:
         settings.kafka_bootstrap,
         client_id=f"mtp-{service}",
         enable_idempotence=settings.kafka_enable_idempotence,
-        logger=None,
+        # FastStream logs each message at INFO (silenced by configure_logging) and handler errors
+        # that escape our own handling at ERROR, which an operator must see.
+        logger=logging.getLogger("mtp.faststream"),
     )
 
 

@@ -42,6 +42,6 @@ def configure_logging(service: str, level: str = "info") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(max(numeric, logging.INFO))
-    for noisy in ("aiokafka", "faststream", "uvicorn.error", "httpx", "httpcore"):
+    for noisy in ("aiokafka", "faststream", "mtp.faststream", "uvicorn.error", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("uvicorn.access").disabled = True

@@ -95,7 +95,7 @@ def from_kafka(
     try:
         payload = json.loads(value or b"")
         data = model.model_validate(payload)
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise UnreadableEvent("value_not_json") from exc
     except ValidationError as exc:
         fields = sorted({".".join(str(part) for part in err["loc"]) or "<root>" for err in exc.errors()})

@@ -1,0 +1,101 @@
+"""Dead-letter topics: what is in them, and putting their messages back once the cause is fixed.
+
+A replay republishes each dead letter to the topic it came from, with its original key and headers
+(the `mtp_dlq_*` ones removed). Consumers ignore events they have already applied, so replaying
+twice is harmless; a consumer group remembers how far each dead-letter topic was replayed.
+"""
+
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from shared import topics
+
+REPLAY_GROUP = "mtp-dlq-replay"
+
+
+@dataclass(frozen=True)
+class DeadLetters:
+    """How many messages a dead-letter topic holds, by reason."""
+
+    topic: str
+    total: int
+    reasons: dict[str, int]
+
+
+async def _read_all(consumer: AIOKafkaConsumer, topic: str, from_committed: bool) -> list[Any]:
+    partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+    if not partitions:
+        await consumer._client.force_metadata_update()  # aiokafka has no public refresh
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+    if not partitions:
+        return []
+    consumer.assign(partitions)
+    ends = await consumer.end_offsets(partitions)
+    for tp in partitions:
+        committed = await consumer.committed(tp) if from_committed else None
+        if committed is None:
+            await consumer.seek_to_beginning(tp)
+        else:
+            consumer.seek(tp, committed)
+    records: list[Any] = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and await _behind(consumer, partitions, ends):
+        for batch in (await consumer.getmany(timeout_ms=200)).values():
+            records.extend(batch)
+    return records
+
+
+async def _behind(
+    consumer: AIOKafkaConsumer, partitions: list[TopicPartition], ends: dict[TopicPartition, int]
+) -> bool:
+    positions = [await consumer.position(tp) for tp in partitions]
+    return any(position < ends[tp] for position, tp in zip(positions, partitions, strict=True))
+
+
+async def inspect(bootstrap: str, namespace: str = "") -> list[DeadLetters]:
+    """Count the messages in every dead-letter topic, by reason (never their content)."""
+    found = []
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        for topic in topics.ALL:
+            name = topics.dlq(topics.named(namespace, topic))
+            records = await _read_all(consumer, name, from_committed=False)
+            reasons = Counter(
+                dict(record.headers).get("mtp_dlq_reason", b"?").decode(errors="replace").split(":")[0]
+                for record in records
+            )
+            found.append(DeadLetters(name, len(records), dict(reasons)))
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def replay(bootstrap: str, topic: str, namespace: str = "") -> int:
+    """Republish a topic's dead letters not yet replayed to the topic; return how many."""
+    source = topics.dlq(topics.named(namespace, topic))
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=f"{namespace}{REPLAY_GROUP}", enable_auto_commit=False
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await consumer.start()
+    await producer.start()
+    try:
+        records = await _read_all(consumer, source, from_committed=True)
+        for record in records:
+            headers = [(name, value) for name, value in record.headers if not name.startswith("mtp_dlq_")]
+            original = dict(record.headers).get("mtp_dlq_topic", b"").decode() or topics.named(
+                namespace, topic
+            )
+            await producer.send(original, record.value, key=record.key, headers=headers)
+        await producer.flush()
+        if records:
+            await consumer.commit()  # everything read has been republished
+        return len(records)
+    finally:
+        await producer.stop()
+        await consumer.stop()

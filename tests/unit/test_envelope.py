@@ -1,0 +1,51 @@
+"""Reading binary-mode CloudEvents from Kafka records: every malformed record has a named reason."""
+
+import pytest
+
+from shared.contracts.envelope import UnreadableEvent, from_kafka
+
+HEADERS = [
+    ("ce_specversion", b"1.0"),
+    ("ce_id", b"1"),
+    ("ce_source", b"/orgs/x"),
+    ("ce_time", b"2026-01-01T00:00:00+00:00"),
+]
+RETURNED = (
+    b'{"child_ref": "C-1", "responsible_authority": "W06000015", "returned_at": "2026-01-01T00:00:00+00:00"}'
+)
+
+
+@pytest.mark.parametrize(
+    ("headers", "value", "reason"),
+    [
+        ([], b"{}", "missing_headers:ce_id,ce_source,ce_type,ce_time"),
+        ([*HEADERS, ("ce_type", b"missing.teleported")], b"{}", "unknown_type:missing.teleported"),
+        ([*HEADERS, ("ce_type", b"missing.returned")], b"\x00\xff not json", "value_not_json"),
+        ([*HEADERS, ("ce_type", b"missing.returned")], b"not json", "value_not_json"),
+        (
+            [*HEADERS, ("ce_type", b"missing.returned")],
+            b'{"child_ref": "C-1"}',
+            "invalid_data:responsible_authority,returned_at",
+        ),
+        ([*HEADERS[:3], ("ce_time", b"yesterday"), ("ce_type", b"missing.returned")], RETURNED, "bad_time"),
+        (
+            [*HEADERS[:3], ("ce_time", b"2026-01-01T00:00:00"), ("ce_type", b"missing.returned")],
+            RETURNED,
+            "naive_time",
+        ),
+        ([("ce_id", b"\xff"), *HEADERS[2:]], b"{}", "header_not_utf8"),
+    ],
+)
+def test_unreadable_records_name_their_reason(
+    headers: list[tuple[str, bytes]], value: bytes, reason: str
+) -> None:
+    with pytest.raises(UnreadableEvent) as caught:
+        from_kafka(headers, value)
+    assert str(caught.value) == reason
+
+
+def test_a_good_record_reads_with_its_key() -> None:
+    envelope = from_kafka([*HEADERS, ("ce_type", b"missing.returned")], RETURNED, b"W06000015/C-1")
+    assert envelope.type == "missing.returned"
+    assert envelope.key == "W06000015/C-1"
+    assert envelope.inbox_key == ("/orgs/x", "1")
