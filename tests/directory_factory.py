@@ -27,6 +27,7 @@ class DirectoryFactory:
 
     folder: Path
     settings: dict[str, Any] = field(default_factory=dict)
+    provider_capacity: int = 25
 
     def write(self, receiver: str = "http://127.0.0.1:9", extra: list[dict[str, Any]] | None = None) -> Path:
         organisations = [
@@ -64,7 +65,7 @@ class DirectoryFactory:
                 "employer": None,
                 "covers": [CARDIFF, NEWPORT],
                 "languages": ["en", "cy"],
-                "capacity": 25,
+                "capacity": self.provider_capacity,
                 "webhook_url": f"{receiver}/nyas-cymru",
                 "webhook_secret": secret_for("nyas-cymru"),
             },

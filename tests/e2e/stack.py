@@ -28,10 +28,10 @@ class Stack:
     def intake_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['intake']}"
 
-    def start(self, name: str, instance: str = "") -> None:
+    def start(self, name: str, instance: str = "", port: int | None = None) -> None:
         """Start a service process (a second instance with `instance` set)."""
         label = f"{name}{instance}"
-        port = free_port()
+        port = port or free_port()
         self.ports[label] = port
         env = {**self.env, f"MTP_{name.upper()}_PORT": str(port)}
         log = open(self.log_dir / f"{label}.log", "ab")  # noqa: SIM115  # the process owns it
@@ -68,6 +68,11 @@ class Stack:
         """SIGKILL: no goodbye, no flush."""
         self.processes[label].kill()
         self.processes[label].wait()
+
+    def restart(self, label: str) -> None:
+        """Start a killed service again on the same port."""
+        name = next(service for service in SERVICES if label.startswith(service))
+        self.start(name, label.removeprefix(name), port=self.ports[label])
 
     def logs(self, label: str) -> str:
         return (self.log_dir / f"{label}.log").read_text(errors="replace")

@@ -105,7 +105,7 @@ async def test_a_replayed_dead_letter_is_applied_once_the_cause_is_gone(
     producer = AIOKafkaProducer(bootstrap_servers=place.bootstrap)
     await producer.start()
     try:
-        import json  # noqa: PLC0415
+        import json
 
         await producer.send_and_wait(
             topics.dlq(episodes), json.dumps(fixed).encode(), key=b"W06000015/P-2",
