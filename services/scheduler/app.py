@@ -32,6 +32,7 @@ def create_app(settings: SchedulerSettings | None = None, clock: Clock | None = 
             namespace=settings.topic_namespace,
             batch=settings.timer_batch,
             poll_seconds=settings.timer_poll_seconds,
+            lease_seconds=settings.timer_lease_seconds,
         )
         return [timer_loop.run]
 
