@@ -51,9 +51,12 @@ def test_an_on_time_event_is_not_late_and_one_published_after_downtime_is() -> N
     state = fold([reported(hours(0)), returned(hours(10))], timedelta(hours=72))
     on_time = {i.key.split(":")[0]: i.data for i in due_events(state, hours(82), TIMING)}
     after_downtime = {i.key.split(":")[0]: i.data for i in due_events(state, hours(90), TIMING)}
-    assert isinstance(on_time["breach"], WindowBreached) and not on_time["breach"].late
-    assert isinstance(on_time["warning"], WindowWarning) and on_time["warning"].late
-    assert isinstance(after_downtime["breach"], WindowBreached) and after_downtime["breach"].late
+    assert isinstance(on_time["breach"], WindowBreached)
+    assert not on_time["breach"].late
+    assert isinstance(on_time["warning"], WindowWarning)
+    assert on_time["warning"].late
+    assert isinstance(after_downtime["breach"], WindowBreached)
+    assert after_downtime["breach"].late
 
 
 def test_a_late_offer_is_recorded_as_late_and_the_breach_stays_recorded() -> None:
@@ -97,7 +100,8 @@ def test_missing_again_after_the_offer_the_second_episode_keeps_its_own_offer_st
     ]
     state = fold(facts, window)
     first, second = state.episodes
-    assert len(state.tasks) == 1 and state.tasks[0].episode_ids == [first.episode_id, second.episode_id]
+    assert len(state.tasks) == 1
+    assert state.tasks[0].episode_ids == [first.episode_id, second.episode_id]
     assert (first.offered_at, second.offered_at) == (hours(20), None)
     kinds = walk(facts, ManualClock(hours(40)), until=500)
     assert [k for k in kinds if k.startswith(("warning", "breach"))] == ["warning@88", "breach@112"]
