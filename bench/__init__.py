@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench`. Bounded in time; figures are indicative on a shared machine."""
