@@ -159,11 +159,13 @@ async def test_an_earlier_timer_wakes_the_sleeping_loop_through_notify(pool: "as
         await running
 
 
-async def test_a_silent_instance_loses_its_claim_after_the_lease(pool: "asyncpg.Pool[Any]") -> None:
+async def test_a_silent_instance_loses_its_claim_after_the_lease(
+    pool: "asyncpg.Pool[Any]", place: Place
+) -> None:
     clock = ManualClock(at(10))
     await settle(pool, clock.now(), [reported(at(0)), returned(at(10))])
     clock.set(at(100))
-    hung = await asyncpg.connect(pool._connect_args[0])  # type: ignore[attr-defined]  # the same DSN
+    hung = await asyncpg.connect(place.database_url)
     try:
         # An instance claims and then stops talking, holding its claim open.
         await hung.execute("BEGIN")
