@@ -149,3 +149,11 @@ def test_repeat_missing_the_nth_episode_on_day_d_raises_it_and_on_day_d_plus_1_d
     assert repeat_alerts(inside) == [f"repeat:{nth.episode_id}"]
     assert repeat_alerts([0.0, *middle, last_day + 1]) == []
     assert repeat_alerts([0.0, last_day]) == []  # one episode short never raises it
+
+
+def test_a_long_missing_alert_sent_on_time_is_not_late_and_after_downtime_is() -> None:
+    state = fold([reported(hours(0))], timedelta(hours=72))
+    on_time = [i.data for i in due_events(state, hours(24), TIMING) if i.key.startswith("long:")]
+    after_downtime = [i.data for i in due_events(state, hours(30), TIMING) if i.key.startswith("long:")]
+    assert [getattr(d, "late", None) for d in on_time] == [False]
+    assert [getattr(d, "late", None) for d in after_downtime] == [True]
