@@ -1,8 +1,8 @@
 """Broker, producer and admin factories configured from the common settings."""
 
 import asyncio
-import logging
 import contextlib
+import logging
 
 import structlog
 from aiokafka import AIOKafkaProducer

@@ -82,6 +82,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self.published = 0
         self.broker_ok = False
+        self.leading = False  # this instance holds the relay lock (a follower has no producer to judge by)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until `stop` is set, then flush what is left (bounded) and return."""
@@ -113,6 +114,7 @@ class OutboxRelay:
             while not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", lock_key):
                 if await wait_any(stop, timeout=self._idle):
                     return
+            self.leading = True
             await conn.add_listener(channel(self._schema), lambda *_: self._wake.set())
             producer = self._producer_factory()
             await producer.start()
@@ -127,6 +129,7 @@ class OutboxRelay:
                 if sent < self._batch_size and not stop.is_set():
                     await wait_any(stop, self._wake, timeout=self._idle)
         finally:
+            self.leading = False
             if producer is not None:
                 await producer.stop()
             await conn.close()

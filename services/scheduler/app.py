@@ -32,6 +32,7 @@ def create_app(settings: SchedulerSettings | None = None, clock: Clock | None = 
             namespace=settings.topic_namespace,
             batch=settings.timer_batch,
             poll_seconds=settings.timer_poll_seconds,
+            lease_seconds=settings.timer_lease_seconds,
         )
         return [timer_loop.run]
 
@@ -54,7 +55,12 @@ def create_app(settings: SchedulerSettings | None = None, clock: Clock | None = 
         return await app.state.runtime.database_ready()  # type: ignore[no-any-return]  # app.state is untyped
 
     async def broker() -> bool:
-        return await app.state.runtime.broker_ready()  # type: ignore[no-any-return]  # app.state is untyped
+        runtime: Runtime = app.state.runtime
+        if runtime.broker is None or not runtime.broker.running:
+            return False
+        # A second instance's relay waits for the lead and has no producer of its own: its consumers
+        # running is what says the broker answers.
+        return runtime.relay.broker_ok or not runtime.relay.leading
 
     add_operational_routes(app, {"database": database, "broker": broker})
     return app

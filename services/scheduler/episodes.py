@@ -86,6 +86,7 @@ class Episode:
     ended_at: datetime | None = None
     end_reason: str | None = None
     task_id: str | None = None
+    offer_due_at: datetime | None = None  # this episode's own window, set on its return
     offered_at: datetime | None = None
 
     @property
@@ -97,6 +98,18 @@ class Episode:
     def returned_at(self) -> datetime | None:
         """When the child came back, if this episode ended in a return."""
         return self.ended_at if self.end_reason == "returned" else None
+
+    @property
+    def offered_late(self) -> bool | None:
+        """Whether the offer came after the window closed (None while no offer is made)."""
+        if self.offered_at is None or self.offer_due_at is None:
+            return None
+        return self.offered_at > self.offer_due_at
+
+    def breached(self, now: datetime) -> bool:
+        """The window closed with no offer in it; a late offer never undoes a breach."""
+        due = self.offer_due_at
+        return due is not None and due <= now and (self.offered_at is None or self.offered_at > due)
 
     def raise_risk(self, level: RiskLevel, at: datetime) -> None:
         self.risk_level = level
@@ -131,6 +144,13 @@ class Task:
     def open(self) -> bool:
         """Still waiting for the interview to happen (or be declined)."""
         return self.completed_at is None
+
+    @property
+    def completed_within_window(self) -> bool | None:
+        """Reported beside the offer duty: the interview took place within the window of the first return."""
+        if self.completed_at is None:
+            return None
+        return self.outcome == "completed" and self.completed_at <= self.offer_due_at
 
 
 @dataclass
@@ -191,6 +211,7 @@ def _apply(state: ChildState, fact: Fact, window: timedelta) -> bool:
         if current is None:
             return False
         current.ended_at, current.end_reason = at, "returned"
+        current.offer_due_at = at + window
         _cover_with_task(state, current, at, window)
         return True
     if isinstance(data, Cancelled):

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 
+import asyncpg
 import structlog
 from faststream.kafka import KafkaBroker
 
@@ -9,7 +10,7 @@ from services.scheduler.episodes import Fact
 from services.scheduler.settle import settle_children
 from shared import topics
 from shared.clock import Clock
-from shared.consumer import subscribe
+from shared.consumer import HandlerRetry, subscribe
 from shared.contracts.common import ChildEvent
 from shared.contracts.envelope import Envelope
 from shared.directory import TimingSettings
@@ -34,15 +35,20 @@ def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, timing: Timing
             facts.append(
                 (child, Fact(f"{envelope.source}|{envelope.id}", envelope.type, envelope.time, data))
             )
-        async with runtime.pool.acquire() as conn, conn.transaction():
-            published = await settle_children(
-                conn,
-                [],
-                now=clock.now(),
-                timing=timing,
-                namespace=runtime.settings.topic_namespace,
-                new_facts=facts,
-            )
+        try:
+            async with runtime.pool.acquire() as conn, conn.transaction():
+                published = await settle_children(
+                    conn,
+                    [],
+                    now=clock.now(),
+                    timing=timing,
+                    namespace=runtime.settings.topic_namespace,
+                    new_facts=facts,
+                )
+        except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError) as exc:
+            # Locks are taken in one order, so this should not happen; if it does, the whole batch
+            # is retried rather than set aside event by event.
+            raise HandlerRetry from exc
         log.info("events_applied", count=len(envelopes), published=len(published))
 
     subscribe(

@@ -11,3 +11,8 @@ class SchedulerSettings(CommonSettings):
     scheduler_port: int = Field(8001, description="HTTP port for /healthz, /readyz and /metrics.")
     timer_batch: int = Field(500, ge=1, description="Most timers claimed in one transaction.")
     timer_poll_seconds: float = Field(1.0, gt=0, description="Longest sleep between looks at due timers.")
+    timer_lease_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="How long a silent instance keeps its claimed timers before another takes them.",
+    )

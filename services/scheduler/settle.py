@@ -59,7 +59,7 @@ async def settle_children(
             event_id=out.event_id,
             episode_id=out.data.episode_id,
             due_at=out.at.isoformat(),
-            late=lateness > 60,
+            late=out.late_at(now),
             late_s=round(lateness, 3),
         )
 
@@ -68,7 +68,7 @@ async def settle_children(
     )
     if new_timers:
         await conn.execute(f"SELECT pg_notify('{store.TIMER_CHANNEL}', $1)", min(new_timers).isoformat())
-    await store.write_read_models(conn, states)
+    await store.write_read_models(conn, states, now)
     for state in states.values():
         if state.unapplied:
             log.info(

@@ -6,7 +6,7 @@ from typing import Any
 
 import asyncpg
 
-from services.scheduler.episodes import ChildState, Fact
+from services.scheduler.episodes import ChildState, Episode, Fact, Task
 from services.scheduler.triggers import Outgoing
 from shared.contracts.registry import BY_TYPE
 
@@ -40,30 +40,57 @@ SELECT * FROM unnest($1::text[], $2::timestamptz[])
 ON CONFLICT (child_key, due_at) DO NOTHING
 RETURNING due_at
 """
+# The claim: due timers in due order, row-locked until the claiming transaction ends; other instances
+# skip them. The partial index on pending timers keeps this as cheap at 1,000,000 pending as at 10,000.
 CLAIM_DUE_TIMERS = """
-UPDATE scheduler.timers SET state = 'fired', fired_at = $2
-WHERE id = ANY(ARRAY(
-    SELECT id FROM scheduler.timers
-    WHERE state = 'pending' AND due_at <= $1
-    ORDER BY due_at
-    LIMIT $3
-    FOR UPDATE SKIP LOCKED
-))
-RETURNING child_key, due_at
+SELECT id, child_key, due_at FROM scheduler.timers
+WHERE state = 'pending' AND due_at <= $1
+ORDER BY due_at
+LIMIT $2
+FOR UPDATE SKIP LOCKED
 """
+# A child being settled elsewhere right now (its events arriving) is skipped, never waited for: its
+# timers stay pending for the next round. Waiting here, while holding claimed timer rows that the other
+# transaction may be re-inserting, could deadlock.
+LOCK_FREE_CHILDREN = """
+SELECT child_key FROM scheduler.children WHERE child_key = ANY($1::text[])
+ORDER BY child_key FOR UPDATE SKIP LOCKED
+"""
+MARK_FIRED = "UPDATE scheduler.timers SET state = 'fired', fired_at = $2 WHERE id = ANY($1::bigint[])"
+# The lease on a claim: a claiming session that stops talking (hung, or cut off from the database)
+# is ended by the server after this long, its locks released and its timers claimed by another instance.
+# A crashed process's session ends at once.
+SET_LEASE = "SELECT set_config('idle_in_transaction_session_timeout', $1, true)"
 NEXT_TIMER = "SELECT min(due_at) FROM scheduler.timers WHERE state = 'pending'"
 PENDING_TIMERS = "SELECT count(*) FROM scheduler.timers WHERE state = 'pending'"
 DELETE_EPISODES = "DELETE FROM scheduler.episodes WHERE child_key = ANY($1::text[])"
 DELETE_TASKS = "DELETE FROM scheduler.interview_tasks WHERE child_key = ANY($1::text[])"
+# Read models are written in one statement per table, whatever the batch size. Lists travel as
+# comma-joined text (indicator codes and uuids hold no commas): unnest cannot take ragged arrays.
 INSERT_EPISODES = """
 INSERT INTO scheduler.episodes (episode_id, child_key, responsible_authority, placement_authority, kind,
-    started_at, ended_at, end_reason, risk_level, high_risk, exploitation_indicators, task_id, offered_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+    started_at, ended_at, end_reason, risk_level, high_risk, exploitation_indicators, task_id,
+    offer_due_at, offered_at, offered_late, breached)
+SELECT e.episode_id, e.child_key, e.responsible_authority, e.placement_authority, e.kind, e.started_at,
+    e.ended_at, e.end_reason, e.risk_level, e.high_risk,
+    string_to_array(e.indicators, ','), e.task_id, e.offer_due_at, e.offered_at,
+    e.offered_late, e.breached
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
+    $7::timestamptz[], $8::text[], $9::text[], $10::boolean[], $11::text[], $12::uuid[],
+    $13::timestamptz[], $14::timestamptz[], $15::boolean[], $16::boolean[])
+    AS e(episode_id, child_key, responsible_authority, placement_authority, kind, started_at, ended_at,
+         end_reason, risk_level, high_risk, indicators, task_id, offer_due_at, offered_at, offered_late,
+         breached)
 """
 INSERT_TASKS = """
 INSERT INTO scheduler.interview_tasks (task_id, child_key, episode_ids, returned_at, offer_due_at,
-    accepted_at, offered_at, completed_at, outcome)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    accepted_at, offered_at, completed_at, outcome, completed_within_window)
+SELECT t.task_id, t.child_key, string_to_array(t.episode_ids, ',')::uuid[],
+    t.returned_at, t.offer_due_at, t.accepted_at, t.offered_at, t.completed_at, t.outcome, t.within
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[],
+    $7::timestamptz[], $8::timestamptz[], $9::text[], $10::boolean[])
+    AS t(task_id, child_key, episode_ids, returned_at, offer_due_at, accepted_at, offered_at,
+         completed_at, outcome, within)
 """
 TIMER_CHANNEL = "scheduler_timers"
 
@@ -128,53 +155,73 @@ async def add_timers(conn: asyncpg.Connection, timers: Sequence[tuple[str, datet
     return [row["due_at"] for row in rows]
 
 
-async def claim_due_timers(conn: asyncpg.Connection, now: datetime, limit: int) -> list[tuple[str, datetime]]:
-    """Claim due timers in the caller's transaction; other instances skip them while it lasts."""
-    rows = await conn.fetch(CLAIM_DUE_TIMERS, now, now, limit)
-    return [(row["child_key"], row["due_at"]) for row in rows]
+async def claim_due_timers(
+    conn: asyncpg.Connection, now: datetime, limit: int, *, lease_seconds: float
+) -> tuple[list[tuple[str, datetime]], int]:
+    """Claim due timers in the caller's transaction and mark them fired; return (child, due) for each
+    and how many were left pending because their child was busy elsewhere."""
+    await conn.execute(SET_LEASE, f"{max(int(lease_seconds * 1000), 1)}ms")
+    due = await conn.fetch(CLAIM_DUE_TIMERS, now, limit)
+    if not due:
+        return [], 0
+    free = {
+        row["child_key"] for row in await conn.fetch(LOCK_FREE_CHILDREN, list({r["child_key"] for r in due}))
+    }
+    fired = [row for row in due if row["child_key"] in free]
+    if fired:
+        await conn.execute(MARK_FIRED, [row["id"] for row in fired], now)
+    return [(row["child_key"], row["due_at"]) for row in fired], len(due) - len(fired)
 
 
-async def write_read_models(conn: asyncpg.Connection, states: dict[str, ChildState]) -> None:
+async def write_read_models(conn: asyncpg.Connection, states: dict[str, ChildState], now: datetime) -> None:
     """Replace the episodes and tasks of these children with their current fold."""
     keys = list(states)
     await conn.execute(DELETE_EPISODES, keys)
     await conn.execute(DELETE_TASKS, keys)
-    episodes: list[tuple[Any, ...]] = []
-    tasks: list[tuple[Any, ...]] = []
-    for child, state in states.items():
-        for e in state.episodes:
-            episodes.append(
-                (
-                    e.episode_id,
-                    child,
-                    e.responsible_authority,
-                    e.placement_authority,
-                    e.kind,
-                    e.started_at,
-                    e.ended_at,
-                    e.end_reason,
-                    e.risk_level,
-                    e.high_risk_at is not None,
-                    sorted(e.indicators),
-                    e.task_id,
-                    e.offered_at,
-                )
-            )
-        for t in state.tasks:
-            tasks.append(
-                (
-                    t.task_id,
-                    child,
-                    t.episode_ids,
-                    t.returned_at,
-                    t.offer_due_at,
-                    t.accepted_at,
-                    t.offered_at,
-                    t.completed_at,
-                    t.outcome,
-                )
-            )
+    episodes = [(child, e) for child, state in states.items() for e in state.episodes]
+    tasks = [(child, t) for child, state in states.items() for t in state.tasks]
     if episodes:
-        await conn.executemany(INSERT_EPISODES, episodes)
+        await conn.execute(INSERT_EPISODES, *_columns(_episode_row(child, e, now) for child, e in episodes))
     if tasks:
-        await conn.executemany(INSERT_TASKS, tasks)
+        await conn.execute(INSERT_TASKS, *_columns(_task_row(child, t) for child, t in tasks))
+
+
+def _columns(rows: Iterable[tuple[Any, ...]]) -> list[list[Any]]:
+    """Rows to the column arrays `unnest` takes."""
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+def _episode_row(child: str, e: Episode, now: datetime) -> tuple[Any, ...]:
+    return (
+        e.episode_id,
+        child,
+        e.responsible_authority,
+        e.placement_authority,
+        e.kind,
+        e.started_at,
+        e.ended_at,
+        e.end_reason,
+        e.risk_level,
+        e.high_risk_at is not None,
+        ",".join(sorted(e.indicators)),
+        e.task_id,
+        e.offer_due_at,
+        e.offered_at,
+        e.offered_late,
+        e.breached(now),
+    )
+
+
+def _task_row(child: str, t: Task) -> tuple[Any, ...]:
+    return (
+        t.task_id,
+        child,
+        ",".join(t.episode_ids),
+        t.returned_at,
+        t.offer_due_at,
+        t.accepted_at,
+        t.offered_at,
+        t.completed_at,
+        t.outcome,
+        t.completed_within_window,
+    )

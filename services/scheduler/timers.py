@@ -1,8 +1,8 @@
 """The timer loop: claim due timers with SKIP LOCKED, settle their children, sleep until the next.
 
 Claim and effect share one transaction: if an instance dies mid-way, its row locks go with its
-connection and another instance claims the same timers. A new timer earlier than the next one
-known wakes the loop through LISTEN/NOTIFY.
+connection and another instance claims the same timers; if it hangs, the server ends its session
+after the lease. A new timer earlier than the next one known wakes the loop through LISTEN/NOTIFY.
 """
 
 import asyncio
@@ -18,6 +18,8 @@ from shared.directory import TimingSettings
 from shared.waits import wait_any
 
 log = structlog.get_logger()
+# When every due timer belonged to a child busy elsewhere, look again shortly rather than spin.
+BUSY_RETRY_SECONDS = 0.05
 
 
 class TimerLoop:
@@ -32,6 +34,7 @@ class TimerLoop:
         namespace: str,
         batch: int = 500,
         poll_seconds: float = 1.0,
+        lease_seconds: float = 30.0,
     ) -> None:
         self._pool = pool
         self._clock = clock
@@ -39,25 +42,27 @@ class TimerLoop:
         self._namespace = namespace
         self._batch = batch
         self._poll = poll_seconds
+        self._lease = lease_seconds
         self._wake = asyncio.Event()
+        self._busy = 0
+        self.sleeping = False  # between rounds, waiting for a due time, a NOTIFY or the poll cap
 
     async def fire_due(self) -> int:
         """Fire one batch of due timers; return how many."""
         async with self._pool.acquire() as conn, conn.transaction():
             now = self._clock.now()
-            claimed = await store.claim_due_timers(conn, now, self._batch)
+            claimed, self._busy = await store.claim_due_timers(
+                conn, now, self._batch, lease_seconds=self._lease
+            )
             if not claimed:
                 return 0
             await settle_children(
                 conn, [child for child, _ in claimed], now=now, timing=self._timing, namespace=self._namespace
             )
-        for _, due_at in claimed:
-            metrics.TIMER_LAG.observe(max((now - due_at).total_seconds(), 0.0))
-        log.info(
-            "timers_fired",
-            count=len(claimed),
-            max_lag_s=round(max((now - d).total_seconds() for _, d in claimed), 3),
-        )
+        lags = [max((now - due_at).total_seconds(), 0.0) for _, due_at in claimed]
+        for lag in lags:
+            metrics.TIMER_LAG.observe(lag)
+        log.info("timers_fired", count=len(claimed), max_lag_s=round(max(lags), 3), busy=self._busy)
         return len(claimed)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -65,16 +70,20 @@ class TimerLoop:
         listener = asyncio.create_task(self._listen(stop))
         try:
             while not stop.is_set():
-                # Cleared before looking, so a timer added while we work still wakes us.
+                # Cleared before looking, so a NOTIFY that arrives while we look is not lost.
                 self._wake.clear()
                 try:
                     if await self.fire_due() >= self._batch:
                         continue
-                    wait = await self._until_next()
+                    wait = BUSY_RETRY_SECONDS if self._busy else await self._until_next()
                 except (asyncpg.PostgresError, OSError) as exc:
                     log.warning("timer_loop_retrying", error=type(exc).__name__)
                     wait = self._poll
-                await wait_any(stop, self._wake, timeout=wait)
+                self.sleeping = True
+                try:
+                    await wait_any(stop, self._wake, timeout=wait)
+                finally:
+                    self.sleeping = False
         finally:
             listener.cancel()
 

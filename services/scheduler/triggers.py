@@ -25,6 +25,10 @@ from shared.contracts.tasks import (
 )
 from shared.directory import TimingSettings
 
+# A time-based event published later than this after its moment says so (`late`): the scheduler was
+# down, or the news that made it due arrived after the moment had passed.
+LATE_AFTER = timedelta(minutes=1)
+
 
 @dataclass(frozen=True)
 class Outgoing:
@@ -37,6 +41,10 @@ class Outgoing:
     @property
     def event_id(self) -> str:
         return stable_id("out", self.key)
+
+    def late_at(self, now: datetime) -> bool:
+        """Whether publishing this at `now` is late."""
+        return now - self.at > LATE_AFTER
 
 
 def due_events(state: ChildState, now: datetime, timing: TimingSettings) -> list[Outgoing]:
@@ -83,7 +91,15 @@ def due_events(state: ChildState, now: datetime, timing: TimingSettings) -> list
             )
         for episode_id in task.episode_ids:
             found.extend(_window(state.episode(episode_id), task, now, timing))
-    return sorted((item for item in found if item.at <= now), key=lambda item: (item.at, item.key))
+    due = sorted((item for item in found if item.at <= now), key=lambda item: (item.at, item.key))
+    return [_flag_late(item, now) for item in due]
+
+
+def _flag_late(item: Outgoing, now: datetime) -> Outgoing:
+    # The key, and so the event id, stays the same: only the content says it is late.
+    if isinstance(item.data, WindowWarning | WindowBreached | LongMissingAlert) and item.late_at(now):
+        return Outgoing(item.key, item.at, item.data.model_copy(update={"late": True}))
+    return item
 
 
 def wakeups(state: ChildState, now: datetime, timing: TimingSettings) -> list[datetime]:

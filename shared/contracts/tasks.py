@@ -54,6 +54,10 @@ class WindowWarning(TaskEvent):
     returned_at: Timestamp
     offer_due_at: Timestamp
     stage: Literal["no_provider_accepted", "no_offer_made"]
+    late: bool = Field(
+        False,
+        description="Published more than a minute after its moment (the scheduler was down or the news came late).",
+    )
 
 
 class WindowBreached(TaskEvent):
@@ -65,6 +69,10 @@ class WindowBreached(TaskEvent):
     returned_at: Timestamp
     offer_due_at: Timestamp
     breached_at: Timestamp
+    late: bool = Field(
+        False,
+        description="Published more than a minute after its moment (the scheduler was down or the news came late).",
+    )
 
 
 class HighRiskAlert(TaskEvent):
@@ -102,6 +110,10 @@ class LongMissingAlert(TaskEvent):
 
     hours_missing: float
     raised_at: Timestamp
+    late: bool = Field(
+        False,
+        description="Published more than a minute after its moment (the scheduler was down or the news came late).",
+    )
 
 
 TASK_EVENTS: tuple[type[TaskEvent], ...] = (

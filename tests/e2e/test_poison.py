@@ -1,6 +1,7 @@
 """Poison messages: unreadable and invalid messages on every topic go to its dead-letter twin with the
 reason; consumers keep consuming; `mtp dlq replay` puts them back once the cause is fixed."""
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -115,12 +116,14 @@ async def test_a_replayed_dead_letter_is_applied_once_the_cause_is_gone(
         await producer.stop()
     env = {**os.environ, "MTP_KAFKA_BOOTSTRAP": place.bootstrap, "MTP_TOPIC_NAMESPACE": place.namespace}
     for _ in range(2):
-        done = subprocess.run(
+        done = await asyncio.to_thread(
+            subprocess.run,
             [sys.executable, "-m", "shared.cli", "dlq", "replay", topics.EPISODES], env=env, capture_output=True, text=True, timeout=60, check=True
         )  # fmt: skip
         assert "replayed" in done.stdout
     await poll(lambda: receiver.delivered(type_="assignment.offered"), timeout=60)
-    listing = subprocess.run(
+    listing = await asyncio.to_thread(
+        subprocess.run,
         [sys.executable, "-m", "shared.cli", "dlq", "list"], env=env, capture_output=True, text=True, timeout=60, check=True
     )  # fmt: skip
     assert "invalid_data" in listing.stdout
