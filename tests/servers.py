@@ -17,6 +17,29 @@ class Servers:
     admin_dsn: str  # a DSN with rights to create databases
     kind: str
     _stops: list[Callable[[], None]] = field(default_factory=list)
+    _restart_database: Callable[[], None] | None = None
+
+    def restart_database(self) -> None:
+        """Restart PostgreSQL (embedded, container); for a server we were only given, cut every
+        connection to it instead, which is what its clients see of a restart."""
+        if self._restart_database is not None:
+            self._restart_database()
+            return
+        import asyncio
+
+        import asyncpg
+
+        async def terminate() -> None:
+            conn = await asyncpg.connect(self.admin_dsn)
+            try:
+                await conn.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE pid <> pg_backend_pid() AND datname LIKE 't_%'"
+                )
+            finally:
+                await conn.close()
+
+        asyncio.run(terminate())
 
     def stop(self) -> None:
         for stop in reversed(self._stops):
@@ -39,6 +62,7 @@ def start_servers() -> Servers:
     bootstrap = os.environ.get("MTP_KAFKA_BOOTSTRAP")
     dsn = os.environ.get("MTP_DATABASE_URL")
     stops: list[Callable[[], None]] = []
+    restart: Callable[[], None] | None = None
     kind = "given"
     if not (bootstrap and dsn) and docker_answers():
         kind = "testcontainers"
@@ -56,6 +80,7 @@ def start_servers() -> Servers:
             postgres.start()
             stops.append(postgres.stop)
             dsn = postgres.get_connection_url()
+            restart = lambda: postgres.get_wrapped_container().restart(timeout=10)  # noqa: E731
     if not (bootstrap and dsn):
         from shared.embedded import start_postgres, start_tansu
 
@@ -69,4 +94,5 @@ def start_servers() -> Servers:
             postgres_server = start_postgres(folder / "pg", temporary=True)
             stops.append(postgres_server.stop)
             dsn = postgres_server.dsn
-    return Servers(bootstrap=bootstrap, admin_dsn=dsn, kind=kind, _stops=stops)
+            restart = postgres_server.restart
+    return Servers(bootstrap=bootstrap, admin_dsn=dsn, kind=kind, _stops=stops, _restart_database=restart)
