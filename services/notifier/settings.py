@@ -28,4 +28,7 @@ class NotifierSettings(CommonSettings):
         default_factory=list,
         description="Host names that may be called over plain http (e.g. a compose service).",
     )
+    acceptance_poll_seconds: float = Field(
+        2.0, gt=0, description="Longest sleep between looks for offers past their acceptance deadline."
+    )
     response_body_limit: int = Field(4096, description="Bytes of a receiver's answer read at most.")

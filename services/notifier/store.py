@@ -1,4 +1,4 @@
-"""The notifier's SQL: inbox, tasks, assignments, deliveries and their attempts."""
+"""The notifier's SQL: inbox, tasks, assignments, provider reports, deliveries and their attempts."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +20,9 @@ VALUES ($1, $2, $3, $4, $5, $6, 'routing', $7)
 ON CONFLICT (task_id) DO NOTHING RETURNING task_id
 """
 SET_TASK_STATUS = "UPDATE notifier.tasks SET status = $2 WHERE task_id = $1"
+# Routing decisions are serialised across instances so two tasks cannot both take a last free place.
+# Every transaction that may route takes it first, before any row lock, so lock order is always the same.
+LOCK_ROUTING = "SELECT pg_advisory_xact_lock(hashtext('notifier:routing'))"
 OPEN_LOADS = """
 SELECT provider_id, count(*) AS open FROM notifier.assignments
 WHERE status IN ('offered', 'accepted') GROUP BY provider_id
@@ -35,7 +38,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $6)
 ON CONFLICT (webhook_id) DO NOTHING
 """
 CLAIM_DELIVERIES = """
-UPDATE notifier.deliveries SET lease_until = $2, attempts = attempts + 1
+UPDATE notifier.deliveries d SET lease_until = $2, attempts = attempts + 1
 WHERE id = ANY(ARRAY(
     SELECT id FROM notifier.deliveries
     WHERE state = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
@@ -43,12 +46,17 @@ WHERE id = ANY(ARRAY(
     LIMIT $3
     FOR UPDATE SKIP LOCKED
 ))
-RETURNING id, webhook_id, org_id, url, event_type, body, attempts
+RETURNING id, webhook_id, org_id, url, event_type, body, attempts, round,
+    EXISTS (SELECT 1 FROM notifier.disabled_endpoints x WHERE x.url = d.url) AS disabled
 """
 RECORD_ATTEMPT = """
-INSERT INTO notifier.delivery_attempts (delivery_id, attempt, attempted_at, status, latency_ms, error)
-VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO notifier.delivery_attempts (delivery_id, round, attempt, attempted_at, status, latency_ms, error)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT DO NOTHING
+"""
+DISABLE_ENDPOINT = """
+INSERT INTO notifier.disabled_endpoints (url, org_id, webhook_id, disabled_at) VALUES ($1, $2, $3, $4)
+ON CONFLICT (url) DO NOTHING RETURNING url
 """
 FINISH_DELIVERY = """
 UPDATE notifier.deliveries
@@ -57,6 +65,43 @@ SET state = $2, lease_until = NULL, next_attempt_at = $3, last_status = $4, last
 WHERE id = $1
 """
 NEXT_DELIVERY = "SELECT min(next_attempt_at) FROM notifier.deliveries WHERE state = 'pending'"
+
+ASSIGNMENT_FOR_UPDATE = """
+SELECT a.assignment_id::text AS assignment_id, a.task_id::text AS task_id, a.provider_id, a.status,
+    t.episode_id, t.packet
+FROM notifier.assignments a JOIN notifier.tasks t USING (task_id)
+WHERE a.assignment_id = $1
+FOR UPDATE OF a
+"""
+END_ASSIGNMENT = """
+UPDATE notifier.assignments SET status = $2, decided_at = $3, reason = $4 WHERE assignment_id = $1
+"""
+ACCEPT_ASSIGNMENT = """
+UPDATE notifier.assignments SET status = 'accepted', decided_at = coalesce(decided_at, $2)
+WHERE assignment_id = $1
+"""
+CHILD_OFFERED = """
+UPDATE notifier.assignments SET child_offered_at = coalesce(child_offered_at, $2) WHERE assignment_id = $1
+"""
+COMPLETE_ASSIGNMENT = """
+UPDATE notifier.assignments SET status = 'completed', completed_at = $2, outcome = $3 WHERE assignment_id = $1
+"""
+INSERT_REPORT = """
+INSERT INTO notifier.interview_reports (event_key, assignment_id, event_type, decision, received_at)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (event_key) DO NOTHING
+"""
+# The acceptance timer: offers past their deadline, each taken by one instance.
+CLAIM_EXPIRED = """
+SELECT a.assignment_id::text AS assignment_id, a.task_id::text AS task_id, a.provider_id, a.status,
+    t.episode_id, t.packet
+FROM notifier.assignments a JOIN notifier.tasks t USING (task_id)
+WHERE a.status = 'offered' AND a.accept_by <= $1
+ORDER BY a.accept_by
+LIMIT $2
+FOR UPDATE OF a SKIP LOCKED
+"""
+NEXT_EXPIRY = "SELECT min(accept_by) FROM notifier.assignments WHERE status = 'offered'"
 
 
 @dataclass(frozen=True)
@@ -70,6 +115,8 @@ class Claimed:
     event_type: str
     body: bytes
     attempt: int
+    round: int = 0
+    disabled: bool = False  # its URL answered 410 Gone earlier: park it without calling
 
 
 async def first_time(conn: asyncpg.Connection, event_key: str, now: datetime) -> bool:
@@ -106,6 +153,8 @@ async def claim_deliveries(
             row["event_type"],
             row["body"],
             row["attempts"],
+            row["round"],
+            row["disabled"],
         )
         for row in rows
     ]
@@ -124,5 +173,37 @@ async def finish_attempt(
 ) -> None:
     """Record an attempt and the delivery's new state together."""
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(RECORD_ATTEMPT, claimed.id, claimed.attempt, at, status, latency_ms, error)
-        await conn.execute(FINISH_DELIVERY, claimed.id, state, next_attempt_at, status, error, at)
+        await record_attempt(
+            conn,
+            claimed,
+            state=state,
+            at=at,
+            next_attempt_at=next_attempt_at,
+            status=status,
+            latency_ms=latency_ms,
+            error=error,
+        )
+
+
+async def record_attempt(
+    conn: asyncpg.Connection,
+    claimed: Claimed,
+    *,
+    state: str,
+    at: datetime,
+    next_attempt_at: datetime,
+    status: int | None,
+    latency_ms: float,
+    error: str | None,
+) -> None:
+    """Record an attempt and the delivery's new state in the caller's transaction."""
+    await conn.execute(
+        RECORD_ATTEMPT, claimed.id, claimed.round, claimed.attempt, at, status, latency_ms, error
+    )
+    await conn.execute(FINISH_DELIVERY, claimed.id, state, next_attempt_at, status, error, at)
+
+
+async def disable_endpoint(conn: asyncpg.Connection, claimed: Claimed, at: datetime) -> bool:
+    """Stop deliveries to the delivery's URL; False if it was already disabled."""
+    added = await conn.fetchval(DISABLE_ENDPOINT, claimed.url, claimed.org_id, claimed.webhook_id, at)
+    return added is not None
