@@ -8,6 +8,7 @@ import asyncpg
 
 SCHEMA = "notifier"
 DELIVERY_CHANNEL = "notifier_deliveries"
+WAKE_WORKERS = f"SELECT pg_notify('{DELIVERY_CHANNEL}', '')"
 
 INSERT_INBOX = """
 INSERT INTO notifier.inbox (event_key, received_at) VALUES ($1, $2)
@@ -136,7 +137,7 @@ async def add_delivery(
 ) -> None:
     """Queue a webhook (once per webhook id) and wake the delivery workers."""
     await conn.execute(INSERT_DELIVERY, webhook_id, org_id, url, event_type, body, now)
-    await conn.execute(f"SELECT pg_notify('{DELIVERY_CHANNEL}', '')")
+    await conn.execute(WAKE_WORKERS)
 
 
 async def claim_deliveries(
@@ -207,3 +208,37 @@ async def disable_endpoint(conn: asyncpg.Connection, claimed: Claimed, at: datet
     """Stop deliveries to the delivery's URL; False if it was already disabled."""
     added = await conn.fetchval(DISABLE_ENDPOINT, claimed.url, claimed.org_id, claimed.webhook_id, at)
     return added is not None
+
+
+# Operations (`python -m services.notifier.ops`): bodies are never selected, they carry child refs.
+PARKED_STATES = ("failed", "gone", "disabled", "refused")
+LIST_DELIVERIES = """
+SELECT id, webhook_id, org_id, event_type, state, attempts, round, last_status, last_error, created_at
+FROM notifier.deliveries
+WHERE state = ANY($1::text[]) AND ($2::text IS NULL OR org_id = $2)
+ORDER BY id
+LIMIT $3
+"""
+LIST_DISABLED_ENDPOINTS = """
+SELECT url, org_id, webhook_id, disabled_at FROM notifier.disabled_endpoints ORDER BY disabled_at
+"""
+# A replay is a new round: the attempt count starts again, earlier attempts stay on record.
+REPLAY_BY_ID = """
+UPDATE notifier.deliveries
+SET state = 'pending', attempts = 0, round = round + 1, next_attempt_at = $2, lease_until = NULL
+WHERE id = ANY($1::bigint[]) AND state = ANY($3::text[])
+RETURNING id
+"""
+REPLAY_BY_STATE = """
+UPDATE notifier.deliveries
+SET state = 'pending', attempts = 0, round = round + 1, next_attempt_at = $2, lease_until = NULL
+WHERE state = ANY($1::text[]) AND ($3::text IS NULL OR org_id = $3)
+RETURNING id
+"""
+ENABLE_ENDPOINT = "DELETE FROM notifier.disabled_endpoints WHERE url = $1 RETURNING org_id"
+REPLAY_FOR_URL = """
+UPDATE notifier.deliveries
+SET state = 'pending', attempts = 0, round = round + 1, next_attempt_at = $2, lease_until = NULL
+WHERE url = $1 AND state IN ('gone', 'disabled')
+RETURNING id
+"""
