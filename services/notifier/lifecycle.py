@@ -1,7 +1,7 @@
 """What a provider's report does to an assignment (DOMAIN rule 12): pure, no I/O.
 
-An assignment is `offered`, then `accepted` and finally `completed`; it ends early as `declined`,
-`expired` (silence past accept_by) or `withdrawn`. Only `offered` and `accepted` hold a place in the
+An assignment is `offered`, then `accepted` and finally `completed`; it ends early as `declined`
+(the provider hands it back, before or after accepting) or `expired` (silence past accept_by). Only `offered` and `accepted` hold a place in the
 provider's capacity. A report that does not fit the assignment's state (a late answer to an offer
 that already moved on) changes nothing: it is recorded and ignored.
 """
@@ -14,7 +14,8 @@ OPEN = frozenset({"offered", "accepted"})
 _NEXT: dict[tuple[str, str], str] = {
     ("offered", "interview.accepted"): "accepted",
     ("offered", "interview.declined"): "declined",
-    # Offering the child an interview shows the provider took the work, even if it never said so.
+    # A provider that accepted and then finds it cannot do the interview hands it back the same way.
+    ("accepted", "interview.declined"): "declined",
     ("offered", "interview.offered"): "accepted",
     ("accepted", "interview.offered"): "accepted",
     ("offered", "interview.completed"): "completed",
@@ -36,9 +37,9 @@ def after_report(status: str, event_type: str) -> Step | None:
     new = _NEXT.get((status, event_type))
     if new is None:
         return None
-    return Step(
-        status=new, accepted_now=status == "offered" and new == "accepted", moves_on=new == "declined"
-    )
+    # Offering or completing the interview shows the provider took the work, even if it never said so.
+    took_it = status == "offered" and new in ("accepted", "completed")
+    return Step(status=new, accepted_now=took_it, moves_on=new == "declined")
 
 
 def holds_capacity(status: str) -> bool:

@@ -89,10 +89,9 @@ async def _decide(
         )
         return "not_current"
     packet = ReferralPacket.model_validate(held["packet"])
-    if isinstance(report, InterviewDeclined):
-        await assigning.move_on(
-            conn, held, reason=report.reason, directory=directory, now=now, namespace=namespace
-        )
+    if step.moves_on:
+        reason = report.reason if isinstance(report, InterviewDeclined) else "declined_by_provider"
+        await assigning.move_on(conn, held, reason=reason, directory=directory, now=now, namespace=namespace)
         return "applied"
     if step.accepted_now:
         await conn.execute(store.ACCEPT_ASSIGNMENT, assignment, now)

@@ -13,11 +13,11 @@ from tests.unit.test_routing import CARDIFF, POLICE, provider
         ("offered", "interview.accepted", Step("accepted", accepted_now=True, moves_on=False)),
         ("offered", "interview.declined", Step("declined", accepted_now=False, moves_on=True)),
         ("offered", "interview.offered", Step("accepted", accepted_now=True, moves_on=False)),
-        ("offered", "interview.completed", Step("completed", accepted_now=False, moves_on=False)),
+        ("offered", "interview.completed", Step("completed", accepted_now=True, moves_on=False)),
         ("accepted", "interview.offered", Step("accepted", accepted_now=False, moves_on=False)),
         ("accepted", "interview.completed", Step("completed", accepted_now=False, moves_on=False)),
         ("accepted", "interview.accepted", None),  # a repeat changes nothing
-        ("accepted", "interview.declined", None),  # once accepted, the provider holds it
+        ("accepted", "interview.declined", Step("declined", accepted_now=False, moves_on=True)),
         ("expired", "interview.accepted", None),  # too late: the task moved on
         ("declined", "interview.offered", None),
         ("withdrawn", "interview.completed", None),
