@@ -161,6 +161,35 @@ async def claim_deliveries(
     ]
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """How one attempt ended and what the delivery becomes."""
+
+    claimed: Claimed
+    state: str
+    at: datetime
+    next_attempt_at: datetime
+    status: int | None
+    latency_ms: float
+    error: str | None
+
+
+async def record_outcomes(pool: "asyncpg.Pool[Any]", outcomes: list[Outcome]) -> None:
+    """Record many attempts and their deliveries' new states in one transaction."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.executemany(
+            RECORD_ATTEMPT,
+            [
+                (o.claimed.id, o.claimed.round, o.claimed.attempt, o.at, o.status, o.latency_ms, o.error)
+                for o in outcomes
+            ],
+        )
+        await conn.executemany(
+            FINISH_DELIVERY,
+            [(o.claimed.id, o.state, o.next_attempt_at, o.status, o.error, o.at) for o in outcomes],
+        )
+
+
 async def finish_attempt(
     pool: "asyncpg.Pool[Any]",
     claimed: Claimed,

@@ -20,6 +20,8 @@ from standardwebhooks.webhooks import Webhook
 
 from services.notifier import metrics, outgoing, store
 from services.notifier.backoff import parse_retry_after, retry_delay
+from services.notifier.lanes import Lanes
+from services.notifier.recording import AttemptRecorder
 from services.notifier.settings import NotifierSettings
 from shared.clock import Clock
 from shared.contracts.operations import EndpointDisabled
@@ -82,18 +84,16 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
         self._lease = timedelta(seconds=settings.webhook_timeout_seconds * 3 + 5)
+        self._recorder = AttemptRecorder(pool, settings.delivery_poll_seconds)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Claim and deliver until `stop` is set; finish what is in flight."""
         listener = asyncio.create_task(self._listen(stop))
-        transport = httpx.AsyncHTTPTransport(retries=0)
-        limits = httpx.Limits(
-            max_connections=self._settings.delivery_concurrency * 2, max_keepalive_connections=50
+        recorder = asyncio.create_task(self._recorder.run())
+        lanes = Lanes(
+            self._settings.delivery_concurrency, timeout_seconds=self._settings.webhook_timeout_seconds
         )
-        timeout = httpx.Timeout(self._settings.webhook_timeout_seconds)
-        async with httpx.AsyncClient(
-            transport=transport, limits=limits, timeout=timeout, follow_redirects=False
-        ) as client:
+        async with lanes:
             try:
                 while not stop.is_set():
                     try:
@@ -104,7 +104,7 @@ class DeliveryWorker:
                         continue
                     for item in claimed:
                         await self._slots.acquire()
-                        task = asyncio.create_task(self._deliver(client, item))
+                        task = asyncio.create_task(self._deliver(lanes, item))
                         self._in_flight.add(task)
                         task.add_done_callback(self._in_flight.discard)
                     if claimed:
@@ -115,6 +115,8 @@ class DeliveryWorker:
                 listener.cancel()
                 if self._in_flight:
                     await asyncio.wait(self._in_flight, timeout=self._settings.webhook_timeout_seconds + 2)
+                self._recorder.close()
+                await recorder
 
     async def _claim(self) -> list[store.Claimed]:
         free = self._settings.delivery_concurrency - len(self._in_flight)
@@ -131,12 +133,14 @@ class DeliveryWorker:
         seconds: float = (next_due - self._clock.now()).total_seconds()
         return min(max(seconds, 0.0), poll)
 
-    async def _deliver(self, client: httpx.AsyncClient, item: store.Claimed) -> None:
+    async def _deliver(self, lanes: Lanes, item: store.Claimed) -> None:
+        client = lanes.take()
         try:
             await self._attempt(client, item)
         except Exception:
             log.exception("delivery_crashed", webhook_id=item.webhook_id, org=item.org_id)
         finally:
+            lanes.give(client)
             self._slots.release()
 
     async def _attempt(self, client: httpx.AsyncClient, item: store.Claimed) -> None:
@@ -206,19 +210,22 @@ class DeliveryWorker:
             next_at = done_at + timedelta(
                 seconds=retry_delay(item.attempt, retry_after, base=settings.retry_base_seconds)
             )
-        async with self._pool.acquire() as conn, conn.transaction():
-            await store.record_attempt(
-                conn,
-                item,
-                state=state,
-                at=done_at,
-                next_attempt_at=next_at,
-                status=status,
-                latency_ms=latency_ms,
-                error=error,
-            )
-            if state == "gone" and await store.disable_endpoint(conn, item, done_at):
-                await self._alert_operations(conn, item, done_at)
+        if state == "gone":
+            async with self._pool.acquire() as conn, conn.transaction():
+                await store.record_attempt(
+                    conn,
+                    item,
+                    state=state,
+                    at=done_at,
+                    next_attempt_at=next_at,
+                    status=status,
+                    latency_ms=latency_ms,
+                    error=error,
+                )
+                if await store.disable_endpoint(conn, item, done_at):
+                    await self._alert_operations(conn, item, done_at)
+        else:
+            self._recorder.add(store.Outcome(item, state, done_at, next_at, status, latency_ms, error))
         metrics.DELIVERIES.labels(outcome=state if state != "pending" else "retry").inc()
         log.info(
             "webhook_attempted",
