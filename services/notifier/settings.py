@@ -2,6 +2,7 @@
 
 from pydantic import Field
 
+from services.notifier.backoff import MAX_ATTEMPTS
 from shared.settings import CommonSettings
 
 
@@ -16,7 +17,7 @@ class NotifierSettings(CommonSettings):
     )
     retry_base_seconds: float = Field(10.0, gt=0, description="First retry delay; doubles per attempt.")
     max_delivery_attempts: int = Field(
-        12, ge=1, description="Attempts before a delivery is parked as failed."
+        MAX_ATTEMPTS, ge=1, description="Attempts before a delivery is parked as failed."
     )
     webhook_allow_http_loopback: bool = Field(
         False, description="Allow plain http to loopback addresses (the embedded default sets it)."
