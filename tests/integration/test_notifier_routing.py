@@ -383,3 +383,41 @@ async def test_410_disables_the_endpoint_alerts_operations_and_ops_replays(
 
 async def _equals(value: Any, expected: Any) -> bool:
     return bool(await value == expected)
+
+
+async def test_a_failed_delivery_is_listed_and_replayed_by_id(
+    place: Place, directory: DirectoryFactory, receiver: Receiver
+) -> None:
+    receiver.status_for["cardiff"] = 503
+    alert = HighRiskAlert(
+        child_ref="C-407",
+        responsible_authority=CARDIFF,
+        placement_authority=CARDIFF,
+        episode_id="ep-C-407",
+        raised_at=datetime.now(UTC),
+    )
+    async with notifier(place, write_directory(directory, receiver), max_delivery_attempts=2):
+        await task(place, "C-407", alert)
+        conn = await asyncpg.connect(place.database_url)
+        try:
+            failed = "SELECT id FROM notifier.deliveries WHERE org_id = 'cardiff' AND state = 'failed'"
+            delivery_id = await poll(lambda: conn.fetchval(failed))
+            listing = await run_ops(place, "list", "--state", "failed")
+            line = next(text for text in listing.splitlines() if text.split()[:1] == [str(delivery_id)])
+            assert line.split()[1:5] == ["failed", "2", "503", "cardiff"]
+            assert "C-407" not in listing
+
+            del receiver.status_for["cardiff"]
+            assert f"replayed 1 deliveries: {delivery_id}" in await run_ops(place, "replay", str(delivery_id))
+            await poll(lambda: receiver.delivered("cardiff"))
+            attempts = await conn.fetch(
+                "SELECT round, attempt, status FROM notifier.delivery_attempts ORDER BY round, attempt"
+            )
+        finally:
+            await conn.close()
+    assert [(r["round"], r["attempt"], r["status"]) for r in attempts] == [
+        (0, 1, 503),
+        (0, 2, 503),
+        (1, 1, 204),
+    ]
+    assert len({r.headers["webhook-id"] for r in receiver.requests if r.org == "cardiff"}) == 1
