@@ -28,7 +28,9 @@ def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, directory: Dir
         now = clock.now()
         async with runtime.pool.acquire() as conn, conn.transaction():
             # Routing may happen below: take its lock before any row lock, as the acceptance timer does.
-            await conn.execute(store.LOCK_ROUTING)
+            # Batches of council notifications alone route nothing and need not wait for it.
+            if any(isinstance(e.data, InterviewRequested | InterviewEvent) for e in envelopes):
+                await conn.execute(store.LOCK_ROUTING)
             for envelope in envelopes:
                 if not await store.first_time(conn, f"{envelope.source}|{envelope.id}", now):
                     continue
