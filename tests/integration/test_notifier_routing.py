@@ -16,6 +16,7 @@ import asyncpg
 import pytest
 import yaml
 from standardwebhooks.webhooks import Webhook
+from structlog.testing import capture_logs
 
 from services.notifier.app import create_app
 from services.notifier.settings import NotifierSettings
@@ -345,8 +346,11 @@ async def test_410_disables_the_endpoint_alerts_operations_and_ops_replays(
         )
 
     async with notifier(place, write_directory(directory, receiver, ops_url=True)):
-        await task(place, "C-405", alert("C-405"))
-        notice = data_of((await poll(lambda: receiver.delivered("ops", "webhook.endpoint_disabled")))[0])
+        with capture_logs() as logs:
+            await task(place, "C-405", alert("C-405"))
+            notice = data_of((await poll(lambda: receiver.delivered("ops", "webhook.endpoint_disabled")))[0])
+        disabled = [line for line in logs if line["event"] == "webhook_endpoint_disabled"]
+        assert [(line["log_level"], line["org"]) for line in disabled] == [("error", "cardiff")]
         assert notice["org_id"] == "cardiff"
         assert notice["url"] == f"{receiver.url}/cardiff"
 
