@@ -12,7 +12,7 @@ from shared.settings import CommonSettings
 # Which group consumes which topic, and which schemas have an outbox.
 CONSUMERS = {
     "mtp-scheduler": (topics.EPISODES, topics.INTERVIEWS, topics.ASSIGNMENTS),
-    "mtp-notifier": (topics.TASKS,),
+    "mtp-notifier": (topics.TASKS, topics.INTERVIEWS),
 }
 OUTBOXES = ("intake", "scheduler", "notifier")
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.notifier import handlers
+from services.notifier.acceptance import AcceptanceTimer
 from services.notifier.settings import NotifierSettings
 from services.notifier.store import SCHEMA
 from services.notifier.worker import DeliveryWorker
@@ -25,7 +26,14 @@ def create_app(settings: NotifierSettings | None = None, clock: Clock | None = N
     clock = clock or SystemClock()
 
     def loops(runtime: Runtime) -> list[Loop]:
-        return [DeliveryWorker(runtime.pool, directory, clock, settings).run]
+        timer = AcceptanceTimer(
+            runtime.pool,
+            directory,
+            clock,
+            namespace=settings.topic_namespace,
+            poll_seconds=settings.acceptance_poll_seconds,
+        )
+        return [DeliveryWorker(runtime.pool, directory, clock, settings).run, timer.run]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

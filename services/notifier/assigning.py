@@ -1,7 +1,10 @@
-"""Opening an interview task and offering it to the next eligible independent provider."""
+"""Opening an interview task, offering it to the next eligible independent provider, and moving on
+when a provider declines or stays silent."""
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 import asyncpg
 import structlog
@@ -11,8 +14,11 @@ from services.notifier.routing import Need, choose_provider
 from shared import outbox, topics
 from shared.contracts.assignments import (
     AssignmentAssigned,
+    AssignmentDeclined,
     AssignmentExhausted,
+    AssignmentExpired,
     AssignmentOffered,
+    AssignmentWithdrawn,
     ReferralPacket,
 )
 from shared.contracts.common import EventData
@@ -78,8 +84,7 @@ async def offer_next(
     namespace: str,
 ) -> str | None:
     """Offer the task to the best eligible provider not yet asked; tell the council if none is left."""
-    # Routing decisions are serialised across instances so two tasks cannot both take a last free place.
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('notifier:routing'))")
+    await conn.execute(store.LOCK_ROUTING)
     loads = {row["provider_id"]: row["open"] for row in await conn.fetch(store.OPEN_LOADS)}
     asked = frozenset(row["provider_id"] for row in await conn.fetch(store.ASKED_FOR_TASK, task_id))
     police_ids = frozenset(org.id for org in directory.of_kind("police"))
@@ -145,6 +150,70 @@ async def offer_next(
         excluded=decision.excluded,
     )
     return new_id
+
+
+async def move_on(
+    conn: asyncpg.Connection,
+    held: Mapping[str, Any],
+    *,
+    reason: str,
+    directory: Directory,
+    now: datetime,
+    namespace: str,
+) -> str | None:
+    """End an offer that was declined (`reason` is the provider's) or timed out (`acceptance_timeout`):
+    record it, tell the provider it is withdrawn, and offer the task to the next provider."""
+    assignment = str(held["assignment_id"])
+    task_id = str(held["task_id"])
+    provider_id = str(held["provider_id"])
+    packet = ReferralPacket.model_validate(held["packet"])
+    timed_out = reason == "acceptance_timeout"
+    await conn.execute(store.END_ASSIGNMENT, assignment, "expired" if timed_out else "declined", now, reason)
+    common = {
+        "child_ref": packet.child_ref,
+        "responsible_authority": packet.responsible_authority,
+        "task_id": task_id,
+        "assignment_id": assignment,
+        "provider_id": provider_id,
+        "at": now,
+    }
+    ended: EventData = (
+        AssignmentExpired.model_validate(common)
+        if timed_out
+        else AssignmentDeclined.model_validate({**common, "reason": reason})
+    )
+    await fact(conn, namespace, packet, f"ended:{assignment}", ended, now)
+    provider = directory.get(provider_id)
+    if provider is not None:
+        withdrawn = AssignmentWithdrawn(
+            assignment_id=assignment, reason="acceptance_timeout" if timed_out else "declined_by_provider"
+        )
+        await outgoing.send(
+            conn, org=provider, cause=f"withdrawn:{assignment}", data=withdrawn, now=now, subject=assignment
+        )
+    log.info(
+        "assignment_moved_on",
+        task_id=task_id,
+        assignment_id=assignment,
+        provider=provider_id,
+        reason=reason,
+    )
+    return await offer_next(
+        conn, task_id, str(held["episode_id"]), packet, directory=directory, now=now, namespace=namespace
+    )
+
+
+async def fact(
+    conn: asyncpg.Connection,
+    namespace: str,
+    packet: ReferralPacket,
+    cause: str,
+    data: EventData,
+    now: datetime,
+) -> None:
+    """Publish an assignment fact about the packet's child (via the outbox, in the caller's transaction)."""
+    key = f"{packet.responsible_authority}/{packet.child_ref}"
+    await _fact(conn, topics.named(namespace, topics.ASSIGNMENTS), key, cause, data, now)
 
 
 async def _fact(

@@ -1,9 +1,12 @@
 """When to try a failed webhook delivery again.
 
-Exponential from 10 s, doubling to a ceiling of one hour, with full jitter in the upper half so a
-recovering endpoint is not hit by every delivery at once; a receiver's `Retry-After` is honoured
-(within the ceiling). Twelve attempts span about eight hours: a provider's endpoint down overnight
-still gets the offer in the morning, while the scheduler's warnings keep the council informed.
+Exponential from 10 s, doubling to a ceiling of one hour, with jitter in the upper half of each step
+so a recovering endpoint is not hit by every waiting delivery at once; a receiver's `Retry-After` is
+honoured (within the ceiling). Most failures are short (a deploy, a restart): the first retries come
+within seconds and minutes. A longer outage gets one try an hour, so a council endpoint that is down
+overnight still receives its alerts in the morning: 30 attempts span about 16 hours (at most 21).
+Then the delivery is parked as `failed` for an operator's replay. Offers need less: the acceptance
+timer moves a task to the next provider after the acceptance timeout (4 h by default) regardless.
 """
 
 import random
@@ -11,7 +14,7 @@ from datetime import datetime, timedelta
 
 BASE_SECONDS = 10.0
 CEILING_SECONDS = 3600.0
-MAX_ATTEMPTS = 12
+MAX_ATTEMPTS = 30
 
 
 def retry_delay(
@@ -23,8 +26,13 @@ def retry_delay(
     """Seconds to wait after failed attempt number `attempt` (1-based)."""
     if retry_after is not None and retry_after >= 0:
         return min(retry_after, CEILING_SECONDS)
-    ceiling = min(base * 2 ** (attempt - 1), CEILING_SECONDS)
-    return (rng or random).uniform(ceiling / 2, ceiling)
+    top = ceiling(attempt, base)
+    return (rng or random).uniform(top / 2, top)
+
+
+def ceiling(attempt: int, base: float = BASE_SECONDS) -> float:
+    """The longest wait after failed attempt number `attempt`; the jitter draws from its upper half."""
+    return min(base * 2.0 ** (attempt - 1), CEILING_SECONDS)
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:

@@ -1,15 +1,16 @@
-"""The notifier's subscribers: tasks from the scheduler, applied per batch in one transaction."""
+"""The notifier's subscriber: scheduler tasks and provider reports, applied per batch in one transaction."""
 
 from collections.abc import Sequence
 
 import structlog
 from faststream.kafka import KafkaBroker
 
-from services.notifier import assigning, outgoing, store
+from services.notifier import assigning, outgoing, reports, store
 from shared import topics
 from shared.clock import Clock
 from shared.consumer import subscribe
 from shared.contracts.envelope import Envelope
+from shared.contracts.interviews import InterviewEvent
 from shared.contracts.tasks import InterviewRequested, TaskEvent
 from shared.directory import Directory
 from shared.runtime import Runtime
@@ -19,19 +20,27 @@ GROUP = "mtp-notifier"
 
 
 def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, directory: Directory) -> None:
-    """Subscribe to the scheduler's tasks."""
+    """Subscribe to the scheduler's tasks and the providers' interview reports (one group, one join)."""
     namespace = runtime.settings.topic_namespace
 
-    async def apply_tasks(envelopes: Sequence[Envelope]) -> None:
-        """Route interview requests to providers; send councils what concerns them."""
+    async def apply(envelopes: Sequence[Envelope]) -> None:
+        """Route interview requests, apply provider reports, send councils what concerns them."""
         now = clock.now()
         async with runtime.pool.acquire() as conn, conn.transaction():
+            # Routing may happen below: take its lock before any row lock, as the acceptance timer does.
+            # Batches of council notifications alone route nothing and need not wait for it.
+            if any(isinstance(e.data, InterviewRequested | InterviewEvent) for e in envelopes):
+                await conn.execute(store.LOCK_ROUTING)
             for envelope in envelopes:
                 if not await store.first_time(conn, f"{envelope.source}|{envelope.id}", now):
                     continue
                 data = envelope.data
                 if isinstance(data, InterviewRequested):
                     await assigning.open_task(conn, data, directory=directory, now=now, namespace=namespace)
+                elif isinstance(data, InterviewEvent):
+                    await reports.apply_report(
+                        conn, envelope, data, directory=directory, now=now, namespace=namespace
+                    )
                 elif isinstance(data, TaskEvent):
                     for council in outgoing.council_recipients(directory, data):
                         await outgoing.send(
@@ -49,4 +58,10 @@ def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, directory: Dir
                         episode_id=data.episode_id,
                     )
 
-    subscribe(broker, runtime.settings, topics_in=(topics.TASKS,), group=GROUP, handler=apply_tasks)
+    subscribe(
+        broker,
+        runtime.settings,
+        topics_in=(topics.TASKS, topics.INTERVIEWS),
+        group=GROUP,
+        handler=apply,
+    )

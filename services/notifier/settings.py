@@ -2,6 +2,7 @@
 
 from pydantic import Field
 
+from services.notifier.backoff import MAX_ATTEMPTS
 from shared.settings import CommonSettings
 
 
@@ -16,7 +17,7 @@ class NotifierSettings(CommonSettings):
     )
     retry_base_seconds: float = Field(10.0, gt=0, description="First retry delay; doubles per attempt.")
     max_delivery_attempts: int = Field(
-        12, ge=1, description="Attempts before a delivery is parked as failed."
+        MAX_ATTEMPTS, ge=1, description="Attempts before a delivery is parked as failed."
     )
     webhook_allow_http_loopback: bool = Field(
         False, description="Allow plain http to loopback addresses (the embedded default sets it)."
@@ -27,5 +28,8 @@ class NotifierSettings(CommonSettings):
     webhook_allow_http_hosts: list[str] = Field(
         default_factory=list,
         description="Host names that may be called over plain http (e.g. a compose service).",
+    )
+    acceptance_poll_seconds: float = Field(
+        2.0, gt=0, description="Longest sleep between looks for offers past their acceptance deadline."
     )
     response_body_limit: int = Field(4096, description="Bytes of a receiver's answer read at most.")

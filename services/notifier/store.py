@@ -1,4 +1,4 @@
-"""The notifier's SQL: inbox, tasks, assignments, deliveries and their attempts."""
+"""The notifier's SQL: inbox, tasks, assignments, provider reports, deliveries and their attempts."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -8,6 +8,7 @@ import asyncpg
 
 SCHEMA = "notifier"
 DELIVERY_CHANNEL = "notifier_deliveries"
+WAKE_WORKERS = f"SELECT pg_notify('{DELIVERY_CHANNEL}', '')"
 
 INSERT_INBOX = """
 INSERT INTO notifier.inbox (event_key, received_at) VALUES ($1, $2)
@@ -20,6 +21,9 @@ VALUES ($1, $2, $3, $4, $5, $6, 'routing', $7)
 ON CONFLICT (task_id) DO NOTHING RETURNING task_id
 """
 SET_TASK_STATUS = "UPDATE notifier.tasks SET status = $2 WHERE task_id = $1"
+# Routing decisions are serialised across instances so two tasks cannot both take a last free place.
+# Every transaction that may route takes it first, before any row lock, so lock order is always the same.
+LOCK_ROUTING = "SELECT pg_advisory_xact_lock(hashtext('notifier:routing'))"
 OPEN_LOADS = """
 SELECT provider_id, count(*) AS open FROM notifier.assignments
 WHERE status IN ('offered', 'accepted') GROUP BY provider_id
@@ -35,7 +39,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $6)
 ON CONFLICT (webhook_id) DO NOTHING
 """
 CLAIM_DELIVERIES = """
-UPDATE notifier.deliveries SET lease_until = $2, attempts = attempts + 1
+UPDATE notifier.deliveries d SET lease_until = $2, attempts = attempts + 1
 WHERE id = ANY(ARRAY(
     SELECT id FROM notifier.deliveries
     WHERE state = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
@@ -43,12 +47,17 @@ WHERE id = ANY(ARRAY(
     LIMIT $3
     FOR UPDATE SKIP LOCKED
 ))
-RETURNING id, webhook_id, org_id, url, event_type, body, attempts
+RETURNING id, webhook_id, org_id, url, event_type, body, attempts, round,
+    EXISTS (SELECT 1 FROM notifier.disabled_endpoints x WHERE x.url = d.url) AS disabled
 """
 RECORD_ATTEMPT = """
-INSERT INTO notifier.delivery_attempts (delivery_id, attempt, attempted_at, status, latency_ms, error)
-VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO notifier.delivery_attempts (delivery_id, round, attempt, attempted_at, status, latency_ms, error)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT DO NOTHING
+"""
+DISABLE_ENDPOINT = """
+INSERT INTO notifier.disabled_endpoints (url, org_id, webhook_id, disabled_at) VALUES ($1, $2, $3, $4)
+ON CONFLICT (url) DO NOTHING RETURNING url
 """
 FINISH_DELIVERY = """
 UPDATE notifier.deliveries
@@ -57,6 +66,43 @@ SET state = $2, lease_until = NULL, next_attempt_at = $3, last_status = $4, last
 WHERE id = $1
 """
 NEXT_DELIVERY = "SELECT min(next_attempt_at) FROM notifier.deliveries WHERE state = 'pending'"
+
+ASSIGNMENT_FOR_UPDATE = """
+SELECT a.assignment_id::text AS assignment_id, a.task_id::text AS task_id, a.provider_id, a.status,
+    t.episode_id, t.packet
+FROM notifier.assignments a JOIN notifier.tasks t USING (task_id)
+WHERE a.assignment_id = $1
+FOR UPDATE OF a
+"""
+END_ASSIGNMENT = """
+UPDATE notifier.assignments SET status = $2, decided_at = $3, reason = $4 WHERE assignment_id = $1
+"""
+ACCEPT_ASSIGNMENT = """
+UPDATE notifier.assignments SET status = 'accepted', decided_at = coalesce(decided_at, $2)
+WHERE assignment_id = $1
+"""
+CHILD_OFFERED = """
+UPDATE notifier.assignments SET child_offered_at = coalesce(child_offered_at, $2) WHERE assignment_id = $1
+"""
+COMPLETE_ASSIGNMENT = """
+UPDATE notifier.assignments SET status = 'completed', completed_at = $2, outcome = $3 WHERE assignment_id = $1
+"""
+INSERT_REPORT = """
+INSERT INTO notifier.interview_reports (event_key, assignment_id, event_type, decision, received_at)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (event_key) DO NOTHING
+"""
+# The acceptance timer: offers past their deadline, each taken by one instance.
+CLAIM_EXPIRED = """
+SELECT a.assignment_id::text AS assignment_id, a.task_id::text AS task_id, a.provider_id, a.status,
+    t.episode_id, t.packet
+FROM notifier.assignments a JOIN notifier.tasks t USING (task_id)
+WHERE a.status = 'offered' AND a.accept_by <= $1
+ORDER BY a.accept_by
+LIMIT $2
+FOR UPDATE OF a SKIP LOCKED
+"""
+NEXT_EXPIRY = "SELECT min(accept_by) FROM notifier.assignments WHERE status = 'offered'"
 
 
 @dataclass(frozen=True)
@@ -70,6 +116,8 @@ class Claimed:
     event_type: str
     body: bytes
     attempt: int
+    round: int = 0
+    disabled: bool = False  # its URL answered 410 Gone earlier: park it without calling
 
 
 async def first_time(conn: asyncpg.Connection, event_key: str, now: datetime) -> bool:
@@ -89,7 +137,7 @@ async def add_delivery(
 ) -> None:
     """Queue a webhook (once per webhook id) and wake the delivery workers."""
     await conn.execute(INSERT_DELIVERY, webhook_id, org_id, url, event_type, body, now)
-    await conn.execute(f"SELECT pg_notify('{DELIVERY_CHANNEL}', '')")
+    await conn.execute(WAKE_WORKERS)
 
 
 async def claim_deliveries(
@@ -106,9 +154,40 @@ async def claim_deliveries(
             row["event_type"],
             row["body"],
             row["attempts"],
+            row["round"],
+            row["disabled"],
         )
         for row in rows
     ]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one attempt ended and what the delivery becomes."""
+
+    claimed: Claimed
+    state: str
+    at: datetime
+    next_attempt_at: datetime
+    status: int | None
+    latency_ms: float
+    error: str | None
+
+
+async def record_outcomes(pool: "asyncpg.Pool[Any]", outcomes: list[Outcome]) -> None:
+    """Record many attempts and their deliveries' new states in one transaction."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.executemany(
+            RECORD_ATTEMPT,
+            [
+                (o.claimed.id, o.claimed.round, o.claimed.attempt, o.at, o.status, o.latency_ms, o.error)
+                for o in outcomes
+            ],
+        )
+        await conn.executemany(
+            FINISH_DELIVERY,
+            [(o.claimed.id, o.state, o.next_attempt_at, o.status, o.error, o.at) for o in outcomes],
+        )
 
 
 async def finish_attempt(
@@ -124,5 +203,71 @@ async def finish_attempt(
 ) -> None:
     """Record an attempt and the delivery's new state together."""
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(RECORD_ATTEMPT, claimed.id, claimed.attempt, at, status, latency_ms, error)
-        await conn.execute(FINISH_DELIVERY, claimed.id, state, next_attempt_at, status, error, at)
+        await record_attempt(
+            conn,
+            claimed,
+            state=state,
+            at=at,
+            next_attempt_at=next_attempt_at,
+            status=status,
+            latency_ms=latency_ms,
+            error=error,
+        )
+
+
+async def record_attempt(
+    conn: asyncpg.Connection,
+    claimed: Claimed,
+    *,
+    state: str,
+    at: datetime,
+    next_attempt_at: datetime,
+    status: int | None,
+    latency_ms: float,
+    error: str | None,
+) -> None:
+    """Record an attempt and the delivery's new state in the caller's transaction."""
+    await conn.execute(
+        RECORD_ATTEMPT, claimed.id, claimed.round, claimed.attempt, at, status, latency_ms, error
+    )
+    await conn.execute(FINISH_DELIVERY, claimed.id, state, next_attempt_at, status, error, at)
+
+
+async def disable_endpoint(conn: asyncpg.Connection, claimed: Claimed, at: datetime) -> bool:
+    """Stop deliveries to the delivery's URL; False if it was already disabled."""
+    added = await conn.fetchval(DISABLE_ENDPOINT, claimed.url, claimed.org_id, claimed.webhook_id, at)
+    return added is not None
+
+
+# Operations (`python -m services.notifier.ops`): bodies are never selected, they carry child refs.
+PARKED_STATES = ("failed", "gone", "disabled", "refused")
+LIST_DELIVERIES = """
+SELECT id, webhook_id, org_id, event_type, state, attempts, round, last_status, last_error, created_at
+FROM notifier.deliveries
+WHERE state = ANY($1::text[]) AND ($2::text IS NULL OR org_id = $2)
+ORDER BY id
+LIMIT $3
+"""
+LIST_DISABLED_ENDPOINTS = """
+SELECT url, org_id, webhook_id, disabled_at FROM notifier.disabled_endpoints ORDER BY disabled_at
+"""
+# A replay is a new round: the attempt count starts again, earlier attempts stay on record.
+REPLAY_BY_ID = """
+UPDATE notifier.deliveries
+SET state = 'pending', attempts = 0, round = round + 1, next_attempt_at = $2, lease_until = NULL
+WHERE id = ANY($1::bigint[]) AND state = ANY($3::text[])
+RETURNING id
+"""
+REPLAY_BY_STATE = """
+UPDATE notifier.deliveries
+SET state = 'pending', attempts = 0, round = round + 1, next_attempt_at = $2, lease_until = NULL
+WHERE state = ANY($1::text[]) AND ($3::text IS NULL OR org_id = $3)
+RETURNING id
+"""
+ENABLE_ENDPOINT = "DELETE FROM notifier.disabled_endpoints WHERE url = $1 RETURNING org_id"
+REPLAY_FOR_URL = """
+UPDATE notifier.deliveries
+SET state = 'pending', attempts = 0, round = round + 1, next_attempt_at = $2, lease_until = NULL
+WHERE url = $1 AND state IN ('gone', 'disabled')
+RETURNING id
+"""

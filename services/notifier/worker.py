@@ -1,7 +1,8 @@
 """The delivery worker: lease due webhooks, sign and POST them, record every attempt.
 
 Each delivery runs as its own task under a concurrency limit, so a receiver that hangs until the
-timeout holds one slot, not the others. Leases outlast the timeout: if an instance dies mid-POST the
+timeout holds one slot, not the others. A receiver answering 410 Gone has its URL disabled in the same
+transaction as the attempt; later deliveries to it are parked as `disabled` for an operator's replay. Leases outlast the timeout: if an instance dies mid-POST the
 lease runs out and another instance sends the same webhook again, with the same `webhook-id`.
 """
 
@@ -17,10 +18,13 @@ import httpx
 import structlog
 from standardwebhooks.webhooks import Webhook
 
-from services.notifier import metrics, store
+from services.notifier import metrics, outgoing, store
 from services.notifier.backoff import parse_retry_after, retry_delay
+from services.notifier.lanes import Lanes
+from services.notifier.recording import AttemptRecorder
 from services.notifier.settings import NotifierSettings
 from shared.clock import Clock
+from shared.contracts.operations import EndpointDisabled
 from shared.directory import Directory
 from shared.waits import wait_any
 
@@ -80,18 +84,16 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
         self._lease = timedelta(seconds=settings.webhook_timeout_seconds * 3 + 5)
+        self._recorder = AttemptRecorder(pool, settings.delivery_poll_seconds)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Claim and deliver until `stop` is set; finish what is in flight."""
         listener = asyncio.create_task(self._listen(stop))
-        transport = httpx.AsyncHTTPTransport(retries=0)
-        limits = httpx.Limits(
-            max_connections=self._settings.delivery_concurrency * 2, max_keepalive_connections=50
+        recorder = asyncio.create_task(self._recorder.run())
+        lanes = Lanes(
+            self._settings.delivery_concurrency, timeout_seconds=self._settings.webhook_timeout_seconds
         )
-        timeout = httpx.Timeout(self._settings.webhook_timeout_seconds)
-        async with httpx.AsyncClient(
-            transport=transport, limits=limits, timeout=timeout, follow_redirects=False
-        ) as client:
+        async with lanes:
             try:
                 while not stop.is_set():
                     # Cleared before looking, so a delivery queued while we claim still wakes us.
@@ -104,7 +106,7 @@ class DeliveryWorker:
                         continue
                     for item in claimed:
                         await self._slots.acquire()
-                        task = asyncio.create_task(self._deliver(client, item))
+                        task = asyncio.create_task(self._deliver(lanes, item))
                         self._in_flight.add(task)
                         task.add_done_callback(self._in_flight.discard)
                     if claimed:
@@ -114,6 +116,8 @@ class DeliveryWorker:
                 listener.cancel()
                 if self._in_flight:
                     await asyncio.wait(self._in_flight, timeout=self._settings.webhook_timeout_seconds + 2)
+                self._recorder.close()
+                await recorder
 
     async def _claim(self) -> list[store.Claimed]:
         free = self._settings.delivery_concurrency - len(self._in_flight)
@@ -130,12 +134,14 @@ class DeliveryWorker:
         seconds: float = (next_due - self._clock.now()).total_seconds()
         return min(max(seconds, 0.0), poll)
 
-    async def _deliver(self, client: httpx.AsyncClient, item: store.Claimed) -> None:
+    async def _deliver(self, lanes: Lanes, item: store.Claimed) -> None:
+        client = lanes.take()
         try:
             await self._attempt(client, item)
         except Exception:
             log.exception("delivery_crashed", webhook_id=item.webhook_id, org=item.org_id)
         finally:
+            lanes.give(client)
             self._slots.release()
 
     async def _attempt(self, client: httpx.AsyncClient, item: store.Claimed) -> None:
@@ -150,6 +156,9 @@ class DeliveryWorker:
         )
         if org is None or org.webhook_secret is None:
             refusal = "unknown_recipient"
+        if item.disabled:
+            await self._park(item, now)
+            return
         if refusal is not None:
             await store.finish_attempt(
                 self._pool,
@@ -187,12 +196,6 @@ class DeliveryWorker:
             state, next_at = "delivered", done_at
         elif status == 410:
             state, next_at = "gone", done_at
-            log.error(
-                "webhook_endpoint_gone",
-                webhook_id=item.webhook_id,
-                org=item.org_id,
-                event_type=item.event_type,
-            )
         elif item.attempt >= settings.max_delivery_attempts:
             state, next_at = "failed", done_at
             log.error(
@@ -208,16 +211,22 @@ class DeliveryWorker:
             next_at = done_at + timedelta(
                 seconds=retry_delay(item.attempt, retry_after, base=settings.retry_base_seconds)
             )
-        await store.finish_attempt(
-            self._pool,
-            item,
-            state=state,
-            at=done_at,
-            next_attempt_at=next_at,
-            status=status,
-            latency_ms=latency_ms,
-            error=error,
-        )
+        if state == "gone":
+            async with self._pool.acquire() as conn, conn.transaction():
+                await store.record_attempt(
+                    conn,
+                    item,
+                    state=state,
+                    at=done_at,
+                    next_attempt_at=next_at,
+                    status=status,
+                    latency_ms=latency_ms,
+                    error=error,
+                )
+                if await store.disable_endpoint(conn, item, done_at):
+                    await self._alert_operations(conn, item, done_at)
+        else:
+            self._recorder.add(store.Outcome(item, state, done_at, next_at, status, latency_ms, error))
         metrics.DELIVERIES.labels(outcome=state if state != "pending" else "retry").inc()
         log.info(
             "webhook_attempted",
@@ -230,6 +239,41 @@ class DeliveryWorker:
             outcome=state,
             duration_ms=round(latency_ms, 2),
         )
+
+    async def _park(self, item: store.Claimed, now: datetime) -> None:
+        """The URL answered 410 earlier: keep the delivery for a replay, without calling."""
+        await store.finish_attempt(
+            self._pool,
+            item,
+            state="disabled",
+            at=now,
+            next_attempt_at=now,
+            status=None,
+            latency_ms=0.0,
+            error="endpoint_disabled",
+        )
+        metrics.DELIVERIES.labels(outcome="disabled").inc()
+        log.warning("webhook_parked", webhook_id=item.webhook_id, org=item.org_id, reason="endpoint_disabled")
+
+    async def _alert_operations(self, conn: asyncpg.Connection, item: store.Claimed, at: datetime) -> None:
+        """Tell operations an endpoint is gone: an error line always, a webhook when they have a URL."""
+        log.error(
+            "webhook_endpoint_disabled",
+            webhook_id=item.webhook_id,
+            org=item.org_id,
+            event_type=item.event_type,
+        )
+        notice = EndpointDisabled(
+            org_id=item.org_id,
+            url=item.url,
+            webhook_id=item.webhook_id,
+            event_type=item.event_type,
+            disabled_at=at,
+        )
+        for ops in self._directory.of_kind("ops"):
+            # Never alert an endpoint about itself: it would only be parked.
+            if ops.delivery_url is not None and ops.delivery_url != item.url:
+                await outgoing.send(conn, org=ops, cause=f"disabled:{item.webhook_id}", data=notice, now=at)
 
     def _on_notify(self, *_: object) -> None:
         self._wake.set()

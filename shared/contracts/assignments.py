@@ -1,6 +1,6 @@
 """Assignment facts from the notifier (topic `mtp.assignments.v1`) and provider webhooks."""
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -97,6 +97,24 @@ class AssignmentWithdrawn(EventData):
 
     assignment_id: str
     reason: ReasonCode
+
+
+class InterviewSummary(ChildEvent):
+    """Webhook to the responsible authority: how the return interview went (no free text)."""
+
+    type_name: ClassVar[str] = "interview.completed"
+
+    placement_authority: AuthorityCode
+    episode_id: str
+    task_id: str
+    assignment_id: str
+    provider_id: str
+    completed_at: Timestamp
+    outcome: Literal["completed", "child_declined", "unable_to_contact"]
+    exploitation_indicators: list[ExploitationIndicator] = Field(
+        default_factory=list, description="Indicators found in the interview: consider an NRM referral."
+    )
+    safeguarding_concern: bool = False
 
 
 ASSIGNMENT_FACTS: tuple[type[ChildEvent], ...] = (

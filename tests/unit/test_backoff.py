@@ -3,7 +3,8 @@
 import random
 from datetime import UTC, datetime
 
-from services.notifier.backoff import CEILING_SECONDS, parse_retry_after, retry_delay
+from services.notifier import backoff
+from services.notifier.backoff import CEILING_SECONDS, MAX_ATTEMPTS, parse_retry_after, retry_delay
 
 
 def test_delays_grow_exponentially_within_jitter_bounds() -> None:
@@ -24,3 +25,11 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
     assert parse_retry_after("Wed, 25 Nov 2026 12:01:00 GMT", now) == 60
     assert parse_retry_after("soon", now) is None
     assert parse_retry_after(None, now) is None
+
+
+def test_the_whole_schedule_covers_an_overnight_outage() -> None:
+    waits = [backoff.ceiling(attempt) for attempt in range(1, MAX_ATTEMPTS)]
+    longest = sum(waits) / 3600
+    assert 21 < longest < 22  # every wait at its ceiling
+    assert 10 < longest / 2 < 11  # every wait at its floor
+    assert sum(waits[:3]) < 90  # a restart's worth of failure is retried within about a minute

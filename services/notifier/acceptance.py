@@ -1,0 +1,76 @@
+"""The acceptance timer: offers nobody answered by `accept_by` expire and the task moves on.
+
+Offers are rows; each pass claims the overdue ones with `SKIP LOCKED` inside one transaction, so any
+number of instances share the work, and a crash rolls the pass back for another instance to redo.
+It sleeps until the next deadline (at most the poll interval), so a short acceptance timeout in a
+test is honoured within a poll.
+"""
+
+import asyncio
+from typing import Any
+
+import asyncpg
+import structlog
+
+from services.notifier import assigning, store
+from shared.clock import Clock
+from shared.directory import Directory
+from shared.waits import wait_any
+
+log = structlog.get_logger()
+BATCH = 100
+
+
+class AcceptanceTimer:
+    """Expires overdue offers until stopped."""
+
+    def __init__(
+        self,
+        pool: "asyncpg.Pool[Any]",
+        directory: Directory,
+        clock: Clock,
+        *,
+        namespace: str,
+        poll_seconds: float,
+    ) -> None:
+        self._pool = pool
+        self._directory = directory
+        self._clock = clock
+        self._namespace = namespace
+        self._poll = poll_seconds
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Expire overdue offers until `stop` is set."""
+        while not stop.is_set():
+            try:
+                expired = await self.expire_due()
+                pause = 0.0 if expired >= BATCH else await self._until_next()
+            except (asyncpg.PostgresError, OSError) as exc:
+                log.warning("acceptance_timer_retrying", error=type(exc).__name__)
+                pause = self._poll
+            if pause > 0:
+                await wait_any(stop, timeout=pause)
+
+    async def expire_due(self) -> int:
+        """One pass: expire up to BATCH overdue offers and offer each task to the next provider."""
+        now = self._clock.now()
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(store.LOCK_ROUTING)
+            rows = await conn.fetch(store.CLAIM_EXPIRED, now, BATCH)
+            for row in rows:
+                await assigning.move_on(
+                    conn,
+                    row,
+                    reason="acceptance_timeout",
+                    directory=self._directory,
+                    now=now,
+                    namespace=self._namespace,
+                )
+        return len(rows)
+
+    async def _until_next(self) -> float:
+        next_due = await self._pool.fetchval(store.NEXT_EXPIRY)
+        if next_due is None:
+            return self._poll
+        seconds: float = (next_due - self._clock.now()).total_seconds()
+        return min(max(seconds, 0.05), self._poll)

@@ -1,0 +1,164 @@
+"""Applying what providers report about their assignments (`mtp.interviews.v1`).
+
+The event names only the assignment; everything else comes from our own tables. A report from an
+organisation that does not hold the assignment, about an assignment we do not know, or that no longer
+fits its state (a late accept after the offer moved on) is recorded with that decision and ignored.
+"""
+
+import uuid
+from datetime import datetime
+
+import asyncpg
+import structlog
+
+from services.notifier import assigning, outgoing, store
+from services.notifier.lifecycle import after_report
+from shared.contracts.assignments import AssignmentAccepted, InterviewSummary, ReferralPacket
+from shared.contracts.envelope import Envelope
+from shared.contracts.interviews import (
+    InterviewCompleted,
+    InterviewDeclined,
+    InterviewEvent,
+    InterviewOffered,
+)
+from shared.directory import Directory
+
+log = structlog.get_logger()
+PROVIDER_SOURCE = "/orgs/"
+
+
+async def apply_report(
+    conn: asyncpg.Connection,
+    envelope: Envelope,
+    report: InterviewEvent,
+    *,
+    directory: Directory,
+    now: datetime,
+    namespace: str,
+) -> str:
+    """Apply one provider report in the caller's transaction; return what was decided."""
+    decision = await _decide(conn, envelope, report, directory=directory, now=now, namespace=namespace)
+    await conn.execute(
+        store.INSERT_REPORT,
+        f"{envelope.source}|{envelope.id}",
+        report.assignment_id,
+        envelope.type,
+        decision,
+        now,
+    )
+    return decision
+
+
+async def _decide(
+    conn: asyncpg.Connection,
+    envelope: Envelope,
+    report: InterviewEvent,
+    *,
+    directory: Directory,
+    now: datetime,
+    namespace: str,
+) -> str:
+    held = await _held(conn, report.assignment_id)
+    if held is None:
+        log.info(
+            "interview_report_ignored",
+            event_id=envelope.id,
+            event_type=envelope.type,
+            reason="unknown_assignment",
+        )
+        return "unknown_assignment"
+    assignment = str(held["assignment_id"])
+    # Intake checks the sender too; this keeps one provider from moving another's assignment regardless.
+    if (
+        envelope.source.startswith(PROVIDER_SOURCE)
+        and envelope.source != f"{PROVIDER_SOURCE}{held['provider_id']}"
+    ):
+        log.warning(
+            "interview_report_ignored", event_id=envelope.id, assignment_id=assignment, reason="not_holder"
+        )
+        return "not_holder"
+    step = after_report(str(held["status"]), envelope.type)
+    if step is None:
+        log.info(
+            "interview_report_ignored",
+            event_id=envelope.id,
+            event_type=envelope.type,
+            assignment_id=assignment,
+            status=held["status"],
+            reason="not_current",
+        )
+        return "not_current"
+    packet = ReferralPacket.model_validate(held["packet"])
+    if step.moves_on:
+        reason = report.reason if isinstance(report, InterviewDeclined) else "declined_by_provider"
+        await assigning.move_on(conn, held, reason=reason, directory=directory, now=now, namespace=namespace)
+        return "applied"
+    if step.accepted_now:
+        await conn.execute(store.ACCEPT_ASSIGNMENT, assignment, now)
+        accepted = AssignmentAccepted(
+            child_ref=packet.child_ref,
+            responsible_authority=packet.responsible_authority,
+            task_id=str(held["task_id"]),
+            assignment_id=assignment,
+            provider_id=str(held["provider_id"]),
+            at=now,
+        )
+        await assigning.fact(conn, namespace, packet, f"accepted:{assignment}", accepted, now)
+    if isinstance(report, InterviewOffered):
+        await conn.execute(store.CHILD_OFFERED, assignment, report.offered_at)
+    if isinstance(report, InterviewCompleted):
+        await conn.execute(store.COMPLETE_ASSIGNMENT, assignment, report.completed_at, report.outcome)
+        await conn.execute(store.SET_TASK_STATUS, held["task_id"], "closed")
+        await _tell_council(conn, held, packet, report, directory=directory, now=now)
+    log.info(
+        "interview_report_applied",
+        event_id=envelope.id,
+        event_type=envelope.type,
+        assignment_id=assignment,
+        status=step.status,
+    )
+    return "applied"
+
+
+async def _held(conn: asyncpg.Connection, assignment_id: str) -> asyncpg.Record | None:
+    try:
+        key = uuid.UUID(assignment_id)
+    except ValueError:
+        return None
+    row: asyncpg.Record | None = await conn.fetchrow(store.ASSIGNMENT_FOR_UPDATE, key)
+    return row
+
+
+async def _tell_council(
+    conn: asyncpg.Connection,
+    held: asyncpg.Record,
+    packet: ReferralPacket,
+    report: InterviewCompleted,
+    *,
+    directory: Directory,
+    now: datetime,
+) -> None:
+    council = directory.authority(packet.responsible_authority)
+    if council is None:
+        return
+    summary = InterviewSummary(
+        child_ref=packet.child_ref,
+        responsible_authority=packet.responsible_authority,
+        placement_authority=packet.placement_authority,
+        episode_id=str(held["episode_id"]),
+        task_id=str(held["task_id"]),
+        assignment_id=str(held["assignment_id"]),
+        provider_id=str(held["provider_id"]),
+        completed_at=report.completed_at,
+        outcome=report.outcome,
+        exploitation_indicators=report.exploitation_indicators,
+        safeguarding_concern=report.safeguarding_concern,
+    )
+    await outgoing.send(
+        conn,
+        org=council,
+        cause=f"completed:{held['assignment_id']}",
+        data=summary,
+        now=now,
+        subject=str(held["episode_id"]),
+    )

@@ -1,0 +1,23 @@
+"""The operations command explains itself and never reads webhook bodies (they name children)."""
+
+from typer.testing import CliRunner
+
+from services.notifier import store
+from services.notifier.ops import app
+
+
+def test_help_names_every_command_and_state() -> None:
+    result = CliRunner().invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for word in ("list", "replay", "enable-endpoint", "failed", "gone", "disabled", "refused"):
+        assert word in result.output
+
+
+def test_listing_queries_never_select_a_body() -> None:
+    for query in (store.LIST_DELIVERIES, store.LIST_DISABLED_ENDPOINTS):
+        assert "body" not in query
+
+
+def test_replay_needs_ids_or_a_state() -> None:
+    result = CliRunner().invoke(app, ["replay", "--database-url", "postgresql://unused"])
+    assert result.exit_code != 0
