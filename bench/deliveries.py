@@ -38,7 +38,7 @@ from shared.logging import configure_logging
 from shared.migrations import apply_migrations
 from shared.outbox import OUTBOX_MIGRATION
 
-SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # noqa: S105  # the public Standard Webhooks test secret
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # the public Standard Webhooks test secret
 MAX_COUNT = 20_000
 BODY = b'{"specversion":"1.0","type":"bench.event","data":{"n":' + b"0" * 240 + b"}}"
 
