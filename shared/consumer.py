@@ -27,7 +27,17 @@ from shared.settings import CommonSettings
 log = structlog.get_logger()
 
 BatchHandler = Callable[[Sequence[Envelope]], Awaitable[None]]
-TRANSIENT = (asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError, OSError, asyncio.TimeoutError)
+# Failures that pass by themselves: the database restarting or unreachable, a connection cut,
+# a transaction chosen as a deadlock or serialization victim. The batch is retried, never dead-lettered.
+TRANSIENT = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.exceptions.TransactionRollbackError,
+    OSError,
+    TimeoutError,
+)
 
 
 class HandlerRetry(Exception):  # it names an instruction, not a failure
@@ -82,21 +92,24 @@ def subscribe(
             readable.append((record, envelope))
         started = time.perf_counter()
         try:
-            if readable:
-                await handler([envelope for _, envelope in readable])
+            try:
+                if readable:
+                    await handler([envelope for _, envelope in readable])
+            except (HandlerRetry, *TRANSIENT):
+                raise
+            except Exception as exc:
+                # Some record the handler cannot apply: apply them one by one and set aside only those.
+                log.error("batch_failed", group=group, records=len(records), error=type(exc).__name__)
+                await _one_by_one(broker, handler, readable)
         except (HandlerRetry, *TRANSIENT) as exc:
             failures += 1
             delay = min(0.2 * 2**failures, 10.0)
             log.warning(
                 "batch_retry", group=group, records=len(records), error=type(exc).__name__, delay_s=delay
             )
-            await asyncio.sleep(delay)
+            await asyncio.sleep(delay)  # a short back-off, well inside the poll interval
             await message.nack()
             return
-        except Exception as exc:
-            # Some record the handler cannot apply: apply them one by one and set aside only those.
-            log.exception("batch_failed", group=group, records=len(records), error=type(exc).__name__)
-            await _one_by_one(broker, handler, readable)
         failures = 0
         await message.ack()
         elapsed = time.perf_counter() - started
@@ -140,6 +153,8 @@ async def _one_by_one(
     for record, envelope in readable:
         try:
             await handler([envelope])
+        except (HandlerRetry, *TRANSIENT):
+            raise  # not this record's fault: the whole batch is retried
         except Exception as exc:
             await _dead_letter(broker, record, f"handler_error:{type(exc).__name__}")
 
