@@ -1,4 +1,5 @@
-"""Intake's SQL: the idempotency record and the outbox, written in one transaction."""
+"""Intake's SQL: the idempotency record, the outbox and the audit trail, written in one transaction;
+the read model built from the topics; the audit trail's listing."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,19 +21,21 @@ RETURNING event_id
 SELECT_FINGERPRINT = "SELECT fingerprint FROM intake.events WHERE org_id = $1 AND event_id = $2"
 
 
+INSERT_AUDIT = """
+INSERT INTO intake.audit (at, org_id, api_key_id, action, child_key, event_id)
+VALUES ($1, $2, $3, $4, $5, $6)
+"""
+
 SELECT_HELD = """
-SELECT assignment_id FROM intake.assignments
+SELECT child_key FROM intake.assignments
 WHERE provider_id = $1 AND assignment_id = $2 AND status IN ('offered', 'accepted')
 """
 
 
-async def held_assignments(pool: "asyncpg.Pool[Any]", org_id: str, data: object) -> frozenset[str]:
-    """The assignments named by an interview event that this organisation currently holds."""
-    assignment_id = getattr(data, "assignment_id", None)
-    if assignment_id is None:
-        return frozenset()
-    held = await pool.fetchval(SELECT_HELD, org_id, assignment_id)
-    return frozenset({held}) if held else frozenset()
+async def held_assignment(pool: "asyncpg.Pool[Any]", org_id: str, assignment_id: str) -> str | None:
+    """The child key of an assignment this organisation currently holds, or None."""
+    child: str | None = await pool.fetchval(SELECT_HELD, org_id, assignment_id)
+    return child
 
 
 class Outcome(Enum):
@@ -55,6 +58,18 @@ class Accepting:
     child_key: str | None
     received_at: datetime
     message: tuple[str, str, Any]  # (topic, key, Envelope)
+
+    @property
+    def audit_row(self) -> tuple[Any, ...]:
+        """The audit trail's record of this write."""
+        return (
+            self.received_at,
+            self.org_id,
+            self.api_key_id,
+            f"write:{self.event_type}",
+            self.child_key,
+            self.event_id,
+        )
 
 
 async def accept(pool: "asyncpg.Pool[Any]", items: list[Accepting]) -> list[Outcome]:
@@ -89,6 +104,10 @@ async def accept(pool: "asyncpg.Pool[Any]", items: list[Accepting]) -> list[Outc
                 [item.event_id for item, o in zip(items, outcomes, strict=True) if o is Outcome.CONFLICT]
             )
         await outbox.enqueue(conn, SCHEMA, fresh)
+        await conn.executemany(
+            INSERT_AUDIT,
+            [item.audit_row for item, o in zip(items, outcomes, strict=True) if o is Outcome.ACCEPTED],
+        )
     return outcomes
 
 
@@ -98,3 +117,137 @@ class ConflictingIds(Exception):  # a condition, named as such
     def __init__(self, ids: list[str]) -> None:
         super().__init__(", ".join(ids))
         self.ids = ids
+
+
+# The read model, projected from mtp.tasks.v1 and mtp.assignments.v1 (see projection.py).
+
+FIRST_TIME = """
+INSERT INTO intake.applied (event_key, applied_at) VALUES ($1, $2)
+ON CONFLICT (event_key) DO NOTHING
+RETURNING event_key
+"""
+
+# Facts of one child arrive in order, but a later status never goes back to an earlier one:
+# offered < accepted < declined/expired.
+UPSERT_ASSIGNMENT = """
+INSERT INTO intake.assignments
+    (assignment_id, provider_id, child_key, task_id, status, updated_at, accept_by, assigned_at, reason)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (assignment_id) DO UPDATE SET
+    status = CASE
+        WHEN (CASE EXCLUDED.status WHEN 'offered' THEN 1 WHEN 'accepted' THEN 2 ELSE 3 END)
+           > (CASE intake.assignments.status WHEN 'offered' THEN 1 WHEN 'accepted' THEN 2 ELSE 3 END)
+        THEN EXCLUDED.status ELSE intake.assignments.status END,
+    updated_at = GREATEST(intake.assignments.updated_at, EXCLUDED.updated_at),
+    accept_by = COALESCE(intake.assignments.accept_by, EXCLUDED.accept_by),
+    assigned_at = COALESCE(intake.assignments.assigned_at, EXCLUDED.assigned_at),
+    reason = COALESCE(EXCLUDED.reason, intake.assignments.reason)
+"""
+
+INSERT_EPISODE = """
+INSERT INTO intake.episodes (episode_id, child_key, placement_authority, kind, started_at, risk_level)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (episode_id) DO NOTHING
+"""
+
+# interview.requested carries everything; a window.* event seen first fills what it knows.
+UPSERT_TASK = """
+INSERT INTO intake.tasks
+    (task_id, child_key, episode_id, placement_authority, returned_at, offer_due_at,
+     risk_level, exploitation_indicators, preferred_language)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (task_id) DO UPDATE SET
+    risk_level = COALESCE(EXCLUDED.risk_level, intake.tasks.risk_level),
+    exploitation_indicators = CASE WHEN EXCLUDED.risk_level IS NULL
+        THEN intake.tasks.exploitation_indicators ELSE EXCLUDED.exploitation_indicators END,
+    preferred_language = COALESCE(EXCLUDED.preferred_language, intake.tasks.preferred_language)
+"""
+
+ADD_WARNING = """
+UPDATE intake.tasks SET warnings = warnings || to_jsonb($2::text)
+WHERE task_id = $1 AND NOT warnings ? $2
+"""
+
+SET_BREACHED = "UPDATE intake.tasks SET breached_at = COALESCE(breached_at, $2) WHERE task_id = $1"
+
+INSERT_ALERT = """
+INSERT INTO intake.alerts (event_key, child_key, episode_id, alert_type, raised_at, details)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (event_key) DO NOTHING
+"""
+
+SELECT_EPISODES = """
+SELECT episode_id, placement_authority, kind, started_at, risk_level
+FROM intake.episodes WHERE child_key = $1 ORDER BY started_at, episode_id
+"""
+SELECT_TASKS = """
+SELECT task_id, episode_id, placement_authority, returned_at, offer_due_at, risk_level,
+       exploitation_indicators, preferred_language, warnings, breached_at
+FROM intake.tasks WHERE child_key = $1 ORDER BY returned_at, task_id
+"""
+SELECT_ASSIGNMENTS = """
+SELECT assignment_id, provider_id, task_id, status, accept_by, assigned_at, updated_at, reason
+FROM intake.assignments WHERE child_key = $1 ORDER BY assigned_at NULLS LAST, assignment_id
+"""
+SELECT_ALERTS = """
+SELECT episode_id, alert_type, raised_at, details
+FROM intake.alerts WHERE child_key = $1 ORDER BY raised_at, event_key
+"""
+SELECT_KNOWN = "SELECT EXISTS (SELECT 1 FROM intake.events WHERE child_key = $1)"
+SELECT_SENT_ABOUT = "SELECT EXISTS (SELECT 1 FROM intake.events WHERE child_key = $1 AND org_id = $2)"
+
+
+@dataclass(frozen=True)
+class ChildRows:
+    """Everything intake knows about one child, before access rules are applied."""
+
+    episodes: list[dict[str, Any]]
+    tasks: list[dict[str, Any]]
+    assignments: list[dict[str, Any]]
+    alerts: list[dict[str, Any]]
+
+
+async def child_rows(pool: "asyncpg.Pool[Any]", child_key: str) -> ChildRows:
+    """Read one child's episodes, tasks, assignments and alerts."""
+    async with pool.acquire() as conn, conn.transaction(readonly=True, isolation="repeatable_read"):
+        return ChildRows(
+            episodes=[dict(r) for r in await conn.fetch(SELECT_EPISODES, child_key)],
+            tasks=[dict(r) for r in await conn.fetch(SELECT_TASKS, child_key)],
+            assignments=[dict(r) for r in await conn.fetch(SELECT_ASSIGNMENTS, child_key)],
+            alerts=[dict(r) for r in await conn.fetch(SELECT_ALERTS, child_key)],
+        )
+
+
+async def is_known(pool: "asyncpg.Pool[Any]", child_key: str, rows: ChildRows) -> bool:
+    """Whether intake knows anything of the child: read from the topics, or sent to intake."""
+    if rows.episodes or rows.tasks or rows.assignments or rows.alerts:
+        return True
+    return bool(await pool.fetchval(SELECT_KNOWN, child_key))
+
+
+async def has_sent_about(pool: "asyncpg.Pool[Any]", child_key: str, org_id: str) -> bool:
+    """Whether this organisation has sent any accepted event about the child."""
+    return bool(await pool.fetchval(SELECT_SENT_ABOUT, child_key, org_id))
+
+
+async def record_read(
+    pool: "asyncpg.Pool[Any]", at: datetime, org_id: str, api_key_id: str, child_key: str
+) -> None:
+    """Write a read of a child's record to the audit trail."""
+    await pool.execute(INSERT_AUDIT, at, org_id, api_key_id, "read:child", child_key, None)
+
+
+SELECT_AUDIT = """
+SELECT seq, at, org_id, api_key_id, action, child_key, event_id FROM intake.audit
+WHERE ($1::text IS NULL OR child_key = $1)
+  AND ($2::text IS NULL OR org_id = $2)
+  AND ($3::bigint IS NULL OR seq < $3)
+ORDER BY seq DESC LIMIT $4
+"""
+
+
+async def audit_page(
+    pool: "asyncpg.Pool[Any]", *, child_key: str | None, org_id: str | None, before: int | None, limit: int
+) -> list[dict[str, Any]]:
+    """The newest audit records first, optionally for one child or one organisation, before a cursor."""
+    return [dict(r) for r in await pool.fetch(SELECT_AUDIT, child_key, org_id, before, limit)]
