@@ -46,11 +46,11 @@ async def test_each_organisation_sees_what_concerns_it(intake: httpx.AsyncClient
 
     police = (await intake.get(A.path, headers=as_org("south-wales-police"))).json()
     assert police["seen_as"] == "police"
-    assert police["episodes"] and not police["tasks"] and not police["assignments"]
+    assert (bool(police["episodes"]), police["tasks"], police["assignments"]) == (True, [], [])
 
     provider = (await intake.get(A.path, headers=as_org("nyas-cymru"))).json()
     assert provider["seen_as"] == "provider"
-    assert not provider["episodes"] and not provider["alerts"] and not provider["assignments"]
+    assert (provider["episodes"], provider["alerts"], provider["assignments"]) == ([], [], [])
     referral = provider["referrals"][0]
     assert referral["assignment_id"] == A.assignment
     assert referral["referral"]["placement_authority"] == A.placement
