@@ -3,10 +3,12 @@
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from starlette.exceptions import HTTPException
@@ -72,6 +74,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
     )
     app.include_router(handlers.router)
     app.include_router(reads.router)
+    app.openapi = lambda: _with_bearer_auth(app)  # type: ignore[method-assign]  # FastAPI's documented hook
 
     async def database_ready() -> bool:
         deps: Deps = app.state.deps
@@ -104,3 +107,17 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
         return JSONResponse(body, status_code=exc.status_code, media_type=PROBLEM_JSON, headers=exc.headers)
 
     return app
+
+
+def _with_bearer_auth(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, saying once that every operation needs `Authorization: Bearer <key>`."""
+    if app.openapi_schema is None:
+        document = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        document.setdefault("components", {})["securitySchemes"] = {
+            "apiKey": {"type": "http", "scheme": "bearer", "description": "An API key from the directory."}
+        }
+        document["security"] = [{"apiKey": []}]
+        app.openapi_schema = document
+    return app.openapi_schema
