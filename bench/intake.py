@@ -154,6 +154,12 @@ async def drained(dsn: str, since: float) -> None:
         await conn.close()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def main(args: argparse.Namespace) -> None:
     folder = Path(tempfile.mkdtemp(prefix="mtp-bench-"))
     postgres = start_postgres(folder / "pg", temporary=True)
@@ -169,7 +175,7 @@ async def main(args: argparse.Namespace) -> None:
             "MTP_DATABASE_URL": postgres.dsn,
             "MTP_DIRECTORY": str(directory),
             "MTP_INTAKE_PORT": str(port),
-            "MTP_LOG_LEVEL": "info",
+            "MTP_LOG_LEVEL": args.log_level,
         }
         log = (folder / "intake.log").open("ab")
         process = subprocess.Popen(  # noqa: ASYNC220  # started once, before any load
@@ -193,7 +199,15 @@ async def main(args: argparse.Namespace) -> None:
                 if time.monotonic() > deadline:
                     raise RuntimeError("intake not ready within 60 s")
                 await asyncio.sleep(0.2)
+            intake_cpu, broker_cpu = cpu_seconds(process.pid), cpu_seconds(broker.process.pid)
             await steady(port, headers, args.rate, args.seconds, args.connections)
+            intake_cpu = cpu_seconds(process.pid) - intake_cpu
+            broker_cpu = cpu_seconds(broker.process.pid) - broker_cpu
+            per_event = intake_cpu / (args.rate * args.seconds) * 1000
+            print(
+                f"CPU in the steady phase: intake {intake_cpu:.1f} s ({per_event:.2f} ms per event), "
+                f"broker {broker_cpu:.1f} s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+            )
             begin = time.perf_counter()
             await burst(client, headers, args.batches, args.parallel)
             await drained(postgres.dsn, begin)
@@ -212,4 +226,5 @@ if __name__ == "__main__":
     parser.add_argument("--batches", type=int, default=40)
     parser.add_argument("--parallel", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--log-level", default="info")
     asyncio.run(main(parser.parse_args()))

@@ -1,6 +1,7 @@
 """Intake's SQL: the idempotency record, the outbox and the audit trail, written in one transaction;
 the read model built from the topics; the audit trail's listing."""
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -8,18 +9,43 @@ from typing import Any
 
 import asyncpg
 
-from shared import outbox
-
 SCHEMA = "intake"
 
-INSERT_EVENT = """
-INSERT INTO intake.events (org_id, event_id, event_type, fingerprint, child_key, api_key_id, received_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
-ON CONFLICT (org_id, event_id) DO NOTHING
-RETURNING event_id
+# One statement records a request's events, their outbox rows (the shared outbox table of this
+# schema, see shared/outbox.py) and the audit trail, so a request costs one round trip plus the
+# transaction's. Rows keep the request's order: outbox `seq` follows it, and so does Kafka.
+RECORD_EVENTS = """
+WITH input AS (
+    SELECT * FROM unnest(
+        $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
+        $8::text[], $9::text[], $10::bytea[], $11::text[]
+    ) WITH ORDINALITY AS t(org_id, event_id, event_type, fingerprint, child_key, api_key_id, received_at,
+                           topic, key, value, headers, ord)
+),
+inserted AS (
+    INSERT INTO intake.events (org_id, event_id, event_type, fingerprint, child_key, api_key_id, received_at)
+    SELECT org_id, event_id, event_type, fingerprint, child_key, api_key_id, received_at
+    FROM input ORDER BY ord
+    ON CONFLICT (org_id, event_id) DO NOTHING
+    RETURNING org_id, event_id
+),
+fresh AS (SELECT input.* FROM input JOIN inserted USING (org_id, event_id)),
+published AS (
+    INSERT INTO intake.outbox (topic, key, value, headers)
+    SELECT topic, key, value, headers::jsonb FROM fresh ORDER BY ord
+),
+audited AS (
+    INSERT INTO intake.audit (at, org_id, api_key_id, action, child_key, event_id)
+    SELECT received_at, org_id, api_key_id, 'write:' || event_type, child_key, event_id FROM fresh ORDER BY ord
+),
+woken AS (  -- wakes the relay at commit (shared.outbox.channel("intake"))
+    SELECT count(pg_notify('intake_outbox', '')) AS n FROM (SELECT 1 FROM fresh LIMIT 1) AS any_fresh
+)
+SELECT event_id FROM inserted CROSS JOIN woken
 """
-SELECT_FINGERPRINT = "SELECT fingerprint FROM intake.events WHERE org_id = $1 AND event_id = $2"
-
+SELECT_FINGERPRINTS = """
+SELECT event_id, fingerprint FROM intake.events WHERE org_id = $1 AND event_id = ANY($2::text[])
+"""
 
 INSERT_AUDIT = """
 INSERT INTO intake.audit (at, org_id, api_key_id, action, child_key, event_id)
@@ -59,55 +85,57 @@ class Accepting:
     received_at: datetime
     message: tuple[str, str, Any]  # (topic, key, Envelope)
 
-    @property
-    def audit_row(self) -> tuple[Any, ...]:
-        """The audit trail's record of this write."""
-        return (
-            self.received_at,
-            self.org_id,
-            self.api_key_id,
-            f"write:{self.event_type}",
-            self.child_key,
-            self.event_id,
-        )
-
 
 async def accept(pool: "asyncpg.Pool[Any]", items: list[Accepting]) -> list[Outcome]:
-    """Record events and their outbox rows in one transaction; all or nothing.
+    """Record events, their outbox rows and audit entries in one transaction; all or nothing.
 
     A repeat of an id with the same fingerprint is answered as before; with another fingerprint it is
     a conflict. A conflict anywhere rolls the whole request back. Two requests racing on one id both
     reach the unique key; PostgreSQL makes the second wait for the first, so one row is stored.
     """
-    outcomes: list[Outcome] = []
+    first: dict[tuple[str, str], Accepting] = {}
+    for item in items:
+        first.setdefault((item.org_id, item.event_id), item)
+    unique = list(first.values())  # an id twice in one batch: the second is a repeat of the first
+    columns: list[list[Any]] = [[] for _ in range(11)]
+    for item in unique:
+        topic, key, envelope = item.message
+        headers = {name: value.decode() for name, value in envelope.kafka_headers()}
+        row = (
+            item.org_id,
+            item.event_id,
+            item.event_type,
+            item.fingerprint,
+            item.child_key,
+            item.api_key_id,
+            item.received_at,
+            topic,
+            key,
+            envelope.kafka_value(),
+            json.dumps(headers),
+        )
+        for column, value in zip(columns, row, strict=True):
+            column.append(value)
     async with pool.acquire() as conn, conn.transaction():
-        fresh = []
+        inserted = {row["event_id"] for row in await conn.fetch(RECORD_EVENTS, *columns)}
+        stored: dict[str, str] = {}
+        if len(inserted) < len(unique):
+            org_id = unique[0].org_id  # one request, one organisation
+            rows = await conn.fetch(SELECT_FINGERPRINTS, org_id, [i.event_id for i in unique])
+            stored = {row["event_id"]: row["fingerprint"] for row in rows}
+        outcomes: list[Outcome] = []
         for item in items:
-            inserted = await conn.fetchval(
-                INSERT_EVENT,
-                item.org_id,
-                item.event_id,
-                item.event_type,
-                item.fingerprint,
-                item.child_key,
-                item.api_key_id,
-                item.received_at,
-            )
-            if inserted is not None:
+            if item is first[(item.org_id, item.event_id)] and item.event_id in inserted:
                 outcomes.append(Outcome.ACCEPTED)
-                fresh.append(item.message)
                 continue
-            stored = await conn.fetchval(SELECT_FINGERPRINT, item.org_id, item.event_id)
-            outcomes.append(Outcome.REPEATED if stored == item.fingerprint else Outcome.CONFLICT)
+            known = first[(item.org_id, item.event_id)].fingerprint
+            if item.event_id not in inserted:
+                known = stored.get(item.event_id, known)
+            outcomes.append(Outcome.REPEATED if known == item.fingerprint else Outcome.CONFLICT)
         if Outcome.CONFLICT in outcomes:
             raise ConflictingIds(
                 [item.event_id for item, o in zip(items, outcomes, strict=True) if o is Outcome.CONFLICT]
             )
-        await outbox.enqueue(conn, SCHEMA, fresh)
-        await conn.executemany(
-            INSERT_AUDIT,
-            [item.audit_row for item, o in zip(items, outcomes, strict=True) if o is Outcome.ACCEPTED],
-        )
     return outcomes
 
 
