@@ -81,3 +81,20 @@ async def test_the_api_answers_as_its_openapi_document_says(served: str) -> None
     async with httpx.AsyncClient(base_url=served) as client:
         document = (await client.get("/openapi.json")).json()
     await asyncio.to_thread(fuzz, served, document)
+
+
+async def test_the_document_shows_every_event_type_and_docs_render(intake: httpx.AsyncClient) -> None:
+    from services.intake.submission import ACCEPTED_TYPES
+
+    document = (await intake.get("/openapi.json")).json()
+    content = document["paths"]["/v1/events"]["post"]["requestBody"]["content"]
+    examples = content["application/cloudevents+json"]["examples"]
+    assert {example["value"]["type"] for example in examples.values()} == ACCEPTED_TYPES
+    for path in ("/v1/events", "/v1/children/{authority}/{child_ref}", "/v1/audit"):
+        for operation in document["paths"][path].values():
+            problems = {status for status, answer in operation["responses"].items() if status >= "400"}
+            for status in problems:
+                assert "application/problem+json" in operation["responses"][status]["content"]
+    docs = await intake.get("/docs")
+    assert docs.status_code == 200
+    assert "swagger-ui" in docs.text
