@@ -1,11 +1,16 @@
 """Intake's read model and audit trail: built from the topics, shown as each organisation may see it."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
 from shared import topics
-from shared.contracts.assignments import AssignmentDeclined
+from shared.contracts.assignments import (
+    AssignmentAccepted,
+    AssignmentAssigned,
+    AssignmentDeclined,
+    AssignmentExhausted,
+)
 from shared.contracts.tasks import ExploitationAlert, WindowWarning
 from tests.conftest import Place
 from tests.events import cloud_event, publish
@@ -128,3 +133,39 @@ async def test_reads_and_writes_are_audited_and_only_operations_list_them(
     assert after["items"][0]["seq"] < first["items"][0]["seq"]
     by_org = (await intake.get("/v1/audit", params={"org": "cardiff"}, headers=as_org("ops"))).json()
     assert {e["org_id"] for e in by_org["items"]} == {"cardiff"}
+
+
+async def test_an_assignment_never_goes_back_to_an_earlier_status(
+    intake: httpx.AsyncClient, place: Place
+) -> None:
+    await build(intake, place, A)
+    now = datetime.now(UTC)
+    common = {
+        "child_ref": A.ref,
+        "responsible_authority": A.responsible,
+        "task_id": A.task,
+        "assignment_id": A.assignment,
+        "provider_id": "nyas-cymru",
+    }
+    assignments = topics.named(place.namespace, topics.ASSIGNMENTS)
+    await publish(place.bootstrap, assignments, A.key, AssignmentAccepted(**common, at=now))
+    # The offer again, under another id (a producer's retry after a crash), after the acceptance.
+    again = AssignmentAssigned(**common, at=now - timedelta(minutes=5), accept_by=now + timedelta(hours=4))
+    await publish(place.bootstrap, assignments, A.key, again)
+    # A later fact on the same topic and key: once it is read, so are the two before it.
+    marker = AssignmentExhausted(
+        child_ref=A.ref,
+        responsible_authority=A.responsible,
+        task_id=A.task,
+        placement_authority=A.placement,
+        episode_id=A.episode,
+        at=now,
+    )
+    await publish(place.bootstrap, assignments, A.key, marker)
+
+    async def settled() -> dict[str, object] | None:
+        body = (await intake.get(A.path, headers=as_org("cardiff"))).json()
+        return body if any(a["type"] == "assignment.exhausted" for a in body["alerts"]) else None
+
+    council = await poll(settled)
+    assert council["assignments"][0]["status"] == "accepted"
