@@ -73,17 +73,21 @@ async def post_events(request: Request) -> JSONResponse:
             errors.extend(read)
             continue
         data = read.data
-        held: dict[str, str] = {}
+        holding: str | None = None  # the child of the assignment an interview report is about
         if isinstance(data, InterviewEvent) and caller.org.kind == "provider":
             holding = await held_assignment(deps.pool, caller.org.id, data.assignment_id)
-            if holding is not None:
-                held[data.assignment_id] = holding
-        if not may_send(caller.org, data, frozenset(held)):
+        held = (
+            frozenset({data.assignment_id}) if isinstance(data, InterviewEvent) and holding else frozenset()
+        )
+        if not may_send(caller.org, data, held):
             forbidden.append(index)
             continue
         errors.extend(unknown_authorities(deps.directory, data, prefix))
         # Interview reports travel under the assignment's child, so a child's events stay in order.
-        key = data.child_key if isinstance(data, ChildEvent) else held[getattr(data, "assignment_id", "")]
+        key = data.child_key if isinstance(data, ChildEvent) else holding
+        if key is None:  # may_send allows only child events and held assignments
+            forbidden.append(index)
+            continue
         submissions.append((read, key))
     if errors:
         raise Invalid(errors=errors)
