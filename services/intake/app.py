@@ -1,32 +1,34 @@
-"""Intake's composition root: settings -> directory, pool, relay, routes."""
+"""Intake's composition root: settings -> directory, runtime (pool, relay, read-model subscriber), routes."""
 
-import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
 from starlette.exceptions import HTTPException
 
-from services.intake import handlers, metrics
+from services.intake import handlers, metrics, projection, reads
 from services.intake.deps import Deps
 from services.intake.errors import Invalid, Problem
 from services.intake.settings import IntakeSettings
 from services.intake.store import SCHEMA
+from shared import consumer, topics
 from shared.clock import Clock, SystemClock
-from shared.db import create_pool
+from shared.contracts.envelope import Envelope
 from shared.directory import load_directory
 from shared.http import add_operational_routes
-from shared.kafka import make_producer
-from shared.migrations import apply_migrations
-from shared.outbox import OUTBOX_MIGRATION, OutboxRelay
+from shared.runtime import Runtime, running
 
 log = structlog.get_logger()
 MIGRATIONS = Path(__file__).parent / "migrations"
 PROBLEM_JSON = "application/problem+json"
+READ_MODEL_GROUP = "mtp-intake-read-model"
 
 
 def create_app(settings: IntakeSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -35,31 +37,30 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
     directory = load_directory(settings.directory)
     clock = clock or SystemClock()
 
+    def subscribe(broker: KafkaBroker, runtime: Runtime) -> None:
+        async def project(envelopes: Sequence[Envelope]) -> None:
+            """Apply task and assignment facts to intake's read model."""
+            await projection.apply(runtime.pool, envelopes, clock.now())
+
+        consumer.subscribe(
+            broker,
+            settings,
+            topics_in=(topics.TASKS, topics.ASSIGNMENTS),
+            group=READ_MODEL_GROUP,
+            handler=project,
+        )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = await create_pool(settings.database_url, service="intake", max_size=settings.db_pool_max)
-        await apply_migrations(
-            pool, SCHEMA, MIGRATIONS, builtin={0: ("000_outbox", OUTBOX_MIGRATION.format(schema=SCHEMA))}
-        )
-        relay = OutboxRelay(
-            dsn=settings.database_url,
-            schema=SCHEMA,
-            producer_factory=lambda: make_producer(settings, "intake"),
-        )
-        stop = asyncio.Event()
-        relay_task = asyncio.create_task(relay.run(stop), name="outbox-relay")
-        app.state.deps = Deps(settings=settings, directory=directory, clock=clock, pool=pool, relay=relay)
-        log.info("intake_started", port=settings.intake_port, organisations=len(directory.organisations))
-        try:
+        async with running(
+            settings, service="intake", schema=SCHEMA, migrations=MIGRATIONS, subscribe=subscribe
+        ) as runtime:
+            app.state.runtime = runtime
+            app.state.deps = Deps(
+                settings=settings, directory=directory, clock=clock, pool=runtime.pool, relay=runtime.relay
+            )
+            log.info("intake_started", port=settings.intake_port, organisations=len(directory.organisations))
             yield
-        finally:
-            stop.set()  # the relay publishes what is left before it returns
-            try:
-                await asyncio.wait_for(relay_task, 20)
-            except TimeoutError:
-                log.error("outbox_relay_stop_timeout", schema=SCHEMA)
-            await pool.close()
-            log.info("intake_stopped", published=relay.published)
 
     app = FastAPI(
         title="Missing the Point — intake",
@@ -72,13 +73,15 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
         lifespan=lifespan,
     )
     app.include_router(handlers.router)
+    app.include_router(reads.router)
+    app.openapi = lambda: _with_bearer_auth(app)  # type: ignore[method-assign]  # FastAPI's documented hook
 
     async def database_ready() -> bool:
         deps: Deps = app.state.deps
         return bool(await deps.pool.fetchval("SELECT true"))
 
     async def broker_ready() -> bool:
-        return bool(app.state.deps.relay.broker_ok)
+        return await app.state.runtime.broker_ready()  # type: ignore[no-any-return]  # app.state is untyped
 
     add_operational_routes(app, {"database": database_ready, "broker": broker_ready})
 
@@ -104,3 +107,17 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
         return JSONResponse(body, status_code=exc.status_code, media_type=PROBLEM_JSON, headers=exc.headers)
 
     return app
+
+
+def _with_bearer_auth(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, saying once that every operation needs `Authorization: Bearer <key>`."""
+    if app.openapi_schema is None:
+        document = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        document.setdefault("components", {})["securitySchemes"] = {
+            "apiKey": {"type": "http", "scheme": "bearer", "description": "An API key from the directory."}
+        }
+        document["security"] = [{"apiKey": []}]
+        app.openapi_schema = document
+    return app.openapi_schema

@@ -32,3 +32,10 @@ def authenticate(request: Request, directory: Directory) -> Caller:
         raise Unauthorised("The API key is not known.")
     org, key_id = found
     return Caller(org=org, key_id=key_id)
+
+
+def caller(request: Request) -> Caller:
+    """FastAPI dependency: authenticate before anything else of the request is looked at."""
+    found = authenticate(request, request.app.state.deps.directory)
+    request.state.org = found.org.id
+    return found

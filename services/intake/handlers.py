@@ -13,11 +13,12 @@ from services.intake.auth import authenticate
 from services.intake.deps import Deps
 from services.intake.errors import Conflict, Forbidden, Invalid, TooLarge, UnsupportedMedia
 from services.intake.policy import may_send, unknown_authorities
-from services.intake.store import Accepting, ConflictingIds, Outcome, accept, held_assignments
+from services.intake.store import Accepting, ConflictingIds, Outcome, accept, held_assignment
 from services.intake.submission import Submission, read_event
 from shared import topics
 from shared.contracts.common import ChildEvent
 from shared.contracts.envelope import Envelope
+from shared.contracts.interviews import InterviewEvent
 from shared.contracts.registry import TOPIC_OF_TYPE
 
 log = structlog.get_logger()
@@ -62,7 +63,7 @@ async def post_events(request: Request) -> JSONResponse:
 
     now = deps.clock.now()
     skew = timedelta(seconds=deps.settings.clock_skew_seconds)
-    submissions: list[Submission] = []
+    submissions: list[tuple[Submission, str]] = []
     errors: list[dict[str, Any]] = []
     forbidden: list[int] = []
     for index, item in enumerate(items):
@@ -71,12 +72,23 @@ async def post_events(request: Request) -> JSONResponse:
         if isinstance(read, list):
             errors.extend(read)
             continue
-        held = await held_assignments(deps.pool, caller.org.id, read.data)
-        if not may_send(caller.org, read.data, held):
+        data = read.data
+        holding: str | None = None  # the child of the assignment an interview report is about
+        if isinstance(data, InterviewEvent) and caller.org.kind == "provider":
+            holding = await held_assignment(deps.pool, caller.org.id, data.assignment_id)
+        held = (
+            frozenset({data.assignment_id}) if isinstance(data, InterviewEvent) and holding else frozenset()
+        )
+        if not may_send(caller.org, data, held):
             forbidden.append(index)
             continue
-        errors.extend(unknown_authorities(deps.directory, read.data, prefix))
-        submissions.append(read)
+        errors.extend(unknown_authorities(deps.directory, data, prefix))
+        # Interview reports travel under the assignment's child, so a child's events stay in order.
+        key = data.child_key if isinstance(data, ChildEvent) else holding
+        if key is None:  # may_send allows only child events and held assignments
+            forbidden.append(index)
+            continue
+        submissions.append((read, key))
     if errors:
         raise Invalid(errors=errors)
     if forbidden:
@@ -87,14 +99,15 @@ async def post_events(request: Request) -> JSONResponse:
 
     namespace = deps.settings.topic_namespace
     accepting = [
-        _accepting(caller.org.id, caller.key_id, caller.source, sub, now, namespace) for sub in submissions
+        _accepting(caller.org.id, caller.key_id, caller.source, sub, key, now, namespace)
+        for sub, key in submissions
     ]
     try:
         outcomes = await accept(deps.pool, accepting)
     except ConflictingIds as exc:
         raise Conflict(f"Event ids reused with different content: {', '.join(exc.ids)}") from exc
 
-    for sub, outcome in zip(submissions, outcomes, strict=True):
+    for (sub, _), outcome in zip(submissions, outcomes, strict=True):
         metrics.EVENTS.labels(type=sub.type, outcome=outcome.name.lower()).inc()
         log.info(
             "event_accepted" if outcome is Outcome.ACCEPTED else "event_repeated",
@@ -102,7 +115,7 @@ async def post_events(request: Request) -> JSONResponse:
             event_type=sub.type,
             org=caller.org.id,
         )
-    answers = [{"id": sub.id, "status": "accepted"} for sub in submissions]
+    answers = [{"id": sub.id, "status": "accepted"} for sub, _ in submissions]
     if batch:
         status = 202 if Outcome.ACCEPTED in outcomes else 200
         return JSONResponse(answers, status_code=status)
@@ -110,18 +123,16 @@ async def post_events(request: Request) -> JSONResponse:
 
 
 def _accepting(
-    org_id: str, key_id: str, source: str, sub: Submission, now: datetime, namespace: str
+    org_id: str, key_id: str, source: str, sub: Submission, key: str, now: datetime, namespace: str
 ) -> Accepting:
-    data = sub.data
-    key = data.child_key if isinstance(data, ChildEvent) else getattr(data, "assignment_id", sub.id)
-    envelope = Envelope(id=sub.id, source=source, type=sub.type, time=sub.time or now, data=data)
+    envelope = Envelope(id=sub.id, source=source, type=sub.type, time=sub.time or now, data=sub.data)
     return Accepting(
         org_id=org_id,
         api_key_id=key_id,
         event_id=sub.id,
         event_type=sub.type,
         fingerprint=sub.fingerprint,
-        child_key=data.child_key if isinstance(data, ChildEvent) else None,
+        child_key=key,
         received_at=now,
         message=(topics.named(namespace, TOPIC_OF_TYPE[sub.type]), key, envelope),
     )

@@ -1,5 +1,7 @@
-"""Intake's SQL: the idempotency record and the outbox, written in one transaction."""
+"""Intake's SQL: the idempotency record, the outbox and the audit trail, written in one transaction;
+the read model built from the topics; the audit trail's listing."""
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -7,32 +9,59 @@ from typing import Any
 
 import asyncpg
 
-from shared import outbox
-
 SCHEMA = "intake"
 
-INSERT_EVENT = """
-INSERT INTO intake.events (org_id, event_id, event_type, fingerprint, child_key, api_key_id, received_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
-ON CONFLICT (org_id, event_id) DO NOTHING
-RETURNING event_id
+# One statement records a request's events, their outbox rows (the shared outbox table of this
+# schema, see shared/outbox.py) and the audit trail, so a request costs one round trip plus the
+# transaction's. Rows keep the request's order: outbox `seq` follows it, and so does Kafka.
+RECORD_EVENTS = """
+WITH input AS (
+    SELECT * FROM unnest(
+        $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
+        $8::text[], $9::text[], $10::bytea[], $11::text[]
+    ) WITH ORDINALITY AS t(org_id, event_id, event_type, fingerprint, child_key, api_key_id, received_at,
+                           topic, key, value, headers, ord)
+),
+inserted AS (
+    INSERT INTO intake.events (org_id, event_id, event_type, fingerprint, child_key, api_key_id, received_at)
+    SELECT org_id, event_id, event_type, fingerprint, child_key, api_key_id, received_at
+    FROM input ORDER BY ord
+    ON CONFLICT (org_id, event_id) DO NOTHING
+    RETURNING org_id, event_id
+),
+fresh AS (SELECT input.* FROM input JOIN inserted USING (org_id, event_id)),
+published AS (
+    INSERT INTO intake.outbox (topic, key, value, headers)
+    SELECT topic, key, value, headers::jsonb FROM fresh ORDER BY ord
+),
+audited AS (
+    INSERT INTO intake.audit (at, org_id, api_key_id, action, child_key, event_id)
+    SELECT received_at, org_id, api_key_id, 'write:' || event_type, child_key, event_id FROM fresh ORDER BY ord
+),
+woken AS (  -- wakes the relay at commit (shared.outbox.channel("intake"))
+    SELECT count(pg_notify('intake_outbox', '')) AS n FROM (SELECT 1 FROM fresh LIMIT 1) AS any_fresh
+)
+SELECT event_id FROM inserted CROSS JOIN woken
 """
-SELECT_FINGERPRINT = "SELECT fingerprint FROM intake.events WHERE org_id = $1 AND event_id = $2"
+SELECT_FINGERPRINTS = """
+SELECT event_id, fingerprint FROM intake.events WHERE org_id = $1 AND event_id = ANY($2::text[])
+"""
 
+INSERT_AUDIT = """
+INSERT INTO intake.audit (at, org_id, api_key_id, action, child_key, event_id)
+VALUES ($1, $2, $3, $4, $5, $6)
+"""
 
 SELECT_HELD = """
-SELECT assignment_id FROM intake.assignments
+SELECT child_key FROM intake.assignments
 WHERE provider_id = $1 AND assignment_id = $2 AND status IN ('offered', 'accepted')
 """
 
 
-async def held_assignments(pool: "asyncpg.Pool[Any]", org_id: str, data: object) -> frozenset[str]:
-    """The assignments named by an interview event that this organisation currently holds."""
-    assignment_id = getattr(data, "assignment_id", None)
-    if assignment_id is None:
-        return frozenset()
-    held = await pool.fetchval(SELECT_HELD, org_id, assignment_id)
-    return frozenset({held}) if held else frozenset()
+async def held_assignment(pool: "asyncpg.Pool[Any]", org_id: str, assignment_id: str) -> str | None:
+    """The child key of an assignment this organisation currently holds, or None."""
+    child: str | None = await pool.fetchval(SELECT_HELD, org_id, assignment_id)
+    return child
 
 
 class Outcome(Enum):
@@ -58,37 +87,55 @@ class Accepting:
 
 
 async def accept(pool: "asyncpg.Pool[Any]", items: list[Accepting]) -> list[Outcome]:
-    """Record events and their outbox rows in one transaction; all or nothing.
+    """Record events, their outbox rows and audit entries in one transaction; all or nothing.
 
     A repeat of an id with the same fingerprint is answered as before; with another fingerprint it is
     a conflict. A conflict anywhere rolls the whole request back. Two requests racing on one id both
     reach the unique key; PostgreSQL makes the second wait for the first, so one row is stored.
     """
-    outcomes: list[Outcome] = []
+    first: dict[tuple[str, str], Accepting] = {}
+    for item in items:
+        first.setdefault((item.org_id, item.event_id), item)
+    unique = list(first.values())  # an id twice in one batch: the second is a repeat of the first
+    columns: list[list[Any]] = [[] for _ in range(11)]
+    for item in unique:
+        topic, key, envelope = item.message
+        headers = {name: value.decode() for name, value in envelope.kafka_headers()}
+        row = (
+            item.org_id,
+            item.event_id,
+            item.event_type,
+            item.fingerprint,
+            item.child_key,
+            item.api_key_id,
+            item.received_at,
+            topic,
+            key,
+            envelope.kafka_value(),
+            json.dumps(headers),
+        )
+        for column, value in zip(columns, row, strict=True):
+            column.append(value)
     async with pool.acquire() as conn, conn.transaction():
-        fresh = []
+        inserted = {row["event_id"] for row in await conn.fetch(RECORD_EVENTS, *columns)}
+        stored: dict[str, str] = {}
+        if len(inserted) < len(unique):
+            org_id = unique[0].org_id  # one request, one organisation
+            rows = await conn.fetch(SELECT_FINGERPRINTS, org_id, [i.event_id for i in unique])
+            stored = {row["event_id"]: row["fingerprint"] for row in rows}
+        outcomes: list[Outcome] = []
         for item in items:
-            inserted = await conn.fetchval(
-                INSERT_EVENT,
-                item.org_id,
-                item.event_id,
-                item.event_type,
-                item.fingerprint,
-                item.child_key,
-                item.api_key_id,
-                item.received_at,
-            )
-            if inserted is not None:
+            if item is first[(item.org_id, item.event_id)] and item.event_id in inserted:
                 outcomes.append(Outcome.ACCEPTED)
-                fresh.append(item.message)
                 continue
-            stored = await conn.fetchval(SELECT_FINGERPRINT, item.org_id, item.event_id)
-            outcomes.append(Outcome.REPEATED if stored == item.fingerprint else Outcome.CONFLICT)
+            known = first[(item.org_id, item.event_id)].fingerprint
+            if item.event_id not in inserted:
+                known = stored.get(item.event_id, known)
+            outcomes.append(Outcome.REPEATED if known == item.fingerprint else Outcome.CONFLICT)
         if Outcome.CONFLICT in outcomes:
             raise ConflictingIds(
                 [item.event_id for item, o in zip(items, outcomes, strict=True) if o is Outcome.CONFLICT]
             )
-        await outbox.enqueue(conn, SCHEMA, fresh)
     return outcomes
 
 
@@ -98,3 +145,137 @@ class ConflictingIds(Exception):  # a condition, named as such
     def __init__(self, ids: list[str]) -> None:
         super().__init__(", ".join(ids))
         self.ids = ids
+
+
+# The read model, projected from mtp.tasks.v1 and mtp.assignments.v1 (see projection.py).
+
+FIRST_TIME = """
+INSERT INTO intake.applied (event_key, applied_at) VALUES ($1, $2)
+ON CONFLICT (event_key) DO NOTHING
+RETURNING event_key
+"""
+
+# Facts of one child arrive in order, but a later status never goes back to an earlier one:
+# offered < accepted < declined/expired.
+UPSERT_ASSIGNMENT = """
+INSERT INTO intake.assignments
+    (assignment_id, provider_id, child_key, task_id, status, updated_at, accept_by, assigned_at, reason)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (assignment_id) DO UPDATE SET
+    status = CASE
+        WHEN (CASE EXCLUDED.status WHEN 'offered' THEN 1 WHEN 'accepted' THEN 2 ELSE 3 END)
+           > (CASE intake.assignments.status WHEN 'offered' THEN 1 WHEN 'accepted' THEN 2 ELSE 3 END)
+        THEN EXCLUDED.status ELSE intake.assignments.status END,
+    updated_at = GREATEST(intake.assignments.updated_at, EXCLUDED.updated_at),
+    accept_by = COALESCE(intake.assignments.accept_by, EXCLUDED.accept_by),
+    assigned_at = COALESCE(intake.assignments.assigned_at, EXCLUDED.assigned_at),
+    reason = COALESCE(EXCLUDED.reason, intake.assignments.reason)
+"""
+
+INSERT_EPISODE = """
+INSERT INTO intake.episodes (episode_id, child_key, placement_authority, kind, started_at, risk_level)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (episode_id) DO NOTHING
+"""
+
+# interview.requested carries everything; a window.* event seen first fills what it knows.
+UPSERT_TASK = """
+INSERT INTO intake.tasks
+    (task_id, child_key, episode_id, placement_authority, returned_at, offer_due_at,
+     risk_level, exploitation_indicators, preferred_language)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (task_id) DO UPDATE SET
+    risk_level = COALESCE(EXCLUDED.risk_level, intake.tasks.risk_level),
+    exploitation_indicators = CASE WHEN EXCLUDED.risk_level IS NULL
+        THEN intake.tasks.exploitation_indicators ELSE EXCLUDED.exploitation_indicators END,
+    preferred_language = COALESCE(EXCLUDED.preferred_language, intake.tasks.preferred_language)
+"""
+
+ADD_WARNING = """
+UPDATE intake.tasks SET warnings = warnings || to_jsonb($2::text)
+WHERE task_id = $1 AND NOT warnings ? $2
+"""
+
+SET_BREACHED = "UPDATE intake.tasks SET breached_at = COALESCE(breached_at, $2) WHERE task_id = $1"
+
+INSERT_ALERT = """
+INSERT INTO intake.alerts (event_key, child_key, episode_id, alert_type, raised_at, details)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (event_key) DO NOTHING
+"""
+
+SELECT_EPISODES = """
+SELECT episode_id, placement_authority, kind, started_at, risk_level
+FROM intake.episodes WHERE child_key = $1 ORDER BY started_at, episode_id
+"""
+SELECT_TASKS = """
+SELECT task_id, episode_id, placement_authority, returned_at, offer_due_at, risk_level,
+       exploitation_indicators, preferred_language, warnings, breached_at
+FROM intake.tasks WHERE child_key = $1 ORDER BY returned_at, task_id
+"""
+SELECT_ASSIGNMENTS = """
+SELECT assignment_id, provider_id, task_id, status, accept_by, assigned_at, updated_at, reason
+FROM intake.assignments WHERE child_key = $1 ORDER BY assigned_at NULLS LAST, assignment_id
+"""
+SELECT_ALERTS = """
+SELECT episode_id, alert_type, raised_at, details
+FROM intake.alerts WHERE child_key = $1 ORDER BY raised_at, event_key
+"""
+SELECT_KNOWN = "SELECT EXISTS (SELECT 1 FROM intake.events WHERE child_key = $1)"
+SELECT_SENT_ABOUT = "SELECT EXISTS (SELECT 1 FROM intake.events WHERE child_key = $1 AND org_id = $2)"
+
+
+@dataclass(frozen=True)
+class ChildRows:
+    """Everything intake knows about one child, before access rules are applied."""
+
+    episodes: list[dict[str, Any]]
+    tasks: list[dict[str, Any]]
+    assignments: list[dict[str, Any]]
+    alerts: list[dict[str, Any]]
+
+
+async def child_rows(pool: "asyncpg.Pool[Any]", child_key: str) -> ChildRows:
+    """Read one child's episodes, tasks, assignments and alerts."""
+    async with pool.acquire() as conn, conn.transaction(readonly=True, isolation="repeatable_read"):
+        return ChildRows(
+            episodes=[dict(r) for r in await conn.fetch(SELECT_EPISODES, child_key)],
+            tasks=[dict(r) for r in await conn.fetch(SELECT_TASKS, child_key)],
+            assignments=[dict(r) for r in await conn.fetch(SELECT_ASSIGNMENTS, child_key)],
+            alerts=[dict(r) for r in await conn.fetch(SELECT_ALERTS, child_key)],
+        )
+
+
+async def is_known(pool: "asyncpg.Pool[Any]", child_key: str, rows: ChildRows) -> bool:
+    """Whether intake knows anything of the child: read from the topics, or sent to intake."""
+    if rows.episodes or rows.tasks or rows.assignments or rows.alerts:
+        return True
+    return bool(await pool.fetchval(SELECT_KNOWN, child_key))
+
+
+async def has_sent_about(pool: "asyncpg.Pool[Any]", child_key: str, org_id: str) -> bool:
+    """Whether this organisation has sent any accepted event about the child."""
+    return bool(await pool.fetchval(SELECT_SENT_ABOUT, child_key, org_id))
+
+
+async def record_read(
+    pool: "asyncpg.Pool[Any]", at: datetime, org_id: str, api_key_id: str, child_key: str
+) -> None:
+    """Write a read of a child's record to the audit trail."""
+    await pool.execute(INSERT_AUDIT, at, org_id, api_key_id, "read:child", child_key, None)
+
+
+SELECT_AUDIT = """
+SELECT seq, at, org_id, api_key_id, action, child_key, event_id FROM intake.audit
+WHERE ($1::text IS NULL OR child_key = $1)
+  AND ($2::text IS NULL OR org_id = $2)
+  AND ($3::bigint IS NULL OR seq < $3)
+ORDER BY seq DESC LIMIT $4
+"""
+
+
+async def audit_page(
+    pool: "asyncpg.Pool[Any]", *, child_key: str | None, org_id: str | None, before: int | None, limit: int
+) -> list[dict[str, Any]]:
+    """The newest audit records first, optionally for one child or one organisation, before a cursor."""
+    return [dict(r) for r in await pool.fetch(SELECT_AUDIT, child_key, org_id, before, limit)]

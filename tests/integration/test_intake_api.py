@@ -170,3 +170,21 @@ async def test_health_readiness_and_metrics(intake: httpx.AsyncClient) -> None:
     assert ready.json()["checks"]["database"] is True
     metrics = await intake.get("/metrics")
     assert "mtp_intake_events_total" in metrics.text
+
+
+async def test_an_id_twice_in_one_batch_is_stored_once_or_refused_if_it_differs(
+    intake: httpx.AsyncClient, place: Place
+) -> None:
+    batch_headers = {**POLICE, "content-type": "application/cloudevents-batch+json"}
+    event = report("C-114")
+    twice = await intake.post("/v1/events", json=[event, event], headers=batch_headers)
+    assert twice.status_code == 202
+    changed = report("C-115")
+    other = {**changed, "data": {**changed["data"], "risk_level": "high"}}
+    refused = await intake.post("/v1/events", json=[changed, other], headers=batch_headers)
+    assert refused.status_code == 409
+    assert (await intake.post("/v1/events", json=changed, headers=POLICE)).status_code == 202  # nothing kept
+    records = await read_topic(
+        place.bootstrap, topics.named(place.namespace, topics.EPISODES), at_least=3, timeout=3
+    )
+    assert sorted(headers_of(r)["ce_id"] for r in records) == sorted([event["id"], changed["id"]])

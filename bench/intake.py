@@ -1,0 +1,230 @@
+"""Intake on the embedded pair: single-event accept latency at a steady rate, and batch ingestion.
+
+Run by hand: `.venv/bin/python bench/intake.py [--rate 500] [--seconds 20] [--batches 40]`.
+Starts its own Tansu broker, a temporary PostgreSQL and intake as a separate process, all on
+127.0.0.1, and stops them at the end. Bounded: rate × seconds single events, then `batches` × 500.
+The load generator shares the machine with the server, so figures are indicative.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from shared import topics
+from shared.demo import write_demo_directory
+from shared.embedded import free_port, start_postgres, start_tansu
+from shared.kafka import create_topics
+
+CARDIFF = "W06000015"
+
+
+def event(n: int) -> dict[str, Any]:
+    """A missing report about one of 1,000 children, with a fresh id."""
+    since = (datetime.now(UTC) - timedelta(hours=5)).isoformat()
+    return {
+        "specversion": "1.0",
+        "id": f"bench-{uuid.uuid4().hex}",
+        "type": "missing.reported",
+        "data": {
+            "child_ref": f"B-{n % 1000}",
+            "responsible_authority": CARDIFF,
+            "placement_authority": CARDIFF,
+            "kind": "missing",
+            "missing_since": since,
+            "risk_level": "medium",
+            "exploitation_indicators": [],
+            "police_force": "south-wales-police",
+            "police_reference": f"BENCH-{n}",
+        },
+    }
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection: a lean client, so the load generator costs little CPU."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, headers: dict[str, str], body: bytes) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        assert self.reader is not None
+        lines = ["POST /v1/events HTTP/1.1", "host: 127.0.0.1", f"content-length: {len(body)}"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        status = int((await self.reader.readline()).split()[1])
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+        await self.reader.readexactly(length)
+        return status
+
+
+async def steady(port: int, headers: dict[str, str], rate: int, seconds: float, connections: int) -> None:
+    """Open loop: one request every 1/rate s whatever the answers do; latency measured from the
+    moment each request was due, so queueing behind a slow server counts."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    queue: asyncio.Queue[tuple[float, bytes] | None] = asyncio.Queue()
+
+    async def worker() -> None:
+        connection = Connection(port)
+        while (item := await queue.get()) is not None:
+            due, body = item
+            status = await connection.post(headers, body)
+            latencies.append(time.perf_counter() - due)
+            statuses[status] = statuses.get(status, 0) + 1
+
+    workers = [asyncio.create_task(worker()) for _ in range(connections)]
+    total = int(rate * seconds)
+    bodies = [json.dumps(event(n)).encode() for n in range(total)]
+    begin = time.perf_counter()
+    for n, body in enumerate(bodies):
+        due = begin + n / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        queue.put_nowait((due, body))
+    for _ in workers:
+        queue.put_nowait(None)
+    await asyncio.gather(*workers)
+    elapsed = time.perf_counter() - begin
+    cuts = statistics.quantiles(latencies, n=100)
+    print(
+        f"steady: {total} single events in {elapsed:.1f} s ({total / elapsed:.0f}/s, offered {rate}/s); "
+        f"accept latency p50 {cuts[49] * 1000:.1f} ms, p99 {cuts[98] * 1000:.1f} ms, "
+        f"max {max(latencies) * 1000:.1f} ms; statuses {statuses}"
+    )
+
+
+async def burst(client: httpx.AsyncClient, headers: dict[str, str], batches: int, parallel: int) -> int:
+    """Batches of 500, `parallel` requests in flight; events accepted per second."""
+    batch_headers = {**headers, "content-type": "application/cloudevents-batch+json"}
+    queue = list(range(batches))
+    statuses: dict[int, int] = {}
+
+    async def worker() -> None:
+        while queue:
+            b = queue.pop()
+            body = [event(b * 500 + i) for i in range(500)]
+            answer = await client.post("/v1/events", json=body, headers=batch_headers)
+            statuses[answer.status_code] = statuses.get(answer.status_code, 0) + 1
+
+    begin = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(parallel)))
+    elapsed = time.perf_counter() - begin
+    total = batches * 500
+    print(
+        f"burst: {total} events in {batches} batches of 500, {parallel} in flight: {elapsed:.1f} s, "
+        f"{total / elapsed:.0f} events/s accepted; statuses {statuses}"
+    )
+    return total
+
+
+async def drained(dsn: str, since: float) -> None:
+    """Wait until the outbox is published; report how long after the burst started."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        deadline = time.monotonic() + 120
+        while await conn.fetchval("SELECT count(*) FROM intake.outbox WHERE sent_at IS NULL"):
+            if time.monotonic() > deadline:
+                print("outbox: not drained within 120 s")
+                return
+            await asyncio.sleep(0.05)
+        sent = await conn.fetchval("SELECT count(*) FROM intake.outbox")
+        print(f"outbox: all {sent} rows published {time.perf_counter() - since:.1f} s after the burst began")
+    finally:
+        await conn.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def main(args: argparse.Namespace) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="mtp-bench-"))
+    postgres = start_postgres(folder / "pg", temporary=True)
+    broker = start_tansu()
+    process = None
+    try:
+        await create_topics(broker.bootstrap, topics.all_with_dlq(), partitions=3)
+        directory, keys = write_demo_directory(folder / "directory", "http://127.0.0.1:9")
+        port = free_port()
+        env = {
+            **os.environ,
+            "MTP_KAFKA_BOOTSTRAP": broker.bootstrap,
+            "MTP_DATABASE_URL": postgres.dsn,
+            "MTP_DIRECTORY": str(directory),
+            "MTP_INTAKE_PORT": str(port),
+            "MTP_LOG_LEVEL": args.log_level,
+        }
+        log = (folder / "intake.log").open("ab")
+        process = subprocess.Popen(  # noqa: ASYNC220  # started once, before any load
+            [sys.executable, "-m", "services.intake"], env=env, stdout=log, stderr=log
+        )
+        headers = {
+            "authorization": f"Bearer {keys['south-wales-police']}",
+            "content-type": "application/cloudevents+json",
+        }
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=30
+        ) as client:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if (await client.get("/readyz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError("intake not ready within 60 s")
+                await asyncio.sleep(0.2)
+            intake_cpu, broker_cpu = cpu_seconds(process.pid), cpu_seconds(broker.process.pid)
+            await steady(port, headers, args.rate, args.seconds, args.connections)
+            intake_cpu = cpu_seconds(process.pid) - intake_cpu
+            broker_cpu = cpu_seconds(broker.process.pid) - broker_cpu
+            per_event = intake_cpu / (args.rate * args.seconds) * 1000
+            print(
+                f"CPU in the steady phase: intake {intake_cpu:.1f} s ({per_event:.2f} ms per event), "
+                f"broker {broker_cpu:.1f} s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+            )
+            begin = time.perf_counter()
+            await burst(client, headers, args.batches, args.parallel)
+            await drained(postgres.dsn, begin)
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(30)
+        broker.stop()
+        postgres.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rate", type=int, default=500)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--batches", type=int, default=40)
+    parser.add_argument("--parallel", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--log-level", default="info")
+    asyncio.run(main(parser.parse_args()))

@@ -1,0 +1,110 @@
+"""Who sees what of a child's record (DOMAIN rules 13 and 20, CONTRACT §2): a pure function.
+
+ops and the responsible authority see all of it; a host authority the episodes placed in its area,
+with their tasks and assignments, read-only; a police force the episodes and alerts of a child it has
+reported; a provider only the referral packets of the assignments it holds. Anyone else sees nothing,
+and the route answers 404 so that a child's existence is not revealed.
+"""
+
+from typing import Any
+
+from services.intake.views import (
+    AlertView,
+    AssignmentView,
+    ChildRecord,
+    EpisodeView,
+    ReferralView,
+    SeenAs,
+    TaskView,
+)
+from shared.contracts.assignments import ReferralPacket
+from shared.directory import Directory, Organisation
+
+HELD = ("offered", "accepted")
+
+
+def record_for(
+    org: Organisation,
+    directory: Directory,
+    *,
+    authority: str,
+    child_ref: str,
+    rows: Any,  # store.ChildRows; typed loosely so this module imports no I/O
+    known: bool,
+    sent_about: bool,
+) -> ChildRecord | None:
+    """The part of a child's record this organisation may see, or None (answered as 404)."""
+    episodes = [EpisodeView(**row) for row in rows.episodes]
+    tasks = [TaskView(**row) for row in rows.tasks]
+    assignments = [AssignmentView(**row) for row in rows.assignments]
+    alerts = [AlertView(type=row["alert_type"], **_without(row, "alert_type")) for row in rows.alerts]
+    base = {"child_ref": child_ref, "responsible_authority": authority}
+
+    seen_as: SeenAs
+    if org.kind == "ops" or (org.kind == "local_authority" and org.authority_code == authority):
+        if not known:
+            return None
+        seen_as = "ops" if org.kind == "ops" else "responsible_authority"
+        return ChildRecord(
+            **base, seen_as=seen_as, episodes=episodes, alerts=alerts, tasks=tasks, assignments=assignments
+        )
+    if org.kind == "local_authority":
+        episodes = [e for e in episodes if e.placement_authority == org.authority_code]
+        tasks = [t for t in tasks if t.placement_authority == org.authority_code]
+        if not episodes and not tasks:
+            return None
+        ids = {e.episode_id for e in episodes}
+        task_ids = {t.task_id for t in tasks}
+        return ChildRecord(
+            **base,
+            seen_as="host_authority",
+            episodes=episodes,
+            alerts=[a for a in alerts if a.episode_id in ids],
+            tasks=tasks,
+            assignments=[a for a in assignments if a.task_id in task_ids],
+        )
+    if org.kind == "police":
+        if not sent_about:
+            return None
+        return ChildRecord(**base, seen_as="police", episodes=episodes, alerts=alerts)
+    if org.kind == "provider":
+        mine = [a for a in assignments if a.provider_id == org.id and a.status in HELD]
+        if not mine:
+            return None
+        by_task = {t.task_id: t for t in tasks}
+        return ChildRecord(
+            **base,
+            seen_as="provider",
+            referrals=[
+                ReferralView(
+                    assignment_id=a.assignment_id,
+                    status=a.status,  # only HELD statuses reach here
+                    accept_by=a.accept_by,
+                    referral=_packet(directory, base, by_task.get(a.task_id)),
+                )
+                for a in mine
+            ],
+        )
+    return None
+
+
+def _packet(directory: Directory, base: dict[str, str], task: TaskView | None) -> ReferralPacket | None:
+    if task is None or task.risk_level is None:
+        return None
+    council = directory.authority(base["responsible_authority"])
+    return ReferralPacket.model_validate(
+        {
+            **base,
+            "placement_authority": task.placement_authority,
+            "returned_at": task.returned_at,
+            "offer_due_at": task.offer_due_at,
+            "risk_level": task.risk_level,
+            "exploitation_indicators": task.exploitation_indicators,
+            "preferred_language": task.preferred_language or "en",
+            "coordinator_contact": council.coordinator_contact if council else None,
+        }
+    )
+
+
+def _without(row: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k not in names}

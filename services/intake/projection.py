@@ -1,0 +1,112 @@
+"""The read model: tasks and assignment facts from the topics, applied per batch in one transaction.
+
+Intake never reads another service's tables; what it shows a child's readers, and which assignments
+a provider holds, it learns here. Each event is applied once (its `<source>|<id>` is kept in
+`intake.applied` in the same transaction), so a redelivered batch changes nothing.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import structlog
+
+from services.intake import store
+from shared.contracts.assignments import (
+    AssignmentAccepted,
+    AssignmentAssigned,
+    AssignmentDeclined,
+    AssignmentExhausted,
+    AssignmentExpired,
+    AssignmentFact,
+)
+from shared.contracts.envelope import Envelope
+from shared.contracts.tasks import (
+    EpisodeOpened,
+    InterviewRequested,
+    TaskEvent,
+    WindowBreached,
+    WindowWarning,
+)
+
+log = structlog.get_logger()
+
+STATUS_OF: dict[type[AssignmentFact], str] = {
+    AssignmentAssigned: "offered",
+    AssignmentAccepted: "accepted",
+    AssignmentDeclined: "declined",
+    AssignmentExpired: "expired",
+}
+# Fields of an alert that are codes, numbers or times: what the read model keeps of it.
+_ALERT_SKIP = {"child_ref", "responsible_authority", "placement_authority", "episode_id"}
+
+
+async def apply(pool: "asyncpg.Pool[Any]", envelopes: Sequence[Envelope], now: datetime) -> int:
+    """Apply a batch of topic events to the read model; return how many were new."""
+    applied = 0
+    async with pool.acquire() as conn, conn.transaction():
+        for envelope in envelopes:
+            key = f"{envelope.source}|{envelope.id}"
+            if await conn.fetchval(store.FIRST_TIME, key, now) is None:
+                continue
+            await _apply_one(conn, key, envelope)
+            applied += 1
+    log.info("read_model_applied", count=len(envelopes), applied=applied)
+    return applied
+
+
+async def _apply_one(conn: asyncpg.Connection, key: str, envelope: Envelope) -> None:
+    data = envelope.data
+    if isinstance(data, AssignmentFact):
+        await conn.execute(
+            store.UPSERT_ASSIGNMENT,
+            data.assignment_id,
+            data.provider_id,
+            data.child_key,
+            data.task_id,
+            STATUS_OF[type(data)],
+            data.at,
+            data.accept_by if isinstance(data, AssignmentAssigned) else None,
+            data.at if isinstance(data, AssignmentAssigned) else None,
+            data.reason if isinstance(data, AssignmentDeclined) else None,
+        )
+    elif isinstance(data, AssignmentExhausted):
+        details = {"task_id": data.task_id, "raised_at": data.at.isoformat()}
+        await conn.execute(
+            store.INSERT_ALERT, key, data.child_key, data.episode_id, envelope.type, data.at, details
+        )
+    elif isinstance(data, EpisodeOpened):
+        await conn.execute(
+            store.INSERT_EPISODE,
+            data.episode_id,
+            data.child_key,
+            data.placement_authority,
+            data.kind,
+            data.started_at,
+            data.risk_level,
+        )
+    elif isinstance(data, InterviewRequested | WindowWarning | WindowBreached):
+        requested = data if isinstance(data, InterviewRequested) else None
+        await conn.execute(
+            store.UPSERT_TASK,
+            data.task_id,
+            data.child_key,
+            data.episode_id,
+            data.placement_authority,
+            data.returned_at,
+            data.offer_due_at,
+            requested.risk_level if requested else None,
+            list(requested.exploitation_indicators) if requested else [],
+            requested.preferred_language if requested else None,
+        )
+        if isinstance(data, WindowWarning):
+            await conn.execute(store.ADD_WARNING, data.task_id, data.stage)
+        elif isinstance(data, WindowBreached):
+            await conn.execute(store.SET_BREACHED, data.task_id, data.breached_at)
+    elif isinstance(data, TaskEvent):  # the alerts
+        details = data.model_dump(mode="json", exclude=_ALERT_SKIP)
+        raised = getattr(data, "raised_at", envelope.time)
+        await conn.execute(
+            store.INSERT_ALERT, key, data.child_key, data.episode_id, envelope.type, raised, details
+        )

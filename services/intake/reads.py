@@ -1,0 +1,98 @@
+"""Intake's read routes: a child's record, and the audit trail for operations."""
+
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Depends, Path, Query, Request
+
+from services.intake import store
+from services.intake.access import record_for
+from services.intake.auth import Caller, caller
+from services.intake.deps import Deps
+from services.intake.errors import Forbidden, NotFound
+from services.intake.examples import PROBLEM_CONTENT
+from services.intake.views import AuditEntry, AuditPage, ChildRecord
+from shared.contracts.common import child_key
+
+log = structlog.get_logger()
+router = APIRouter()
+
+Authority = Annotated[
+    str, Path(pattern=r"^[EWSN][0-9]{8}$", description="ONS code of the responsible authority.")
+]
+ChildRefPath = Annotated[
+    str,
+    Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", description="The responsible authority's child ref."),
+]
+
+
+def _problems(*statuses: int) -> dict[int | str, dict[str, object]]:
+    described = {
+        401: "No or unknown API key.",
+        403: "Operations only.",
+        404: "No such child, or not one this organisation may see.",
+        422: "A parameter is not valid; each is named.",
+    }
+    return {status: {"description": described[status], "content": PROBLEM_CONTENT} for status in statuses}
+
+
+@router.get(
+    "/v1/children/{authority}/{child_ref}",
+    summary="A child's episodes, tasks and assignments, as the caller may see them",
+    response_model=ChildRecord,
+    responses=_problems(401, 404, 422),
+)
+async def get_child(
+    request: Request, authority: Authority, child_ref: ChildRefPath, who: Annotated[Caller, Depends(caller)]
+) -> ChildRecord:
+    """Read the record intake built from the topics; every successful read is audited."""
+    deps: Deps = request.app.state.deps
+    key = child_key(authority, child_ref)
+    rows = await store.child_rows(deps.pool, key)
+    record = record_for(
+        who.org,
+        deps.directory,
+        authority=authority,
+        child_ref=child_ref,
+        rows=rows,
+        known=await store.is_known(deps.pool, key, rows),
+        sent_about=who.org.kind == "police" and await store.has_sent_about(deps.pool, key, who.org.id),
+    )
+    if record is None:
+        raise NotFound()
+    await store.record_read(deps.pool, deps.clock.now(), who.org.id, who.key_id, key)
+    log.info("child_read", org=who.org.id, seen_as=record.seen_as)
+    return record
+
+
+@router.get(
+    "/v1/audit",
+    summary="The audit trail of reads and writes (operations only)",
+    response_model=AuditPage,
+    responses=_problems(401, 403, 422),
+)
+async def get_audit(
+    request: Request,
+    who: Annotated[Caller, Depends(caller)],
+    child: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[EWSN][0-9]{8}/[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+            description="Only this child: `<authority>/<child_ref>`.",
+        ),
+    ] = None,
+    org: Annotated[
+        str | None, Query(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description="Only this org.")
+    ] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=2**62, description="`next_before` of the last page.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> AuditPage:
+    """List audit entries, newest first, one page at a time."""
+    if who.org.kind != "ops":
+        raise Forbidden("Only operations may read the audit trail.")
+    deps: Deps = request.app.state.deps
+    rows = await store.audit_page(deps.pool, child_key=child, org_id=org, before=before, limit=limit)
+    items = [AuditEntry(**row) for row in rows]
+    return AuditPage(items=items, next_before=items[-1].seq if len(items) == limit else None)

@@ -1,0 +1,102 @@
+"""What `GET /v1/children/...` and `GET /v1/audit` answer: the documented response schemas."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.contracts.assignments import ReferralPacket
+
+SeenAs = Literal["ops", "responsible_authority", "host_authority", "police", "provider"]
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class EpisodeView(_View):
+    """One period the child was away, as the scheduler opened it."""
+
+    episode_id: str
+    placement_authority: str
+    kind: Literal["missing", "away"]
+    started_at: datetime
+    risk_level: str = Field(description="The risk grade when the episode opened.")
+
+
+class AlertView(_View):
+    """A safeguarding alert or an exhausted assignment, with its codes and numbers (never free text)."""
+
+    episode_id: str
+    type: str = Field(examples=["alert.exploitation", "assignment.exhausted"])
+    raised_at: datetime
+    details: dict[str, Any]
+
+
+class TaskView(_View):
+    """A return-interview task and how its 72-hour window is going."""
+
+    task_id: str
+    episode_id: str
+    placement_authority: str
+    returned_at: datetime
+    offer_due_at: datetime
+    risk_level: str | None
+    exploitation_indicators: list[str]
+    preferred_language: str | None
+    warnings: list[str] = Field(description="Window warnings raised so far.")
+    breached_at: datetime | None
+
+
+class AssignmentView(_View):
+    """Who holds (or held) a task."""
+
+    assignment_id: str
+    provider_id: str
+    task_id: str
+    status: Literal["offered", "accepted", "declined", "expired"]
+    accept_by: datetime | None
+    assigned_at: datetime | None
+    updated_at: datetime
+    reason: str | None
+
+
+class ReferralView(_View):
+    """What a provider holding an assignment may see (DOMAIN rule 13)."""
+
+    assignment_id: str
+    status: Literal["offered", "accepted"]
+    accept_by: datetime | None
+    referral: ReferralPacket | None = Field(description="Null until the task itself has been read.")
+
+
+class ChildRecord(_View):
+    """A child's record as the caller is entitled to see it."""
+
+    child_ref: str
+    responsible_authority: str
+    seen_as: SeenAs = Field(description="Why the caller may see this record, which decides what it holds.")
+    episodes: list[EpisodeView] = Field(default_factory=list)
+    alerts: list[AlertView] = Field(default_factory=list)
+    tasks: list[TaskView] = Field(default_factory=list)
+    assignments: list[AssignmentView] = Field(default_factory=list)
+    referrals: list[ReferralView] = Field(default_factory=list, description="Providers only.")
+
+
+class AuditEntry(_View):
+    """One read or write of a child's record."""
+
+    seq: int
+    at: datetime
+    org_id: str
+    api_key_id: str
+    action: str = Field(examples=["write:missing.reported", "read:child"])
+    child_key: str | None
+    event_id: str | None
+
+
+class AuditPage(_View):
+    """The newest entries first; pass `next_before` as `before` for the next page."""
+
+    items: list[AuditEntry]
+    next_before: int | None

@@ -1,0 +1,171 @@
+"""Intake's read model and audit trail: built from the topics, shown as each organisation may see it."""
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from shared import topics
+from shared.contracts.assignments import (
+    AssignmentAccepted,
+    AssignmentAssigned,
+    AssignmentDeclined,
+    AssignmentExhausted,
+)
+from shared.contracts.tasks import ExploitationAlert, WindowWarning
+from tests.conftest import Place
+from tests.events import cloud_event, publish
+from tests.integration.conftest import as_org
+from tests.integration.intake_world import A, build
+from tests.kafka_reader import headers_of, poll, read_topic
+
+
+async def test_each_organisation_sees_what_concerns_it(intake: httpx.AsyncClient, place: Place) -> None:
+    await build(intake, place, A)
+    alert = ExploitationAlert(
+        child_ref=A.ref,
+        responsible_authority=A.responsible,
+        placement_authority=A.placement,
+        episode_id=A.episode,
+        indicators=["county_lines"],
+        source="police",
+        raised_at=datetime.now(UTC),
+    )
+    tasks_topic = topics.named(place.namespace, topics.TASKS)
+    first = await publish(place.bootstrap, tasks_topic, A.key, alert, id_="alert-1")
+    await publish(place.bootstrap, tasks_topic, A.key, alert, id_="alert-1", source=first.source)  # again
+
+    async def alerted() -> dict[str, object] | None:
+        body = (await intake.get(A.path, headers=as_org("cardiff"))).json()
+        return body if body["alerts"] else None
+
+    council = await poll(alerted)
+    assert council["seen_as"] == "responsible_authority"
+    assert [e["episode_id"] for e in council["episodes"]] == [A.episode]
+    assert [t["task_id"] for t in council["tasks"]] == [A.task]
+    assert [(a["provider_id"], a["status"]) for a in council["assignments"]] == [("nyas-cymru", "offered")]
+    assert [a["type"] for a in council["alerts"]] == ["alert.exploitation"]  # once, though sent twice
+
+    host = (await intake.get(A.path, headers=as_org("newport"))).json()
+    assert host["seen_as"] == "host_authority"
+    assert [t["task_id"] for t in host["tasks"]] == [A.task]
+
+    police = (await intake.get(A.path, headers=as_org("south-wales-police"))).json()
+    assert police["seen_as"] == "police"
+    assert (bool(police["episodes"]), police["tasks"], police["assignments"]) == (True, [], [])
+
+    provider = (await intake.get(A.path, headers=as_org("nyas-cymru"))).json()
+    assert provider["seen_as"] == "provider"
+    assert (provider["episodes"], provider["alerts"], provider["assignments"]) == ([], [], [])
+    referral = provider["referrals"][0]
+    assert referral["assignment_id"] == A.assignment
+    assert referral["referral"]["placement_authority"] == A.placement
+    assert referral["referral"]["preferred_language"] == "cy"
+    assert referral["referral"]["coordinator_contact"] == "coordinator@cardiff.example"
+
+
+async def test_interview_reports_travel_under_the_child_and_stop_when_the_assignment_ends(
+    intake: httpx.AsyncClient, place: Place
+) -> None:
+    await build(intake, place, A)
+    accepted = cloud_event("interview.accepted", {"assignment_id": A.assignment})
+    assert (await intake.post("/v1/events", json=accepted, headers=as_org("nyas-cymru"))).status_code == 202
+    records = await read_topic(place.bootstrap, topics.named(place.namespace, topics.INTERVIEWS))
+    assert [(r.key, headers_of(r)["ce_id"]) for r in records] == [(A.key.encode(), accepted["id"])]
+
+    # A warning arriving for the task adds to it; the provider declines through the notifier's fact.
+    now = datetime.now(UTC)
+    warning = WindowWarning(
+        child_ref=A.ref,
+        responsible_authority=A.responsible,
+        placement_authority=A.placement,
+        episode_id=A.episode,
+        task_id=A.task,
+        returned_at=now,
+        offer_due_at=now,
+        stage="no_provider_accepted",
+    )
+    await publish(place.bootstrap, topics.named(place.namespace, topics.TASKS), A.key, warning)
+    declined = AssignmentDeclined(
+        child_ref=A.ref,
+        responsible_authority=A.responsible,
+        task_id=A.task,
+        assignment_id=A.assignment,
+        provider_id="nyas-cymru",
+        at=now,
+        reason="no_capacity",
+    )
+    await publish(place.bootstrap, topics.named(place.namespace, topics.ASSIGNMENTS), A.key, declined)
+
+    async def released() -> bool:
+        return (await intake.get(A.path, headers=as_org("nyas-cymru"))).status_code == 404
+
+    await poll(released)
+    offered = cloud_event("interview.offered", {"assignment_id": A.assignment, "offered_at": now.isoformat()})
+    assert (await intake.post("/v1/events", json=offered, headers=as_org("nyas-cymru"))).status_code == 403
+    council = (await intake.get(A.path, headers=as_org("cardiff"))).json()
+    assert council["assignments"][0]["status"] == "declined"
+    assert council["assignments"][0]["reason"] == "no_capacity"
+    assert council["tasks"][0]["warnings"] == ["no_provider_accepted"]
+
+
+async def test_reads_and_writes_are_audited_and_only_operations_list_them(
+    intake: httpx.AsyncClient, place: Place
+) -> None:
+    await build(intake, place, A)
+    assert (await intake.get(A.path, headers=as_org("cardiff"))).status_code == 200
+    assert (await intake.get(A.path, headers=as_org("swansea"))).status_code == 404
+
+    assert (await intake.get("/v1/audit", headers=as_org("cardiff"))).status_code == 403
+    page = (await intake.get("/v1/audit", params={"child": A.key}, headers=as_org("ops"))).json()
+    entries = {(e["org_id"], e["action"]) for e in page["items"]}
+    assert ("south-wales-police", "write:missing.reported") in entries
+    assert ("cardiff", "read:child") in entries
+    assert not any(org == "swansea" for org, _ in entries)  # a refused read saw nothing
+    assert all(e["child_key"] == A.key for e in page["items"])
+
+    first = (await intake.get("/v1/audit", params={"limit": 1}, headers=as_org("ops"))).json()
+    assert len(first["items"]) == 1
+    after = (
+        await intake.get(
+            "/v1/audit", params={"limit": 1, "before": first["next_before"]}, headers=as_org("ops")
+        )
+    ).json()
+    assert after["items"][0]["seq"] < first["items"][0]["seq"]
+    by_org = (await intake.get("/v1/audit", params={"org": "cardiff"}, headers=as_org("ops"))).json()
+    assert {e["org_id"] for e in by_org["items"]} == {"cardiff"}
+
+
+async def test_an_assignment_never_goes_back_to_an_earlier_status(
+    intake: httpx.AsyncClient, place: Place
+) -> None:
+    await build(intake, place, A)
+    now = datetime.now(UTC)
+    common = {
+        "child_ref": A.ref,
+        "responsible_authority": A.responsible,
+        "task_id": A.task,
+        "assignment_id": A.assignment,
+        "provider_id": "nyas-cymru",
+    }
+    assignments = topics.named(place.namespace, topics.ASSIGNMENTS)
+    await publish(place.bootstrap, assignments, A.key, AssignmentAccepted(**common, at=now))
+    # The offer again, under another id (a producer's retry after a crash), after the acceptance.
+    again = AssignmentAssigned(**common, at=now - timedelta(minutes=5), accept_by=now + timedelta(hours=4))
+    await publish(place.bootstrap, assignments, A.key, again)
+    # A later fact on the same topic and key: once it is read, so are the two before it.
+    marker = AssignmentExhausted(
+        child_ref=A.ref,
+        responsible_authority=A.responsible,
+        task_id=A.task,
+        placement_authority=A.placement,
+        episode_id=A.episode,
+        at=now,
+    )
+    await publish(place.bootstrap, assignments, A.key, marker)
+
+    async def settled() -> dict[str, object] | None:
+        body = (await intake.get(A.path, headers=as_org("cardiff"))).json()
+        return body if any(a["type"] == "assignment.exhausted" for a in body["alerts"]) else None
+
+    council = await poll(settled)
+    assert council["assignments"][0]["status"] == "accepted"

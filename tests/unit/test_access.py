@@ -1,0 +1,125 @@
+"""Who sees what of a child's record: the pure rule, on a child who moved from one placement to another."""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.intake.access import record_for
+from shared.directory import Directory, load_directory
+from tests.directory_factory import CARDIFF, NEWPORT, SWANSEA, DirectoryFactory
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+@dataclass
+class Rows:
+    episodes: list[dict[str, Any]] = field(default_factory=list)
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+    assignments: list[dict[str, Any]] = field(default_factory=list)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+
+
+def episode(n: int, placement: str) -> dict[str, Any]:
+    return {
+        "episode_id": f"ep-{n}",
+        "placement_authority": placement,
+        "kind": "missing",
+        "started_at": T0 + timedelta(days=n),
+        "risk_level": "medium",
+    }
+
+
+def task(n: int, placement: str) -> dict[str, Any]:
+    return {
+        "task_id": f"task-{n}",
+        "episode_id": f"ep-{n}",
+        "placement_authority": placement,
+        "returned_at": T0 + timedelta(days=n, hours=5),
+        "offer_due_at": T0 + timedelta(days=n, hours=77),
+        "risk_level": "low",
+        "exploitation_indicators": [],
+        "preferred_language": "en",
+        "warnings": [],
+        "breached_at": None,
+    }
+
+
+def assignment(n: int, provider: str, status: str) -> dict[str, Any]:
+    return {
+        "assignment_id": f"asg-{n}",
+        "provider_id": provider,
+        "task_id": f"task-{n}",
+        "status": status,
+        "accept_by": None,
+        "assigned_at": T0,
+        "updated_at": T0,
+        "reason": None,
+    }
+
+
+# Cardiff's child, placed first in Newport, then in Swansea; NYAS declined the first task.
+ROWS = Rows(
+    episodes=[episode(1, NEWPORT), episode(2, SWANSEA)],
+    tasks=[task(1, NEWPORT), task(2, SWANSEA)],
+    assignments=[assignment(1, "nyas-cymru", "declined"), assignment(2, "nyas-cymru", "accepted")],
+    alerts=[
+        {"episode_id": "ep-1", "alert_type": "alert.high_risk", "raised_at": T0, "details": {}},
+        {"episode_id": "ep-2", "alert_type": "alert.long_missing", "raised_at": T0, "details": {}},
+    ],
+)
+
+
+@pytest.fixture(scope="module")
+def directory(tmp_path_factory: pytest.TempPathFactory) -> Directory:
+    path: Path = DirectoryFactory(tmp_path_factory.mktemp("dir")).write()
+    return load_directory(path)
+
+
+def seen(directory: Directory, org_id: str, *, sent_about: bool = False) -> Any:
+    org = directory.get(org_id)
+    assert org is not None
+    return record_for(
+        org, directory, authority=CARDIFF, child_ref="C-1", rows=ROWS, known=True, sent_about=sent_about
+    )
+
+
+def test_the_responsible_authority_and_operations_see_everything(directory: Directory) -> None:
+    for org in ("cardiff", "ops"):
+        record = seen(directory, org)
+        assert (len(record.episodes), len(record.tasks), len(record.assignments), len(record.alerts)) == (
+            2,
+            2,
+            2,
+            2,
+        )
+        assert record.referrals == []
+
+
+def test_a_host_authority_sees_only_what_happened_in_its_area(directory: Directory) -> None:
+    record = seen(directory, "newport")
+    assert record.seen_as == "host_authority"
+    assert [e.episode_id for e in record.episodes] == ["ep-1"]
+    assert [t.task_id for t in record.tasks] == ["task-1"]
+    assert [a.assignment_id for a in record.assignments] == ["asg-1"]
+    assert [a.type for a in record.alerts] == ["alert.high_risk"]
+
+
+def test_a_police_force_sees_episodes_only_of_a_child_it_reported(directory: Directory) -> None:
+    assert seen(directory, "gwent-police") is None
+    record = seen(directory, "gwent-police", sent_about=True)
+    assert (len(record.episodes), record.tasks, record.assignments) == (2, [], [])
+
+
+def test_a_provider_sees_only_the_referral_of_what_it_holds_now(directory: Directory) -> None:
+    record = seen(directory, "nyas-cymru")
+    assert (record.episodes, record.tasks, record.assignments, record.alerts) == ([], [], [], [])
+    assert [r.assignment_id for r in record.referrals] == ["asg-2"]
+    packet = record.referrals[0].referral
+    assert (packet.placement_authority, packet.coordinator_contact) == (
+        SWANSEA,
+        "coordinator@cardiff.example",
+    )
+    assert seen(directory, "cardiff-youth-support") is None
