@@ -12,7 +12,10 @@ from tests.kafka_reader import poll
 from tests.receiver import Receiver
 
 SENTINEL = "zzsentinel"
-POLICE = {"authorization": f"Bearer {key_for('south-wales-police')}", "content-type": "application/cloudevents+json"}
+POLICE = {
+    "authorization": f"Bearer {key_for('south-wales-police')}",
+    "content-type": "application/cloudevents+json",
+}
 
 
 async def test_no_sentinel_reaches_any_services_log(stack: Stack, receiver: Receiver) -> None:
@@ -29,7 +32,12 @@ async def test_no_sentinel_reaches_any_services_log(stack: Stack, receiver: Rece
     )
     risk = cloud_event(
         "missing.risk_changed",
-        {"child_ref": child, "responsible_authority": "W06000015", "risk_level": "high", "exploitation_indicators": ["cse"]},
+        {
+            "child_ref": child,
+            "responsible_authority": "W06000015",
+            "risk_level": "high",
+            "exploitation_indicators": ["cse"],
+        },
     )
     bad = report(child)
     bad["data"]["kind"] = f"{SENTINEL}-kind"  # refused: the refusal must not echo it into the logs either
