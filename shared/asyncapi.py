@@ -26,10 +26,16 @@ _CE_HEADERS: dict[str, Any] = {
     "properties": {
         "ce_specversion": {"type": "string", "const": "1.0"},
         "ce_id": {"type": "string", "description": "Unique per ce_source; consumers ignore repeats."},
-        "ce_source": {"type": "string", "description": "/orgs/<org id> for reports; /mtp/<service> otherwise."},
+        "ce_source": {
+            "type": "string",
+            "description": "/orgs/<org id> for reports; /mtp/<service> otherwise.",
+        },
         "ce_type": {"type": "string", "description": "The event type, e.g. missing.reported."},
         "ce_time": {"type": "string", "format": "date-time"},
-        "ce_subject": {"type": "string", "description": "The episode or assignment concerned, when there is one."},
+        "ce_subject": {
+            "type": "string",
+            "description": "The episode or assignment concerned, when there is one.",
+        },
         "content-type": {"type": "string", "const": "application/json"},
     },
 }

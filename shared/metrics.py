@@ -5,7 +5,9 @@ from prometheus_client import Counter, Gauge, Histogram
 CONSUMER_LAG = Gauge(
     "mtp_consumer_lag_messages", "Messages on a topic not yet handled by the group.", ["group", "topic"]
 )
-MESSAGES_HANDLED = Counter("mtp_messages_handled_total", "Messages handled, by group and topic.", ["group", "topic"])
+MESSAGES_HANDLED = Counter(
+    "mtp_messages_handled_total", "Messages handled, by group and topic.", ["group", "topic"]
+)
 BATCH_SECONDS = Histogram(
     "mtp_batch_seconds",
     "Time to handle one batch of messages (one transaction).",
