@@ -162,6 +162,8 @@ def demo(
     for outcome, count in sorted(tally.answers.items()):
         console.print(f"  {outcome}: {count}")
     console.print(f"assignments offered to providers: {len(tally.assignments)}; seed {chosen}")
+    if tally.providers_refused:
+        console.print("[yellow]intake refused provider reports (403): it did not know their assignments[/]")
     today = datetime.now(UTC).date()
     first = today - timedelta(days=days)
     console.print(

@@ -26,6 +26,7 @@ class Tally:
 
     answers: Counter[str] = field(default_factory=Counter)
     assignments: set[str] = field(default_factory=set)
+    providers_refused: bool = False  # intake refused a provider report even after waiting
 
 
 async def run_demo(
@@ -73,7 +74,12 @@ async def run_demo(
                     answers = provider_reports(assignment_id, returned, datetime.now(UTC), seed)
                     progress.update(offers, total=(progress.tasks[offers].total or 0) + len(answers))
                     for send in answers:
-                        await _post(client, intake, keys[offer["org"]], send, tally, "provider", retry_for=15)
+                        # Waiting for intake to learn an assignment is worth it until it has failed once.
+                        patience = 0 if tally.providers_refused else 15
+                        status = await _post(
+                            client, intake, keys[offer["org"]], send, tally, "provider", retry_for=patience
+                        )
+                        tally.providers_refused = tally.providers_refused or status == 403
                         progress.advance(offers)
                 await asyncio.sleep(0.5)
             stop.set()
@@ -90,7 +96,7 @@ async def _post(
     tally: Tally,
     who: str,
     retry_for: float = 0,
-) -> None:
+) -> int:
     # A provider may report on an assignment only once intake has learnt it holds it: retry a while.
     deadline = time.monotonic() + retry_for
     while True:
@@ -101,6 +107,7 @@ async def _post(
             break
         await asyncio.sleep(0.5)
     tally.answers[f"{who} {answer.status_code}"] += 1
+    return answer.status_code
 
 
 async def _watch_offers(
