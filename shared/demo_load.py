@@ -15,7 +15,7 @@ import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from shared.demo_plan import Send, plan, provider_reports
+from shared.demo_plan import Send, plan, provider_report, provider_reports
 
 CONTENT = {"content-type": "application/cloudevents+json"}
 
@@ -70,10 +70,10 @@ async def run_demo(
                 for assignment_id in fresh:
                     answered.add(assignment_id)
                     offer = seen[assignment_id]
-                    returned = datetime.fromisoformat(offer["returned_at"])
-                    answers = provider_reports(assignment_id, returned, datetime.now(UTC), seed)
+                    answers = provider_reports(assignment_id, seed)
                     progress.update(offers, total=(progress.tasks[offers].total or 0) + len(answers))
-                    for send in answers:
+                    for type_ in answers:
+                        send = provider_report(assignment_id, type_, datetime.now(UTC), seed)
                         # Waiting for intake to learn an assignment is worth it until it has failed once.
                         patience = 0 if tally.providers_refused else 15
                         status = await _post(

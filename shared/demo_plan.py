@@ -36,7 +36,12 @@ def plan(children: int, days: int, now: datetime, tag: str, seed: int) -> list[S
         out_of_area = rng.random() < (0.35 if authority == CARDIFF else 0.1)
         placement = (NEWPORT if authority == CARDIFF else CARDIFF) if out_of_area else authority
         child = f"DM-{tag}-{n:04d}"
-        start = now - timedelta(days=rng.uniform(0.5, days))
+        # A third are today's children (back within the last two days, windows still open), the
+        # rest spread over the weeks before.
+        recent = rng.random() < 0.33
+        start = now - (
+            timedelta(hours=rng.uniform(12, 60)) if recent else timedelta(days=rng.uniform(3, days))
+        )
         for seq in range(rng.choices([1, 2, 3, 4], weights=[50, 25, 17, 8])[0]):
             if start >= now - timedelta(hours=3):
                 break
@@ -128,33 +133,34 @@ def _send(org: str, at: datetime, id_: str, type_: str, data: dict[str, Any]) ->
     return Send(org, at, event)
 
 
-def provider_reports(assignment_id: str, returned_at: datetime, now: datetime, seed: int) -> list[Send]:
-    """What a provider holding this assignment reports: it accepts, offers the interview (mostly within
-    the window, sometimes late), and holds it (mostly), as far as `now` allows."""
+def provider_reports(assignment_id: str, seed: int) -> list[str]:
+    """What a provider holding this assignment reports, in order: it accepts (mostly), offers the
+    interview (mostly) and holds it (often). The provider acts as soon as it is offered the work: in
+    the accelerated day that is now, so returns from before the demo started are offered late."""
     rng = random.Random(f"{seed}-{assignment_id}")
-    sends: list[Send] = []
     if rng.random() < 0.1:
-        return sends  # the provider lets it lapse
-    accepted = min(returned_at + timedelta(minutes=rng.uniform(15, 200)), now)
-    sends.append(_interview(accepted, assignment_id, "interview.accepted", {}))
+        return []  # the provider lets it lapse
     if rng.random() < 0.12:
-        return sends
-    late = rng.random() < 0.25
-    offered = returned_at + timedelta(hours=rng.uniform(76, 160) if late else rng.uniform(3, 66))
-    offered = max(min(offered, now), accepted)
-    sends.append(_interview(offered, assignment_id, "interview.offered", {"offered_at": offered.isoformat()}))
-    completed = offered + timedelta(hours=rng.uniform(2, 50))
-    if completed > now or rng.random() < 0.3:
-        return sends
-    outcome = rng.choice(["completed"] * 6 + ["child_declined", "unable_to_contact"])
-    data = {
-        "completed_at": completed.isoformat(),
-        "outcome": outcome,
-        "exploitation_indicators": rng.sample(INDICATORS, 1) if rng.random() < 0.1 else [],
-        "safeguarding_concern": rng.random() < 0.2,
-    }
-    sends.append(_interview(completed, assignment_id, "interview.completed", data))
-    return sends
+        return ["interview.accepted"]
+    if rng.random() < 0.3:
+        return ["interview.accepted", "interview.offered"]
+    return ["interview.accepted", "interview.offered", "interview.completed"]
+
+
+def provider_report(assignment_id: str, type_: str, at: datetime, seed: int) -> Send:
+    """One provider report, dated `at`."""
+    rng = random.Random(f"{seed}-{assignment_id}-{type_}")
+    data: dict[str, Any] = {}
+    if type_ == "interview.offered":
+        data = {"offered_at": at.isoformat()}
+    elif type_ == "interview.completed":
+        data = {
+            "completed_at": at.isoformat(),
+            "outcome": rng.choice(["completed"] * 6 + ["child_declined", "unable_to_contact"]),
+            "exploitation_indicators": rng.sample(INDICATORS, 1) if rng.random() < 0.1 else [],
+            "safeguarding_concern": rng.random() < 0.2,
+        }
+    return _interview(at, assignment_id, type_, data)
 
 
 def _interview(at: datetime, assignment_id: str, type_: str, data: dict[str, Any]) -> Send:
