@@ -7,6 +7,7 @@ webhook receiver, which stands in for the providers' systems, to learn the assig
 import asyncio
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -41,7 +42,7 @@ async def run_demo(
     seed: int,
     console: Console,
 ) -> Tally:
-    """Send the police and council events, then the providers' answers to what they were offered."""
+    """Send the police and council events; answer as the providers for what they are offered."""
     now = datetime.now(UTC)
     sends = plan(children, days, now, tag=f"{seed % 100000:05d}", seed=seed)
     tally = Tally()
@@ -51,41 +52,60 @@ async def run_demo(
             reports = progress.add_task("police and council reports", total=len(sends))
             offers = progress.add_task("providers' answers", total=0)
             seen: dict[str, dict[str, Any]] = {}
+            sent = asyncio.Event()
             stop = asyncio.Event()
             watcher = asyncio.create_task(_watch_offers(client, receiver, seen, stop))
+
+            async def answer(assignment_id: str) -> None:
+                answers = provider_reports(assignment_id, seed)
+                progress.update(offers, total=(progress.tasks[offers].total or 0) + len(answers))
+                for type_ in answers:
+                    # Waiting for intake to learn an assignment is worth it until it has failed once.
+                    send = provider_report(assignment_id, type_, datetime.now(UTC), seed)
+                    patience = 0 if tally.providers_refused else 15
+                    key = keys[seen[assignment_id]["org"]]
+                    status = await _post(client, intake, key, send, tally, "provider", retry_for=patience)
+                    tally.providers_refused = tally.providers_refused or status == 403
+                    progress.advance(offers)
+
+            # Providers answer while the reports go in, as they would: finished interviews free capacity.
+            answering = asyncio.create_task(_answer_all(seen, answer, sent, wait))
             started = time.monotonic()
             for n, send in enumerate(sends):
                 # Accelerated: a steady `rate` events a second, whatever the gaps between the events.
                 await asyncio.sleep(max(started + n / rate - time.monotonic(), 0))
                 await _post(client, intake, keys[send.org], send, tally, "report")
                 progress.advance(reports)
-            # Providers answer each assignment offered to them, until none has come for a while.
-            answered: set[str] = set()
-            quiet_since = time.monotonic()
-            deadline = time.monotonic() + wait
-            while time.monotonic() < deadline and time.monotonic() - quiet_since < 8:
-                fresh = [a for a in seen if a not in answered]
-                if fresh:
-                    quiet_since = time.monotonic()
-                for assignment_id in fresh:
-                    answered.add(assignment_id)
-                    offer = seen[assignment_id]
-                    answers = provider_reports(assignment_id, seed)
-                    progress.update(offers, total=(progress.tasks[offers].total or 0) + len(answers))
-                    for type_ in answers:
-                        send = provider_report(assignment_id, type_, datetime.now(UTC), seed)
-                        # Waiting for intake to learn an assignment is worth it until it has failed once.
-                        patience = 0 if tally.providers_refused else 15
-                        status = await _post(
-                            client, intake, keys[offer["org"]], send, tally, "provider", retry_for=patience
-                        )
-                        tally.providers_refused = tally.providers_refused or status == 403
-                        progress.advance(offers)
-                await asyncio.sleep(0.5)
+            sent.set()
+            await answering
             stop.set()
             await watcher
             tally.assignments = set(seen)
     return tally
+
+
+async def _answer_all(
+    seen: dict[str, dict[str, Any]],
+    answer: Callable[[str], Awaitable[None]],
+    sent: asyncio.Event,
+    wait: float,
+) -> None:
+    """Answer each assignment once, until the reports are all sent and none has come for a while."""
+    answered: set[str] = set()
+    quiet_since = time.monotonic()
+    deadline: float | None = None
+    while True:
+        fresh = [a for a in list(seen) if a not in answered]
+        if fresh:
+            quiet_since = time.monotonic()
+        for assignment_id in fresh:
+            answered.add(assignment_id)
+            await answer(assignment_id)
+        if sent.is_set():
+            deadline = deadline or time.monotonic() + wait
+            if time.monotonic() - quiet_since > 8 or time.monotonic() > deadline:
+                return
+        await asyncio.sleep(0.3)
 
 
 async def _post(

@@ -112,8 +112,8 @@ def _episode(
         )
         return cancelled + timedelta(days=rng.uniform(5, 30))
     returned = start + timedelta(hours=rng.expovariate(1 / 14) + 1)
-    if returned > now - timedelta(minutes=10):
-        return now  # still missing
+    if returned > now - timedelta(minutes=40):
+        return now  # still missing (its return would be reported in the future)
     sends.append(
         _send(
             reporter,
