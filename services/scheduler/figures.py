@@ -5,8 +5,9 @@ from a replay of the topics (`replay`), and the two must give the same figures.
 
 Every figure is counted by when the episode began: an episode belongs to the month it started in, and
 an interview task to the month its first episode started in. Episodes cancelled as reported in error
-are left out. The window figures count returned episodes whose window has closed by `as_of`; those
-still inside their window are shown apart, neither met nor missed yet.
+are left out. A window figure is decided once it is known: an offer made within the window counts as
+soon as it is made, a window that closed without one counts as missed; a window still open with no
+offer yet counts for neither.
 """
 
 from collections.abc import Iterable, Sequence
@@ -96,7 +97,9 @@ class Figures:
     returned: int
     windows_closed: int
     windows_open: int
+    offers_decided: int  # window closed, or an offer made within it
     offered_within_window: int
+    interviews_decided: int  # window closed, or the interview held within it
     completed_within_window: int
     breaches: int  # windows closed with no offer made inside them
     breach_alerts: int  # `window.breached` raised; a late-reported offer never withdraws one
@@ -107,11 +110,11 @@ class Figures:
 
     @property
     def pct_offered(self) -> float | None:
-        return _pct(self.offered_within_window, self.windows_closed)
+        return _pct(self.offered_within_window, self.offers_decided)
 
     @property
     def pct_completed(self) -> float | None:
-        return _pct(self.completed_within_window, self.windows_closed)
+        return _pct(self.completed_within_window, self.interviews_decided)
 
     @property
     def pct_accepted(self) -> float | None:
@@ -155,13 +158,18 @@ def compute(
         if e.responsible_authority == authority and not e.cancelled and period.holds(e.started_at)
     ]
     returned = [e for e in mine if e.returned_at is not None]
-    closed = [e for e in returned if _due(e, window) <= as_of]
-    offered = [e for e in closed if e.offered_at is not None and e.offered_at <= _due(e, window)]
-    completed = [
-        e
-        for e in closed
-        if e.interviewed_at is not None and _returned(e) <= e.interviewed_at <= _due(e, window)
-    ]
+    closed = {e.episode_id for e in returned if _due(e, window) <= as_of}
+    # Offers and interviews are judged by when they happened, counted once they are known.
+    offered = {
+        e.episode_id
+        for e in returned
+        if e.offered_at is not None and e.offered_at <= min(_due(e, window), as_of)
+    }
+    completed = {
+        e.episode_id
+        for e in returned
+        if e.interviewed_at is not None and _returned(e) <= e.interviewed_at <= min(_due(e, window), as_of)
+    }
     my_tasks = [t for t in tasks if t.responsible_authority == authority and period.holds(t.started_at)]
     return Figures(
         period=period.label,
@@ -172,9 +180,11 @@ def compute(
         returned=len(returned),
         windows_closed=len(closed),
         windows_open=len(returned) - len(closed),
+        offers_decided=len(closed | offered),
         offered_within_window=len(offered),
+        interviews_decided=len(closed | completed),
         completed_within_window=len(completed),
-        breaches=len(closed) - len(offered),
+        breaches=len(closed - offered),
         breach_alerts=sum(1 for e in mine if e.breach_alert),
         tasks=len(my_tasks),
         accepted=sum(1 for t in my_tasks if t.accepted),

@@ -63,12 +63,18 @@ def test_interviews_count_only_when_held_within_the_episodes_own_window() -> Non
     assert result.pct_completed == 50.0
 
 
-def test_windows_still_open_are_neither_met_nor_missed() -> None:
+def test_an_open_window_counts_once_its_offer_is_made_and_not_before() -> None:
     result = figures(
-        [episode(1), episode(2, offered_at=T0 + timedelta(hours=6))], as_of=T0 + timedelta(hours=20)
+        [
+            episode(1),
+            episode(2, offered_at=T0 + timedelta(hours=6)),
+            episode(3, offered_at=T0 + timedelta(hours=30)),
+        ],
+        as_of=T0 + timedelta(hours=20),
     )
-    assert (result.returned, result.windows_open, result.windows_closed, result.breaches) == (2, 2, 0, 0)
-    assert result.pct_offered is None
+    assert (result.returned, result.windows_open, result.windows_closed, result.breaches) == (3, 3, 0, 0)
+    assert (result.offers_decided, result.offered_within_window, result.pct_offered) == (1, 1, 100.0)
+    assert (result.interviews_decided, result.pct_completed) == (0, None)
 
 
 def test_only_the_authoritys_own_episodes_begun_in_the_period_and_not_cancelled_count() -> None:
