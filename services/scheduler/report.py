@@ -13,6 +13,7 @@ from typing import Annotated
 
 import asyncpg
 import typer
+from aiokafka.errors import KafkaError
 
 from services.scheduler import replay, report_store
 from services.scheduler.figures import EpisodeRecord, Period, Report, TaskRecord, by_month, compute
@@ -74,9 +75,15 @@ def main(
         raise typer.BadParameter("--to is before --from")
     # Typer reads naive times; the command speaks UTC throughout.
     moment = as_of.replace(tzinfo=UTC) if as_of else datetime.now(UTC)
-    report = asyncio.run(
-        build(settings, authority, Period(first.date(), last.date()), source=source.value, as_of=moment)
-    )
+    try:
+        report = asyncio.run(
+            build(settings, authority, Period(first.date(), last.date()), source=source.value, as_of=moment)
+        )
+    except (OSError, asyncpg.PostgresError, KafkaError) as exc:
+        # Where the figures come from is not reachable: say which, not a traceback.
+        where = settings.kafka_bootstrap if source is Source.topics else "MTP_DATABASE_URL"
+        typer.echo(f"cannot read the {source.value} ({where}): {type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(2) from exc
     typer.echo(render(report, output.value), nl=False)
     if chart is not None:
         from services.scheduler.report_chart import draw  # matplotlib only when a chart is asked for
