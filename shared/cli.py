@@ -2,16 +2,21 @@
 
 import asyncio
 import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
+from rich.console import Console
 
 from shared import topics
 from shared.directory import load_directory
 from shared.kafka import create_topics
 from shared.keys import new_api_key, new_webhook_secret
+from shared.local_servers import demo_keys, embedded_env
 from shared.logging import configure_logging
 from shared.settings import CommonSettings
 
@@ -125,6 +130,78 @@ def receiver(
     configure_logging("receiver")
     directory = load_directory(CommonSettings().directory)
     uvicorn.run(create_receiver(directory), host=host, port=port, log_config=None, access_log=False)
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def report(
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Path, typer.Option(help="The folder of a running `mtp run`, for its database and directory.")
+    ] = Path(".mtp"),
+) -> None:
+    """The figures councils return for an authority and period (`mtp report --help` for the options)."""
+    # The report is the scheduler's (it reads the scheduler's tables); shared never imports a service,
+    # so it runs as the scheduler's own command, with the variables of a running `mtp run` filled in.
+    env = {**embedded_env(data_dir), **os.environ}
+    command = [sys.executable, "-m", "services.scheduler.report", *ctx.args]
+    raise typer.Exit(subprocess.run(command, env=env, check=False).returncode)  # noqa: S603  # our module
+
+
+@app.command()
+def demo(
+    intake: Annotated[str, typer.Option(help="Intake's base URL.")] = "http://127.0.0.1:8000",
+    receiver: Annotated[
+        str, typer.Option(help="The demo webhook receiver, where providers learn their assignments.")
+    ] = "http://127.0.0.1:8099",
+    children: Annotated[int, typer.Option(min=1, max=2000, help="How many children to invent.")] = 200,
+    days: Annotated[int, typer.Option(min=1, max=365, help="How far back the episodes go.")] = 75,
+    rate: Annotated[float, typer.Option(min=1, max=500, help="Events sent per second.")] = 40.0,
+    wait: Annotated[
+        float, typer.Option(help="Longest time to answer as the providers once the reports are sent (s).")
+    ] = 120.0,
+    seed: Annotated[
+        int | None, typer.Option(help="Repeat an earlier demo exactly (same events, same ids).")
+    ] = None,
+    data_dir: Annotated[Path, typer.Option(help="The folder of a running `mtp run` (demo keys).")] = Path(
+        ".mtp"
+    ),
+) -> None:
+    """Send a realistic spread of missing episodes to a running `mtp run`, at an accelerated pace.
+
+    Police and council reports, risk changes, returns (weeks ago, so some windows are breached, and today, so some are still open), Cardiff children placed in Newport, repeat and exploitation cases; then, as the providers, accepts, offers and interviews for the assignments they were offered.
+
+    Then: mtp report --authority W06000015 --from <first day> --to <today> --chart cardiff.png
+    """
+    from shared.demo_load import run_demo
+
+    console = Console(stderr=True)
+    chosen = seed if seed is not None else int.from_bytes(os.urandom(3), "big")
+    tally = asyncio.run(
+        run_demo(
+            intake=intake.rstrip("/"),
+            receiver=receiver.rstrip("/"),
+            keys=demo_keys(data_dir),
+            children=children,
+            days=days,
+            rate=rate,
+            wait=wait,
+            seed=chosen,
+            console=console,
+        )
+    )
+    for outcome, count in sorted(tally.answers.items()):
+        console.print(f"  {outcome}: {count}")
+    console.print(f"assignments offered to providers: {len(tally.assignments)}; seed {chosen}")
+    if tally.providers_refused:
+        console.print("[yellow]intake refused provider reports (403): it did not know their assignments[/]")
+    today = datetime.now(UTC).date()
+    first = today - timedelta(days=days)
+    console.print(
+        f"next: mtp report --authority W06000015 --from {first.replace(day=1)} --to {today} --chart cardiff.png"
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,132 @@
+"""`python -m services.scheduler.report`: the figures councils return (DOMAIN rule 21).
+
+Reads the scheduler's stored state (MTP_DATABASE_URL) or, with `--source topics`, replays the four
+topics from the beginning (MTP_KAFKA_BOOTSTRAP, MTP_TOPIC_NAMESPACE); the window length comes from the
+directory (MTP_DIRECTORY). Prints aggregates only: never a child's reference.
+"""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import asyncpg
+import typer
+from aiokafka.errors import KafkaError
+
+from services.scheduler import replay, report_store
+from services.scheduler.figures import EpisodeRecord, Period, Report, TaskRecord, by_month, compute
+from services.scheduler.report_output import render
+from services.scheduler.settings import SchedulerSettings
+from services.scheduler.topic_log import read_all
+from shared import topics
+from shared.directory import load_directory
+from shared.logging import configure_logging
+
+
+class Source(StrEnum):
+    database = "database"
+    topics = "topics"
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+app = typer.Typer(add_completion=False)
+
+
+@app.command(
+    help=(
+        "The figures councils return (DOMAIN rule 21) for one responsible authority and period: episodes,"
+        " children, % offered within the window, % accepted, % completed within the window, breaches,"
+        " in-area and out-of-area episodes, repeat-missing and exploitation alerts; a period's figures and"
+        " each month's. Episodes count in the month they began.\n\n"
+        "Reads the scheduler's database (MTP_DATABASE_URL) or replays the topics from the start"
+        " (--source topics; MTP_KAFKA_BOOTSTRAP, MTP_TOPIC_NAMESPACE); the window length comes from the"
+        " directory (MTP_DIRECTORY).\n\n"
+        "Example: mtp report --authority W06000015 --from 2026-09-01 --to 2026-11-30 --chart cardiff.png"
+    )
+)
+def main(
+    authority: Annotated[
+        str, typer.Option(help="ONS code of the responsible authority, e.g. W06000015 (Cardiff).")
+    ],
+    first: Annotated[datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day (UTC).")],
+    last: Annotated[datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Last day, included (UTC).")],
+    output: Annotated[Format, typer.Option("--format", help="table, csv or json.")] = Format.table,
+    chart: Annotated[
+        Path | None, typer.Option(help="Also draw the figures by month into this PNG file.")
+    ] = None,
+    source: Annotated[
+        Source, typer.Option(help="database: the stored state; topics: a replay of the published facts.")
+    ] = Source.database,
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(help="Count windows closed by this moment (UTC); default now.", show_default=False),
+    ] = None,
+) -> None:
+    settings = SchedulerSettings()
+    configure_logging("report", "warning")
+    if last < first:
+        raise typer.BadParameter("--to is before --from")
+    # Typer reads naive times; the command speaks UTC throughout.
+    moment = as_of.replace(tzinfo=UTC) if as_of else datetime.now(UTC)
+    try:
+        report = asyncio.run(
+            build(settings, authority, Period(first.date(), last.date()), source=source.value, as_of=moment)
+        )
+    except (OSError, asyncpg.PostgresError, KafkaError) as exc:
+        # Where the figures come from is not reachable: say which, not a traceback.
+        where = settings.kafka_bootstrap if source is Source.topics else "MTP_DATABASE_URL"
+        typer.echo(f"cannot read the {source.value} ({where}): {type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(render(report, output.value), nl=False)
+    if chart is not None:
+        from services.scheduler.report_chart import draw  # matplotlib only when a chart is asked for
+
+        draw(report, chart)
+        typer.echo(f"chart written to {chart}", err=True)
+
+
+async def build(
+    settings: SchedulerSettings, authority: str, period: Period, *, source: str, as_of: datetime
+) -> Report:
+    """Load the records from the chosen source and count them."""
+    window = timedelta(hours=load_directory(settings.directory).settings.interview_window_hours)
+    if source == "topics":
+        episodes, tasks = await from_topics(settings)
+    else:
+        episodes, tasks = await from_database(settings, authority, period)
+    return Report(
+        authority=authority,
+        source=source,
+        as_of=as_of,
+        window_hours=window.total_seconds() / 3600,
+        total=compute(episodes, tasks, authority=authority, period=period, window=window, as_of=as_of),
+        months=by_month(episodes, tasks, authority=authority, period=period, window=window, as_of=as_of),
+    )
+
+
+async def from_database(
+    settings: SchedulerSettings, authority: str, period: Period
+) -> tuple[list[EpisodeRecord], list[TaskRecord]]:
+    """The records from the scheduler's read models."""
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        return await report_store.load_records(conn, authority, period)
+    finally:
+        await conn.close()
+
+
+async def from_topics(settings: SchedulerSettings) -> tuple[list[EpisodeRecord], list[TaskRecord]]:
+    """The records rebuilt from every fact published on the four topics."""
+    names = [topics.named(settings.topic_namespace, topic) for topic in topics.ALL]
+    return replay.records(await read_all(settings.kafka_bootstrap, names))
+
+
+if __name__ == "__main__":
+    app()

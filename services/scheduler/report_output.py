@@ -1,0 +1,93 @@
+"""The report as a table for people, CSV for spreadsheets, or JSON for other programs."""
+
+import csv
+import io
+import json
+
+from rich.console import Console
+from rich.table import Table
+
+from services.scheduler.figures import Figures, Report
+
+# (field, label) in the order a council's return lists them.
+ROWS = [
+    ("episodes", "episodes"),
+    ("children", "children"),
+    ("in_area", "  in area"),
+    ("out_of_area", "  out of area"),
+    ("returned", "returned"),
+    ("windows_closed", "  window closed"),
+    ("windows_open", "  window still open"),
+    ("offers_decided", "offer decided (window closed or offered)"),
+    ("offered_within_window", "  offered within window"),
+    ("pct_offered_within_window", "  % offered within window"),
+    ("interviews_decided", "interview decided (closed or held)"),
+    ("completed_within_window", "  interviewed within window"),
+    ("pct_completed_within_window", "  % completed within window"),
+    ("breaches", "breaches (no offer in window)"),
+    ("breach_alerts", "breach alerts raised"),
+    ("tasks", "interview tasks"),
+    ("accepted", "  accepted by a provider"),
+    ("pct_accepted", "  % accepted"),
+    ("repeat_missing_alerts", "repeat missing alerts"),
+    ("exploitation_alerts", "exploitation alerts"),
+]
+
+
+def render(report: Report, output: str) -> str:
+    """The report in the chosen format."""
+    if output == "json":
+        return json.dumps(_document(report), indent=2) + "\n"
+    if output == "csv":
+        return _csv(report)
+    return _table(report)
+
+
+def _document(report: Report) -> dict[str, object]:
+    return {
+        "authority": report.authority,
+        "source": report.source,
+        "as_of": report.as_of.isoformat(),
+        "window_hours": report.window_hours,
+        "total": report.total.as_dict(),
+        "months": [month.as_dict() for month in report.months],
+    }
+
+
+def _csv(report: Report) -> str:
+    out = io.StringIO()
+    fields = ["authority", *(field for field, _ in [("period", ""), *ROWS])]
+    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    for figures in [report.total, *report.months]:
+        values = figures.as_dict()
+        writer.writerow({"authority": report.authority, **{f: values[f] for f in fields[1:]}})
+    return out.getvalue()
+
+
+def _table(report: Report) -> str:
+    table = Table(
+        title=f"{report.authority}: figures for {report.total.period}",
+        caption=(
+            f"source: {report.source}; window {report.window_hours:g} h; windows closed by"
+            f" {report.as_of:%Y-%m-%d %H:%M} UTC; episodes count in the month they began"
+        ),
+    )
+    columns: list[Figures] = [report.total, *report.months] if len(report.months) > 1 else [report.total]
+    table.add_column("figure")
+    for figures in columns:
+        table.add_column(figures.period, justify="right")
+    values = [figures.as_dict() for figures in columns]
+    for field, label in ROWS:
+        table.add_row(label, *(_cell(v[field]) for v in values))
+    console = Console(file=io.StringIO(), width=200, force_terminal=False)
+    console.print(table)
+    return console.file.getvalue()  # type: ignore[attr-defined, no-any-return]  # the StringIO above
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.1f}%"
+    return str(value)

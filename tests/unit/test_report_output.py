@@ -1,0 +1,49 @@
+"""The report renders as a table, CSV and JSON, and draws its chart, with aggregates only."""
+
+import csv
+import io
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+from services.scheduler.figures import Period, Report, by_month, compute
+from services.scheduler.report_chart import draw
+from services.scheduler.report_output import render
+from tests.unit.test_figures import CARDIFF, T0, WINDOW, episode
+
+
+def a_report() -> Report:
+    period = Period(date(2026, 9, 1), date(2026, 10, 31))
+    records = [episode(1, offered_at=T0 + timedelta(hours=6)), episode(2, breach_alert=True)]
+    as_of = T0 + timedelta(days=20)
+    kwargs = {"authority": CARDIFF, "period": period, "window": WINDOW, "as_of": as_of}
+    return Report(
+        authority=CARDIFF,
+        source="database",
+        as_of=as_of,
+        window_hours=72,
+        total=compute(records, [], **kwargs),  # type: ignore[arg-type]
+        months=by_month(records, [], **kwargs),  # type: ignore[arg-type]
+    )
+
+
+def test_the_three_formats_carry_the_same_figures_and_no_child_reference() -> None:
+    report = a_report()
+    document = json.loads(render(report, "json"))
+    assert document["total"]["pct_offered_within_window"] == 50.0
+    assert [m["period"] for m in document["months"]] == ["2026-09", "2026-10"]
+    rows = list(csv.DictReader(io.StringIO(render(report, "csv"))))
+    assert [r["period"] for r in rows] == ["2026-09-01..2026-10-31", "2026-09", "2026-10"]
+    assert rows[0]["breaches"] == "1"
+    table = render(report, "table")
+    assert "% offered within window" in table
+    assert "50.0%" in table
+    for text in (table, render(report, "csv"), render(report, "json")):
+        assert "/c1" not in text
+        assert "/c2" not in text
+
+
+def test_the_chart_is_a_png(tmp_path: Path) -> None:
+    path = tmp_path / "chart.png"
+    draw(a_report(), path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
