@@ -22,6 +22,7 @@ from faststream.kafka.annotations import KafkaMessage
 from shared import metrics, topics
 from shared.contracts.envelope import Envelope, UnreadableEvent, from_kafka
 from shared.contracts.registry import TOPIC_TYPES
+from shared.db import CONNECTION_ERRORS
 from shared.settings import CommonSettings
 
 log = structlog.get_logger()
@@ -29,15 +30,7 @@ log = structlog.get_logger()
 BatchHandler = Callable[[Sequence[Envelope]], Awaitable[None]]
 # Failures that pass by themselves: the database restarting or unreachable, a connection cut,
 # a transaction chosen as a deadlock or serialization victim. The batch is retried, never dead-lettered.
-TRANSIENT = (
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.OperatorInterventionError,
-    asyncpg.exceptions.InsufficientResourcesError,
-    asyncpg.exceptions.TransactionRollbackError,
-    OSError,
-    TimeoutError,
-)
+TRANSIENT = (*CONNECTION_ERRORS, asyncpg.exceptions.TransactionRollbackError)
 
 
 class HandlerRetry(Exception):  # it names an instruction, not a failure

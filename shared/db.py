@@ -22,3 +22,17 @@ async def create_pool(dsn: str, *, service: str, max_size: int = 10) -> "asyncpg
         command_timeout=60,
     )
     return pool
+
+
+# The database is unreachable, restarting, or the connection was cut mid-query: wait and retry.
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+    OSError,
+    TimeoutError,
+)
+# What a background loop survives: the above, and any error the server reports for one round.
+LOOP_ERRORS: tuple[type[BaseException], ...] = (asyncpg.PostgresError, *CONNECTION_ERRORS)

@@ -13,6 +13,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from shared import topics
+from shared.kafka import high_watermarks
 
 REPLAY_GROUP = "mtp-dlq-replay"
 
@@ -34,7 +35,6 @@ async def _read_all(consumer: AIOKafkaConsumer, topic: str, from_committed: bool
     if not partitions:
         return []
     consumer.assign(partitions)
-    ends = await consumer.end_offsets(partitions)
     for tp in partitions:
         committed = await consumer.committed(tp) if from_committed else None
         if committed is None:
@@ -43,9 +43,12 @@ async def _read_all(consumer: AIOKafkaConsumer, topic: str, from_committed: bool
             consumer.seek(tp, committed)
     records: list[Any] = []
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and await _behind(consumer, partitions, ends):
-        for batch in (await consumer.getmany(timeout_ms=200)).values():
+    while time.monotonic() < deadline:
+        for batch in (await consumer.getmany(*partitions, timeout_ms=200)).values():
             records.extend(batch)
+        ends = await high_watermarks(consumer, partitions)
+        if not await _behind(consumer, partitions, ends):
+            break
     return records
 
 

@@ -7,6 +7,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from shared import topics
+from shared.kafka import high_watermarks
 from shared.settings import CommonSettings
 
 # Which group consumes which topic, and which schemas have an outbox.
@@ -34,12 +35,12 @@ async def consumer_lag(settings: CommonSettings, group: str, topic_names: tuple[
         ]
         if not partitions:
             return 0
-        ends = await consumer.end_offsets(partitions)
-        lag = 0
-        for tp in partitions:
-            committed = await consumer.committed(tp)
-            lag += max(ends[tp] - (committed or 0), 0)
-        return lag
+        committed = {tp: await consumer.committed(tp) or 0 for tp in partitions}
+        consumer.assign(partitions)
+        for tp, offset in committed.items():
+            consumer.seek(tp, offset)
+        ends = await high_watermarks(consumer, partitions)
+        return sum(max(ends[tp] - committed[tp], 0) for tp in partitions)
     finally:
         await consumer.stop()
 

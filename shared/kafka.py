@@ -5,7 +5,7 @@ import contextlib
 import logging
 
 import structlog
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
@@ -64,3 +64,25 @@ async def create_topics(bootstrap: str, names: list[str], partitions: int) -> No
             log.info("topics_created", topics=[topic.name for topic in wanted])
     finally:
         await admin.close()
+
+
+async def high_watermarks(
+    consumer: AIOKafkaConsumer, partitions: list[TopicPartition], timeout: float = 5.0
+) -> dict[TopicPartition, int]:
+    """The end of each assigned partition, as the broker reports it in fetch responses.
+
+    Tansu answers ListOffsets (`end_offsets`) with a count of record batches rather than the next
+    offset, so the high-water mark of a fetch is the only end both it and Kafka report correctly.
+    The consumer must have the partitions assigned; its positions move as records are fetched.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        marks = {tp: consumer.highwater(tp) for tp in partitions}
+        if all(mark is not None for mark in marks.values()):
+            return {tp: mark for tp, mark in marks.items() if mark is not None}
+        fetched = await consumer.getmany(*partitions, timeout_ms=100, max_records=1)
+        for tp, records in fetched.items():  # only looking: put the position back
+            if records:
+                consumer.seek(tp, records[0].offset)
+    raise TimeoutError("the broker did not report the partitions' ends")

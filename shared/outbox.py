@@ -19,6 +19,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wai
 
 from shared import metrics
 from shared.contracts.envelope import Envelope
+from shared.db import LOOP_ERRORS
 from shared.waits import wait_any
 
 log = structlog.get_logger()
@@ -87,7 +88,7 @@ class OutboxRelay:
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until `stop` is set, then flush what is left (bounded) and return."""
         retrying = AsyncRetrying(
-            retry=retry_if_exception_type((KafkaError, OSError, asyncpg.PostgresError, asyncio.TimeoutError)),
+            retry=retry_if_exception_type((KafkaError, *LOOP_ERRORS)),
             wait=wait_exponential_jitter(initial=0.2, max=5),
             before_sleep=self._on_failure,
         )

@@ -2,6 +2,8 @@
 background loops, then Kafka subscribers; stopped in reverse, the relay last so it flushes."""
 
 import asyncio
+import os
+import signal
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -70,6 +72,8 @@ async def running(
         asyncio.create_task(loop(runtime.stop), name=f"{service}-loop")
         for loop in (loops(runtime) if loops else [])
     ]
+    for task in tasks:
+        task.add_done_callback(lambda done: _died(done, runtime.stop, relay_stop))
     if subscribe is not None:
         runtime.broker = make_broker(settings, service)
         subscribe(runtime.broker, runtime)
@@ -91,3 +95,14 @@ async def running(
                 log.error("task_failed", task=task.get_name(), error=type(task.exception()).__name__)
         await pool.close()
         log.info("service_stopped", published=relay.published)
+
+
+def _died(task: "asyncio.Task[None]", *stops: asyncio.Event) -> None:
+    """A background loop ended by itself: the process is no longer doing its job, so it stops
+    (SIGTERM to itself) and its supervisor starts it again, rather than answering health checks
+    while its relay, timers or deliveries stand still."""
+    if task.cancelled() or all(stop.is_set() for stop in stops):
+        return
+    error = task.exception()
+    log.error("background_task_died", task=task.get_name(), error=type(error).__name__ if error else None)
+    os.kill(os.getpid(), signal.SIGTERM)

@@ -14,6 +14,7 @@ import structlog
 
 from services.notifier import assigning, store
 from shared.clock import Clock
+from shared.db import LOOP_ERRORS
 from shared.directory import Directory
 from shared.waits import wait_any
 
@@ -45,7 +46,7 @@ class AcceptanceTimer:
             try:
                 expired = await self.expire_due()
                 pause = 0.0 if expired >= BATCH else await self._until_next()
-            except (asyncpg.PostgresError, OSError) as exc:
+            except LOOP_ERRORS as exc:
                 log.warning("acceptance_timer_retrying", error=type(exc).__name__)
                 pause = self._poll
             if pause > 0:

@@ -13,6 +13,7 @@ import asyncpg
 import structlog
 
 from services.notifier import store
+from shared.db import LOOP_ERRORS
 from shared.waits import wait_any
 
 log = structlog.get_logger()
@@ -49,7 +50,7 @@ class AttemptRecorder:
             group, self._waiting = self._waiting, []
             try:
                 await store.record_outcomes(self._pool, group)
-            except (asyncpg.PostgresError, OSError) as exc:
+            except LOOP_ERRORS as exc:
                 if self._closing.is_set():
                     # Leases run out and another instance retries these; nothing is lost.
                     log.error("delivery_outcomes_unrecorded", count=len(group), error=type(exc).__name__)

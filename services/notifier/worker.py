@@ -25,6 +25,7 @@ from services.notifier.recording import AttemptRecorder
 from services.notifier.settings import NotifierSettings
 from shared.clock import Clock
 from shared.contracts.operations import EndpointDisabled
+from shared.db import LOOP_ERRORS
 from shared.directory import Directory
 from shared.waits import wait_any
 
@@ -100,7 +101,8 @@ class DeliveryWorker:
                     self._wake.clear()
                     try:
                         claimed = await self._claim()
-                    except (asyncpg.PostgresError, OSError) as exc:
+                        wait = 0.0 if claimed else await self._until_next()
+                    except LOOP_ERRORS as exc:
                         log.warning("delivery_claim_retrying", error=type(exc).__name__)
                         await wait_any(stop, timeout=self._settings.delivery_poll_seconds)
                         continue
@@ -111,7 +113,7 @@ class DeliveryWorker:
                         task.add_done_callback(self._in_flight.discard)
                     if claimed:
                         continue
-                    await wait_any(stop, self._wake, timeout=await self._until_next())
+                    await wait_any(stop, self._wake, timeout=wait)
             finally:
                 listener.cancel()
                 if self._in_flight:
@@ -287,7 +289,7 @@ class DeliveryWorker:
                         await stop.wait()
                     finally:
                         await conn.remove_listener(store.DELIVERY_CHANNEL, self._on_notify)
-            except (asyncpg.PostgresError, OSError):
+            except LOOP_ERRORS:
                 await wait_any(stop, timeout=self._settings.delivery_poll_seconds)
 
 

@@ -14,6 +14,7 @@ import structlog
 from services.scheduler import metrics, store
 from services.scheduler.settle import settle_children
 from shared.clock import Clock
+from shared.db import LOOP_ERRORS
 from shared.directory import TimingSettings
 from shared.waits import wait_any
 
@@ -76,7 +77,7 @@ class TimerLoop:
                     if await self.fire_due() >= self._batch:
                         continue
                     wait = BUSY_RETRY_SECONDS if self._busy else await self._until_next()
-                except (asyncpg.PostgresError, OSError) as exc:
+                except LOOP_ERRORS as exc:
                     log.warning("timer_loop_retrying", error=type(exc).__name__)
                     wait = self._poll
                 self.sleeping = True
@@ -106,5 +107,5 @@ class TimerLoop:
                         await stop.wait()
                     finally:
                         await conn.remove_listener(store.TIMER_CHANNEL, self._on_notify)
-            except (asyncpg.PostgresError, OSError):
+            except LOOP_ERRORS:
                 await asyncio.sleep(self._poll)
