@@ -41,10 +41,13 @@ class Runtime:
         return bool(await self.pool.fetchval("SELECT true"))
 
     async def broker_ready(self) -> bool:
-        """The broker answered the relay (and the subscribers, if any, are running)."""
+        """The subscribers, if any, are running, and the relay, if it leads, reaches the broker.
+
+        Another instance's relay waits for the lead and has no producer of its own: then the
+        consumers running is what says the broker answers."""
         if self.broker is not None and not self.broker.running:
             return False
-        return self.relay.broker_ok
+        return self.relay.broker_ok or not self.relay.leading
 
 
 @asynccontextmanager

@@ -56,11 +56,7 @@ def create_app(settings: SchedulerSettings | None = None, clock: Clock | None = 
 
     async def broker() -> bool:
         runtime: Runtime = app.state.runtime
-        if runtime.broker is None or not runtime.broker.running:
-            return False
-        # A second instance's relay waits for the lead and has no producer of its own: its consumers
-        # running is what says the broker answers.
-        return runtime.relay.broker_ok or not runtime.relay.leading
+        return await runtime.broker_ready()
 
     add_operational_routes(app, {"database": database, "broker": broker})
     return app

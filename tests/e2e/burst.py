@@ -56,6 +56,19 @@ class Burst:
                     await asyncio.sleep(0.2)  # poll: intake is restarting
 
 
+def opened_for(receiver: Receiver, council: str = "cardiff") -> set[str]:
+    """Children whose `episode.opened` reached the council."""
+    return {json.loads(r.body)["data"]["child_ref"] for r in receiver.delivered(council, "episode.opened")}
+
+
+async def all_delivered(receiver: Receiver, children: list[str], timeout: float = 180) -> None:
+    """Poll until every child's offer and `episode.opened` notice have been delivered."""
+    from tests.kafka_reader import poll
+
+    await poll(lambda: len(offers_by_child(receiver)) >= len(children), timeout=timeout, interval=0.5)
+    await poll(lambda: set(children) <= opened_for(receiver), timeout=timeout, interval=0.5)
+
+
 def offers_by_child(receiver: Receiver) -> dict[str, set[str]]:
     """child_ref -> assignment ids offered (delivered)."""
     found: dict[str, set[str]] = defaultdict(set)
@@ -78,10 +91,7 @@ def assert_nothing_lost_or_doubled(receiver: Receiver, children: list[str]) -> N
         ids[(request.org, event["type"], event.get("subject", ""))].add(request.headers["webhook-id"])
     twice = {key: value for key, value in ids.items() if len(value) > 1}
     assert not twice, f"the same notice under different webhook ids: {list(twice.items())[:3]}"
-    opened = {
-        json.loads(r.body)["data"]["child_ref"] for r in receiver.delivered("cardiff", "episode.opened")
-    }
-    assert set(children) <= opened
+    assert set(children) <= opened_for(receiver)
 
 
 async def assert_one_task_and_one_current_assignment(database_url: str, children: list[str]) -> None:

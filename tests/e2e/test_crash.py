@@ -9,6 +9,7 @@ from tests.conftest import Place
 from tests.directory_factory import DirectoryFactory
 from tests.e2e.burst import (
     Burst,
+    all_delivered,
     assert_nothing_lost_or_doubled,
     assert_one_task_and_one_current_assignment,
     offers_by_child,
@@ -36,6 +37,6 @@ async def test_kill_each_service_once_during_a_burst(stack: Stack, receiver: Rec
 
     await sending
     assert burst.accepted == set(burst.names())
-    await poll(lambda: len(offers_by_child(receiver)) >= CHILDREN, timeout=180, interval=0.5)
+    await all_delivered(receiver, burst.names())
     assert_nothing_lost_or_doubled(receiver, burst.names())
     await assert_one_task_and_one_current_assignment(place.database_url, burst.names())

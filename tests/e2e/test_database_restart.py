@@ -8,6 +8,7 @@ from tests.conftest import Place
 from tests.directory_factory import DirectoryFactory
 from tests.e2e.burst import (
     Burst,
+    all_delivered,
     assert_nothing_lost_or_doubled,
     assert_one_task_and_one_current_assignment,
     offers_by_child,
@@ -33,7 +34,7 @@ async def test_services_ride_through_a_database_restart(
     await poll(lambda: len(offers_by_child(receiver)) >= CHILDREN * 0.2, timeout=120)
     await asyncio.to_thread(servers.restart_database)
     await sending
-    await poll(lambda: len(offers_by_child(receiver)) >= CHILDREN, timeout=180, interval=0.5)
+    await all_delivered(receiver, burst.names())
     assert_nothing_lost_or_doubled(receiver, burst.names())
     await assert_one_task_and_one_current_assignment(place.database_url, burst.names())
     for label, process in stack.processes.items():

@@ -9,12 +9,11 @@ from tests.conftest import Place
 from tests.directory_factory import DirectoryFactory
 from tests.e2e.burst import (
     Burst,
+    all_delivered,
     assert_nothing_lost_or_doubled,
     assert_one_task_and_one_current_assignment,
-    offers_by_child,
 )
 from tests.e2e.stack import SERVICES, Stack
-from tests.kafka_reader import poll
 from tests.receiver import Receiver
 
 CHILDREN = 300
@@ -34,7 +33,7 @@ async def test_two_of_each_service_do_the_work_of_one(stack: Stack, receiver: Re
         first.send(stack.intake_url), second.send(f"http://127.0.0.1:{stack.ports['intake2']}")
     )
     children = first.names() + second.names()
-    await poll(lambda: len(offers_by_child(receiver)) >= CHILDREN, timeout=120, interval=0.5)
+    await all_delivered(receiver, children)
     assert_nothing_lost_or_doubled(receiver, children)
     await assert_one_task_and_one_current_assignment(place.database_url, children)
     # Both instances of the consumers did some of it.
