@@ -28,7 +28,7 @@ from shared.embedded import EmbeddedPostgres, Tansu, database_dsn, start_postgre
 from shared.kafka import create_topics
 from shared.settings import CommonSettings
 
-console = Console(stderr=True, highlight=False)
+console = Console(stderr=True, highlight=False, soft_wrap=True)
 COLOURS = {"intake": "cyan", "scheduler": "magenta", "notifier": "yellow", "receiver": "green"}
 RECEIVER_PORT = int(os.environ.get("MTP_DEMO_RECEIVER_PORT", "8099"))
 
