@@ -110,8 +110,27 @@ async def latency(
     return {"rate": rate, "children": children, "offers": len(samples), **summary_ms(samples)}
 
 
+async def backlog(metrics_urls: dict[str, str]) -> dict[str, float]:
+    """Where work is queued right now: consumer lag per group and outbox rows per service."""
+    found: dict[str, float] = {}
+    async with httpx.AsyncClient(timeout=5) as client:
+        for label, url in metrics_urls.items():
+            text = (await client.get(f"{url}/metrics")).text
+            for line in text.splitlines():
+                if line.startswith(("mtp_consumer_lag_messages{", "mtp_outbox_backlog{")):
+                    name, value = line.rsplit(" ", 1)
+                    found[f"{label}:{name}"] = found.get(f"{label}:{name}", 0.0) + float(value)
+    return found
+
+
 async def sustained(
-    intake_url: str, key: str, clock: OfferClock, rate: float, seconds: float, progress: Progress
+    intake_url: str,
+    key: str,
+    clock: OfferClock,
+    rate: float,
+    seconds: float,
+    progress: Progress,
+    metrics_urls: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Batches of reports and returns at `rate` events/s for `seconds`; offers per second that came out."""
     headers = {"authorization": f"Bearer {key}", "content-type": "application/cloudevents-batch+json"}
@@ -139,6 +158,7 @@ async def sustained(
             len(batch_answer.json()) for batch_answer in answers if batch_answer.status_code == 202
         )
         sent_s = time.perf_counter() - started
+        queued = await backlog(metrics_urls) if metrics_urls else {}
         deadline = time.perf_counter() + 120
         while time.perf_counter() < deadline and sum(1 for c in children if c in clock.offers) < len(
             children
@@ -155,4 +175,5 @@ async def sustained(
         "children": len(children),
         "end_to_end_events_per_s": round(2 * offered / done_s),
         "drain_s": round(done_s - sent_s, 1),
+        "backlog_when_sending_ended": queued,
     }
