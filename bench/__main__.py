@@ -94,8 +94,11 @@ async def run(quick: bool) -> dict[str, Any]:
                         results["end_to_end_200"] = await endtoend.latency(
                             url, KEY, clock, 200, 30 * scale, progress
                         )
+                        metrics_urls = {
+                            label: f"http://127.0.0.1:{port}" for label, port in stack.ports.items()
+                        }
                         results["end_to_end_sustained"] = await endtoend.sustained(
-                            url, KEY, clock, 1000, 60 * scale, progress
+                            url, KEY, clock, 1000, 60 * scale, progress, metrics_urls
                         )
                         results["peak_rss_mb"] = {
                             label: _peak_rss_mb(p.pid) for label, p in stack.processes.items()

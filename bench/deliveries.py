@@ -36,7 +36,7 @@ from shared.directory import load_directory
 from shared.embedded import database_dsn, free_port, start_postgres, wait_for_port
 from shared.logging import configure_logging
 from shared.migrations import apply_migrations
-from shared.outbox import OUTBOX_MIGRATION
+from shared.outbox import outbox_migrations
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # the public Standard Webhooks test secret
 MAX_COUNT = 20_000
@@ -137,7 +137,7 @@ async def one_round(
 async def migrate(dsn: str) -> None:
     pool = await create_pool(dsn, service="bench", max_size=2)
     try:
-        builtin = {0: ("000_outbox", OUTBOX_MIGRATION.format(schema=SCHEMA))}
+        builtin = outbox_migrations(SCHEMA)
         await apply_migrations(pool, SCHEMA, MIGRATIONS, builtin=builtin)
     finally:
         await pool.close()

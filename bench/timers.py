@@ -28,7 +28,7 @@ from shared.db import create_pool
 from shared.directory import TimingSettings
 from shared.embedded import database_dsn, start_postgres
 from shared.migrations import apply_migrations
-from shared.outbox import OUTBOX_MIGRATION
+from shared.outbox import outbox_migrations
 
 SIZES = (10_000, 1_000_000)
 CLAIM = 1_000
@@ -161,7 +161,7 @@ async def main() -> dict[str, Any]:
             pool,
             store.SCHEMA,
             MIGRATIONS,
-            builtin={0: ("000_outbox", OUTBOX_MIGRATION.format(schema="scheduler"))},
+            builtin=outbox_migrations("scheduler"),
         )
         far = datetime.now(UTC) + timedelta(days=1)
         for size in SIZES:

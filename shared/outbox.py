@@ -38,13 +38,33 @@ CREATE INDEX outbox_unsent ON {schema}.outbox (seq) WHERE sent_at IS NULL;
 """
 
 
+# A statement-level trigger wakes the relay at commit: no extra round trip per enqueue, and
+# PostgreSQL folds the notifications of one transaction into one.
+OUTBOX_WAKE_MIGRATION = """
+CREATE FUNCTION {schema}.outbox_wake() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('{schema}_outbox', '');
+    RETURN NULL;
+END $$;
+CREATE TRIGGER outbox_wake AFTER INSERT ON {schema}.outbox FOR EACH STATEMENT EXECUTE FUNCTION {schema}.outbox_wake();
+"""
+
+
+def outbox_migrations(schema: str) -> dict[int, tuple[str, str]]:
+    """The shared outbox's migrations for a service schema (numbers 0 and 900+ are reserved for them)."""
+    return {
+        0: ("000_outbox", OUTBOX_MIGRATION.format(schema=schema)),
+        900: ("900_outbox_wake", OUTBOX_WAKE_MIGRATION.format(schema=schema)),
+    }
+
+
 def channel(schema: str) -> str:
     """The LISTEN/NOTIFY channel that wakes a schema's relay."""
     return f"{schema}_outbox"
 
 
 async def enqueue(conn: asyncpg.Connection, schema: str, items: Sequence[tuple[str, str, Envelope]]) -> None:
-    """Write (topic, key, envelope) rows to the outbox in the caller's transaction and wake the relay."""
+    """Write (topic, key, envelope) rows to the outbox in the caller's transaction (a trigger wakes the relay)."""
     if not items:
         return
     await conn.executemany(
@@ -54,7 +74,6 @@ async def enqueue(conn: asyncpg.Connection, schema: str, items: Sequence[tuple[s
             for topic, key, envelope in items
         ],
     )
-    await conn.execute(f"SELECT pg_notify('{channel(schema)}', '')")
 
 
 async def pending(conn: asyncpg.Connection, schema: str) -> int:

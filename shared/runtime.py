@@ -17,7 +17,7 @@ from faststream.kafka import KafkaBroker
 from shared.db import create_pool
 from shared.kafka import make_broker, make_producer
 from shared.migrations import apply_migrations
-from shared.outbox import OUTBOX_MIGRATION, OutboxRelay
+from shared.outbox import OutboxRelay, outbox_migrations
 from shared.settings import CommonSettings
 
 log = structlog.get_logger()
@@ -62,9 +62,7 @@ async def running(
 ) -> AsyncIterator[Runtime]:
     """Start a service's database pool, relay, loops and subscribers; stop them in order."""
     pool = await create_pool(settings.database_url, service=service, max_size=settings.db_pool_max)
-    await apply_migrations(
-        pool, schema, migrations, builtin={0: ("000_outbox", OUTBOX_MIGRATION.format(schema=schema))}
-    )
+    await apply_migrations(pool, schema, migrations, builtin=outbox_migrations(schema))
     relay = OutboxRelay(
         dsn=settings.database_url, schema=schema, producer_factory=lambda: make_producer(settings, service)
     )

@@ -69,7 +69,14 @@ async def open_task(
     if created is None:
         return
     await offer_next(
-        conn, request.task_id, request.episode_id, packet, directory=directory, now=now, namespace=namespace
+        conn,
+        request.task_id,
+        request.episode_id,
+        packet,
+        directory=directory,
+        now=now,
+        namespace=namespace,
+        new_task=True,
     )
 
 
@@ -82,11 +89,16 @@ async def offer_next(
     directory: Directory,
     now: datetime,
     namespace: str,
+    new_task: bool = False,
 ) -> str | None:
-    """Offer the task to the best eligible provider not yet asked; tell the council if none is left."""
-    await conn.execute(store.LOCK_ROUTING)
+    """Offer the task to the best eligible provider not yet asked; tell the council if none is left.
+
+    The caller holds the routing lock (store.LOCK_ROUTING) for its whole transaction, taken before
+    any row lock, so two decisions cannot both take a provider's last free place."""
     loads = {row["provider_id"]: row["open"] for row in await conn.fetch(store.OPEN_LOADS)}
-    asked = frozenset(row["provider_id"] for row in await conn.fetch(store.ASKED_FOR_TASK, task_id))
+    asked: frozenset[str] = frozenset()
+    if not new_task:  # nobody has been asked about a task created in this transaction
+        asked = frozenset(row["provider_id"] for row in await conn.fetch(store.ASKED_FOR_TASK, task_id))
     police_ids = frozenset(org.id for org in directory.of_kind("police"))
     need = Need(packet.responsible_authority, packet.placement_authority, packet.preferred_language)
     decision = choose_provider(

@@ -31,9 +31,12 @@ def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, directory: Dir
             # Batches of council notifications alone route nothing and need not wait for it.
             if any(isinstance(e.data, InterviewRequested | InterviewEvent) for e in envelopes):
                 await conn.execute(store.LOCK_ROUTING)
+            fresh = await store.first_times(conn, [f"{e.source}|{e.id}" for e in envelopes], now)
             for envelope in envelopes:
-                if not await store.first_time(conn, f"{envelope.source}|{envelope.id}", now):
+                key = f"{envelope.source}|{envelope.id}"
+                if key not in fresh:
                     continue
+                fresh.discard(key)  # a message redelivered within the batch is applied once
                 data = envelope.data
                 if isinstance(data, InterviewRequested):
                     await assigning.open_task(conn, data, directory=directory, now=now, namespace=namespace)

@@ -10,15 +10,15 @@ SCHEMA = "notifier"
 DELIVERY_CHANNEL = "notifier_deliveries"
 WAKE_WORKERS = f"SELECT pg_notify('{DELIVERY_CHANNEL}', '')"
 
-INSERT_INBOX = """
-INSERT INTO notifier.inbox (event_key, received_at) VALUES ($1, $2)
-ON CONFLICT (event_key) DO NOTHING RETURNING event_key
-"""
 INSERT_TASK = """
 INSERT INTO notifier.tasks (task_id, child_key, episode_id, responsible_authority, placement_authority,
     packet, status, created_at)
 VALUES ($1, $2, $3, $4, $5, $6, 'routing', $7)
 ON CONFLICT (task_id) DO NOTHING RETURNING task_id
+"""
+INSERT_INBOX_MANY = """
+INSERT INTO notifier.inbox (event_key, received_at) SELECT unnest($1::text[]), $2
+ON CONFLICT (event_key) DO NOTHING RETURNING event_key
 """
 SET_TASK_STATUS = "UPDATE notifier.tasks SET status = $2 WHERE task_id = $1"
 # Routing decisions are serialised across instances so two tasks cannot both take a last free place.
@@ -120,9 +120,10 @@ class Claimed:
     disabled: bool = False  # its URL answered 410 Gone earlier: park it without calling
 
 
-async def first_time(conn: asyncpg.Connection, event_key: str, now: datetime) -> bool:
-    """Record an event as applied; False if it was applied before."""
-    return await conn.fetchval(INSERT_INBOX, event_key, now) is not None
+async def first_times(conn: asyncpg.Connection, event_keys: list[str], now: datetime) -> set[str]:
+    """Record a batch's events as applied in one statement; return the keys not applied before."""
+    rows = await conn.fetch(INSERT_INBOX_MANY, event_keys, now)
+    return {row["event_key"] for row in rows}
 
 
 async def add_delivery(
@@ -135,9 +136,8 @@ async def add_delivery(
     body: bytes,
     now: datetime,
 ) -> None:
-    """Queue a webhook (once per webhook id) and wake the delivery workers."""
+    """Queue a webhook (once per webhook id); a trigger wakes the delivery workers at commit."""
     await conn.execute(INSERT_DELIVERY, webhook_id, org_id, url, event_type, body, now)
-    await conn.execute(WAKE_WORKERS)
 
 
 async def claim_deliveries(

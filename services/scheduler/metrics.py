@@ -1,9 +1,15 @@
 """The scheduler's Prometheus metrics."""
 
-from prometheus_client import Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 TIMER_LAG = Histogram(
     "mtp_scheduler_timer_fire_lag_seconds",
     "How late timers fire after their due time.",
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60, 600, 3600),
+)
+TIMERS_PENDING = Gauge("mtp_scheduler_timers_pending", "Timers waiting to fall due (refreshed every 10 s).")
+EVENTS_PUBLISHED = Counter(
+    "mtp_scheduler_events_published_total",
+    "Tasks, warnings, breaches and alerts published, by type (window.breached counts breaches).",
+    ["type", "late"],
 )

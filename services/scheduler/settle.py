@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import asyncpg
 import structlog
 
-from services.scheduler import store
+from services.scheduler import metrics, store
 from services.scheduler.episodes import ChildState, Fact, fold
 from services.scheduler.triggers import Outgoing, due_events, wakeups
 from shared import outbox, topics
@@ -53,6 +53,7 @@ async def settle_children(
     )
     for _, out in published:
         lateness = (now - out.at).total_seconds()
+        metrics.EVENTS_PUBLISHED.labels(type=out.data.type_name, late=str(out.late_at(now)).lower()).inc()
         log.info(
             "task_event_emitted",
             event_type=out.data.type_name,

@@ -6,6 +6,7 @@ after the lease. A new timer earlier than the next one known wakes the loop thro
 """
 
 import asyncio
+import time
 from typing import Any
 
 import asyncpg
@@ -45,6 +46,7 @@ class TimerLoop:
         self._poll = poll_seconds
         self._lease = lease_seconds
         self._wake = asyncio.Event()
+        self._count_pending_at = 0.0
         self._busy = 0
         self.sleeping = False  # between rounds, waiting for a due time, a NOTIFY or the poll cap
 
@@ -89,6 +91,9 @@ class TimerLoop:
             listener.cancel()
 
     async def _until_next(self) -> float:
+        if time.monotonic() >= self._count_pending_at:  # a count over the partial index, not every pass
+            metrics.TIMERS_PENDING.set(await self._pool.fetchval(store.PENDING_TIMERS))
+            self._count_pending_at = time.monotonic() + 10
         next_due = await self._pool.fetchval(store.NEXT_TIMER)
         if next_due is None:
             return self._poll

@@ -18,7 +18,7 @@ from shared.clock import ManualClock
 from shared.db import create_pool
 from shared.directory import TimingSettings
 from shared.migrations import apply_migrations
-from shared.outbox import OUTBOX_MIGRATION
+from shared.outbox import outbox_migrations
 from tests.conftest import Place
 from tests.kafka_reader import poll
 from tests.unit.timeline import assigned, offered, reported, returned
@@ -35,7 +35,7 @@ async def pool(place: Place) -> AsyncIterator["asyncpg.Pool[Any]"]:
         created,
         store.SCHEMA,
         MIGRATIONS,
-        builtin={0: ("000_outbox", OUTBOX_MIGRATION.format(schema="scheduler"))},
+        builtin=outbox_migrations("scheduler"),
     )
     try:
         yield created
