@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bench import endtoend, pipe, timers
+from bench import endtoend, intake, pipe, timers
 from shared import topics
 from shared.embedded import database_dsn
 from shared.kafka import create_topics
@@ -107,6 +107,10 @@ async def run(quick: bool) -> dict[str, Any]:
                         stack.stop()
     finally:
         servers.stop()
+    console.print("intake alone: steady single events, then batches of 500")
+    results["intake"] = await intake.main(
+        intake.arguments(["--seconds", str(20 * scale), "--batches", str(max(int(40 * scale), 4))])
+    )
     console.print("timers: loading 10,000 and then 1,000,000 pending timers into a fresh embedded PostgreSQL")
     results["timers"] = await timers.main()
     return results
@@ -130,6 +134,21 @@ def _table(results: dict[str, Any]) -> Table:
          "≥ 1,000 events/s for 60 s"),
         ("intake accepted during sustained load", f"{sustained['accept_events_per_s']:,} events/s", ""),
     ]  # fmt: skip
+    steady = results["intake"]["steady"]
+    rows.append(
+        (
+            f"intake accept at a steady {steady['offered_per_s']}/s p50 / p99",
+            f"{steady['p50_ms']} / {steady['p99_ms']} ms",
+            "p99 < 20 ms",
+        )
+    )
+    rows.append(
+        (
+            "intake batch ingestion (batches of 500)",
+            f"{results['intake']['batch_events_per_s']:,} events/s",
+            "≥ 5,000 events/s",
+        )
+    )
     for size, figures in results["timers"].items():
         if size.isdigit():
             rows.append(

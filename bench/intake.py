@@ -77,7 +77,9 @@ class Connection:
         return status
 
 
-async def steady(port: int, headers: dict[str, str], rate: int, seconds: float, connections: int) -> None:
+async def steady(
+    port: int, headers: dict[str, str], rate: int, seconds: float, connections: int
+) -> dict[str, float]:
     """Open loop: one request every 1/rate s whatever the answers do; latency measured from the
     moment each request was due, so queueing behind a slow server counts."""
     latencies: list[float] = []
@@ -112,9 +114,15 @@ async def steady(port: int, headers: dict[str, str], rate: int, seconds: float, 
         f"accept latency p50 {cuts[49] * 1000:.1f} ms, p99 {cuts[98] * 1000:.1f} ms, "
         f"max {max(latencies) * 1000:.1f} ms; statuses {statuses}"
     )
+    return {
+        "offered_per_s": rate,
+        "achieved_per_s": round(total / elapsed),
+        "p50_ms": round(cuts[49] * 1000, 2),
+        "p99_ms": round(cuts[98] * 1000, 2),
+    }
 
 
-async def burst(client: httpx.AsyncClient, headers: dict[str, str], batches: int, parallel: int) -> int:
+async def burst(client: httpx.AsyncClient, headers: dict[str, str], batches: int, parallel: int) -> float:
     """Batches of 500, `parallel` requests in flight; events accepted per second."""
     batch_headers = {**headers, "content-type": "application/cloudevents-batch+json"}
     queue = list(range(batches))
@@ -135,7 +143,7 @@ async def burst(client: httpx.AsyncClient, headers: dict[str, str], batches: int
         f"burst: {total} events in {batches} batches of 500, {parallel} in flight: {elapsed:.1f} s, "
         f"{total / elapsed:.0f} events/s accepted; statuses {statuses}"
     )
-    return total
+    return total / elapsed
 
 
 async def drained(dsn: str, since: float) -> None:
@@ -160,7 +168,9 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def main(args: argparse.Namespace) -> None:
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    """Run both phases; print and return the figures."""
+    figures: dict[str, Any] = {}
     folder = Path(tempfile.mkdtemp(prefix="mtp-bench-"))
     postgres = start_postgres(folder / "pg", temporary=True)
     broker = start_tansu()
@@ -200,7 +210,7 @@ async def main(args: argparse.Namespace) -> None:
                     raise RuntimeError("intake not ready within 60 s")
                 await asyncio.sleep(0.2)
             intake_cpu, broker_cpu = cpu_seconds(process.pid), cpu_seconds(broker.process.pid)
-            await steady(port, headers, args.rate, args.seconds, args.connections)
+            figures["steady"] = await steady(port, headers, args.rate, args.seconds, args.connections)
             intake_cpu = cpu_seconds(process.pid) - intake_cpu
             broker_cpu = cpu_seconds(broker.process.pid) - broker_cpu
             per_event = intake_cpu / (args.rate * args.seconds) * 1000
@@ -209,7 +219,7 @@ async def main(args: argparse.Namespace) -> None:
                 f"broker {broker_cpu:.1f} s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
             )
             begin = time.perf_counter()
-            await burst(client, headers, args.batches, args.parallel)
+            figures["batch_events_per_s"] = round(await burst(client, headers, args.batches, args.parallel))
             await drained(postgres.dsn, begin)
     finally:
         if process is not None:
@@ -217,14 +227,20 @@ async def main(args: argparse.Namespace) -> None:
             process.wait(30)
         broker.stop()
         postgres.stop()
+    return figures
 
 
-if __name__ == "__main__":
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command-line options (also the defaults `make bench` uses)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rate", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--batches", type=int, default=40)
     parser.add_argument("--parallel", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--log-level", default="info")
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument("--log-level", default="warning")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(arguments()))

@@ -57,7 +57,7 @@ class Receiver:
         org = request.path_params["org"]
         body = await request.body()
         if org in self.hang:
-            await asyncio.sleep(3600)
+            await asyncio.Event().wait()  # never answers; the client's timeout ends it
         status = self.status_for.get(org, 204)
         if self.fail_first.get(org, 0) > 0:
             self.fail_first[org] -= 1
@@ -73,7 +73,7 @@ class Receiver:
         self._server = uvicorn.Server(config)
         self._task = asyncio.create_task(self._server.serve())
         while not self._server.started:
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.01)  # poll until the server listens
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -60,7 +60,7 @@ class Stack:
                         pending.discard(label)
                 except httpx.HTTPError:
                     pass
-            time.sleep(0.1)
+            time.sleep(0.1)  # poll /readyz again
         if pending:
             raise TimeoutError(f"not ready: {sorted(pending)}")
 

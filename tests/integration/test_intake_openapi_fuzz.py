@@ -45,7 +45,7 @@ async def served(place: Place, directory: DirectoryFactory) -> AsyncIterator[str
     while not server.started:
         if task.done():
             task.result()
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # poll until the server listens
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
