@@ -8,6 +8,7 @@ from aiokafka import AIOKafkaProducer
 
 from shared.contracts.common import EventData
 from shared.contracts.envelope import Envelope
+from shared.contracts.tasks import InterviewRequested
 
 CARDIFF, NEWPORT = "W06000015", "W06000022"
 
@@ -80,3 +81,27 @@ async def publish(
     finally:
         await producer.stop()
     return envelope
+
+
+def interview_requested(
+    child: str,
+    *,
+    placement: str = CARDIFF,
+    language: str = "en",
+    risk: str = "high",
+    indicators: list[str] | None = None,
+) -> InterviewRequested:
+    """The scheduler's request for a return interview for a child who came back an hour ago."""
+    now = datetime.now(UTC)
+    return InterviewRequested(
+        child_ref=child,
+        responsible_authority=CARDIFF,
+        placement_authority=placement,
+        episode_id=f"ep-{child}",
+        task_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"task/{child}")),
+        returned_at=now - timedelta(hours=1),
+        offer_due_at=now + timedelta(hours=71),
+        risk_level=risk,  # type: ignore[arg-type]
+        exploitation_indicators=indicators if indicators is not None else ["county_lines"],  # type: ignore[arg-type]
+        preferred_language=language,  # type: ignore[arg-type]
+    )

@@ -41,7 +41,7 @@ from shared.contracts.tasks import (
 )
 from tests.conftest import Place
 from tests.directory_factory import DirectoryFactory, secret_for
-from tests.events import CARDIFF, NEWPORT, publish
+from tests.events import CARDIFF, NEWPORT, interview_requested, publish
 from tests.kafka_reader import headers_of, poll, read_topic
 from tests.receiver import Received, Receiver
 
@@ -93,20 +93,6 @@ async def notifier(place: Place, path: Path, **overrides: Any) -> AsyncIterator[
         yield
 
 
-def requested(child: str, placement: str = CARDIFF) -> InterviewRequested:
-    now = datetime.now(UTC)
-    return InterviewRequested(
-        child_ref=child,
-        responsible_authority=CARDIFF,
-        placement_authority=placement,
-        episode_id=f"ep-{child}",
-        task_id=f"00000000-0000-4000-8000-{abs(hash(child)) % 10**12:012d}",
-        returned_at=now - timedelta(hours=1),
-        offer_due_at=now + timedelta(hours=71),
-        risk_level="medium",
-    )
-
-
 def data_of(request: Received) -> dict[str, Any]:
     event: dict[str, Any] = Webhook(secret_for(request.org)).verify(request.body, request.headers)
     return event["data"]  # type: ignore[no-any-return]
@@ -135,7 +121,7 @@ async def test_silence_past_accept_by_moves_the_task_on_and_withdraws_it(
 ) -> None:
     directory.settings = {"acceptance_timeout_hours": 0.0008}  # about 3 s
     async with notifier(place, write_directory(directory, receiver)):
-        await task(place, "C-400", requested("C-400"))
+        await task(place, "C-400", interview_requested("C-400", risk="medium", indicators=[]))
         first = data_of((await poll(lambda: receiver.delivered("nyas-cymru", "assignment.offered")))[0])
         accept_by = datetime.fromisoformat(first["accept_by"])
         assert accept_by - datetime.now(UTC) < timedelta(seconds=4)
@@ -169,7 +155,7 @@ async def test_decline_moves_on_and_reports_update_the_assignment(
     place: Place, directory: DirectoryFactory, receiver: Receiver
 ) -> None:
     async with notifier(place, write_directory(directory, receiver)):
-        await task(place, "C-401", requested("C-401"))
+        await task(place, "C-401", interview_requested("C-401", risk="medium", indicators=[]))
         first = data_of((await poll(lambda: receiver.delivered("nyas-cymru", "assignment.offered")))[0])
         declined = InterviewDeclined(assignment_id=first["assignment_id"], reason="no_capacity_this_week")
         await report(place, "C-401", "nyas-cymru", declined)

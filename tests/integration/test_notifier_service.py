@@ -11,10 +11,10 @@ from standardwebhooks.webhooks import Webhook
 from services.notifier.app import create_app
 from services.notifier.settings import NotifierSettings
 from shared import topics
-from shared.contracts.tasks import InterviewRequested, WindowBreached
+from shared.contracts.tasks import WindowBreached
 from tests.conftest import Place
 from tests.directory_factory import DirectoryFactory, secret_for
-from tests.events import CARDIFF, NEWPORT, publish
+from tests.events import CARDIFF, NEWPORT, interview_requested, publish
 from tests.kafka_reader import headers_of, poll, read_topic
 from tests.receiver import Receiver
 
@@ -38,27 +38,14 @@ async def notifier(place: Place, directory: DirectoryFactory, receiver: Receiver
         yield app
 
 
-def requested(child: str, placement: str = CARDIFF, language: str = "en") -> InterviewRequested:
-    now = datetime.now(UTC)
-    return InterviewRequested(
-        child_ref=child,
-        responsible_authority=CARDIFF,
-        placement_authority=placement,
-        episode_id=f"ep-{child}",
-        task_id=f"00000000-0000-4000-8000-{abs(hash(child)) % 10**12:012d}",
-        returned_at=now - timedelta(hours=1),
-        offer_due_at=now + timedelta(hours=71),
-        risk_level="high",
-        exploitation_indicators=["county_lines"],
-        preferred_language=language,  # type: ignore[arg-type]
-    )
-
-
 async def test_an_interview_request_reaches_an_independent_provider_signed(
     notifier: FastAPI, place: Place, receiver: Receiver
 ) -> None:
     await publish(
-        place.bootstrap, topics.named(place.namespace, topics.TASKS), f"{CARDIFF}/C-300", requested("C-300")
+        place.bootstrap,
+        topics.named(place.namespace, topics.TASKS),
+        f"{CARDIFF}/C-300",
+        interview_requested("C-300"),
     )
     offers = await poll(lambda: receiver.delivered(type_="assignment.offered"))
     offer = offers[0]
@@ -76,7 +63,10 @@ async def test_a_failing_receiver_gets_the_event_once_delivered_with_the_same_we
 ) -> None:
     receiver.fail_first["nyas-cymru"] = 3
     await publish(
-        place.bootstrap, topics.named(place.namespace, topics.TASKS), f"{CARDIFF}/C-301", requested("C-301")
+        place.bootstrap,
+        topics.named(place.namespace, topics.TASKS),
+        f"{CARDIFF}/C-301",
+        interview_requested("C-301"),
     )
     delivered = await poll(lambda: receiver.delivered("nyas-cymru"), timeout=30)
     attempts = [r for r in receiver.requests if r.org == "nyas-cymru"]
@@ -110,7 +100,7 @@ async def test_nobody_independent_left_tells_the_council(
     notifier: FastAPI, place: Place, receiver: Receiver
 ) -> None:
     # Swansea: only Cardiff's providers exist and none covers Swansea.
-    request = requested("C-303", placement="W06000011")
+    request = interview_requested("C-303", placement="W06000011")
     await publish(place.bootstrap, topics.named(place.namespace, topics.TASKS), f"{CARDIFF}/C-303", request)
     exhausted = await poll(lambda: receiver.delivered("cardiff", "assignment.exhausted"))
     assert json.loads(exhausted[0].body)["data"]["task_id"] == request.task_id
