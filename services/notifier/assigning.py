@@ -11,6 +11,7 @@ import structlog
 
 from services.notifier import outgoing, store
 from services.notifier.routing import Need, choose_provider
+from services.notifier.writes import Writes
 from shared import outbox, topics
 from shared.contracts.assignments import (
     AssignmentAssigned,
@@ -42,6 +43,7 @@ async def open_task(
     directory: Directory,
     now: datetime,
     namespace: str,
+    writes: Writes | None = None,
 ) -> None:
     """Record a new return-interview task and offer it to a provider."""
     coordinator = directory.authority(request.responsible_authority)
@@ -77,6 +79,7 @@ async def open_task(
         now=now,
         namespace=namespace,
         new_task=True,
+        writes=writes,
     )
 
 
@@ -90,12 +93,18 @@ async def offer_next(
     now: datetime,
     namespace: str,
     new_task: bool = False,
+    writes: Writes | None = None,
 ) -> str | None:
     """Offer the task to the best eligible provider not yet asked; tell the council if none is left.
 
     The caller holds the routing lock (store.LOCK_ROUTING) for its whole transaction, taken before
     any row lock, so two decisions cannot both take a provider's last free place."""
-    loads = {row["provider_id"]: row["open"] for row in await conn.fetch(store.OPEN_LOADS)}
+    if writes is not None and writes.loads is not None:
+        loads = writes.loads
+    else:
+        loads = {row["provider_id"]: row["open"] for row in await conn.fetch(store.OPEN_LOADS)}
+        if writes is not None:
+            writes.loads = loads
     asked: frozenset[str] = frozenset()
     if not new_task:  # nobody has been asked about a task created in this transaction
         asked = frozenset(row["provider_id"] for row in await conn.fetch(store.ASKED_FOR_TASK, task_id))
@@ -112,7 +121,7 @@ async def offer_next(
     key = f"{packet.responsible_authority}/{child}"
     fact_topic = topics.named(namespace, topics.ASSIGNMENTS)
     if decision.chosen is None:
-        await conn.execute(store.SET_TASK_STATUS, task_id, "exhausted")
+        await _status(conn, writes, task_id, "exhausted")
         exhausted = AssignmentExhausted(
             child_ref=child,
             responsible_authority=packet.responsible_authority,
@@ -124,9 +133,15 @@ async def offer_next(
         council = directory.authority(packet.responsible_authority)
         if council is not None:
             await outgoing.send(
-                conn, org=council, cause=f"exhausted:{task_id}", data=exhausted, now=now, subject=episode_id
+                conn,
+                org=council,
+                cause=f"exhausted:{task_id}",
+                data=exhausted,
+                now=now,
+                subject=episode_id,
+                writes=writes,
             )
-        await _fact(conn, fact_topic, key, f"exhausted:{task_id}", exhausted, now)
+        await _fact(conn, fact_topic, key, f"exhausted:{task_id}", exhausted, now, writes)
         log.warning(
             "assignment_exhausted", task_id=task_id, episode_id=episode_id, excluded=decision.excluded
         )
@@ -136,14 +151,19 @@ async def offer_next(
     assert provider is not None
     accept_by = now + timedelta(hours=directory.settings.acceptance_timeout_hours)
     new_id = assignment_id(task_id, provider.id)
-    await conn.execute(
-        store.INSERT_ASSIGNMENT, new_id, task_id, provider.id, now, accept_by, decision.as_record()
-    )
-    await conn.execute(store.SET_TASK_STATUS, task_id, "assigned")
+    row = (new_id, task_id, provider.id, now, accept_by, decision.as_record())
+    if writes is None:
+        await conn.execute(store.INSERT_ASSIGNMENT, *row)
+    else:
+        writes.assignments.append(row)
+        loads[provider.id] = loads.get(provider.id, 0) + 1  # the cached loads stay true for the next decision
+    await _status(conn, writes, task_id, "assigned")
     offered = AssignmentOffered(
         assignment_id=new_id, referral=packet, offer_due_at=packet.offer_due_at, accept_by=accept_by
     )
-    await outgoing.send(conn, org=provider, cause=f"offered:{new_id}", data=offered, now=now, subject=new_id)
+    await outgoing.send(
+        conn, org=provider, cause=f"offered:{new_id}", data=offered, now=now, subject=new_id, writes=writes
+    )
     assigned = AssignmentAssigned(
         child_ref=child,
         responsible_authority=packet.responsible_authority,
@@ -153,7 +173,7 @@ async def offer_next(
         at=now,
         accept_by=accept_by,
     )
-    await _fact(conn, fact_topic, key, f"assigned:{new_id}", assigned, now)
+    await _fact(conn, fact_topic, key, f"assigned:{new_id}", assigned, now, writes)
     log.info(
         "assignment_offered",
         task_id=task_id,
@@ -228,8 +248,21 @@ async def fact(
     await _fact(conn, topics.named(namespace, topics.ASSIGNMENTS), key, cause, data, now)
 
 
+async def _status(conn: asyncpg.Connection, writes: Writes | None, task_id: str, status: str) -> None:
+    if writes is None:
+        await conn.execute(store.SET_TASK_STATUS, task_id, status)
+    else:
+        writes.statuses.append((task_id, status))
+
+
 async def _fact(
-    conn: asyncpg.Connection, topic: str, key: str, cause: str, data: EventData, now: datetime
+    conn: asyncpg.Connection,
+    topic: str,
+    key: str,
+    cause: str,
+    data: EventData,
+    now: datetime,
+    writes: Writes | None = None,
 ) -> None:
     envelope = Envelope(
         id=outgoing.webhook_id("fact", cause),
@@ -238,4 +271,7 @@ async def _fact(
         time=now,
         data=data,
     )
-    await outbox.enqueue(conn, store.SCHEMA, [(topic, key, envelope)])
+    if writes is None:
+        await outbox.enqueue(conn, store.SCHEMA, [(topic, key, envelope)])
+    else:
+        writes.facts.append((topic, key, envelope))

@@ -6,6 +6,7 @@ import structlog
 from faststream.kafka import KafkaBroker
 
 from services.notifier import assigning, outgoing, reports, store
+from services.notifier.writes import Writes
 from shared import topics
 from shared.clock import Clock
 from shared.consumer import subscribe
@@ -32,6 +33,7 @@ def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, directory: Dir
             if any(isinstance(e.data, InterviewRequested | InterviewEvent) for e in envelopes):
                 await conn.execute(store.LOCK_ROUTING)
             fresh = await store.first_times(conn, [f"{e.source}|{e.id}" for e in envelopes], now)
+            writes = Writes()
             for envelope in envelopes:
                 key = f"{envelope.source}|{envelope.id}"
                 if key not in fresh:
@@ -39,8 +41,11 @@ def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, directory: Dir
                 fresh.discard(key)  # a message redelivered within the batch is applied once
                 data = envelope.data
                 if isinstance(data, InterviewRequested):
-                    await assigning.open_task(conn, data, directory=directory, now=now, namespace=namespace)
+                    await assigning.open_task(
+                        conn, data, directory=directory, now=now, namespace=namespace, writes=writes
+                    )
                 elif isinstance(data, InterviewEvent):
+                    await writes.flush(conn)  # a report reads assignments: write what is pending first
                     await reports.apply_report(
                         conn, envelope, data, directory=directory, now=now, namespace=namespace
                     )
@@ -53,6 +58,7 @@ def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, directory: Dir
                             data=data,
                             now=now,
                             subject=data.episode_id,
+                            writes=writes,
                         )
                     log.info(
                         "council_notified",
@@ -60,6 +66,7 @@ def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, directory: Dir
                         event_id=envelope.id,
                         episode_id=data.episode_id,
                     )
+            await writes.flush(conn)
 
     subscribe(
         broker,

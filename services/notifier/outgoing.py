@@ -8,6 +8,7 @@ import asyncpg
 import structlog
 
 from services.notifier import store
+from services.notifier.writes import Writes
 from shared.contracts.common import EventData
 from shared.contracts.envelope import Envelope
 from shared.contracts.tasks import TaskEvent
@@ -45,20 +46,21 @@ async def send(
     data: EventData,
     now: datetime,
     subject: str | None = None,
+    writes: Writes | None = None,
 ) -> str | None:
-    """Queue one webhook to an organisation; return its webhook id (None if it has no URL)."""
+    """Queue one webhook to an organisation; return its webhook id (None if it has no URL).
+
+    With `writes`, the row joins the batch's pending rows instead of being written now."""
     url = org.delivery_url
     if url is None:
         log.warning("recipient_without_url", org=org.id, event_type=data.type_name)
         return None
     message_id = webhook_id(cause, org.id)
+    content = body(message_id, data, now, subject)
+    if writes is not None:
+        writes.deliveries.append((message_id, org.id, url, data.type_name, content, now))
+        return message_id
     await store.add_delivery(
-        conn,
-        webhook_id=message_id,
-        org_id=org.id,
-        url=url,
-        event_type=data.type_name,
-        body=body(message_id, data, now, subject),
-        now=now,
+        conn, webhook_id=message_id, org_id=org.id, url=url, event_type=data.type_name, body=content, now=now
     )
     return message_id
