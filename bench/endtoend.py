@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import uvicorn
 from rich.progress import Progress
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -18,6 +17,7 @@ from starlette.routing import Route
 
 from bench.measures import summary_ms
 from shared.embedded import free_port
+from tests.receiver import serve_in_background
 
 CARDIFF = "W06000015"
 
@@ -46,13 +46,7 @@ class OfferClock:
 
     async def __aenter__(self) -> "OfferClock":
         app = Starlette(routes=[Route("/{org}", self._handle, methods=["POST"])])
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_config=None, lifespan="off", access_log=False
-        )
-        self._server = uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve())
-        while not self._server.started:
-            await asyncio.sleep(0.01)
+        self._server, self._task = await serve_in_background(app, self.port)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -67,16 +67,24 @@ class Receiver:
 
     async def __aenter__(self) -> "Receiver":
         app = Starlette(routes=[Route("/{org}", self._handle, methods=["POST"])])
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_config=None, lifespan="off", access_log=False
-        )
-        self._server = uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve())
-        while not self._server.started:
-            await asyncio.sleep(0.01)  # poll until the server listens
+        self._server, self._task = await serve_in_background(app, self.port)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         self._server.should_exit = True
         self._server.force_exit = True
         await asyncio.wait([self._task], timeout=5)
+
+
+async def serve_in_background(app: Any, port: int) -> tuple[uvicorn.Server, "asyncio.Task[None]"]:
+    """Serve an ASGI app on 127.0.0.1:port in this event loop; return once it listens."""
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_config=None, lifespan="off", access_log=False
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()  # it failed to start: say why
+        await asyncio.sleep(0.01)  # poll until the server listens
+    return server, task

@@ -7,7 +7,7 @@ import pytest
 
 from tests.conftest import Place
 from tests.directory_factory import DirectoryFactory
-from tests.e2e.stack import SERVICES, Stack, service_env
+from tests.e2e.stack import Stack, running_stack, service_env
 from tests.receiver import Receiver
 
 
@@ -19,12 +19,5 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 @pytest.fixture
 def stack(place: Place, directory: DirectoryFactory, receiver: Receiver, tmp_path: Path) -> Iterator[Stack]:
-    env = service_env(place.env(directory.write(receiver.url)))
-    running = Stack(env=env, log_dir=tmp_path)
-    try:
-        for name in SERVICES:
-            running.start(name)
-        running.wait_ready()
+    with running_stack(service_env(place.env(directory.write(receiver.url))), tmp_path) as running:
         yield running
-    finally:
-        running.stop()

@@ -5,6 +5,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,3 +104,16 @@ def service_env(base: dict[str, str]) -> dict[str, str]:
             filter(None, [str(Path(__file__).resolve().parents[2]), base.get("PYTHONPATH")])
         ),
     }
+
+
+@contextmanager
+def running_stack(env: dict[str, str], log_dir: Path) -> Iterator[Stack]:
+    """The three services as processes, ready, and stopped afterwards whatever happens."""
+    stack = Stack(env=env, log_dir=log_dir)
+    try:
+        for name in SERVICES:
+            stack.start(name)
+        stack.wait_ready()
+        yield stack
+    finally:
+        stack.stop()

@@ -20,7 +20,7 @@ from shared.kafka import create_topics
 from tests.conftest import Place
 from tests.directory_factory import DirectoryFactory
 from tests.e2e.burst import Burst, offers_by_child
-from tests.e2e.stack import SERVICES, Stack, service_env
+from tests.e2e.stack import Stack, running_stack, service_env
 from tests.kafka_reader import headers_of, poll, read_topic
 from tests.receiver import Receiver
 
@@ -43,14 +43,8 @@ def own_stack(
 ) -> Iterator[Stack]:
     directory.provider_capacity = 1000
     own, _ = broker_place
-    running = Stack(env=service_env(own.env(directory.write(receiver.url))), log_dir=tmp_path)
-    try:
-        for name in SERVICES:
-            running.start(name)
-        running.wait_ready()
+    with running_stack(service_env(own.env(directory.write(receiver.url))), tmp_path) as running:
         yield running
-    finally:
-        running.stop()
 
 
 async def test_events_accepted_during_an_outage_arrive_once_in_order(
