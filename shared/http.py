@@ -4,9 +4,10 @@ import time
 from collections.abc import Awaitable, Callable
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger()
 
@@ -42,22 +43,44 @@ def add_operational_routes(app: FastAPI, checks: dict[str, Check]) -> None:
     async def metrics() -> PlainTextResponse:
         return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
 
-    @app.middleware("http")
-    async def canonical_log_line(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+    app.add_middleware(RequestLog)
+
+
+class RequestLog:
+    """One log line and one histogram observation per request (pure ASGI: no extra task per request).
+
+    The route is the matched template, never the path, so no child reference reaches the logs; `org`
+    is what the handler put in `request.state.org`.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
-        response = await call_next(request)
-        elapsed = time.perf_counter() - started
-        route = getattr(request.scope.get("route"), "path", "unmatched")  # the template, never the child_ref
-        REQUEST_SECONDS.labels(route=route, status=str(response.status_code)).observe(elapsed)
-        if route not in ("/healthz", "/readyz", "/metrics"):
-            log.info(
-                "http_request",
-                method=request.method,
-                route=route,
-                status=response.status_code,
-                duration_ms=round(elapsed * 1000, 2),
-                org=getattr(request.state, "org", None),
-            )
-        return response
+        status = 500  # what the client sees if the app fails before answering
+
+        async def noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noting_status)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", "unmatched")
+            REQUEST_SECONDS.labels(route=route, status=str(status)).observe(elapsed)
+            if route not in ("/healthz", "/readyz", "/metrics"):
+                log.info(
+                    "http_request",
+                    method=scope["method"],
+                    route=route,
+                    status=status,
+                    duration_ms=round(elapsed * 1000, 2),
+                    org=scope.get("state", {}).get("org"),
+                )
