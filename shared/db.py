@@ -11,6 +11,15 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         await conn.set_type_codec(name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Hand a connection back to the pool as it is.
+
+    asyncpg's default reset costs a round trip per release (UNLISTEN, RESET ALL, advisory unlock). Our
+    pooled connections carry no session state to undo: each LISTEN and advisory lock is undone by the
+    code that took it, and asyncpg still rolls back an unfinished transaction before calling this.
+    """
+
+
 async def create_pool(dsn: str, *, service: str, max_size: int = 10) -> "asyncpg.Pool[Any]":
     """Open a pool to PostgreSQL tagged with the service name (visible in pg_stat_activity)."""
     pool: asyncpg.Pool[Any] = await asyncpg.create_pool(
@@ -18,6 +27,7 @@ async def create_pool(dsn: str, *, service: str, max_size: int = 10) -> "asyncpg
         min_size=1,
         max_size=max_size,
         init=_init_connection,
+        reset=_keep_session,
         server_settings={"application_name": service},
         command_timeout=60,
     )
