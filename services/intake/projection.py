@@ -2,10 +2,12 @@
 
 Intake never reads another service's tables; what it shows a child's readers, and which assignments
 a provider holds, it learns here. Each event is applied once (its `<source>|<id>` is kept in
-`intake.applied` in the same transaction), so a redelivered batch changes nothing.
+`intake.applied` in the same transaction), so a redelivered batch changes nothing. A batch costs one
+statement per kind of row, not one per event: rows of a kind are written in the order their events
+came, and the kinds in an order where a warning or breach finds its task already written.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -42,71 +44,98 @@ STATUS_OF: dict[type[AssignmentFact], str] = {
 _ALERT_SKIP = {"child_ref", "responsible_authority", "placement_authority", "episode_id"}
 
 
+# The kinds of rows, in the order a batch writes them.
+WRITE_ORDER = (
+    store.UPSERT_ASSIGNMENT,
+    store.INSERT_EPISODE,
+    store.UPSERT_TASK,
+    store.ADD_WARNING,
+    store.SET_BREACHED,
+    store.INSERT_ALERT,
+)
+
+
 async def apply(pool: "asyncpg.Pool[Any]", envelopes: Sequence[Envelope], now: datetime) -> int:
     """Apply a batch of topic events to the read model; return how many were new."""
+    keys = [f"{envelope.source}|{envelope.id}" for envelope in envelopes]
+    rows: dict[str, list[tuple[Any, ...]]] = {statement: [] for statement in WRITE_ORDER}
     applied = 0
     async with pool.acquire() as conn, conn.transaction():
-        for envelope in envelopes:
-            key = f"{envelope.source}|{envelope.id}"
-            if await conn.fetchval(store.FIRST_TIME, key, now) is None:
+        fresh = await store.first_times(conn, keys, now)
+        for key, envelope in zip(keys, envelopes, strict=True):
+            if key not in fresh:
                 continue
-            await _apply_one(conn, key, envelope)
+            fresh.discard(key)  # redelivered within the batch: applied once
+            for statement, args in _rows_of(key, envelope):
+                rows[statement].append(args)
             applied += 1
+        for statement in WRITE_ORDER:
+            if rows[statement]:
+                await conn.executemany(statement, rows[statement])
     log.info("read_model_applied", count=len(envelopes), applied=applied)
     return applied
 
 
-async def _apply_one(conn: asyncpg.Connection, key: str, envelope: Envelope) -> None:
+def _rows_of(key: str, envelope: Envelope) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """The read-model rows one event writes, as (statement, arguments)."""
     data = envelope.data
     if isinstance(data, AssignmentFact):
-        await conn.execute(
+        yield (
             store.UPSERT_ASSIGNMENT,
-            data.assignment_id,
-            data.provider_id,
-            data.child_key,
-            data.task_id,
-            STATUS_OF[type(data)],
-            data.at,
-            data.accept_by if isinstance(data, AssignmentAssigned) else None,
-            data.at if isinstance(data, AssignmentAssigned) else None,
-            data.reason if isinstance(data, AssignmentDeclined) else None,
+            (
+                data.assignment_id,
+                data.provider_id,
+                data.child_key,
+                data.task_id,
+                STATUS_OF[type(data)],
+                data.at,
+                data.accept_by if isinstance(data, AssignmentAssigned) else None,
+                data.at if isinstance(data, AssignmentAssigned) else None,
+                data.reason if isinstance(data, AssignmentDeclined) else None,
+            ),
         )
     elif isinstance(data, AssignmentExhausted):
         details = {"task_id": data.task_id, "raised_at": data.at.isoformat()}
-        await conn.execute(
-            store.INSERT_ALERT, key, data.child_key, data.episode_id, envelope.type, data.at, details
+        yield (
+            store.INSERT_ALERT,
+            (key, data.child_key, data.episode_id, envelope.type, data.at, details),
         )
     elif isinstance(data, EpisodeOpened):
-        await conn.execute(
+        yield (
             store.INSERT_EPISODE,
-            data.episode_id,
-            data.child_key,
-            data.placement_authority,
-            data.kind,
-            data.started_at,
-            data.risk_level,
+            (
+                data.episode_id,
+                data.child_key,
+                data.placement_authority,
+                data.kind,
+                data.started_at,
+                data.risk_level,
+            ),
         )
     elif isinstance(data, InterviewRequested | WindowWarning | WindowBreached):
         requested = data if isinstance(data, InterviewRequested) else None
-        await conn.execute(
+        yield (
             store.UPSERT_TASK,
-            data.task_id,
-            data.child_key,
-            data.episode_id,
-            data.placement_authority,
-            data.returned_at,
-            data.offer_due_at,
-            requested.risk_level if requested else None,
-            list(requested.exploitation_indicators) if requested else [],
-            requested.preferred_language if requested else None,
+            (
+                data.task_id,
+                data.child_key,
+                data.episode_id,
+                data.placement_authority,
+                data.returned_at,
+                data.offer_due_at,
+                requested.risk_level if requested else None,
+                list(requested.exploitation_indicators) if requested else [],
+                requested.preferred_language if requested else None,
+            ),
         )
         if isinstance(data, WindowWarning):
-            await conn.execute(store.ADD_WARNING, data.task_id, data.stage)
+            yield store.ADD_WARNING, (data.task_id, data.stage)
         elif isinstance(data, WindowBreached):
-            await conn.execute(store.SET_BREACHED, data.task_id, data.breached_at)
+            yield store.SET_BREACHED, (data.task_id, data.breached_at)
     elif isinstance(data, TaskEvent):  # the alerts
         details = data.model_dump(mode="json", exclude=_ALERT_SKIP)
         raised = getattr(data, "raised_at", envelope.time)
-        await conn.execute(
-            store.INSERT_ALERT, key, data.child_key, data.episode_id, envelope.type, raised, details
+        yield (
+            store.INSERT_ALERT,
+            (key, data.child_key, data.episode_id, envelope.type, raised, details),
         )

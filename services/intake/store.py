@@ -2,6 +2,7 @@
 the read model built from the topics; the audit trail's listing."""
 
 import json
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -116,7 +117,7 @@ async def accept(pool: "asyncpg.Pool[Any]", items: list[Accepting]) -> list[Outc
         )
         for column, value in zip(columns, row, strict=True):
             column.append(value)
-    async with pool.acquire() as conn, conn.transaction():
+    async with pool.acquire() as conn, _atomic(conn, several=len(items) > 1):
         inserted = {row["event_id"] for row in await conn.fetch(RECORD_EVENTS, *columns)}
         stored: dict[str, str] = {}
         if len(inserted) < len(unique):
@@ -139,6 +140,13 @@ async def accept(pool: "asyncpg.Pool[Any]", items: list[Accepting]) -> list[Outc
     return outcomes
 
 
+def _atomic(conn: asyncpg.Connection, *, several: bool) -> AbstractAsyncContextManager[Any]:
+    """A transaction when a conflict may have to undo other events of the request. One event is
+    recorded by one statement, atomic by itself, and a conflict stores nothing: that saves the
+    BEGIN and COMMIT round trips on the commonest request."""
+    return conn.transaction() if several else nullcontext()
+
+
 class ConflictingIds(Exception):  # a condition, named as such
     """Event ids reused with different content; nothing of the request was stored."""
 
@@ -149,11 +157,17 @@ class ConflictingIds(Exception):  # a condition, named as such
 
 # The read model, projected from mtp.tasks.v1 and mtp.assignments.v1 (see projection.py).
 
-FIRST_TIME = """
-INSERT INTO intake.applied (event_key, applied_at) VALUES ($1, $2)
+FIRST_TIMES = """
+INSERT INTO intake.applied (event_key, applied_at) SELECT unnest($1::text[]), $2
 ON CONFLICT (event_key) DO NOTHING
 RETURNING event_key
 """
+
+
+async def first_times(conn: asyncpg.Connection, event_keys: list[str], now: datetime) -> set[str]:
+    """Record a batch's topic events as applied in one statement; return the keys not applied before."""
+    return {row["event_key"] for row in await conn.fetch(FIRST_TIMES, event_keys, now)}
+
 
 # Facts of one child arrive in order, but a later status never goes back to an earlier one:
 # offered < accepted < declined/expired.
