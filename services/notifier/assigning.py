@@ -2,7 +2,7 @@
 when a provider declines or stays silent."""
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,18 +36,36 @@ def assignment_id(task_id: str, provider_id: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, f"{task_id}|{provider_id}"))
 
 
-async def open_task(
-    conn: asyncpg.Connection,
-    request: InterviewRequested,
-    *,
-    directory: Directory,
-    now: datetime,
-    namespace: str,
-    writes: Writes | None = None,
-) -> None:
-    """Record a new return-interview task and offer it to a provider."""
+async def record_tasks(
+    conn: asyncpg.Connection, requests: Sequence[InterviewRequested], *, directory: Directory, now: datetime
+) -> dict[str, ReferralPacket]:
+    """Record new return-interview tasks in one statement; return the referral packet of each task
+    that was new (a task already known is not routed again)."""
+    if not requests:
+        return {}
+    packets = {task_key(request.task_id): _packet(request, directory) for request in requests}
+    rows = await conn.fetch(
+        store.INSERT_TASKS,
+        [request.task_id for request in requests],
+        [request.child_key for request in requests],
+        [request.episode_id for request in requests],
+        [request.responsible_authority for request in requests],
+        [request.placement_authority for request in requests],
+        [packets[task_key(request.task_id)].model_dump_json() for request in requests],
+        now,
+    )
+    return {row["task_id"]: packets[row["task_id"]] for row in rows}
+
+
+def task_key(task_id: str) -> str:
+    """A task id as the database writes it back (a UUID's canonical text)."""
+    return str(uuid.UUID(task_id))
+
+
+def _packet(request: InterviewRequested, directory: Directory) -> ReferralPacket:
+    """What a provider is told about the child (DOMAIN rule 13), and whom at the council to ask."""
     coordinator = directory.authority(request.responsible_authority)
-    packet = ReferralPacket(
+    return ReferralPacket(
         child_ref=request.child_ref,
         responsible_authority=request.responsible_authority,
         placement_authority=request.placement_authority,
@@ -57,29 +75,6 @@ async def open_task(
         exploitation_indicators=request.exploitation_indicators,
         preferred_language=request.preferred_language,
         coordinator_contact=coordinator.coordinator_contact if coordinator else None,
-    )
-    created = await conn.fetchval(
-        store.INSERT_TASK,
-        request.task_id,
-        request.child_key,
-        request.episode_id,
-        request.responsible_authority,
-        request.placement_authority,
-        packet.model_dump(mode="json"),
-        now,
-    )
-    if created is None:
-        return
-    await offer_next(
-        conn,
-        request.task_id,
-        request.episode_id,
-        packet,
-        directory=directory,
-        now=now,
-        namespace=namespace,
-        new_task=True,
-        writes=writes,
     )
 
 

@@ -33,17 +33,35 @@ def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, directory: Dir
             if any(isinstance(e.data, InterviewRequested | InterviewEvent) for e in envelopes):
                 await conn.execute(store.LOCK_ROUTING)
             fresh = await store.first_times(conn, [f"{e.source}|{e.id}" for e in envelopes], now)
-            writes = Writes()
+            applying = []
             for envelope in envelopes:
                 key = f"{envelope.source}|{envelope.id}"
-                if key not in fresh:
-                    continue
-                fresh.discard(key)  # a message redelivered within the batch is applied once
+                if key in fresh:
+                    fresh.discard(key)  # a message redelivered within the batch is applied once
+                    applying.append(envelope)
+            new_tasks = await assigning.record_tasks(
+                conn,
+                [e.data for e in applying if isinstance(e.data, InterviewRequested)],
+                directory=directory,
+                now=now,
+            )
+            writes = Writes()
+            for envelope in applying:
                 data = envelope.data
                 if isinstance(data, InterviewRequested):
-                    await assigning.open_task(
-                        conn, data, directory=directory, now=now, namespace=namespace, writes=writes
-                    )
+                    packet = new_tasks.pop(assigning.task_key(data.task_id), None)
+                    if packet is not None:
+                        await assigning.offer_next(
+                            conn,
+                            data.task_id,
+                            data.episode_id,
+                            packet,
+                            directory=directory,
+                            now=now,
+                            namespace=namespace,
+                            new_task=True,
+                            writes=writes,
+                        )
                 elif isinstance(data, InterviewEvent):
                     await writes.flush(conn)  # a report reads assignments: write what is pending first
                     await reports.apply_report(

@@ -1,4 +1,4 @@
-"""Writing delivery outcomes in groups: one transaction for every attempt that finished meanwhile.
+"""Writing delivery outcomes in groups: one statement for every attempt that finished meanwhile.
 
 A transaction per attempt made the database, not the receivers, the limit on deliveries per second.
 Outcomes wait in memory only while the previous group is being written (no added delay). If the

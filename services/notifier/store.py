@@ -10,11 +10,13 @@ SCHEMA = "notifier"
 DELIVERY_CHANNEL = "notifier_deliveries"
 WAKE_WORKERS = f"SELECT pg_notify('{DELIVERY_CHANNEL}', '')"
 
-INSERT_TASK = """
+INSERT_TASKS = """
 INSERT INTO notifier.tasks (task_id, child_key, episode_id, responsible_authority, placement_authority,
     packet, status, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, 'routing', $7)
-ON CONFLICT (task_id) DO NOTHING RETURNING task_id
+SELECT t.task_id, t.child_key, t.episode_id, t.responsible, t.placement, t.packet::jsonb, 'routing', $7
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+    AS t(task_id, child_key, episode_id, responsible, placement, packet)
+ON CONFLICT (task_id) DO NOTHING RETURNING task_id::text
 """
 INSERT_INBOX_MANY = """
 INSERT INTO notifier.inbox (event_key, received_at) SELECT unnest($1::text[]), $2
@@ -65,7 +67,29 @@ SET state = $2, lease_until = NULL, next_attempt_at = $3, last_status = $4, last
     delivered_at = CASE WHEN $2 = 'delivered' THEN $6 ELSE delivered_at END
 WHERE id = $1
 """
-NEXT_DELIVERY = "SELECT min(next_attempt_at) FROM notifier.deliveries WHERE state = 'pending'"
+# Attempts and the new states of their deliveries; one row per delivery (one attempt per claim).
+RECORD_OUTCOMES = """
+WITH outcome AS (
+    SELECT * FROM unnest(
+        $1::bigint[], $2::integer[], $3::integer[], $4::timestamptz[], $5::integer[],
+        $6::double precision[], $7::text[], $8::text[], $9::timestamptz[]
+    ) AS o(delivery_id, round, attempt, at, status, latency_ms, error, state, next_attempt_at)
+),
+attempts AS (
+    INSERT INTO notifier.delivery_attempts (delivery_id, round, attempt, attempted_at, status, latency_ms, error)
+    SELECT delivery_id, round, attempt, at, status, latency_ms, error FROM outcome
+    ON CONFLICT DO NOTHING
+)
+UPDATE notifier.deliveries d
+SET state = o.state, lease_until = NULL, next_attempt_at = o.next_attempt_at, last_status = o.status,
+    last_error = o.error, delivered_at = CASE WHEN o.state = 'delivered' THEN o.at ELSE d.delivered_at END
+FROM outcome o
+WHERE d.id = o.delivery_id
+"""
+# When something next becomes claimable: a delivery in flight (leased) is not, until its lease ends.
+NEXT_DELIVERY = """
+SELECT min(GREATEST(next_attempt_at, lease_until)) FROM notifier.deliveries WHERE state = 'pending'
+"""
 
 ASSIGNMENT_FOR_UPDATE = """
 SELECT a.assignment_id::text AS assignment_id, a.task_id::text AS task_id, a.provider_id, a.status,
@@ -175,19 +199,19 @@ class Outcome:
 
 
 async def record_outcomes(pool: "asyncpg.Pool[Any]", outcomes: list[Outcome]) -> None:
-    """Record many attempts and their deliveries' new states in one transaction."""
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.executemany(
-            RECORD_ATTEMPT,
-            [
-                (o.claimed.id, o.claimed.round, o.claimed.attempt, o.at, o.status, o.latency_ms, o.error)
-                for o in outcomes
-            ],
-        )
-        await conn.executemany(
-            FINISH_DELIVERY,
-            [(o.claimed.id, o.state, o.next_attempt_at, o.status, o.error, o.at) for o in outcomes],
-        )
+    """Record many attempts and their deliveries' new states in one statement (atomic by itself)."""
+    await pool.execute(
+        RECORD_OUTCOMES,
+        [o.claimed.id for o in outcomes],
+        [o.claimed.round for o in outcomes],
+        [o.claimed.attempt for o in outcomes],
+        [o.at for o in outcomes],
+        [o.status for o in outcomes],
+        [o.latency_ms for o in outcomes],
+        [o.error for o in outcomes],
+        [o.state for o in outcomes],
+        [o.next_attempt_at for o in outcomes],
+    )
 
 
 async def finish_attempt(

@@ -1,7 +1,7 @@
 """The delivery worker: lease due webhooks, sign and POST them, record every attempt.
 
 Each delivery runs as its own task under a concurrency limit, so a receiver that hangs until the
-timeout holds one slot, not the others. A receiver answering 410 Gone has its URL disabled in the same
+timeout holds one slot and one connection, not the others. A receiver answering 410 Gone has its URL disabled in the same
 transaction as the attempt; later deliveries to it are parked as `disabled` for an operator's replay. Leases outlast the timeout: if an instance dies mid-POST the
 lease runs out and another instance sends the same webhook again, with the same `webhook-id`.
 """
@@ -13,14 +13,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 import asyncpg
-import httpx
 import structlog
 from standardwebhooks.webhooks import Webhook
 
-from services.notifier import metrics, outgoing, store
+from services.notifier import metrics, outgoing, sending, store
 from services.notifier.backoff import parse_retry_after, retry_delay
-from services.notifier.lanes import Lanes
 from services.notifier.recording import AttemptRecorder
 from services.notifier.settings import NotifierSettings
 from shared.clock import Clock
@@ -91,42 +90,40 @@ class DeliveryWorker:
         """Claim and deliver until `stop` is set; finish what is in flight."""
         listener = asyncio.create_task(self._listen(stop))
         recorder = asyncio.create_task(self._recorder.run())
-        lanes = Lanes(
-            self._settings.delivery_concurrency, timeout_seconds=self._settings.webhook_timeout_seconds
-        )
-        async with lanes:
+        http = sending.session(self._settings.delivery_concurrency, self._settings.webhook_timeout_seconds)
+        async with http:
             try:
                 while not stop.is_set():
                     # Cleared before looking, so a delivery queued while we claim still wakes us.
                     self._wake.clear()
+                    free = self._settings.delivery_concurrency - len(self._in_flight)
+                    if free <= 0:
+                        await asyncio.sleep(0.01)
+                        continue
                     try:
-                        claimed = await self._claim()
-                        wait = 0.0 if claimed else await self._until_next()
+                        claimed = await store.claim_deliveries(
+                            self._pool, self._clock.now(), self._lease, free
+                        )
+                        # A full claim: more may be due already. Otherwise sleep until the next one is
+                        # (at least a moment: what is due but was not claimed is another instance's).
+                        wait = 0.0 if len(claimed) == free else max(await self._until_next(), 0.01)
                     except LOOP_ERRORS as exc:
                         log.warning("delivery_claim_retrying", error=type(exc).__name__)
                         await wait_any(stop, timeout=self._settings.delivery_poll_seconds)
                         continue
                     for item in claimed:
                         await self._slots.acquire()
-                        task = asyncio.create_task(self._deliver(lanes, item))
+                        task = asyncio.create_task(self._deliver(http, item))
                         self._in_flight.add(task)
                         task.add_done_callback(self._in_flight.discard)
-                    if claimed:
-                        continue
-                    await wait_any(stop, self._wake, timeout=wait)
+                    if wait > 0:
+                        await wait_any(stop, self._wake, timeout=wait)
             finally:
                 listener.cancel()
                 if self._in_flight:
                     await asyncio.wait(self._in_flight, timeout=self._settings.webhook_timeout_seconds + 2)
                 self._recorder.close()
                 await recorder
-
-    async def _claim(self) -> list[store.Claimed]:
-        free = self._settings.delivery_concurrency - len(self._in_flight)
-        if free <= 0:
-            await asyncio.sleep(0.01)
-            return []
-        return await store.claim_deliveries(self._pool, self._clock.now(), self._lease, free)
 
     async def _until_next(self) -> float:
         next_due = await self._pool.fetchval(store.NEXT_DELIVERY)
@@ -136,17 +133,15 @@ class DeliveryWorker:
         seconds: float = (next_due - self._clock.now()).total_seconds()
         return min(max(seconds, 0.0), poll)
 
-    async def _deliver(self, lanes: Lanes, item: store.Claimed) -> None:
-        client = lanes.take()
+    async def _deliver(self, http: aiohttp.ClientSession, item: store.Claimed) -> None:
         try:
-            await self._attempt(client, item)
+            await self._attempt(http, item)
         except Exception:
             log.exception("delivery_crashed", webhook_id=item.webhook_id, org=item.org_id)
         finally:
-            lanes.give(client)
             self._slots.release()
 
-    async def _attempt(self, client: httpx.AsyncClient, item: store.Claimed) -> None:
+    async def _attempt(self, http: aiohttp.ClientSession, item: store.Claimed) -> None:
         org = self._directory.get(item.org_id)
         now = self._clock.now()
         settings = self._settings
@@ -179,18 +174,9 @@ class DeliveryWorker:
         assert org.webhook_secret is not None
         headers = sign(org.webhook_secret.get_secret_value(), item.webhook_id, now, item.body)
         started = time.perf_counter()
-        status: int | None = None
-        error: str | None = None
-        retry_after: float | None = None
-        try:
-            async with client.stream("POST", item.url, content=item.body, headers=headers) as response:
-                status = response.status_code
-                retry_after = parse_retry_after(response.headers.get("retry-after"), now)
-                await _read_at_most(response, settings.response_body_limit)
-        except httpx.TimeoutException:
-            error = "timeout"
-        except httpx.HTTPError as exc:
-            error = type(exc).__name__
+        answer = await sending.post(http, item.url, item.body, headers, settings.response_body_limit)
+        status, error = answer.status, answer.error
+        retry_after = parse_retry_after(answer.retry_after, now)
         latency_ms = (time.perf_counter() - started) * 1000
         metrics.DELIVERY_SECONDS.observe(latency_ms / 1000)
         done_at = self._clock.now()
@@ -291,12 +277,3 @@ class DeliveryWorker:
                         await conn.remove_listener(store.DELIVERY_CHANNEL, self._on_notify)
             except LOOP_ERRORS:
                 await wait_any(stop, timeout=self._settings.delivery_poll_seconds)
-
-
-async def _read_at_most(response: httpx.Response, limit: int) -> None:
-    """Read a little of the answer (so the connection can be reused), never more than `limit`."""
-    read = 0
-    async for chunk in response.aiter_raw():
-        read += len(chunk)
-        if read >= limit:
-            break
