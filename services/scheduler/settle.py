@@ -64,11 +64,9 @@ async def settle_children(
             late_s=round(lateness, 3),
         )
 
-    new_timers = await store.add_timers(
+    await store.add_timers(
         conn, [(key, moment) for key, state in states.items() for moment in wakeups(state, now, timing)]
     )
-    if new_timers:
-        await conn.execute(f"SELECT pg_notify('{store.TIMER_CHANNEL}', $1)", min(new_timers).isoformat())
     await store.write_read_models(conn, states, now)
     for state in states.values():
         if state.unapplied:

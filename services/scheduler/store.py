@@ -34,11 +34,20 @@ SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::
 ON CONFLICT (key) DO NOTHING
 RETURNING key
 """
+# The earliest new moment (Unix seconds) is sent to the timer loop at commit (TIMER_CHANNEL); a sleeping loop wakes
+# only if it comes before the moment it already means to look again.
 INSERT_TIMERS = """
-INSERT INTO scheduler.timers (child_key, due_at)
-SELECT * FROM unnest($1::text[], $2::timestamptz[])
-ON CONFLICT (child_key, due_at) DO NOTHING
-RETURNING due_at
+WITH added AS (
+    INSERT INTO scheduler.timers (child_key, due_at)
+    SELECT * FROM unnest($1::text[], $2::timestamptz[])
+    ON CONFLICT (child_key, due_at) DO NOTHING
+    RETURNING due_at
+),
+woken AS (
+    SELECT count(pg_notify('scheduler_timers', extract(epoch FROM earliest)::text)) AS n
+    FROM (SELECT min(due_at) AS earliest FROM added HAVING count(*) > 0) AS first
+)
+SELECT due_at FROM added CROSS JOIN woken
 """
 # The claim: due timers in due order, row-locked until the claiming transaction ends; other instances
 # skip them. The partial index on pending timers keeps this as cheap at 1,000,000 pending as at 10,000.
@@ -63,32 +72,34 @@ MARK_FIRED = "UPDATE scheduler.timers SET state = 'fired', fired_at = $2 WHERE i
 SET_LEASE = "SELECT set_config('idle_in_transaction_session_timeout', $1, true)"
 NEXT_TIMER = "SELECT min(due_at) FROM scheduler.timers WHERE state = 'pending'"
 PENDING_TIMERS = "SELECT count(*) FROM scheduler.timers WHERE state = 'pending'"
-DELETE_EPISODES = "DELETE FROM scheduler.episodes WHERE child_key = ANY($1::text[])"
-DELETE_TASKS = "DELETE FROM scheduler.interview_tasks WHERE child_key = ANY($1::text[])"
-# Read models are written in one statement per table, whatever the batch size. Lists travel as
-# comma-joined text (indicator codes and uuids hold no commas): unnest cannot take ragged arrays.
-INSERT_EPISODES = """
-INSERT INTO scheduler.episodes (episode_id, child_key, responsible_authority, placement_authority, kind,
-    started_at, ended_at, end_reason, risk_level, high_risk, exploitation_indicators, task_id,
-    offer_due_at, offered_at, offered_late, breached)
-SELECT e.episode_id, e.child_key, e.responsible_authority, e.placement_authority, e.kind, e.started_at,
-    e.ended_at, e.end_reason, e.risk_level, e.high_risk,
-    string_to_array(e.indicators, ','), e.task_id, e.offer_due_at, e.offered_at,
-    e.offered_late, e.breached
-FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
-    $7::timestamptz[], $8::text[], $9::text[], $10::boolean[], $11::text[], $12::uuid[],
-    $13::timestamptz[], $14::timestamptz[], $15::boolean[], $16::boolean[])
-    AS e(episode_id, child_key, responsible_authority, placement_authority, kind, started_at, ended_at,
-         end_reason, risk_level, high_risk, indicators, task_id, offer_due_at, offered_at, offered_late,
-         breached)
+DELETE_READ_MODELS = """
+WITH episodes AS (DELETE FROM scheduler.episodes WHERE child_key = ANY($1::text[]))
+DELETE FROM scheduler.interview_tasks WHERE child_key = ANY($1::text[])
 """
-INSERT_TASKS = """
+# Read models are written in one statement for both tables, whatever the batch size. Lists travel as
+# comma-joined text (indicator codes and uuids hold no commas): unnest cannot take ragged arrays.
+WRITE_READ_MODELS = """
+WITH episodes AS (
+    INSERT INTO scheduler.episodes (episode_id, child_key, responsible_authority, placement_authority, kind,
+        started_at, ended_at, end_reason, risk_level, high_risk, exploitation_indicators, task_id,
+        offer_due_at, offered_at, offered_late, breached)
+    SELECT e.episode_id, e.child_key, e.responsible_authority, e.placement_authority, e.kind, e.started_at,
+        e.ended_at, e.end_reason, e.risk_level, e.high_risk,
+        string_to_array(e.indicators, ','), e.task_id, e.offer_due_at, e.offered_at,
+        e.offered_late, e.breached
+    FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
+        $7::timestamptz[], $8::text[], $9::text[], $10::boolean[], $11::text[], $12::uuid[],
+        $13::timestamptz[], $14::timestamptz[], $15::boolean[], $16::boolean[])
+        AS e(episode_id, child_key, responsible_authority, placement_authority, kind, started_at, ended_at,
+             end_reason, risk_level, high_risk, indicators, task_id, offer_due_at, offered_at, offered_late,
+             breached)
+)
 INSERT INTO scheduler.interview_tasks (task_id, child_key, episode_ids, returned_at, offer_due_at,
     accepted_at, offered_at, completed_at, outcome, completed_within_window)
 SELECT t.task_id, t.child_key, string_to_array(t.episode_ids, ',')::uuid[],
     t.returned_at, t.offer_due_at, t.accepted_at, t.offered_at, t.completed_at, t.outcome, t.within
-FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[],
-    $7::timestamptz[], $8::timestamptz[], $9::text[], $10::boolean[])
+FROM unnest($17::uuid[], $18::text[], $19::text[], $20::timestamptz[], $21::timestamptz[], $22::timestamptz[],
+    $23::timestamptz[], $24::timestamptz[], $25::text[], $26::boolean[])
     AS t(task_id, child_key, episode_ids, returned_at, offer_due_at, accepted_at, offered_at,
          completed_at, outcome, within)
 """
@@ -148,7 +159,8 @@ async def mark_emitted(
 
 
 async def add_timers(conn: asyncpg.Connection, timers: Sequence[tuple[str, datetime]]) -> list[datetime]:
-    """Set timers (once per child and moment); return the moments that were new."""
+    """Set timers (once per child and moment), telling the timer loop of the earliest new one at
+    commit; return the moments that were new."""
     if not timers:
         return []
     rows = await conn.fetch(INSERT_TIMERS, [child for child, _ in timers], [due for _, due in timers])
@@ -174,21 +186,22 @@ async def claim_due_timers(
 
 
 async def write_read_models(conn: asyncpg.Connection, states: dict[str, ChildState], now: datetime) -> None:
-    """Replace the episodes and tasks of these children with their current fold."""
-    keys = list(states)
-    await conn.execute(DELETE_EPISODES, keys)
-    await conn.execute(DELETE_TASKS, keys)
-    episodes = [(child, e) for child, state in states.items() for e in state.episodes]
-    tasks = [(child, t) for child, state in states.items() for t in state.tasks]
-    if episodes:
-        await conn.execute(INSERT_EPISODES, *_columns(_episode_row(child, e, now) for child, e in episodes))
-    if tasks:
-        await conn.execute(INSERT_TASKS, *_columns(_task_row(child, t) for child, t in tasks))
+    """Replace the episodes and tasks of these children with their current fold (two statements)."""
+    await conn.execute(DELETE_READ_MODELS, list(states))
+    episodes = [_episode_row(child, e, now) for child, state in states.items() for e in state.episodes]
+    tasks = [_task_row(child, t) for child, state in states.items() for t in state.tasks]
+    await conn.execute(
+        WRITE_READ_MODELS, *_columns(episodes, EPISODE_COLUMNS), *_columns(tasks, TASK_COLUMNS)
+    )
 
 
-def _columns(rows: Iterable[tuple[Any, ...]]) -> list[list[Any]]:
-    """Rows to the column arrays `unnest` takes."""
-    return [list(column) for column in zip(*rows, strict=True)]
+EPISODE_COLUMNS = 16
+TASK_COLUMNS = 10
+
+
+def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Rows to the column arrays `unnest` takes (`width` empty arrays when there are no rows)."""
+    return [[row[i] for row in rows] for i in range(width)]
 
 
 def _episode_row(child: str, e: Episode, now: datetime) -> tuple[Any, ...]:

@@ -2,11 +2,13 @@
 
 Claim and effect share one transaction: if an instance dies mid-way, its row locks go with its
 connection and another instance claims the same timers; if it hangs, the server ends its session
-after the lease. A new timer earlier than the next one known wakes the loop through LISTEN/NOTIFY.
+after the lease. A new timer earlier than the moment the loop means to look again wakes it through
+LISTEN/NOTIFY; later ones (most: a return sets timers a day or more ahead) leave it asleep.
 """
 
 import asyncio
 import time
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -48,6 +50,7 @@ class TimerLoop:
         self._wake = asyncio.Event()
         self._count_pending_at = 0.0
         self._busy = 0
+        self._looks_at: datetime | None = None  # while asleep: when the loop will look again by itself
         self.sleeping = False  # between rounds, waiting for a due time, a NOTIFY or the poll cap
 
     async def fire_due(self) -> int:
@@ -83,10 +86,12 @@ class TimerLoop:
                     log.warning("timer_loop_retrying", error=type(exc).__name__)
                     wait = self._poll
                 self.sleeping = True
+                self._looks_at = self._clock.now() + timedelta(seconds=wait)
                 try:
                     await wait_any(stop, self._wake, timeout=wait)
                 finally:
                     self.sleeping = False
+                    self._looks_at = None
         finally:
             listener.cancel()
 
@@ -100,8 +105,17 @@ class TimerLoop:
         seconds: float = (next_due - self._clock.now()).total_seconds()
         return min(max(seconds, 0.0), self._poll)
 
-    def _on_notify(self, *_: object) -> None:
-        self._wake.set()
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        """A transaction added timers, the earliest at `payload` (Unix seconds): wake if that is sooner
+        than planned, or already due. While the loop is awake it always looks again (it may have read the next due time
+        already)."""
+        try:
+            earliest = float(payload)
+        except ValueError:
+            earliest = float("-inf")
+        looks_at = self._looks_at
+        if looks_at is None or earliest < max(looks_at, self._clock.now()).timestamp():
+            self._wake.set()
 
     async def _listen(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
