@@ -5,7 +5,6 @@ three services as processes and a webhook receiver on 127.0.0.1; every phase is 
 """
 
 import argparse
-import asyncio
 import hashlib
 import json
 import platform
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import uvloop
 import yaml
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -172,7 +172,7 @@ def main() -> None:
         "--quick", action="store_true", help="a short run (a fifth of each phase) to check it works"
     )
     args = parser.parse_args()
-    results = asyncio.run(run(args.quick))
+    results = uvloop.run(run(args.quick))  # the load generator's own loop costs less CPU on uvloop
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2))
     console.print(_table(results))
