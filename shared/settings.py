@@ -19,7 +19,10 @@ class CommonSettings(BaseSettings):
     kafka_fetch_max_wait_ms: int = Field(20, ge=2, description="Consumer poll wait; keep small on Tansu.")
     kafka_session_timeout_ms: int = Field(10_000, ge=1_000, description="Consumer group session timeout.")
     kafka_linger_ms: int = Field(
-        5, ge=0, description="Producer batching delay (relays batch rows themselves)."
+        0,
+        ge=0,
+        description="Producer batching delay. Relays hand the producer every row they read at once, so "
+        "those rows travel together anyway; a delay would only add latency.",
     )
     kafka_enable_idempotence: bool = Field(False, description="Idempotent producer (real Kafka only).")
     db_pool_max: int = Field(10, ge=2, description="Largest database pool size per process.")
