@@ -31,6 +31,9 @@ from tests.servers import start_servers
 console = Console()
 RESULTS = Path(__file__).parent / "results" / "latest.json"
 KEY = "bench-key"
+# Offered a quarter more than the 1,000 events/s target: a pipeline offered exactly the target can at
+# best equal it, so only a higher offer shows whether it keeps up with more.
+SUSTAINED_OFFERED = 1250
 
 
 def _directory(folder: Path, receiver: str) -> Path:
@@ -98,7 +101,7 @@ async def run(quick: bool) -> dict[str, Any]:
                             label: f"http://127.0.0.1:{port}" for label, port in stack.ports.items()
                         }
                         results["end_to_end_sustained"] = await endtoend.sustained(
-                            url, KEY, clock, 1000, 60 * scale, progress, metrics_urls
+                            url, KEY, clock, SUSTAINED_OFFERED, 60 * scale, progress, metrics_urls
                         )
                         results["peak_rss_mb"] = {
                             label: _peak_rss_mb(p.pid) for label, p in stack.processes.items()
@@ -130,8 +133,8 @@ def _table(results: dict[str, Any]) -> Table:
         ("end to end at 200 events/s p50 / p95 / p99", f"{e2e['p50_ms']} / {e2e['p95_ms']} / {e2e['p99_ms']} ms",
          f"p99 ≤ 3 × raw p99 + 50 = {hop_budget:.0f} ms"),
         ("end-to-end p99 / raw one-hop p99", f"{e2e['p99_ms'] / max(hop['p99_ms'], 0.01):.1f}×", ""),
-        ("end to end sustained (offered 1,000 events/s)", f"{sustained['end_to_end_events_per_s']:,} events/s",
-         "≥ 1,000 events/s for 60 s"),
+        (f"end to end sustained (offered {sustained['offered_load_events_per_s']:,} events/s)",
+         f"{sustained['end_to_end_events_per_s']:,} events/s", "≥ 1,000 events/s for 60 s"),
         ("intake accepted during sustained load", f"{sustained['accept_events_per_s']:,} events/s", ""),
     ]  # fmt: skip
     steady = results["intake"]["steady"]

@@ -9,14 +9,17 @@ from rich.progress import Progress
 
 from bench.measures import summary_ms
 from shared.kafka import create_topics
+from shared.settings import CommonSettings
 
 MESSAGE_BYTES = 300
+# The services' consumer setting, so the raw hop waits on the broker exactly as they do.
+FETCH_MAX_WAIT_MS: int = CommonSettings.model_fields["kafka_fetch_max_wait_ms"].default
 
 
 async def _consumer(bootstrap: str, topic: str) -> AIOKafkaConsumer:
     consumer = AIOKafkaConsumer(
         topic, bootstrap_servers=bootstrap, group_id=f"bench-{uuid.uuid4().hex[:6]}",
-        auto_offset_reset="earliest", fetch_max_wait_ms=20, enable_auto_commit=False,
+        auto_offset_reset="earliest", fetch_max_wait_ms=FETCH_MAX_WAIT_MS, enable_auto_commit=False,
     )  # fmt: skip
     await consumer.start()
     return consumer
