@@ -63,6 +63,13 @@ def channel(schema: str) -> str:
     return f"{schema}_outbox"
 
 
+def row(topic: str, key: str, envelope: Envelope) -> tuple[str, str, bytes, str]:
+    """An outbox row (topic, key, value, headers as JSON text), for a service that writes its outbox
+    rows within a larger statement of its own."""
+    headers = {name: value.decode() for name, value in envelope.kafka_headers()}
+    return topic, key, envelope.kafka_value(), json.dumps(headers)
+
+
 async def enqueue(conn: asyncpg.Connection, schema: str, items: Sequence[tuple[str, str, Envelope]]) -> None:
     """Write (topic, key, envelope) rows to the outbox in the caller's transaction (a trigger wakes the relay)."""
     if not items:

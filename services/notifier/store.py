@@ -40,6 +40,34 @@ INSERT INTO notifier.deliveries (webhook_id, org_id, url, event_type, body, next
 VALUES ($1, $2, $3, $4, $5, $6, $6)
 ON CONFLICT (webhook_id) DO NOTHING
 """
+# A batch's pending rows (writes.Writes) in one statement: new assignments, task statuses, queued
+# webhooks and assignment facts for the outbox (in the order they were decided).
+WRITE_BATCH = """
+WITH assigned AS (
+    INSERT INTO notifier.assignments
+        (assignment_id, task_id, provider_id, status, offered_at, accept_by, routing)
+    SELECT a.assignment_id, a.task_id, a.provider_id, 'offered', a.offered_at, a.accept_by, a.routing::jsonb
+    FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[])
+        AS a(assignment_id, task_id, provider_id, offered_at, accept_by, routing)
+),
+statuses AS (
+    UPDATE notifier.tasks t SET status = s.status
+    FROM unnest($7::uuid[], $8::text[]) AS s(task_id, status)
+    WHERE t.task_id = s.task_id
+),
+queued AS (
+    INSERT INTO notifier.deliveries (webhook_id, org_id, url, event_type, body, next_attempt_at, created_at)
+    SELECT d.webhook_id, d.org_id, d.url, d.event_type, d.body, d.at, d.at
+    FROM unnest($9::text[], $10::text[], $11::text[], $12::text[], $13::bytea[], $14::timestamptz[])
+        AS d(webhook_id, org_id, url, event_type, body, at)
+    ON CONFLICT (webhook_id) DO NOTHING
+)
+INSERT INTO notifier.outbox (topic, key, value, headers)
+SELECT o.topic, o.key, o.value, o.headers::jsonb
+FROM unnest($15::text[], $16::text[], $17::bytea[], $18::text[]) WITH ORDINALITY
+    AS o(topic, key, value, headers, ord)
+ORDER BY o.ord
+"""
 CLAIM_DELIVERIES = """
 UPDATE notifier.deliveries d SET lease_until = $2, attempts = attempts + 1
 WHERE id = ANY(ARRAY(

@@ -1,7 +1,8 @@
-"""Rows a batch of messages produces, written together when the batch is done: one round trip per
-table instead of one per row. Routing decisions in the batch read the providers' loads once and keep
-them up to date here, since the routing lock is held for the whole transaction."""
+"""Rows a batch of messages produces, written together when the batch is done: one statement for
+all of them instead of a round trip per row. Routing decisions in the batch read the providers'
+loads once and keep them up to date here, since the routing lock is held for the whole transaction."""
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,13 +25,20 @@ class Writes:
     facts: list[tuple[str, str, Envelope]] = field(default_factory=list)
 
     async def flush(self, conn: asyncpg.Connection) -> None:
-        """Write everything pending, in an order the foreign keys accept; forget the cached loads."""
-        if self.assignments:
-            await conn.executemany(store.INSERT_ASSIGNMENT, self.assignments)
-        if self.statuses:
-            await conn.executemany(store.SET_TASK_STATUS, self.statuses)
-        if self.deliveries:
-            await conn.executemany(store.INSERT_DELIVERY, self.deliveries)
-        await outbox.enqueue(conn, store.SCHEMA, self.facts)
+        """Write everything pending in one statement; forget the cached loads."""
+        if self.assignments or self.statuses or self.deliveries or self.facts:
+            statuses = dict(self.statuses)  # a task's last status in the batch is its status
+            await conn.execute(
+                store.WRITE_BATCH,
+                *_columns([(a[0], a[1], a[2], a[3], a[4], json.dumps(a[5])) for a in self.assignments], 6),
+                *_columns(list(statuses.items()), 2),
+                *_columns(self.deliveries, 6),
+                *_columns([outbox.row(topic, key, envelope) for topic, key, envelope in self.facts], 4),
+            )
         self.assignments, self.statuses, self.deliveries, self.facts = [], [], [], []
         self.loads = None
+
+
+def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Rows to the column arrays `unnest` takes (`width` empty arrays when there are no rows)."""
+    return [[row[i] for row in rows] for i in range(width)]
