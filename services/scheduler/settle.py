@@ -43,14 +43,10 @@ async def settle_children(
     states: dict[str, ChildState] = {key: fold(histories.get(key, []), window) for key in targets}
 
     candidates = [(key, out) for key, state in states.items() for out in due_events(state, now, timing)]
-    fresh = await store.mark_emitted(conn, candidates, now)
-    published = [(key, out) for key, out in candidates if out.key in fresh]
     task_topic = topics.named(namespace, topics.TASKS)
-    await outbox.enqueue(
-        conn,
-        store.SCHEMA,
-        [(task_topic, key, _envelope(key, out, now)) for key, out in published],
-    )
+    messages = [outbox.row(task_topic, key, _envelope(key, out, now)) for key, out in candidates]
+    fresh = await store.emit(conn, candidates, messages, now)
+    published = [(key, out) for key, out in candidates if out.key in fresh]
     for _, out in published:
         lateness = (now - out.at).total_seconds()
         metrics.EVENTS_PUBLISHED.labels(type=out.data.type_name, late=str(out.late_at(now)).lower()).inc()

@@ -28,11 +28,24 @@ RETURNING child_key
 SELECT_FACTS = (
     "SELECT child_key, fact_key, type, time, data FROM scheduler.facts WHERE child_key = ANY($1::text[])"
 )
-INSERT_EMITTED = """
-INSERT INTO scheduler.emitted (key, child_key, type, due_at, emitted_at, late_seconds)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::float8[])
-ON CONFLICT (key) DO NOTHING
-RETURNING key
+# Outgoing events are recorded once by key; those recorded now go to the outbox in the same statement,
+# in the order they were decided.
+EMIT = """
+WITH fresh AS (
+    INSERT INTO scheduler.emitted (key, child_key, type, due_at, emitted_at, late_seconds)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::float8[])
+    ON CONFLICT (key) DO NOTHING
+    RETURNING key
+),
+published AS (
+    INSERT INTO scheduler.outbox (topic, key, value, headers)
+    SELECT o.topic, o.key, o.value, o.headers::jsonb
+    FROM unnest($1::text[], $7::text[], $8::text[], $9::bytea[], $10::text[]) WITH ORDINALITY
+        AS o(emit_key, topic, key, value, headers, ord)
+    WHERE o.emit_key IN (SELECT key FROM fresh)
+    ORDER BY o.ord
+)
+SELECT key FROM fresh
 """
 # The earliest new moment (Unix seconds) is sent to the timer loop at commit (TIMER_CHANNEL); a sleeping loop wakes
 # only if it comes before the moment it already means to look again.
@@ -140,20 +153,25 @@ async def load_facts(conn: asyncpg.Connection, child_keys: Iterable[str]) -> dic
     return histories
 
 
-async def mark_emitted(
-    conn: asyncpg.Connection, items: Sequence[tuple[str, Outgoing]], now: datetime
+async def emit(
+    conn: asyncpg.Connection,
+    items: Sequence[tuple[str, Outgoing]],
+    messages: Sequence[tuple[str, str, bytes, str]],
+    now: datetime,
 ) -> set[str]:
-    """Record outgoing events; return the keys not recorded before (the ones to publish)."""
+    """Record outgoing events and put the ones not recorded before in the outbox (`messages` holds
+    each item's outbox row, see shared.outbox.row); return the keys published now."""
     if not items:
         return set()
     rows = await conn.fetch(
-        INSERT_EMITTED,
+        EMIT,
         [out.key for _, out in items],
         [child for child, _ in items],
         [out.data.type_name for _, out in items],
         [out.at for _, out in items],
         [now] * len(items),
         [max((now - out.at).total_seconds(), 0.0) for _, out in items],
+        *[[message[i] for message in messages] for i in range(4)],
     )
     return {row["key"] for row in rows}
 
