@@ -1,9 +1,10 @@
 """The delivery worker: lease due webhooks, sign and POST them, record every attempt.
 
 Each delivery runs as its own task under a concurrency limit, so a receiver that hangs until the
-timeout holds one slot and one connection, not the others. A receiver answering 410 Gone has its URL disabled in the same
-transaction as the attempt; later deliveries to it are parked as `disabled` for an operator's replay. Leases outlast the timeout: if an instance dies mid-POST the
-lease runs out and another instance sends the same webhook again, with the same `webhook-id`.
+timeout holds one slot and one connection, not the others. A receiver answering 410 Gone has its URL
+disabled in the same transaction as the attempt; later deliveries to it are parked as `disabled` for
+an operator's replay. Leases outlast the timeout: if an instance dies mid-POST the lease runs out
+and another instance sends the same webhook again, with the same `webhook-id`.
 """
 
 import asyncio

@@ -106,9 +106,9 @@ class TimerLoop:
         return min(max(seconds, 0.0), self._poll)
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
-        """A transaction added timers, the earliest at `payload` (Unix seconds): wake if that is sooner
-        than planned, or already due. While the loop is awake it always looks again (it may have read the next due time
-        already)."""
+        """A transaction added timers, the earliest at `payload` (Unix seconds): wake if that is
+        sooner than planned, or already due. While the loop is awake it always looks again (it may
+        have read the next due time already)."""
         try:
             earliest = float(payload)
         except ValueError:
