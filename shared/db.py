@@ -34,6 +34,12 @@ async def create_pool(dsn: str, *, service: str, max_size: int = 10) -> "asyncpg
     return pool
 
 
+def columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Rows to the column arrays an `unnest($1::..[], $2::..[], ...)` statement takes: one statement
+    writes any number of rows (`width` empty arrays when there are none)."""
+    return [[row[i] for row in rows] for i in range(width)]
+
+
 # The database is unreachable, restarting, or the connection was cut mid-query: wait and retry.
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.PostgresConnectionError,

@@ -12,6 +12,7 @@ import asyncpg
 from services.notifier import store
 from shared import outbox
 from shared.contracts.envelope import Envelope
+from shared.db import columns
 
 
 @dataclass
@@ -30,15 +31,10 @@ class Writes:
             statuses = dict(self.statuses)  # a task's last status in the batch is its status
             await conn.execute(
                 store.WRITE_BATCH,
-                *_columns([(a[0], a[1], a[2], a[3], a[4], json.dumps(a[5])) for a in self.assignments], 6),
-                *_columns(list(statuses.items()), 2),
-                *_columns(self.deliveries, 6),
-                *_columns([outbox.row(topic, key, envelope) for topic, key, envelope in self.facts], 4),
+                *columns([(a[0], a[1], a[2], a[3], a[4], json.dumps(a[5])) for a in self.assignments], 6),
+                *columns(list(statuses.items()), 2),
+                *columns(self.deliveries, 6),
+                *columns([outbox.row(topic, key, envelope) for topic, key, envelope in self.facts], 4),
             )
         self.assignments, self.statuses, self.deliveries, self.facts = [], [], [], []
         self.loads = None
-
-
-def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
-    """Rows to the column arrays `unnest` takes (`width` empty arrays when there are no rows)."""
-    return [[row[i] for row in rows] for i in range(width)]

@@ -9,6 +9,7 @@ import asyncpg
 from services.scheduler.episodes import ChildState, Episode, Fact, Task
 from services.scheduler.triggers import Outgoing
 from shared.contracts.registry import BY_TYPE
+from shared.db import columns
 
 SCHEMA = "scheduler"
 
@@ -208,18 +209,11 @@ async def write_read_models(conn: asyncpg.Connection, states: dict[str, ChildSta
     await conn.execute(DELETE_READ_MODELS, list(states))
     episodes = [_episode_row(child, e, now) for child, state in states.items() for e in state.episodes]
     tasks = [_task_row(child, t) for child, state in states.items() for t in state.tasks]
-    await conn.execute(
-        WRITE_READ_MODELS, *_columns(episodes, EPISODE_COLUMNS), *_columns(tasks, TASK_COLUMNS)
-    )
+    await conn.execute(WRITE_READ_MODELS, *columns(episodes, EPISODE_COLUMNS), *columns(tasks, TASK_COLUMNS))
 
 
 EPISODE_COLUMNS = 16
 TASK_COLUMNS = 10
-
-
-def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
-    """Rows to the column arrays `unnest` takes (`width` empty arrays when there are no rows)."""
-    return [[row[i] for row in rows] for i in range(width)]
 
 
 def _episode_row(child: str, e: Episode, now: datetime) -> tuple[Any, ...]:
