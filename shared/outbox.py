@@ -64,8 +64,8 @@ def channel(schema: str) -> str:
 
 
 def row(topic: str, key: str, envelope: Envelope) -> tuple[str, str, bytes, str]:
-    """An outbox row (topic, key, value, headers as JSON text), for a service that writes its outbox
-    rows within a larger statement of its own."""
+    """An outbox row (topic, key, value, headers as JSON text); services that write their outbox rows
+    within a larger statement of their own build them with this too."""
     headers = {name: value.decode() for name, value in envelope.kafka_headers()}
     return topic, key, envelope.kafka_value(), json.dumps(headers)
 
@@ -75,11 +75,8 @@ async def enqueue(conn: asyncpg.Connection, schema: str, items: Sequence[tuple[s
     if not items:
         return
     await conn.executemany(
-        f"INSERT INTO {schema}.outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4)",
-        [
-            (topic, key, envelope.kafka_value(), {k: v.decode() for k, v in envelope.kafka_headers()})
-            for topic, key, envelope in items
-        ],
+        f"INSERT INTO {schema}.outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4::text::jsonb)",
+        [row(topic, key, envelope) for topic, key, envelope in items],
     )
 
 

@@ -1,7 +1,6 @@
 """Intake's SQL: the idempotency record, the outbox and the audit trail, written in one transaction;
 the read model built from the topics; the audit trail's listing."""
 
-import json
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,6 +8,9 @@ from enum import Enum
 from typing import Any
 
 import asyncpg
+
+from shared import outbox
+from shared.db import columns
 
 SCHEMA = "intake"
 
@@ -98,11 +100,8 @@ async def accept(pool: "asyncpg.Pool[Any]", items: list[Accepting]) -> list[Outc
     for item in items:
         first.setdefault((item.org_id, item.event_id), item)
     unique = list(first.values())  # an id twice in one batch: the second is a repeat of the first
-    columns: list[list[Any]] = [[] for _ in range(11)]
-    for item in unique:
-        topic, key, envelope = item.message
-        headers = {name: value.decode() for name, value in envelope.kafka_headers()}
-        row = (
+    rows = [
+        (
             item.org_id,
             item.event_id,
             item.event_type,
@@ -110,15 +109,12 @@ async def accept(pool: "asyncpg.Pool[Any]", items: list[Accepting]) -> list[Outc
             item.child_key,
             item.api_key_id,
             item.received_at,
-            topic,
-            key,
-            envelope.kafka_value(),
-            json.dumps(headers),
+            *outbox.row(*item.message),
         )
-        for column, value in zip(columns, row, strict=True):
-            column.append(value)
+        for item in unique
+    ]
     async with pool.acquire() as conn, _atomic(conn, several=len(items) > 1):
-        inserted = {row["event_id"] for row in await conn.fetch(RECORD_EVENTS, *columns)}
+        inserted = {row["event_id"] for row in await conn.fetch(RECORD_EVENTS, *columns(rows, 11))}
         stored: dict[str, str] = {}
         if len(inserted) < len(unique):
             org_id = unique[0].org_id  # one request, one organisation
