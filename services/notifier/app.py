@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from services.notifier import handlers
 from services.notifier.acceptance import AcceptanceTimer
+from services.notifier.handoff import Handoff, delivery_lease
 from services.notifier.settings import NotifierSettings
 from services.notifier.store import SCHEMA
 from services.notifier.worker import DeliveryWorker
@@ -24,6 +25,7 @@ def create_app(settings: NotifierSettings | None = None, clock: Clock | None = N
     settings = settings or NotifierSettings()
     directory = load_directory(settings.directory)
     clock = clock or SystemClock()
+    handoff = Handoff(delivery_lease(settings))
 
     def loops(runtime: Runtime) -> list[Loop]:
         timer = AcceptanceTimer(
@@ -33,7 +35,7 @@ def create_app(settings: NotifierSettings | None = None, clock: Clock | None = N
             namespace=settings.topic_namespace,
             poll_seconds=settings.acceptance_poll_seconds,
         )
-        return [DeliveryWorker(runtime.pool, directory, clock, settings).run, timer.run]
+        return [DeliveryWorker(runtime.pool, directory, clock, settings, handoff).run, timer.run]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -42,7 +44,7 @@ def create_app(settings: NotifierSettings | None = None, clock: Clock | None = N
             service="notifier",
             schema=SCHEMA,
             migrations=MIGRATIONS,
-            subscribe=lambda broker, runtime: handlers.register(broker, runtime, clock, directory),
+            subscribe=lambda broker, runtime: handlers.register(broker, runtime, clock, directory, handoff),
             loops=loops,
         ) as runtime:
             app.state.runtime = runtime

@@ -6,6 +6,7 @@ import structlog
 from faststream.kafka import KafkaBroker
 
 from services.notifier import assigning, outgoing, reports, store
+from services.notifier.handoff import Handoff
 from services.notifier.writes import Writes
 from shared import topics
 from shared.clock import Clock
@@ -20,8 +21,11 @@ log = structlog.get_logger()
 GROUP = "mtp-notifier"
 
 
-def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, directory: Directory) -> None:
-    """Subscribe to the scheduler's tasks and the providers' interview reports (one group, one join)."""
+def register(
+    broker: KafkaBroker, runtime: Runtime, clock: Clock, directory: Directory, handoff: Handoff
+) -> None:
+    """Subscribe to the scheduler's tasks and the providers' interview reports (one group, one join).
+    Webhooks a batch queues go to this instance's delivery worker (`handoff`) once it commits."""
     namespace = runtime.settings.topic_namespace
 
     async def apply(envelopes: Sequence[Envelope]) -> None:
@@ -45,7 +49,7 @@ def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, directory: Dir
                 directory=directory,
                 now=now,
             )
-            writes = Writes()
+            writes = Writes(lease_until=handoff.lease_until(now))
             for envelope in applying:
                 data = envelope.data
                 if isinstance(data, InterviewRequested):
@@ -85,6 +89,7 @@ def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, directory: Dir
                         episode_id=data.episode_id,
                     )
             await writes.flush(conn)
+        handoff.put(writes.born)
 
     subscribe(
         broker,

@@ -41,7 +41,8 @@ VALUES ($1, $2, $3, $4, $5, $6, $6)
 ON CONFLICT (webhook_id) DO NOTHING
 """
 # A batch's pending rows (writes.Writes) in one statement: new assignments, task statuses, queued
-# webhooks and assignment facts for the outbox (in the order they were decided).
+# webhooks and assignment facts for the outbox (in the order they were decided). With a lease ($19)
+# the webhooks are born claimed by this instance: it sends them at commit, with no claim round trip.
 WRITE_BATCH = """
 WITH assigned AS (
     INSERT INTO notifier.assignments
@@ -55,18 +56,25 @@ statuses AS (
     FROM unnest($7::uuid[], $8::text[]) AS s(task_id, status)
     WHERE t.task_id = s.task_id
 ),
+facts AS (
+    INSERT INTO notifier.outbox (topic, key, value, headers)
+    SELECT o.topic, o.key, o.value, o.headers::jsonb
+    FROM unnest($15::text[], $16::text[], $17::bytea[], $18::text[]) WITH ORDINALITY
+        AS o(topic, key, value, headers, ord)
+    ORDER BY o.ord
+),
 queued AS (
-    INSERT INTO notifier.deliveries (webhook_id, org_id, url, event_type, body, next_attempt_at, created_at)
-    SELECT d.webhook_id, d.org_id, d.url, d.event_type, d.body, d.at, d.at
+    INSERT INTO notifier.deliveries
+        (webhook_id, org_id, url, event_type, body, next_attempt_at, created_at, lease_until, attempts)
+    SELECT d.webhook_id, d.org_id, d.url, d.event_type, d.body, d.at, d.at, $19::timestamptz,
+        CASE WHEN $19::timestamptz IS NULL THEN 0 ELSE 1 END
     FROM unnest($9::text[], $10::text[], $11::text[], $12::text[], $13::bytea[], $14::timestamptz[])
         AS d(webhook_id, org_id, url, event_type, body, at)
     ON CONFLICT (webhook_id) DO NOTHING
+    RETURNING id, webhook_id, org_id, url, event_type, body, attempts, round
 )
-INSERT INTO notifier.outbox (topic, key, value, headers)
-SELECT o.topic, o.key, o.value, o.headers::jsonb
-FROM unnest($15::text[], $16::text[], $17::bytea[], $18::text[]) WITH ORDINALITY
-    AS o(topic, key, value, headers, ord)
-ORDER BY o.ord
+SELECT q.*, EXISTS (SELECT 1 FROM notifier.disabled_endpoints x WHERE x.url = q.url) AS disabled
+FROM queued q WHERE $19::timestamptz IS NOT NULL
 """
 CLAIM_DELIVERIES = """
 UPDATE notifier.deliveries d SET lease_until = $2, attempts = attempts + 1
@@ -197,20 +205,22 @@ async def claim_deliveries(
 ) -> list[Claimed]:
     """Lease due deliveries; a crashed instance's leases run out and others take them."""
     rows = await pool.fetch(CLAIM_DELIVERIES, now, now + lease, limit)
-    return [
-        Claimed(
-            row["id"],
-            row["webhook_id"],
-            row["org_id"],
-            row["url"],
-            row["event_type"],
-            row["body"],
-            row["attempts"],
-            row["round"],
-            row["disabled"],
-        )
-        for row in rows
-    ]
+    return [claimed(row) for row in rows]
+
+
+def claimed(row: asyncpg.Record) -> Claimed:
+    """A delivery leased to this instance, from a row of a claiming statement."""
+    return Claimed(
+        row["id"],
+        row["webhook_id"],
+        row["org_id"],
+        row["url"],
+        row["event_type"],
+        row["body"],
+        row["attempts"],
+        row["round"],
+        row["disabled"],
+    )
 
 
 @dataclass(frozen=True)

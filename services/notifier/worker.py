@@ -21,6 +21,7 @@ from standardwebhooks.webhooks import Webhook
 
 from services.notifier import metrics, outgoing, sending, store
 from services.notifier.backoff import parse_retry_after, retry_delay
+from services.notifier.handoff import Handoff, delivery_lease
 from services.notifier.recording import AttemptRecorder
 from services.notifier.settings import NotifierSettings
 from shared.clock import Clock
@@ -72,10 +73,16 @@ def sign(secret: str, message_id: str, at: datetime, body: bytes) -> dict[str, s
 
 
 class DeliveryWorker:
-    """Delivers due webhooks until stopped."""
+    """Delivers due webhooks until stopped: those handed over at commit by this instance's consumer,
+    and those it claims (retries, other queues, a crashed instance's expired leases)."""
 
     def __init__(
-        self, pool: "asyncpg.Pool[Any]", directory: Directory, clock: Clock, settings: NotifierSettings
+        self,
+        pool: "asyncpg.Pool[Any]",
+        directory: Directory,
+        clock: Clock,
+        settings: NotifierSettings,
+        handoff: Handoff | None = None,
     ) -> None:
         self._pool = pool
         self._directory = directory
@@ -83,48 +90,63 @@ class DeliveryWorker:
         self._settings = settings
         self._slots = asyncio.Semaphore(settings.delivery_concurrency)
         self._wake = asyncio.Event()
+        self._notified = True  # look for due deliveries once at start
         self._in_flight: set[asyncio.Task[None]] = set()
-        self._lease = timedelta(seconds=settings.webhook_timeout_seconds * 3 + 5)
+        self._lease = delivery_lease(settings)
+        self._handoff = handoff if handoff is not None else Handoff(self._lease)
         self._recorder = AttemptRecorder(pool, settings.delivery_poll_seconds)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Claim and deliver until `stop` is set; finish what is in flight."""
+        """Deliver until `stop` is set; finish what is in flight."""
         listener = asyncio.create_task(self._listen(stop))
         recorder = asyncio.create_task(self._recorder.run())
         http = sending.session(self._settings.delivery_concurrency, self._settings.webhook_timeout_seconds)
+        claim_at = 0.0  # when (monotonic) to look for due deliveries again without being told
         async with http:
             try:
                 while not stop.is_set():
-                    # Cleared before looking, so a delivery queued while we claim still wakes us.
+                    # Cleared before looking, so what arrives while we work still wakes us.
                     self._wake.clear()
-                    free = self._settings.delivery_concurrency - len(self._in_flight)
-                    if free <= 0:
+                    self._handoff.arrived.clear()
+                    await self._start(http, self._handoff.take(self._free()))
+                    if self._free() <= 0:
                         await asyncio.sleep(0.01)
                         continue
-                    try:
-                        claimed = await store.claim_deliveries(
-                            self._pool, self._clock.now(), self._lease, free
-                        )
-                        # A full claim: more may be due already. Otherwise sleep until the next one is
-                        # (at least a moment: what is due but was not claimed is another instance's).
-                        wait = 0.0 if len(claimed) == free else max(await self._until_next(), 0.01)
-                    except LOOP_ERRORS as exc:
-                        log.warning("delivery_claim_retrying", error=type(exc).__name__)
-                        await wait_any(stop, timeout=self._settings.delivery_poll_seconds)
-                        continue
-                    for item in claimed:
-                        await self._slots.acquire()
-                        task = asyncio.create_task(self._deliver(http, item))
-                        self._in_flight.add(task)
-                        task.add_done_callback(self._in_flight.discard)
+                    if self._notified or time.monotonic() >= claim_at:
+                        self._notified = False
+                        try:
+                            claim_at = time.monotonic() + await self._claim(http)
+                        except LOOP_ERRORS as exc:
+                            log.warning("delivery_claim_retrying", error=type(exc).__name__)
+                            claim_at = time.monotonic() + self._settings.delivery_poll_seconds
+                    wait = claim_at - time.monotonic()
                     if wait > 0:
-                        await wait_any(stop, self._wake, timeout=wait)
+                        await wait_any(stop, self._wake, self._handoff.arrived, timeout=wait)
             finally:
                 listener.cancel()
                 if self._in_flight:
                     await asyncio.wait(self._in_flight, timeout=self._settings.webhook_timeout_seconds + 2)
                 self._recorder.close()
                 await recorder
+
+    def _free(self) -> int:
+        return self._settings.delivery_concurrency - len(self._in_flight)
+
+    async def _claim(self, http: aiohttp.ClientSession) -> float:
+        """Lease and start what is due; how long until more may be due."""
+        free = self._free()
+        claimed = await store.claim_deliveries(self._pool, self._clock.now(), self._lease, free)
+        await self._start(http, claimed)
+        # A full claim: more may be due already. Otherwise sleep until the next one is
+        # (at least a moment: what is due but was not claimed is another instance's).
+        return 0.0 if len(claimed) == free else max(await self._until_next(), 0.01)
+
+    async def _start(self, http: aiohttp.ClientSession, deliveries: list[store.Claimed]) -> None:
+        for item in deliveries:
+            await self._slots.acquire()
+            task = asyncio.create_task(self._deliver(http, item))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
 
     async def _until_next(self) -> float:
         next_due = await self._pool.fetchval(store.NEXT_DELIVERY)
@@ -265,6 +287,7 @@ class DeliveryWorker:
                 await outgoing.send(conn, org=ops, cause=f"disabled:{item.webhook_id}", data=notice, now=at)
 
     def _on_notify(self, *_: object) -> None:
+        self._notified = True
         self._wake.set()
 
     async def _listen(self, stop: asyncio.Event) -> None:
