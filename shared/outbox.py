@@ -107,6 +107,14 @@ class OutboxRelay:
         self.published = 0
         self.broker_ok = False
         self.leading = False  # this instance holds the relay lock (a follower has no producer to judge by)
+        # The next rows to publish; the rows published last are marked sent in the same statement
+        # (its snapshot still shows them unsent, hence their exclusion).
+        self._next = f"""
+            WITH sent AS (UPDATE {schema}.outbox SET sent_at = now() WHERE seq = ANY($2::bigint[]))
+            SELECT seq, topic, key, value, headers FROM {schema}.outbox
+            WHERE sent_at IS NULL AND seq <> ALL($2::bigint[]) ORDER BY seq LIMIT $1
+        """
+        self._mark = f"UPDATE {schema}.outbox SET sent_at = now() WHERE seq = ANY($1::bigint[])"
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until `stop` is set, then flush what is left (bounded) and return."""
@@ -144,30 +152,36 @@ class OutboxRelay:
             await producer.start()
             self.broker_ok = True
             log.info("outbox_relay_leading", schema=self._schema)
+            unmarked: list[int] = []  # published and acknowledged, not yet marked sent
             while True:
                 # Cleared before looking, so a commit notified while we publish is not missed.
                 self._wake.clear()
-                sent = await self._publish_batch(conn, producer)
-                if stop.is_set() and sent == 0:
-                    return
-                if sent < self._batch_size and not stop.is_set():
-                    await wait_any(stop, self._wake, timeout=self._idle)
+                rows = await conn.fetch(self._next, self._batch_size, unmarked)
+                unmarked = await self._publish(conn, producer, rows)
+                if len(rows) == self._batch_size or self._wake.is_set():
+                    continue  # more is waiting: these are marked sent by the next look, in one statement
+                if unmarked:
+                    await conn.execute(self._mark, unmarked)
+                    unmarked = []
+                if stop.is_set():
+                    if not rows:
+                        return
+                    continue
+                await wait_any(stop, self._wake, timeout=self._idle)
         finally:
             self.leading = False
             if producer is not None:
                 await producer.stop()
             await conn.close()
 
-    async def _publish_batch(self, conn: asyncpg.Connection, producer: AIOKafkaProducer) -> int:
-        rows = await conn.fetch(
-            f"SELECT seq, topic, key, value, headers FROM {self._schema}.outbox"
-            " WHERE sent_at IS NULL ORDER BY seq LIMIT $1",
-            self._batch_size,
-        )
+    async def _publish(
+        self, conn: asyncpg.Connection, producer: AIOKafkaProducer, rows: list[asyncpg.Record]
+    ) -> list[int]:
+        """Publish rows in order and wait for the broker's acknowledgement; return their seqs."""
         backlog = len(rows) if len(rows) < self._batch_size else await pending(conn, self._schema)
         metrics.OUTBOX_BACKLOG.labels(schema=self._schema).set(backlog)
         if not rows:
-            return 0
+            return []
         futures = []
         for row in rows:
             headers = row["headers"]
@@ -182,12 +196,8 @@ class OutboxRelay:
                 )
             )
         await asyncio.gather(*futures)
-        await conn.execute(
-            f"UPDATE {self._schema}.outbox SET sent_at = now() WHERE seq = ANY($1::bigint[])",
-            [row["seq"] for row in rows],
-        )
         self.published += len(rows)
         metrics.OUTBOX_PUBLISHED.labels(schema=self._schema).inc(len(rows))
         metrics.OUTBOX_BACKLOG.labels(schema=self._schema).set(backlog - len(rows))
         log.debug("outbox_published", schema=self._schema, count=len(rows))
-        return len(rows)
+        return [row["seq"] for row in rows]
