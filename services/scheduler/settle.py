@@ -35,17 +35,17 @@ async def settle_children(
     if not keys:
         return []
     await store.lock_children(conn, keys, now)
-    changed = await store.insert_facts(conn, new_facts, now)
+    changed, histories = await store.add_and_load_facts(conn, keys, new_facts, now)
     # Children whose events were all repeats need no work unless a timer woke them.
     targets = [key for key in keys if key in changed or key in child_keys]
-    histories = await store.load_facts(conn, targets)
     window = timedelta(hours=timing.interview_window_hours)
     states: dict[str, ChildState] = {key: fold(histories.get(key, []), window) for key in targets}
 
     candidates = [(key, out) for key, state in states.items() for out in due_events(state, now, timing)]
     task_topic = topics.named(namespace, topics.TASKS)
     messages = [outbox.row(task_topic, key, _envelope(key, out, now)) for key, out in candidates]
-    fresh = await store.emit(conn, candidates, messages, now)
+    timers = [(key, moment) for key, state in states.items() for moment in wakeups(state, now, timing)]
+    fresh = await store.write_settled(conn, candidates, messages, timers, states, now)
     published = [(key, out) for key, out in candidates if out.key in fresh]
     for _, out in published:
         lateness = (now - out.at).total_seconds()
@@ -59,11 +59,6 @@ async def settle_children(
             late=out.late_at(now),
             late_s=round(lateness, 3),
         )
-
-    await store.add_timers(
-        conn, [(key, moment) for key, state in states.items() for moment in wakeups(state, now, timing)]
-    )
-    await store.write_read_models(conn, states, now)
     for state in states.values():
         if state.unapplied:
             log.info(

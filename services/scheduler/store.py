@@ -1,6 +1,6 @@
 """The scheduler's SQL: children, their event histories, emitted events, timers and read models."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,18 +20,29 @@ WITH new AS (
 )
 SELECT child_key FROM scheduler.children WHERE child_key = ANY($1::text[]) ORDER BY child_key FOR UPDATE
 """
-INSERT_FACTS = """
-INSERT INTO scheduler.facts (fact_key, child_key, type, time, data, received_at)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[], $6::timestamptz[])
-ON CONFLICT (fact_key) DO NOTHING
-RETURNING child_key
-"""
-SELECT_FACTS = (
-    "SELECT child_key, fact_key, type, time, data FROM scheduler.facts WHERE child_key = ANY($1::text[])"
+# New events are added to the histories and the histories read in one statement. Its snapshot is
+# taken after the children are locked (a statement of its own), so it holds every earlier event of
+# theirs; the events it adds itself it cannot see, and returns instead.
+ADD_AND_LOAD_FACTS = """
+WITH added AS (
+    INSERT INTO scheduler.facts (fact_key, child_key, type, time, data, received_at)
+    SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[], $7::timestamptz[])
+    ON CONFLICT (fact_key) DO NOTHING
+    RETURNING fact_key, child_key
 )
-# Outgoing events are recorded once by key; those recorded now go to the outbox in the same statement,
-# in the order they were decided.
-EMIT = """
+SELECT child_key, fact_key, NULL AS type, NULL AS time, NULL AS data FROM added
+UNION ALL
+SELECT child_key, fact_key, type, time, data FROM scheduler.facts WHERE child_key = ANY($1::text[])
+"""
+# Everything a settled batch writes, in one statement: outgoing events recorded once by key and
+# the ones recorded now put in the outbox (in the order they were decided); new timers, the earliest
+# new moment (Unix seconds) sent to the timer loop at commit (TIMER_CHANNEL), where a sleeping loop
+# wakes only if it comes before the moment it already means to look again; and the children's read
+# models replaced by their current fold (rows no longer in it deleted, the others upserted: the
+# parts of one statement cannot see each other's rows, so a delete and an insert of one key would clash).
+# Lists in read models travel as comma-joined text (indicator codes and uuids hold no commas):
+# unnest cannot take ragged arrays.
+WRITE_SETTLED = """
 WITH fresh AS (
     INSERT INTO scheduler.emitted (key, child_key, type, due_at, emitted_at, late_seconds)
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::float8[])
@@ -45,11 +56,65 @@ published AS (
         AS o(emit_key, topic, key, value, headers, ord)
     WHERE o.emit_key IN (SELECT key FROM fresh)
     ORDER BY o.ord
+),
+added AS (
+    INSERT INTO scheduler.timers (child_key, due_at)
+    SELECT * FROM unnest($11::text[], $12::timestamptz[])
+    ON CONFLICT (child_key, due_at) DO NOTHING
+    RETURNING due_at
+),
+woken AS (
+    SELECT count(pg_notify('scheduler_timers', extract(epoch FROM earliest)::text)) AS n
+    FROM (SELECT min(due_at) AS earliest FROM added HAVING count(*) > 0) AS first
+),
+gone_episodes AS (
+    DELETE FROM scheduler.episodes WHERE child_key = ANY($13::text[]) AND episode_id <> ALL($14::uuid[])
+),
+episodes AS (
+    INSERT INTO scheduler.episodes (episode_id, child_key, responsible_authority, placement_authority, kind,
+        started_at, ended_at, end_reason, risk_level, high_risk, exploitation_indicators, task_id,
+        offer_due_at, offered_at, offered_late, breached)
+    SELECT e.episode_id, e.child_key, e.responsible_authority, e.placement_authority, e.kind, e.started_at,
+        e.ended_at, e.end_reason, e.risk_level, e.high_risk,
+        string_to_array(e.indicators, ','), e.task_id, e.offer_due_at, e.offered_at,
+        e.offered_late, e.breached
+    FROM unnest($14::uuid[], $15::text[], $16::text[], $17::text[], $18::text[], $19::timestamptz[],
+        $20::timestamptz[], $21::text[], $22::text[], $23::boolean[], $24::text[], $25::uuid[],
+        $26::timestamptz[], $27::timestamptz[], $28::boolean[], $29::boolean[])
+        AS e(episode_id, child_key, responsible_authority, placement_authority, kind, started_at, ended_at,
+             end_reason, risk_level, high_risk, indicators, task_id, offer_due_at, offered_at, offered_late,
+             breached)
+    ON CONFLICT (episode_id) DO UPDATE SET
+        child_key = EXCLUDED.child_key, responsible_authority = EXCLUDED.responsible_authority,
+        placement_authority = EXCLUDED.placement_authority, kind = EXCLUDED.kind,
+        started_at = EXCLUDED.started_at, ended_at = EXCLUDED.ended_at, end_reason = EXCLUDED.end_reason,
+        risk_level = EXCLUDED.risk_level, high_risk = EXCLUDED.high_risk,
+        exploitation_indicators = EXCLUDED.exploitation_indicators, task_id = EXCLUDED.task_id,
+        offer_due_at = EXCLUDED.offer_due_at, offered_at = EXCLUDED.offered_at,
+        offered_late = EXCLUDED.offered_late, breached = EXCLUDED.breached
+),
+gone_tasks AS (
+    DELETE FROM scheduler.interview_tasks WHERE child_key = ANY($13::text[]) AND task_id <> ALL($30::uuid[])
+),
+tasks AS (
+    INSERT INTO scheduler.interview_tasks (task_id, child_key, episode_ids, returned_at, offer_due_at,
+        accepted_at, offered_at, completed_at, outcome, completed_within_window)
+    SELECT t.task_id, t.child_key, string_to_array(t.episode_ids, ',')::uuid[],
+        t.returned_at, t.offer_due_at, t.accepted_at, t.offered_at, t.completed_at, t.outcome, t.within
+    FROM unnest($30::uuid[], $31::text[], $32::text[], $33::timestamptz[], $34::timestamptz[],
+        $35::timestamptz[], $36::timestamptz[], $37::timestamptz[], $38::text[], $39::boolean[])
+        AS t(task_id, child_key, episode_ids, returned_at, offer_due_at, accepted_at, offered_at,
+             completed_at, outcome, within)
+    ON CONFLICT (task_id) DO UPDATE SET
+        child_key = EXCLUDED.child_key, episode_ids = EXCLUDED.episode_ids,
+        returned_at = EXCLUDED.returned_at, offer_due_at = EXCLUDED.offer_due_at,
+        accepted_at = EXCLUDED.accepted_at, offered_at = EXCLUDED.offered_at,
+        completed_at = EXCLUDED.completed_at, outcome = EXCLUDED.outcome,
+        completed_within_window = EXCLUDED.completed_within_window
 )
-SELECT key FROM fresh
+SELECT key FROM fresh CROSS JOIN (SELECT n FROM woken) AS told
 """
-# The earliest new moment (Unix seconds) is sent to the timer loop at commit (TIMER_CHANNEL); a sleeping loop wakes
-# only if it comes before the moment it already means to look again.
+# Timers alone (the earliest new moment is sent to the timer loop at commit, as above).
 INSERT_TIMERS = """
 WITH added AS (
     INSERT INTO scheduler.timers (child_key, due_at)
@@ -86,37 +151,6 @@ MARK_FIRED = "UPDATE scheduler.timers SET state = 'fired', fired_at = $2 WHERE i
 SET_LEASE = "SELECT set_config('idle_in_transaction_session_timeout', $1, true)"
 NEXT_TIMER = "SELECT min(due_at) FROM scheduler.timers WHERE state = 'pending'"
 PENDING_TIMERS = "SELECT count(*) FROM scheduler.timers WHERE state = 'pending'"
-DELETE_READ_MODELS = """
-WITH episodes AS (DELETE FROM scheduler.episodes WHERE child_key = ANY($1::text[]))
-DELETE FROM scheduler.interview_tasks WHERE child_key = ANY($1::text[])
-"""
-# Read models are written in one statement for both tables, whatever the batch size. Lists travel as
-# comma-joined text (indicator codes and uuids hold no commas): unnest cannot take ragged arrays.
-WRITE_READ_MODELS = """
-WITH episodes AS (
-    INSERT INTO scheduler.episodes (episode_id, child_key, responsible_authority, placement_authority, kind,
-        started_at, ended_at, end_reason, risk_level, high_risk, exploitation_indicators, task_id,
-        offer_due_at, offered_at, offered_late, breached)
-    SELECT e.episode_id, e.child_key, e.responsible_authority, e.placement_authority, e.kind, e.started_at,
-        e.ended_at, e.end_reason, e.risk_level, e.high_risk,
-        string_to_array(e.indicators, ','), e.task_id, e.offer_due_at, e.offered_at,
-        e.offered_late, e.breached
-    FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
-        $7::timestamptz[], $8::text[], $9::text[], $10::boolean[], $11::text[], $12::uuid[],
-        $13::timestamptz[], $14::timestamptz[], $15::boolean[], $16::boolean[])
-        AS e(episode_id, child_key, responsible_authority, placement_authority, kind, started_at, ended_at,
-             end_reason, risk_level, high_risk, indicators, task_id, offer_due_at, offered_at, offered_late,
-             breached)
-)
-INSERT INTO scheduler.interview_tasks (task_id, child_key, episode_ids, returned_at, offer_due_at,
-    accepted_at, offered_at, completed_at, outcome, completed_within_window)
-SELECT t.task_id, t.child_key, string_to_array(t.episode_ids, ',')::uuid[],
-    t.returned_at, t.offer_due_at, t.accepted_at, t.offered_at, t.completed_at, t.outcome, t.within
-FROM unnest($17::uuid[], $18::text[], $19::text[], $20::timestamptz[], $21::timestamptz[], $22::timestamptz[],
-    $23::timestamptz[], $24::timestamptz[], $25::text[], $26::boolean[])
-    AS t(task_id, child_key, episode_ids, returned_at, offer_due_at, accepted_at, offered_at,
-         completed_at, outcome, within)
-"""
 TIMER_CHANNEL = "scheduler_timers"
 
 
@@ -125,14 +159,14 @@ async def lock_children(conn: asyncpg.Connection, child_keys: Sequence[str], now
     await conn.fetch(LOCK_CHILDREN, list(child_keys), now)
 
 
-async def insert_facts(
-    conn: asyncpg.Connection, facts: Sequence[tuple[str, Fact]], now: datetime
-) -> set[str]:
-    """Add events to histories, ignoring ones already there; return the children that changed."""
-    if not facts:
-        return set()
+async def add_and_load_facts(
+    conn: asyncpg.Connection, child_keys: Sequence[str], facts: Sequence[tuple[str, Fact]], now: datetime
+) -> tuple[set[str], dict[str, list[Fact]]]:
+    """Add events to histories, ignoring ones already there; return the children that changed and
+    every event of each child (call with the children locked)."""
     rows = await conn.fetch(
-        INSERT_FACTS,
+        ADD_AND_LOAD_FACTS,
+        list(child_keys),
         [fact.key for _, fact in facts],
         [child for child, _ in facts],
         [fact.type for _, fact in facts],
@@ -140,39 +174,48 @@ async def insert_facts(
         [fact.data.model_dump(mode="json") for _, fact in facts],
         [now] * len(facts),
     )
-    return {row["child_key"] for row in rows}
-
-
-async def load_facts(conn: asyncpg.Connection, child_keys: Iterable[str]) -> dict[str, list[Fact]]:
-    """Every event of each child."""
+    new = {fact.key: fact for _, fact in reversed(facts)}  # the first of repeats within the batch
+    changed: set[str] = set()
     histories: dict[str, list[Fact]] = {}
-    for row in await conn.fetch(SELECT_FACTS, list(child_keys)):
-        data = BY_TYPE[row["type"]].model_validate(row["data"])
-        histories.setdefault(row["child_key"], []).append(
-            Fact(row["fact_key"], row["type"], row["time"], data)
-        )
-    return histories
+    for row in rows:
+        if row["type"] is None:  # added by this statement
+            changed.add(row["child_key"])
+            fact = new[row["fact_key"]]
+        else:
+            data = BY_TYPE[row["type"]].model_validate(row["data"])
+            fact = Fact(row["fact_key"], row["type"], row["time"], data)
+        histories.setdefault(row["child_key"], []).append(fact)
+    return changed, histories
 
 
-async def emit(
+async def write_settled(
     conn: asyncpg.Connection,
-    items: Sequence[tuple[str, Outgoing]],
+    outgoing: Sequence[tuple[str, Outgoing]],
     messages: Sequence[tuple[str, str, bytes, str]],
+    timers: Sequence[tuple[str, datetime]],
+    states: dict[str, ChildState],
     now: datetime,
 ) -> set[str]:
-    """Record outgoing events and put the ones not recorded before in the outbox (`messages` holds
-    each item's outbox row, see shared.outbox.row); return the keys published now."""
-    if not items:
+    """Write what settling children decided, in one statement: outgoing events recorded and the ones
+    not recorded before put in the outbox (`messages` holds each one's outbox row, see
+    shared.outbox.row), timers set, read models replaced. Return the keys published now."""
+    if not states:
         return set()
+    episodes = [_episode_row(child, e, now) for child, state in states.items() for e in state.episodes]
+    tasks = [_task_row(child, t) for child, state in states.items() for t in state.tasks]
     rows = await conn.fetch(
-        EMIT,
-        [out.key for _, out in items],
-        [child for child, _ in items],
-        [out.data.type_name for _, out in items],
-        [out.at for _, out in items],
-        [now] * len(items),
-        [max((now - out.at).total_seconds(), 0.0) for _, out in items],
-        *[[message[i] for message in messages] for i in range(4)],
+        WRITE_SETTLED,
+        [out.key for _, out in outgoing],
+        [child for child, _ in outgoing],
+        [out.data.type_name for _, out in outgoing],
+        [out.at for _, out in outgoing],
+        [now] * len(outgoing),
+        [max((now - out.at).total_seconds(), 0.0) for _, out in outgoing],
+        *columns(list(messages), 4),
+        *columns(list(timers), 2),
+        list(states),
+        *columns(episodes, EPISODE_COLUMNS),
+        *columns(tasks, TASK_COLUMNS),
     )
     return {row["key"] for row in rows}
 
@@ -202,14 +245,6 @@ async def claim_due_timers(
     if fired:
         await conn.execute(MARK_FIRED, [row["id"] for row in fired], now)
     return [(row["child_key"], row["due_at"]) for row in fired], len(due) - len(fired)
-
-
-async def write_read_models(conn: asyncpg.Connection, states: dict[str, ChildState], now: datetime) -> None:
-    """Replace the episodes and tasks of these children with their current fold (two statements)."""
-    await conn.execute(DELETE_READ_MODELS, list(states))
-    episodes = [_episode_row(child, e, now) for child, state in states.items() for e in state.episodes]
-    tasks = [_task_row(child, t) for child, state in states.items() for t in state.tasks]
-    await conn.execute(WRITE_READ_MODELS, *columns(episodes, EPISODE_COLUMNS), *columns(tasks, TASK_COLUMNS))
 
 
 EPISODE_COLUMNS = 16
