@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 import structlog
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -104,7 +104,7 @@ def subscribe(
             await message.nack()
             return
         failures = 0
-        await message.ack()
+        await _commit(message.consumer, records)
         elapsed = time.perf_counter() - started
         metrics.BATCH_SECONDS.labels(group=group).observe(elapsed)
         for record in records:
@@ -117,6 +117,20 @@ def subscribe(
             duration_ms=round(elapsed * 1000, 2),
         )
         await _record_lag(message.consumer, group)
+
+
+async def _commit(consumer: Any, records: Sequence["ConsumerRecord[Any, Any]"]) -> None:
+    """Commit past the batch's records, for the partitions they came from only: a plain commit
+    writes every assigned partition's position, which costs the broker a write per partition even
+    where nothing moved. A partition taken away meanwhile is left to its new owner."""
+    offsets: dict[TopicPartition, int] = {}
+    for record in records:
+        partition = TopicPartition(record.topic, record.partition)
+        offsets[partition] = max(offsets.get(partition, 0), record.offset + 1)
+    assigned = consumer.assignment()
+    offsets = {partition: offset for partition, offset in offsets.items() if partition in assigned}
+    if offsets:
+        await consumer.commit(offsets)
 
 
 async def _record_lag(consumer: Any, group: str) -> None:
