@@ -79,7 +79,15 @@ def start_tansu(port: int | None = None, log_path: Path | None = None) -> Tansu:
         stdout=out,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # Ctrl-C in a terminal is ours to forward, in order
-        env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
+        env={
+            **os.environ,
+            "RUST_LOG": os.environ.get("RUST_LOG", "warn"),
+            # One runtime thread: with a thread per core, every request woke a second thread on the
+            # same two cores the services run on (15–20% of the broker's samples were in the
+            # kernel's scheduler), and messages waited for it. It still leaves the broker below a
+            # core at the sustained rate, which sends few large batches.
+            "TOKIO_WORKER_THREADS": os.environ.get("TOKIO_WORKER_THREADS", "1"),
+        },
     )
     broker = Tansu(process, port)
     try:
