@@ -95,7 +95,7 @@ async def run(quick: bool) -> dict[str, Any]:
                         stack.wait_ready()
                         url = stack.intake_url
                         results["end_to_end_200"] = await endtoend.latency(
-                            url, KEY, clock, 200, 30 * scale, progress
+                            url, KEY, clock, 200, 30 * scale, progress, warmup_seconds=5 * scale
                         )
                         metrics_urls = {
                             label: f"http://127.0.0.1:{port}" for label, port in stack.ports.items()

@@ -77,30 +77,40 @@ def _return(child: str, now: datetime) -> dict[str, Any]:
 
 
 async def latency(
-    intake_url: str, key: str, clock: OfferClock, rate: float, seconds: float, progress: Progress
+    intake_url: str,
+    key: str,
+    clock: OfferClock,
+    rate: float,
+    seconds: float,
+    progress: Progress,
+    warmup_seconds: float = 0.0,
 ) -> dict[str, Any]:
-    """Children at `rate / 2` per second (a report and a return each): return accepted -> offer received."""
+    """Children at `rate / 2` per second (a report and a return each): return accepted -> offer received.
+
+    The first `warmup_seconds` run at the same rate but are not measured: they pay for what happens
+    once per process (pool connections opened, statements prepared), not for what each event costs."""
     headers = {"authorization": f"Bearer {key}", "content-type": "application/cloudevents+json"}
+    warmup = int(rate / 2 * warmup_seconds)
     children = int(rate / 2 * seconds)
     task = progress.add_task(f"end to end at {rate:.0f} events/s", total=children)
     returned_at: dict[str, float] = {}
     run = uuid.uuid4().hex[:6]
     async with _client(intake_url, headers, connections=50) as client:
 
-        async def one(child: str) -> None:
+        async def one(child: str, measured: bool) -> None:
             now = datetime.now(UTC)
             async with client.post("/v1/events", json=_report(child, now)) as answer:
                 await answer.read()
             async with client.post("/v1/events", json=_return(child, now)) as answer:
                 await answer.read()
-                if answer.status == 202:
+                if answer.status == 202 and measured:
                     returned_at[child] = time.perf_counter()
 
         started = time.perf_counter()
         pending = []
-        for i in range(children):
+        for i in range(warmup + children):
             await asyncio.sleep(max(started + i / (rate / 2) - time.perf_counter(), 0))
-            pending.append(asyncio.create_task(one(f"L{run}-{i}")))
+            pending.append(asyncio.create_task(one(f"L{run}-{i}", measured=i >= warmup)))
         await asyncio.gather(*pending)
         deadline = time.perf_counter() + 60
         while time.perf_counter() < deadline and not all(c in clock.offers for c in returned_at):
@@ -108,7 +118,13 @@ async def latency(
             await asyncio.sleep(0.2)
         progress.update(task, completed=children)
     samples = [clock.offers[c] - t for c, t in returned_at.items() if c in clock.offers]
-    return {"rate": rate, "children": children, "offers": len(samples), **summary_ms(samples)}
+    return {
+        "rate": rate,
+        "warmup_s": warmup_seconds,
+        "children": children,
+        "offers": len(samples),
+        **summary_ms(samples),
+    }
 
 
 def _client(base_url: str, headers: dict[str, str], connections: int) -> aiohttp.ClientSession:
