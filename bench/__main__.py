@@ -80,7 +80,7 @@ async def run(quick: bool) -> dict[str, Any]:
             results["raw_pipe"] = await pipe.throughput(servers.bootstrap, int(50_000 * scale), progress)
             results["raw_hop_200"] = await pipe.latency(servers.bootstrap, 200, 20 * scale, progress)
             namespace = f"bench{uuid.uuid4().hex[:6]}."
-            await create_topics(servers.bootstrap, topics.all_with_dlq(namespace), 3)
+            await create_topics(servers.bootstrap, topics.all_with_dlq(namespace), pipe.PARTITIONS)
             database_url = await _fresh_database(servers.admin_dsn)
             async with endtoend.OfferClock() as clock:
                 with tempfile.TemporaryDirectory() as folder:

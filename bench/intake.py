@@ -24,6 +24,7 @@ import aiohttp
 import asyncpg
 import uvloop
 
+from bench.pipe import PARTITIONS
 from shared import topics
 from shared.demo import write_demo_directory
 from shared.embedded import free_port, start_postgres, start_tansu
@@ -153,7 +154,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     broker = start_tansu()
     process = None
     try:
-        await create_topics(broker.bootstrap, topics.all_with_dlq(), partitions=3)
+        await create_topics(broker.bootstrap, topics.all_with_dlq(), partitions=PARTITIONS)
         directory, keys = write_demo_directory(folder / "directory", "http://127.0.0.1:9")
         port = free_port()
         env = {

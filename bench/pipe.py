@@ -14,6 +14,8 @@ from shared.settings import CommonSettings
 MESSAGE_BYTES = 300
 # The services' consumer setting, so the raw hop waits on the broker exactly as they do.
 FETCH_MAX_WAIT_MS: int = CommonSettings.model_fields["kafka_fetch_max_wait_ms"].default
+# Topics are split as the system's own are.
+PARTITIONS: int = CommonSettings.model_fields["topic_partitions"].default
 
 
 async def _consumer(bootstrap: str, topic: str) -> AIOKafkaConsumer:
@@ -28,7 +30,7 @@ async def _consumer(bootstrap: str, topic: str) -> AIOKafkaConsumer:
 async def throughput(bootstrap: str, count: int, progress: Progress) -> dict[str, float]:
     """Produce `count` messages batched, then consume them all; messages per second each way."""
     topic = f"bench.pipe.{uuid.uuid4().hex[:8]}"
-    await create_topics(bootstrap, [topic], 3)
+    await create_topics(bootstrap, [topic], PARTITIONS)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, max_batch_size=256 * 1024)
     await producer.start()
     task = progress.add_task("raw pipe: produce + consume", total=count * 2)
@@ -60,7 +62,7 @@ async def throughput(bootstrap: str, count: int, progress: Progress) -> dict[str
 async def latency(bootstrap: str, rate: float, seconds: float, progress: Progress) -> dict[str, float]:
     """One hop at a fixed rate: the time from send to receipt, per message."""
     topic = f"bench.hop.{uuid.uuid4().hex[:8]}"
-    await create_topics(bootstrap, [topic], 3)
+    await create_topics(bootstrap, [topic], PARTITIONS)
     consumer = await _consumer(bootstrap, topic)
     while not consumer.assignment():  # the group has its partitions before the clock starts
         await consumer.getmany(timeout_ms=100)

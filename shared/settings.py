@@ -15,7 +15,11 @@ class CommonSettings(BaseSettings):
     database_url: str = Field("postgresql://postgres@127.0.0.1:5432/mtp", description="PostgreSQL DSN.")
     directory: Path = Field(Path("deploy/directory.example.yaml"), description="The directory YAML file.")
     topic_namespace: str = Field("", description="Prefix for topic and consumer-group names (tests).")
-    topic_partitions: int = Field(3, ge=1, description="Partitions for topics this system creates.")
+    topic_partitions: int = Field(
+        12,
+        ge=1,
+        description="Partitions for topics this system creates (up to as many instances of a service share the work).",
+    )
     kafka_fetch_max_wait_ms: int = Field(20, ge=2, description="Consumer poll wait; keep small on Tansu.")
     kafka_session_timeout_ms: int = Field(10_000, ge=1_000, description="Consumer group session timeout.")
     kafka_linger_ms: int = Field(
