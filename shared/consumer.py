@@ -17,7 +17,7 @@ import structlog
 from aiokafka import ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.message import KafkaMessage
 
 from shared import metrics, topics
 from shared.contracts.envelope import Envelope, UnreadableEvent, from_kafka
@@ -64,9 +64,10 @@ def subscribe(
         heartbeat_interval_ms=max(settings.kafka_session_timeout_ms // 5, 300),
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.MANUAL,
-        decoder=_undecoded,
+        decoder=_the_message,
     )
-    async def consume(message: KafkaMessage) -> None:
+    async def consume(decoded: Any) -> None:
+        message: KafkaMessage = decoded
         nonlocal failures
         raw = message.raw_message
         records: tuple[ConsumerRecord[Any, Any], ...] = raw if isinstance(raw, tuple) else (raw,)
@@ -146,10 +147,12 @@ async def _record_lag(consumer: Any, group: str) -> None:
         metrics.CONSUMER_LAG.labels(group=group, topic=topic).set(value)
 
 
-async def _undecoded(message: Any) -> Any:
-    """Leave bodies as bytes: FastStream would otherwise parse JSON first, and a body that fails
-    there never reaches our handler, so it could not be dead-lettered with its reason."""
-    return message.body
+async def _the_message(message: Any) -> Any:
+    """Hand the handler the message itself, bodies undecoded. FastStream would otherwise parse JSON
+    first, and a body that fails there never reaches our handler, so it could not be dead-lettered
+    with its reason; and a message asked for as a dependency is looked up in a worker thread, a
+    thread handoff for every batch."""
+    return message
 
 
 async def _one_by_one(
