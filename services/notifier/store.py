@@ -54,7 +54,7 @@ WITH assigned AS (
 statuses AS (
     UPDATE notifier.tasks t SET status = s.status
     FROM unnest($7::uuid[], $8::text[]) AS s(task_id, status)
-    WHERE t.task_id = s.task_id
+    WHERE t.task_id = s.task_id AND t.task_id = ANY($7::uuid[])
 ),
 facts AS (
     INSERT INTO notifier.outbox (topic, key, value, headers)
@@ -104,6 +104,9 @@ SET state = $2, lease_until = NULL, next_attempt_at = $3, last_status = $4, last
 WHERE id = $1
 """
 # Attempts and the new states of their deliveries; one row per delivery (one attempt per claim).
+# Rows joined to unnest() are also matched by `= ANY`: the planner cannot size an unnest, and with
+# young statistics it would join by scanning the whole table once per call; `= ANY` makes it an
+# index lookup whatever the statistics say.
 RECORD_OUTCOMES = """
 WITH outcome AS (
     SELECT * FROM unnest(
@@ -120,7 +123,7 @@ UPDATE notifier.deliveries d
 SET state = o.state, lease_until = NULL, next_attempt_at = o.next_attempt_at, last_status = o.status,
     last_error = o.error, delivered_at = CASE WHEN o.state = 'delivered' THEN o.at ELSE d.delivered_at END
 FROM outcome o
-WHERE d.id = o.delivery_id
+WHERE d.id = o.delivery_id AND d.id = ANY($1::bigint[])
 """
 # When something next becomes claimable: a delivery in flight (leased) is not, until its lease ends.
 NEXT_DELIVERY = """
