@@ -2,9 +2,10 @@
 
 A batch is decoded; records that are not readable CloudEvents of the topic go to `<topic>.dlq`
 with the reason in the `mtp_dlq_reason` header; the rest go to the handler, which applies them in
-one database transaction. Offsets are committed only after the handler returned. If the handler
-fails for a reason that may pass (database restarting), the batch is rewound and retried after a
-back-off, so nothing is lost; anything else is a bug and is dead-lettered record by record.
+one database transaction. Offsets are committed only after the handler returned, in the background
+once per interval (shared.offsets). If the handler fails for a reason that may pass
+(database restarting), the batch is rewound and retried after a back-off, so nothing is lost;
+anything else is a bug and is dead-lettered record by record.
 """
 
 import asyncio
@@ -14,12 +15,12 @@ from typing import Any
 
 import asyncpg
 import structlog
-from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
 
-from shared import metrics, topics
+from shared import metrics, offsets, topics
 from shared.contracts.envelope import Envelope, UnreadableEvent, from_kafka
 from shared.contracts.registry import TOPIC_TYPES
 from shared.db import CONNECTION_ERRORS
@@ -52,6 +53,8 @@ def subscribe(
         for topic in topics_in
     }
     failures = 0
+    committer = offsets.OffsetCommitter(group, settings.kafka_commit_interval_seconds)
+    offsets.register(broker, committer)
 
     @broker.subscriber(
         *allowed,
@@ -65,9 +68,11 @@ def subscribe(
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.MANUAL,
         decoder=_the_message,
+        listener=committer,
     )
     async def consume(decoded: Any) -> None:
         message: KafkaMessage = decoded
+        generation = committer.generation
         nonlocal failures
         raw = message.raw_message
         records: tuple[ConsumerRecord[Any, Any], ...] = raw if isinstance(raw, tuple) else (raw,)
@@ -105,7 +110,7 @@ def subscribe(
             await message.nack()
             return
         failures = 0
-        await _commit(message.consumer, records)
+        await committer.applied(message.consumer, records, generation)
         elapsed = time.perf_counter() - started
         metrics.BATCH_SECONDS.labels(group=group).observe(elapsed)
         for record in records:
@@ -117,34 +122,6 @@ def subscribe(
             event_ids=[envelope.id for _, envelope in readable],
             duration_ms=round(elapsed * 1000, 2),
         )
-        await _record_lag(message.consumer, group)
-
-
-async def _commit(consumer: Any, records: Sequence["ConsumerRecord[Any, Any]"]) -> None:
-    """Commit past the batch's records, for the partitions they came from only: a plain commit
-    writes every assigned partition's position, which costs the broker a write per partition even
-    where nothing moved. A partition taken away meanwhile is left to its new owner."""
-    offsets: dict[TopicPartition, int] = {}
-    for record in records:
-        partition = TopicPartition(record.topic, record.partition)
-        offsets[partition] = max(offsets.get(partition, 0), record.offset + 1)
-    assigned = consumer.assignment()
-    offsets = {partition: offset for partition, offset in offsets.items() if partition in assigned}
-    if offsets:
-        await consumer.commit(offsets)
-
-
-async def _record_lag(consumer: Any, group: str) -> None:
-    """Lag per topic from the consumer's own view: high-water mark minus position."""
-    lag: dict[str, int] = {}
-    for partition in consumer.assignment():
-        highwater = consumer.highwater(partition)
-        if highwater is None:
-            continue
-        position = await consumer.position(partition)
-        lag[partition.topic] = lag.get(partition.topic, 0) + max(highwater - position, 0)
-    for topic, value in lag.items():
-        metrics.CONSUMER_LAG.labels(group=group, topic=topic).set(value)
 
 
 async def _the_message(message: Any) -> Any:

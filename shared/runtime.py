@@ -15,6 +15,7 @@ import asyncpg
 import structlog
 from faststream.kafka import KafkaBroker
 
+from shared import offsets
 from shared.db import create_pool
 from shared.kafka import make_broker, make_producer
 from shared.migrations import apply_migrations
@@ -86,6 +87,7 @@ async def running(
         yield runtime
     finally:
         if runtime.broker is not None:
+            await offsets.commit_now(runtime.broker)
             await runtime.broker.stop()
         runtime.stop.set()
         relay_stop.set()

@@ -21,6 +21,12 @@ class CommonSettings(BaseSettings):
         description="Partitions for topics this system creates (up to as many instances of a service share the work).",
     )
     kafka_fetch_max_wait_ms: int = Field(20, ge=2, description="Consumer poll wait; keep small on Tansu.")
+    kafka_commit_interval_seconds: float = Field(
+        1.0,
+        gt=0,
+        description="How often a consumer commits the offsets it has applied. Events applied since the "
+        "last commit are read again after a crash and skipped as repeats.",
+    )
     kafka_session_timeout_ms: int = Field(10_000, ge=1_000, description="Consumer group session timeout.")
     kafka_linger_ms: int = Field(
         0,
