@@ -95,6 +95,8 @@ class OffsetCommitter(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_revoked(self, revoked: Any) -> None:
         self._generation += 1
         self._pending = {}
+        for partition in revoked:
+            self._applied.pop(partition, None)
         if self._commit is not None:
             self._commit.cancel()
 
