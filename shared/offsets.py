@@ -60,8 +60,7 @@ class OffsetCommitter(ConsumerRebalanceListener):  # type: ignore[misc]
         self._generation = 0  # counts revocations: offsets read before one are never committed
         self._task: asyncio.Task[None] | None = None
         self._commit: asyncio.Future[None] | None = None
-        self._closing = False
-        self._stopping = asyncio.Event()
+        self._stopping = asyncio.Event()  # the service is stopping: commit each batch at once
 
     @property
     def generation(self) -> int:
@@ -79,14 +78,13 @@ class OffsetCommitter(ConsumerRebalanceListener):  # type: ignore[misc]
             partition = TopicPartition(record.topic, record.partition)
             self._pending[partition] = max(self._pending.get(partition, 0), record.offset + 1)
             self._applied[partition] = self._pending[partition]
-        if self._closing:
+        if self._stopping.is_set():
             await self._flush()
         elif self._task is None or self._task.done():
             self._task = asyncio.create_task(self._every_interval(), name=f"{self._group}-offsets")
 
     async def close(self) -> None:
         """Commit what is pending, and each later batch's offsets at once (the consumer is stopping)."""
-        self._closing = True
         self._stopping.set()
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
