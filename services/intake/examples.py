@@ -123,7 +123,11 @@ POST_EVENTS_RESPONSES: dict[int | str, dict[str, Any]] = {
     202: {"description": "Stored durably; will be published.", "content": _accepted},
     200: {"description": "The same event was already accepted; same answer.", "content": _accepted},
     401: {"description": "No or unknown API key.", "content": _problem},
-    403: {"description": "This organisation may not send this event.", "content": _problem},
+    403: {
+        "description": "This organisation may not send this event (for a provider: it does not hold the "
+        "assignment; one intake has not heard of yet is waited for a few seconds first).",
+        "content": _problem,
+    },
     409: {"description": "The id was already used with different content.", "content": _problem},
     413: {"description": "The body is over 1 MiB.", "content": _problem},
     415: {"description": "Unsupported content type.", "content": _problem},

@@ -1,6 +1,7 @@
 """Intake's HTTP routes: parse, call one function, answer."""
 
 import json
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -63,6 +64,7 @@ async def post_events(request: Request) -> JSONResponse:
 
     now = deps.clock.now()
     skew = timedelta(seconds=deps.settings.clock_skew_seconds)
+    wait_until = time.monotonic() + deps.settings.assignment_wait_seconds  # one wait for the whole request
     submissions: list[tuple[Submission, str]] = []
     errors: list[dict[str, Any]] = []
     forbidden: list[int] = []
@@ -75,7 +77,12 @@ async def post_events(request: Request) -> JSONResponse:
         data = read.data
         holding: str | None = None  # the child of the assignment an interview report is about
         if isinstance(data, InterviewEvent) and caller.org.kind == "provider":
-            holding = await held_assignment(deps.pool, caller.org.id, data.assignment_id)
+            holding = await held_assignment(
+                deps.pool,
+                caller.org.id,
+                data.assignment_id,
+                wait_seconds=max(wait_until - time.monotonic(), 0.0),
+            )
         held = (
             frozenset({data.assignment_id}) if isinstance(data, InterviewEvent) and holding else frozenset()
         )

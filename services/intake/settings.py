@@ -12,3 +12,9 @@ class IntakeSettings(CommonSettings):
     max_body_bytes: int = Field(1024 * 1024, description="Largest request body accepted.")
     max_batch: int = Field(500, description="Most events in one batch request.")
     clock_skew_seconds: float = Field(300, description="How far in the future a timestamp may be.")
+    assignment_wait_seconds: float = Field(
+        3.0,
+        ge=0,
+        description="How long a provider's report on an assignment intake has not heard of yet waits "
+        "for it (an offer answered at once can be ahead of intake) before it is refused.",
+    )

@@ -1,6 +1,7 @@
 """Intake's SQL: the idempotency record, the outbox and the audit trail, written in one transaction;
 the read model built from the topics; the audit trail's listing."""
 
+import time
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
@@ -8,9 +9,13 @@ from enum import Enum
 from typing import Any
 
 import asyncpg
+import structlog
+from tenacity import AsyncRetrying, retry_if_result, stop_after_delay, wait_exponential
 
 from shared import outbox
 from shared.db import columns
+
+log = structlog.get_logger()
 
 SCHEMA = "intake"
 
@@ -55,15 +60,37 @@ INSERT INTO intake.audit (at, org_id, api_key_id, action, child_key, event_id)
 VALUES ($1, $2, $3, $4, $5, $6)
 """
 
-SELECT_HELD = """
-SELECT child_key FROM intake.assignments
-WHERE provider_id = $1 AND assignment_id = $2 AND status IN ('offered', 'accepted')
-"""
+SELECT_HOLDER = "SELECT provider_id, status, child_key FROM intake.assignments WHERE assignment_id = $1"
+HOLDING = frozenset({"offered", "accepted"})
 
 
-async def held_assignment(pool: "asyncpg.Pool[Any]", org_id: str, assignment_id: str) -> str | None:
-    """The child key of an assignment this organisation currently holds, or None."""
-    child: str | None = await pool.fetchval(SELECT_HELD, org_id, assignment_id)
+async def held_assignment(
+    pool: "asyncpg.Pool[Any]", org_id: str, assignment_id: str, *, wait_seconds: float = 0.0
+) -> str | None:
+    """The child key of an assignment this organisation holds now (offered or accepted), or None.
+
+    The offer webhook and the fact intake learns an assignment from leave the notifier at the same
+    moment, and the webhook is usually first: a provider answering at once can be ahead of intake.
+    So an assignment intake has not heard of yet is looked for again, for up to `wait_seconds`; one
+    it knows is answered at once."""
+    retrying = AsyncRetrying(
+        retry=retry_if_result(lambda row: row is None),
+        wait=wait_exponential(multiplier=0.02, max=0.25),
+        stop=stop_after_delay(wait_seconds),
+        retry_error_callback=lambda state: None,
+    )
+    started = time.monotonic()
+    row: asyncpg.Record | None = await retrying(pool.fetchrow, SELECT_HOLDER, assignment_id)
+    waited_ms = round((time.monotonic() - started) * 1000)
+    if row is None:
+        if wait_seconds > 0:
+            log.warning("assignment_unknown", assignment_id=assignment_id, org=org_id, waited_ms=waited_ms)
+        return None
+    if retrying.statistics.get("attempt_number", 1) > 1:
+        log.info("assignment_awaited", assignment_id=assignment_id, org=org_id, waited_ms=waited_ms)
+    if row["provider_id"] != org_id or row["status"] not in HOLDING:
+        return None
+    child: str = row["child_key"]
     return child
 
 

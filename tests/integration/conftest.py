@@ -1,7 +1,9 @@
 """In-process services against the session's real broker and a fresh database."""
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -12,13 +14,23 @@ from tests.conftest import Place
 from tests.directory_factory import DirectoryFactory
 
 
-@pytest.fixture
-async def intake(place: Place, directory: DirectoryFactory) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_intake(IntakeSettings(**place.settings_kwargs(directory.write())))  # type: ignore[arg-type]
+@asynccontextmanager
+async def intake_client(
+    place: Place, directory: DirectoryFactory, **settings: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Intake in this process (its relay and read model running), with settings of the test's own."""
+    kwargs = {**place.settings_kwargs(directory.write()), **settings}
+    app = create_intake(IntakeSettings(**kwargs))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
             yield client
+
+
+@pytest.fixture
+async def intake(place: Place, directory: DirectoryFactory) -> AsyncIterator[httpx.AsyncClient]:
+    async with intake_client(place, directory) as client:
+        yield client
 
 
 def as_org(org_id: str) -> dict[str, str]:

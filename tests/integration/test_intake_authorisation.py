@@ -1,14 +1,20 @@
 """The authorisation matrix (DOMAIN rule 20, CONTRACT §2), table-driven: each kind of organisation ×
 each event type and the read × its own child and someone else's child."""
 
+import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
+from shared import topics
+from shared.contracts.assignments import AssignmentAssigned
 from tests.conftest import Place
-from tests.events import cloud_event, report, returned
-from tests.integration.conftest import as_org
+from tests.directory_factory import DirectoryFactory
+from tests.events import cloud_event, publish, report, returned
+from tests.integration.conftest import as_org, intake_client
 from tests.integration.intake_world import A, B, Child, build
+from tests.kafka_reader import headers_of, read_topic
 
 MISSING_TYPES = ("missing.reported", "missing.risk_changed", "missing.returned", "missing.cancelled")
 INTERVIEW_TYPES = ("interview.accepted", "interview.declined", "interview.offered", "interview.completed")
@@ -85,10 +91,50 @@ async def test_a_refused_read_looks_like_a_child_that_does_not_exist(
 
 
 async def test_no_organisation_can_set_the_source(intake: httpx.AsyncClient, place: Place) -> None:
-    from shared import topics
-    from tests.kafka_reader import headers_of, read_topic
-
     event = {**report("W-S1"), "source": "/orgs/cardiff"}
     assert (await intake.post("/v1/events", json=event, headers=as_org("gwent-police"))).status_code == 202
     records = await read_topic(place.bootstrap, topics.named(place.namespace, topics.EPISODES))
     assert headers_of(records[0])["ce_source"] == "/orgs/gwent-police"
+
+
+async def test_an_offer_answered_at_once_is_accepted_once_intake_learns_the_assignment(
+    intake: httpx.AsyncClient, place: Place
+) -> None:
+    """The offer webhook can reach a provider before the assignment fact reaches intake: a report
+    sent at once waits for the fact instead of being refused."""
+    await build(intake, place, A)
+    late = "asg-answered-at-once"
+    answer = asyncio.create_task(
+        intake.post(
+            "/v1/events",
+            json=cloud_event("interview.accepted", {"assignment_id": late}),
+            headers=as_org("nyas-cymru"),
+        )
+    )
+    now = datetime.now(UTC)
+    assigned = AssignmentAssigned(
+        child_ref=A.ref,
+        responsible_authority=A.responsible,
+        task_id=A.task,
+        assignment_id=late,
+        provider_id="nyas-cymru",
+        at=now,
+        accept_by=now + timedelta(hours=4),
+    )
+    await publish(place.bootstrap, topics.named(place.namespace, topics.ASSIGNMENTS), A.key, assigned)
+    assert (await answer).status_code == 202
+    records = await read_topic(place.bootstrap, topics.named(place.namespace, topics.INTERVIEWS))
+    assert [(headers_of(r)["ce_type"], r.key.decode()) for r in records] == [("interview.accepted", A.key)]
+
+
+async def test_a_report_on_an_assignment_intake_never_learns_of_is_refused(
+    place: Place, directory: DirectoryFactory
+) -> None:
+    async with intake_client(place, directory, assignment_wait_seconds=0.3) as intake:
+        answer = await intake.post(
+            "/v1/events",
+            json=cloud_event("interview.accepted", {"assignment_id": "asg-never-offered"}),
+            headers=as_org("nyas-cymru"),
+        )
+    assert answer.status_code == 403
+    assert answer.headers["content-type"] == "application/problem+json"

@@ -36,7 +36,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDep
 @pytest.fixture
 async def served(place: Place, directory: DirectoryFactory) -> AsyncIterator[str]:
     """Intake on a real port, in this event loop, so a worker thread can send it requests."""
-    app = create_app(IntakeSettings(**place.settings_kwargs(directory.write())))  # type: ignore[arg-type]
+    # Reports on the made-up assignments fuzzing sends are refused after a short wait, not the full one.
+    kwargs = {**place.settings_kwargs(directory.write()), "assignment_wait_seconds": 0.1}
+    app = create_app(IntakeSettings(**kwargs))  # type: ignore[arg-type]
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
