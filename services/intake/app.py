@@ -21,6 +21,7 @@ from services.intake.store import SCHEMA
 from shared import consumer, topics
 from shared.clock import Clock, SystemClock
 from shared.contracts.envelope import Envelope
+from shared.db import CONNECTION_ERRORS
 from shared.directory import load_directory
 from shared.http import add_operational_routes
 from shared.runtime import Runtime, running
@@ -100,6 +101,22 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
             for err in exc.errors()
         ]
         return await problem(request, Invalid(errors=errors))
+
+    @app.exception_handler(Exception)
+    async def failure(request: Request, exc: Exception) -> JSONResponse:
+        """Whatever went wrong on our side is still answered with a problem document: 503 with
+        Retry-After while the database cannot be reached (it restarts, the pool reconnects), 500 else."""
+        org = getattr(request.state, "org", None)
+        if isinstance(exc, CONNECTION_ERRORS):
+            log.warning("request_deferred", error=type(exc).__name__, org=org)
+            status, title, headers = 503, "Service Unavailable", {"retry-after": "1"}
+        else:
+            log.error("request_failed", error=type(exc).__name__, org=org)
+            status, title, headers = 500, "Internal Server Error", {}
+        metrics.REJECTED.labels(status=str(status)).inc()
+        detail = "The request could not be completed. It is safe to send it again, with the same ids."
+        body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+        return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:

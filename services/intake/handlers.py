@@ -51,6 +51,11 @@ async def post_events(request: Request) -> JSONResponse:
         raise Invalid(
             "The body is not JSON.", errors=[{"pointer": "/", "detail": str(exc)[:200], "code": "json"}]
         ) from exc
+    except RecursionError as exc:  # arrays or objects nested thousands deep
+        raise Invalid(
+            "The body is nested too deeply.",
+            errors=[{"pointer": "/", "detail": "nested too deeply", "code": "json"}],
+        ) from exc
 
     batch = media == BATCH_TYPE
     if batch:

@@ -84,7 +84,8 @@ async def held_assignment(
     waited_ms = round((time.monotonic() - started) * 1000)
     if row is None:
         if wait_seconds > 0:
-            log.warning("assignment_unknown", assignment_id=assignment_id, org=org_id, waited_ms=waited_ms)
+            # Not the id: it is whatever the caller sent, and it names nothing intake knows.
+            log.warning("assignment_unknown", org=org_id, waited_ms=waited_ms)
         return None
     if retrying.statistics.get("attempt_number", 1) > 1:
         log.info("assignment_awaited", assignment_id=assignment_id, org=org_id, waited_ms=waited_ms)

@@ -10,7 +10,9 @@ from shared.contracts.common import EventData, ExploitationIndicator, ReasonCode
 class InterviewEvent(EventData):
     """An event about an assignment a provider holds."""
 
-    assignment_id: str = Field(min_length=1, max_length=64, description="From `assignment.offered`.")
+    assignment_id: str = Field(
+        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$", description="From `assignment.offered`."
+    )
 
 
 class InterviewAccepted(InterviewEvent):

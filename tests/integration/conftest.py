@@ -16,13 +16,14 @@ from tests.directory_factory import DirectoryFactory
 
 @asynccontextmanager
 async def intake_client(
-    place: Place, directory: DirectoryFactory, **settings: Any
+    place: Place, directory: DirectoryFactory, *, raise_app_exceptions: bool = True, **settings: Any
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """Intake in this process (its relay and read model running), with settings of the test's own."""
+    """Intake in this process (its relay and read model running), with settings of the test's own.
+    With `raise_app_exceptions=False` the client gets what a caller would see when intake fails."""
     kwargs = {**place.settings_kwargs(directory.write()), **settings}
     app = create_intake(IntakeSettings(**kwargs))
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
         async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
             yield client
 

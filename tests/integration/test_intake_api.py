@@ -5,11 +5,14 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 
+from services.intake import handlers
 from shared import topics
 from tests.conftest import Place
+from tests.directory_factory import DirectoryFactory
 from tests.events import CARDIFF, NEWPORT, cloud_event, report, returned
-from tests.integration.conftest import as_org
+from tests.integration.conftest import as_org, intake_client
 from tests.kafka_reader import headers_of, read_topic
 
 POLICE = as_org("south-wales-police")
@@ -146,6 +149,34 @@ async def test_content_type_size_and_json_errors(intake: httpx.AsyncClient) -> N
     broken = await intake.post("/v1/events", content=b"{not json", headers=POLICE)
     assert broken.status_code == 422
     assert broken.headers["content-type"] == "application/problem+json"
+    deep = await intake.post("/v1/events", content=b"[" * 100_000, headers=POLICE)
+    assert deep.status_code == 422
+    assert deep.headers["content-type"] == "application/problem+json"
+
+
+async def test_an_assignment_id_is_an_identifier_not_text(intake: httpx.AsyncClient) -> None:
+    for odd in ("abc\u0000", "Jo Bloggs", "a" * 65):
+        event = cloud_event("interview.accepted", {"assignment_id": odd})
+        answer = await intake.post("/v1/events", json=event, headers=as_org("nyas-cymru"))
+        assert answer.status_code == 422, odd
+        assert [e["pointer"] for e in answer.json()["errors"]] == ["/data/assignment_id"]
+
+
+async def test_a_failure_of_ours_is_a_problem_document_and_a_database_outage_says_when_to_retry(
+    place: Place, directory: DirectoryFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def failing(*_: object) -> None:
+        raise failure
+
+    monkeypatch.setattr(handlers, "accept", failing)
+    async with intake_client(place, directory, raise_app_exceptions=False) as intake:
+        failure: Exception = RuntimeError("a bug")
+        bug = await intake.post("/v1/events", json=report("C-190"), headers=POLICE)
+        failure = ConnectionRefusedError("database restarting")
+        outage = await intake.post("/v1/events", json=report("C-191"), headers=POLICE)
+    assert (bug.status_code, bug.headers["content-type"]) == (500, "application/problem+json")
+    assert (outage.status_code, outage.headers["content-type"]) == (503, "application/problem+json")
+    assert outage.headers["retry-after"] == "1"
 
 
 async def test_a_batch_is_all_or_nothing_and_names_bad_items_by_index(
