@@ -14,7 +14,14 @@ from services.intake.auth import authenticate
 from services.intake.deps import Deps
 from services.intake.errors import Conflict, Forbidden, Invalid, TooLarge, UnsupportedMedia
 from services.intake.policy import may_send, unknown_authorities
-from services.intake.store import Accepting, ConflictingIds, Outcome, accept, held_assignment
+from services.intake.store import (
+    Accepting,
+    ConflictingIds,
+    Outcome,
+    accept,
+    held_assignment,
+    stored_child,
+)
 from services.intake.submission import Submission, read_event
 from shared import topics
 from shared.contracts.common import ChildEvent
@@ -88,6 +95,10 @@ async def post_events(request: Request) -> JSONResponse:
                 data.assignment_id,
                 wait_seconds=max(wait_until - time.monotonic(), 0.0),
             )
+            if holding is None:
+                # A retry of a report accepted while the assignment was held (a decline whose answer
+                # was lost, say) is answered as a repeat, or as a conflict if its content differs.
+                holding = await stored_child(deps.pool, caller.org.id, read.id)
         held = (
             frozenset({data.assignment_id}) if isinstance(data, InterviewEvent) and holding else frozenset()
         )

@@ -95,6 +95,15 @@ async def held_assignment(
     return child
 
 
+SELECT_STORED_KEY = "SELECT child_key FROM intake.events WHERE org_id = $1 AND event_id = $2"
+
+
+async def stored_child(pool: "asyncpg.Pool[Any]", org_id: str, event_id: str) -> str | None:
+    """The child key of an event this organisation has already sent under this id, or None."""
+    child: str | None = await pool.fetchval(SELECT_STORED_KEY, org_id, event_id)
+    return child
+
+
 class Outcome(Enum):
     """What storing an event came to."""
 
