@@ -181,8 +181,23 @@ class ChildState:
 
 def fold(facts: Iterable[Fact], window: timedelta) -> ChildState:
     """Apply a child's events in the order things happened; the result depends only on the set."""
+    facts = list(facts)
+    # A provider's report is timed by its own clock (an offer rounded to the minute, say) and can be
+    # earlier than the notifier's record of the assignment it is about: it applies once that is known.
+    assigned_at: dict[str, datetime] = {}
+    for fact in facts:
+        if isinstance(fact.data, AssignmentAssigned | AssignmentAccepted):
+            known = assigned_at.get(fact.data.assignment_id)
+            assigned_at[fact.data.assignment_id] = min(known or fact.happened_at, fact.happened_at)
+
+    def order(fact: Fact) -> tuple[datetime, int, str]:
+        when, rank, key = fact.sort_key()
+        if isinstance(fact.data, InterviewOffered | InterviewCompleted):
+            when = max(when, assigned_at.get(fact.data.assignment_id, when))
+        return when, rank, key
+
     state = ChildState()
-    for fact in sorted(facts, key=Fact.sort_key):
+    for fact in sorted(facts, key=order):
         if not _apply(state, fact, window):
             state.unapplied.append(fact.key)
     return state

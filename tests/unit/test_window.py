@@ -73,6 +73,17 @@ def test_an_offer_after_the_breach_is_recorded_as_late_and_the_breach_stays() ->
     assert "breach" in kinds
 
 
+def test_an_offer_timed_before_the_assignment_was_recorded_still_closes_the_window() -> None:
+    """The provider's clock (or its rounding) puts the offer before the notifier's assignment record:
+    the offer is applied, at the time the provider gave, and no breach follows."""
+    task_id = fold([reported(hours(0)), returned(hours(10))], WINDOW).tasks[0].task_id
+    facts = [reported(hours(0)), returned(hours(10)), assigned(hours(11), task_id), offered(hours(10.5))]
+    state = fold(facts, WINDOW)
+    assert state.unapplied == []
+    assert state.tasks[0].offered_at == hours(10.5)
+    assert [kind for _, kind in kinds_between(facts, 10, 200)] == ["opened", "requested"]
+
+
 def test_a_child_declining_closes_the_window() -> None:
     task_id = fold([reported(hours(0)), returned(hours(10))], WINDOW).tasks[0].task_id
     facts = [
