@@ -11,23 +11,32 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from shared.contracts.assignments import AssignmentAccepted, AssignmentAssigned
+from shared.contracts.assignments import (
+    AssignmentAccepted,
+    AssignmentAssigned,
+    AssignmentDeclined,
+    AssignmentExpired,
+    AssignmentFact,
+)
 from shared.contracts.common import EpisodeKind, EventData, ExploitationIndicator, Language, RiskLevel
 from shared.contracts.episodes import Cancelled, MissingReported, Returned, RiskChanged
 from shared.contracts.interviews import InterviewCompleted, InterviewOffered
 
 _NAMESPACE = uuid.UUID("8a4e51f5-2c1b-4a57-9d8e-3f8f6a0c9b21")
 _RISK_ORDER = ("no_apparent_risk", "low", "medium", "high")
-# Same instant: a report before a risk change before interview news before a return before a cancellation.
+# Same instant: a report before a risk change before assignment and interview news before a return
+# before a cancellation.
 _RANK = {
     "missing.reported": 0,
     "missing.risk_changed": 1,
     "assignment.assigned": 2,
     "assignment.accepted": 3,
-    "interview.offered": 4,
-    "interview.completed": 5,
-    "missing.returned": 6,
-    "missing.cancelled": 7,
+    "assignment.declined": 4,
+    "assignment.expired": 4,
+    "interview.offered": 5,
+    "interview.completed": 6,
+    "missing.returned": 7,
+    "missing.cancelled": 8,
 }
 
 
@@ -59,7 +68,7 @@ class Fact:
             return data.offered_at
         if isinstance(data, InterviewCompleted):
             return data.completed_at
-        if isinstance(data, AssignmentAssigned | AssignmentAccepted):
+        if isinstance(data, AssignmentFact):
             return data.at
         return self.time
 
@@ -133,7 +142,9 @@ class Task:
     returned_at: datetime
     offer_due_at: datetime
     assignments: dict[str, str] = field(default_factory=dict)  # assignment_id -> provider_id
-    accepted_at: datetime | None = None
+    accepted_at: datetime | None = None  # the first acceptance (reported as "accepted")
+    # assignment_id -> (accepted at, handed back at): who held the task when, for the reminder
+    holds: dict[str, tuple[datetime, datetime | None]] = field(default_factory=dict)
     offered_at: datetime | None = None
     completed_at: datetime | None = None
     outcome: str | None = None
@@ -144,6 +155,13 @@ class Task:
     def open(self) -> bool:
         """Still waiting for the interview to happen (or be declined)."""
         return self.completed_at is None
+
+    def held_at(self, moment: datetime) -> bool:
+        """A provider had accepted the task by `moment` and had not handed it back."""
+        return any(
+            accepted <= moment and (released is None or released > moment)
+            for accepted, released in self.holds.values()
+        )
 
     @property
     def completed_within_window(self) -> bool | None:
@@ -246,7 +264,14 @@ def _apply(state: ChildState, fact: Fact, window: timedelta) -> bool:
             return False
         task.assignments.setdefault(data.assignment_id, data.provider_id)
         task.accepted_at = task.accepted_at or at
+        task.holds.setdefault(data.assignment_id, (at, None))
         return True
+    if isinstance(data, AssignmentDeclined | AssignmentExpired):
+        task = state.task(data.task_id)
+        held = task.holds.get(data.assignment_id) if task is not None else None
+        if task is not None and held is not None and held[1] is None:
+            task.holds[data.assignment_id] = (held[0], at)  # accepted, then handed back
+        return True  # an offer declined or let lapse before acceptance changes nothing here
     if isinstance(data, InterviewOffered | InterviewCompleted):
         task = state.task_of_assignment(data.assignment_id)
         if task is None:
@@ -257,7 +282,7 @@ def _apply(state: ChildState, fact: Fact, window: timedelta) -> bool:
             task.interview_indicators |= set(data.exploitation_indicators)
             task.safeguarding_concern = task.safeguarding_concern or data.safeguarding_concern
         return True
-    return True  # other facts (declines, expiries) inform the notifier, not the child's timeline
+    return True  # other facts inform the notifier, not the child's timeline
 
 
 def _open(state: ChildState, data: MissingReported, at: datetime) -> None:

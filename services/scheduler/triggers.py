@@ -131,7 +131,7 @@ def _window(episode: Episode, task: Task, now: datetime, timing: TimingSettings)
     out = []
     reminder = returned + timedelta(hours=reminder_hours)
     if (
-        _not_by(task.accepted_at, reminder)
+        not task.held_at(reminder)
         and _not_by(episode.offered_at, reminder)
         and _not_by(task.completed_at, reminder)
     ):

@@ -10,6 +10,7 @@ from tests.unit.timeline import (
     assigned,
     cancelled,
     completed,
+    declined,
     hours,
     offered,
     reported,
@@ -60,6 +61,22 @@ def test_acceptance_silences_the_reminder_and_an_offer_closes_the_window() -> No
         offered(hours(40)),
     ]
     assert [kind for _, kind in kinds_between(facts, 10, 200)] == ["opened", "requested"]
+
+
+def test_a_task_handed_back_after_acceptance_gets_the_reminder_again() -> None:
+    """Accepted, then handed back: at +24 h nobody has accepted it, so the coordinator is told."""
+    task_id = fold([reported(hours(0)), returned(hours(10))], WINDOW).tasks[0].task_id
+    facts = [
+        reported(hours(0)),
+        returned(hours(10)),
+        assigned(hours(10.5), task_id),
+        accepted(hours(11), task_id),
+        declined(hours(12), task_id),
+        assigned(hours(12), task_id, assignment_id="a2", provider="cardiff-youth-support"),
+    ]
+    assert kinds_between(facts, 10, 10 + 30) == [(10, "opened"), (10, "requested"), (10 + 24, "reminder")]
+    handed_back_later = [*facts[:4], declined(hours(40), task_id)]
+    assert "reminder" not in [kind for _, kind in kinds_between(handed_back_later, 10, 10 + 30)]
 
 
 def test_an_offer_after_the_breach_is_recorded_as_late_and_the_breach_stays() -> None:

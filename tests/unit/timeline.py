@@ -5,7 +5,7 @@ from itertools import count
 from typing import Any
 
 from services.scheduler.episodes import Fact
-from shared.contracts.assignments import AssignmentAccepted, AssignmentAssigned
+from shared.contracts.assignments import AssignmentAccepted, AssignmentAssigned, AssignmentDeclined
 from shared.contracts.episodes import Cancelled, MissingReported, Returned, RiskChanged
 from shared.contracts.interviews import InterviewCompleted, InterviewOffered
 
@@ -74,6 +74,20 @@ def accepted(at: datetime, task_id: str, assignment_id: str = "a1", provider: st
     return _fact(
         AssignmentAccepted(
             **CHILD, task_id=task_id, assignment_id=assignment_id, provider_id=provider, at=at
+        ),
+        at,
+    )
+
+
+def declined(at: datetime, task_id: str, assignment_id: str = "a1", provider: str = "nyas-cymru") -> Fact:
+    return _fact(
+        AssignmentDeclined(
+            **CHILD,
+            task_id=task_id,
+            assignment_id=assignment_id,
+            provider_id=provider,
+            at=at,
+            reason="no_capacity",
         ),
         at,
     )
