@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
@@ -9,7 +10,7 @@ from typing import Annotated, Any, Literal, Self
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
-from shared.contracts.common import AuthorityCode, Language
+from shared.contracts.common import AUTHORITY_PATTERN, AuthorityCode, Language
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 OrgKind = Literal["police", "local_authority", "provider", "ops"]
@@ -52,6 +53,9 @@ class TimingSettings(_Strict):
         """Long-missing alert thresholds in hours, ascending."""
         values = self.long_missing_hours
         return sorted(values if isinstance(values, list) else [values])
+
+
+_AUTHORITY = re.compile(AUTHORITY_PATTERN)
 
 
 class Organisation(_Strict):
@@ -113,6 +117,14 @@ class Directory(_Strict):
                 if key.id in key_ids:
                     raise ValueError(f"duplicate api key id {key.id!r}")
                 key_ids.add(key.id)
+        police = {org.id for org in self.organisations if org.kind == "police"}
+        for org in self.organisations:
+            # An employer that names nothing would make an in-house team look independent to routing.
+            if org.employer is not None and org.employer not in police and not _AUTHORITY.match(org.employer):
+                raise ValueError(
+                    f"{org.id}: employer {org.employer!r} is neither an authority code (like W06000015) "
+                    "nor the id of a police force in this directory"
+                )
         return self
 
     def get(self, org_id: str) -> Organisation | None:

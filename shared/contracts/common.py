@@ -4,10 +4,11 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+AUTHORITY_PATTERN = r"^[EWSN][0-9]{8}$"
 AuthorityCode = Annotated[
     str,
     Field(
-        pattern=r"^[EWSN][0-9]{8}$",
+        pattern=AUTHORITY_PATTERN,
         description="ONS code of a local authority.",
         examples=["W06000015", "E08000025"],
     ),

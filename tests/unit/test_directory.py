@@ -39,6 +39,12 @@ def test_the_example_directory_is_valid() -> None:
             "organisations:\n  - {id: a, kind: police, name: A}\n  - {id: a, kind: police, name: B}\n",
             "duplicate organisation id",
         ),
+        (
+            "organisations:\n  - {id: cardiff, kind: local_authority, name: C, authority_code: W06000015}\n"
+            "  - {id: team, kind: provider, name: T, employer: cardiff, covers: [W06000015],\n"
+            "     webhook_url: https://t.example, webhook_secret: whsec_abc}\n",
+            "employer 'cardiff' is neither an authority code",
+        ),
     ],
 )
 def test_errors_name_the_line(tmp_path: Path, yaml_text: str, expected: str) -> None:
