@@ -82,6 +82,7 @@ def write_demo_directory(folder: Path, receiver_url: str) -> tuple[Path, dict[st
             org["webhook_secret"] = new_webhook_secret()
         if template.get("notify"):
             org["notify_url"] = f"{receiver_url}/{org['id']}"
+            org["escalation_url"] = f"{receiver_url}/{org['id']}/senior-manager"
             org["webhook_secret"] = new_webhook_secret()
         organisations.append(org)
     document = {

@@ -66,6 +66,7 @@ class Organisation(_Strict):
     name: str = Field(min_length=1, max_length=200)
     authority_code: AuthorityCode | None = None
     notify_url: str | None = None
+    escalation_url: str | None = None  # a council's senior manager: breaches go here too
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     coordinator_contact: str | None = None
@@ -84,7 +85,7 @@ class Organisation(_Strict):
                 raise ValueError("a provider needs at least one authority in covers")
             if not self.webhook_url:
                 raise ValueError("a provider needs a webhook_url")
-        if (self.webhook_url or self.notify_url) and not self.webhook_secret:
+        if (self.webhook_url or self.notify_url or self.escalation_url) and not self.webhook_secret:
             raise ValueError("an organisation that receives webhooks needs a webhook_secret")
         return self
 

@@ -17,12 +17,14 @@ log = structlog.get_logger()
 
 
 def create_receiver(directory: Directory, keep: int = 200) -> FastAPI:
-    """An app that accepts POST /{org_id} for every organisation with a webhook secret."""
+    """An app that accepts POST /{org_id} for every organisation with a webhook secret, and
+    POST /{org_id}/{recipient} for someone else there (a council's senior manager)."""
     app = FastAPI(title="Demo webhook receiver", openapi_url=None)
     received: deque[dict[str, Any]] = deque(maxlen=keep)
 
     @app.post("/{org_id}")
-    async def receive(org_id: str, request: Request) -> Response:
+    @app.post("/{org_id}/{recipient}")
+    async def receive(org_id: str, request: Request, recipient: str | None = None) -> Response:
         org = directory.get(org_id)
         if org is None or org.webhook_secret is None:
             return Response(status_code=404)
@@ -34,6 +36,7 @@ def create_receiver(directory: Directory, keep: int = 200) -> FastAPI:
             return Response(status_code=401)
         entry = {
             "org": org_id,
+            "recipient": recipient,
             "webhook_id": request.headers.get("webhook-id"),
             "type": event.get("type"),
             "subject": event.get("subject"),

@@ -39,6 +39,7 @@ class DirectoryFactory:
                 "name": "Cardiff",
                 "authority_code": CARDIFF,
                 "notify_url": f"{receiver}/cardiff",
+                "escalation_url": f"{receiver}/cardiff-senior-manager",
                 "webhook_secret": secret_for("cardiff"),
                 "coordinator_contact": "coordinator@cardiff.example",
             },

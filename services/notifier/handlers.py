@@ -72,15 +72,27 @@ def register(
                         conn, envelope, data, directory=directory, now=now, namespace=namespace
                     )
                 elif isinstance(data, TaskEvent):
+                    cause = f"{envelope.source}|{envelope.id}"
                     for council in outgoing.council_recipients(directory, data):
                         await outgoing.send(
                             conn,
                             org=council,
-                            cause=f"{envelope.source}|{envelope.id}",
+                            cause=cause,
                             data=data,
                             now=now,
                             subject=data.episode_id,
                             writes=writes,
+                        )
+                    for council in outgoing.escalations(directory, data):
+                        await outgoing.send(
+                            conn,
+                            org=council,
+                            cause=f"escalated:{cause}",
+                            data=data,
+                            now=now,
+                            subject=data.episode_id,
+                            writes=writes,
+                            url=council.escalation_url,
                         )
                     log.info(
                         "council_notified",

@@ -11,7 +11,7 @@ from services.notifier import store
 from services.notifier.writes import Writes
 from shared.contracts.common import EventData
 from shared.contracts.envelope import Envelope
-from shared.contracts.tasks import TaskEvent
+from shared.contracts.tasks import TaskEvent, WindowBreached
 from shared.directory import Directory, Organisation
 
 log = structlog.get_logger()
@@ -38,6 +38,14 @@ def council_recipients(directory: Directory, event: TaskEvent) -> list[Organisat
     return [org for code in codes if (org := directory.authority(code)) is not None]
 
 
+def escalations(directory: Directory, event: TaskEvent) -> list[Organisation]:
+    """Councils whose senior manager is told as well: the responsible authority's, of a breach."""
+    if not isinstance(event, WindowBreached):
+        return []
+    council = directory.authority(event.responsible_authority)
+    return [council] if council is not None and council.escalation_url is not None else []
+
+
 async def send(
     conn: asyncpg.Connection,
     *,
@@ -47,11 +55,13 @@ async def send(
     now: datetime,
     subject: str | None = None,
     writes: Writes | None = None,
+    url: str | None = None,
 ) -> str | None:
-    """Queue one webhook to an organisation; return its webhook id (None if it has no URL).
+    """Queue one webhook to an organisation, at its usual URL or at `url`; return its webhook id
+    (None if it has no URL).
 
     With `writes`, the row joins the batch's pending rows instead of being written now."""
-    url = org.delivery_url
+    url = url or org.delivery_url
     if url is None:
         log.warning("recipient_without_url", org=org.id, event_type=data.type_name)
         return None

@@ -64,6 +64,13 @@ async def test_a_return_72_hours_ago_is_breached_to_the_council(stack: Stack, re
     event = Webhook(secret_for("cardiff")).verify(breaches[0].body, breaches[0].headers)
     assert event["data"]["child_ref"] == "E-2"
     assert len(receiver.delivered("cardiff", "window.breached")) == 1
+    escalated = await poll(
+        lambda: receiver.delivered("cardiff-senior-manager", "window.breached"), timeout=30
+    )
+    assert (
+        Webhook(secret_for("cardiff")).verify(escalated[0].body, escalated[0].headers)["data"]["child_ref"]
+        == "E-2"
+    )
     # Logs are JSON lines that never carry the child's reference.
     logs = stack.all_logs()
     assert "E-2" not in logs

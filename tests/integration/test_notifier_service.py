@@ -75,9 +75,11 @@ async def test_a_failing_receiver_gets_the_event_once_delivered_with_the_same_we
     assert len({r.headers["webhook-id"] for r in attempts}) == 1
 
 
-async def test_a_breach_reaches_both_councils_when_the_child_is_placed_out_of_area(
+async def test_a_breach_reaches_both_councils_and_the_responsible_councils_senior_manager(
     notifier: FastAPI, place: Place, receiver: Receiver
 ) -> None:
+    """DOMAIN rule 6: the coordinator and the LA's senior manager are told; the host council too,
+    for a child placed out of area (rule 8)."""
     now = datetime.now(UTC)
     breach = WindowBreached(
         child_ref="C-302",
@@ -90,10 +92,13 @@ async def test_a_breach_reaches_both_councils_when_the_child_is_placed_out_of_ar
         breached_at=now - timedelta(hours=1),
     )
     await publish(place.bootstrap, topics.named(place.namespace, topics.TASKS), f"{CARDIFF}/C-302", breach)
-    await poll(lambda: len(receiver.delivered(type_="window.breached")) == 2)
-    assert {r.org for r in receiver.delivered(type_="window.breached")} == {"cardiff", "newport"}
-    for request in receiver.delivered(type_="window.breached"):
-        Webhook(secret_for(request.org)).verify(request.body, request.headers)
+    await poll(lambda: len(receiver.delivered(type_="window.breached")) == 3)
+    got = receiver.delivered(type_="window.breached")
+    assert {r.org for r in got} == {"cardiff", "newport", "cardiff-senior-manager"}
+    for request in got:
+        council = request.org.removesuffix("-senior-manager")  # signed with the council's secret
+        Webhook(secret_for(council)).verify(request.body, request.headers)
+    assert len({r.headers["webhook-id"] for r in got}) == 3
 
 
 async def test_nobody_independent_left_tells_the_council(
