@@ -1,11 +1,13 @@
 """Who sees what of a child's record (DOMAIN rules 13 and 20, CONTRACT §2): a pure function.
 
 ops and the responsible authority see all of it; a host authority the episodes placed in its area,
-with their tasks and assignments, read-only; a police force the episodes and alerts of a child it has
-reported; a provider only the referral packets of the assignments it holds. Anyone else sees nothing,
+with their tasks and assignments, read-only; a police force the episodes it reported itself and their
+alerts; a provider only the referral packets of the assignments it holds. Anyone else sees nothing,
 and the route answers 404 so that a child's existence is not revealed.
 """
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from services.intake.views import (
@@ -31,7 +33,7 @@ def record_for(
     child_ref: str,
     rows: Any,  # store.ChildRows; typed loosely so this module imports no I/O
     known: bool,
-    sent_about: bool,
+    police_reports: Sequence[datetime] = (),
 ) -> ChildRecord | None:
     """The part of a child's record this organisation may see, or None (answered as 404)."""
     episodes = [EpisodeView(**row) for row in rows.episodes]
@@ -64,9 +66,15 @@ def record_for(
             assignments=[a for a in assignments if a.task_id in task_ids],
         )
     if org.kind == "police":
-        if not sent_about:
+        if not police_reports:
             return None
-        return ChildRecord(**base, seen_as="police", episodes=episodes, alerts=alerts)
+        reported = {_episode_of(episodes, moment) for moment in police_reports}
+        return ChildRecord(
+            **base,
+            seen_as="police",
+            episodes=[e for e in episodes if e.episode_id in reported],
+            alerts=[a for a in alerts if a.episode_id in reported],
+        )
     if org.kind == "provider":
         mine = [a for a in assignments if a.provider_id == org.id and a.status in HELD]
         if not mine:
@@ -104,6 +112,13 @@ def _packet(directory: Directory, base: dict[str, str], task: TaskView | None) -
             "coordinator_contact": council.coordinator_contact if council else None,
         }
     )
+
+
+def _episode_of(episodes: Sequence[EpisodeView], moment: datetime) -> str | None:
+    """The episode an absence that began at `moment` belongs to: a child's episodes follow one another,
+    so it is the last one that had begun by then (a report after the end of one opens the next)."""
+    begun = [e for e in episodes if e.started_at <= moment]
+    return max(begun, key=lambda e: (e.started_at, e.episode_id)).episode_id if begun else None
 
 
 def _without(row: dict[str, Any], *names: str) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from services.intake.submission import Submission, read_event
 from shared import topics
 from shared.contracts.common import ChildEvent
 from shared.contracts.envelope import Envelope
+from shared.contracts.episodes import MissingReported
 from shared.contracts.interviews import InterviewEvent
 from shared.contracts.registry import TOPIC_OF_TYPE
 
@@ -149,6 +150,7 @@ def _accepting(
     org_id: str, key_id: str, source: str, sub: Submission, key: str, now: datetime, namespace: str
 ) -> Accepting:
     envelope = Envelope(id=sub.id, source=source, type=sub.type, time=sub.time or now, data=sub.data)
+    report = sub.data if isinstance(sub.data, MissingReported) else None
     return Accepting(
         org_id=org_id,
         api_key_id=key_id,
@@ -158,6 +160,7 @@ def _accepting(
         child_key=key,
         received_at=now,
         message=(topics.named(namespace, TOPIC_OF_TYPE[sub.type]), key, envelope),
+        missing_since=report.missing_since if report else None,
     )
 
 

@@ -56,7 +56,9 @@ async def get_child(
         child_ref=child_ref,
         rows=rows,
         known=await store.is_known(deps.pool, key, rows),
-        sent_about=who.org.kind == "police" and await store.has_sent_about(deps.pool, key, who.org.id),
+        police_reports=(
+            await store.police_reports(deps.pool, key, who.org.id) if who.org.kind == "police" else []
+        ),
     )
     if record is None:
         raise NotFound()

@@ -26,13 +26,14 @@ RECORD_EVENTS = """
 WITH input AS (
     SELECT * FROM unnest(
         $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
-        $8::text[], $9::text[], $10::bytea[], $11::text[]
+        $8::text[], $9::text[], $10::bytea[], $11::text[], $12::timestamptz[]
     ) WITH ORDINALITY AS t(org_id, event_id, event_type, fingerprint, child_key, api_key_id, received_at,
-                           topic, key, value, headers, ord)
+                           topic, key, value, headers, missing_since, ord)
 ),
 inserted AS (
-    INSERT INTO intake.events (org_id, event_id, event_type, fingerprint, child_key, api_key_id, received_at)
-    SELECT org_id, event_id, event_type, fingerprint, child_key, api_key_id, received_at
+    INSERT INTO intake.events (org_id, event_id, event_type, fingerprint, child_key, api_key_id, received_at,
+                               missing_since)
+    SELECT org_id, event_id, event_type, fingerprint, child_key, api_key_id, received_at, missing_since
     FROM input ORDER BY ord
     ON CONFLICT (org_id, event_id) DO NOTHING
     RETURNING org_id, event_id
@@ -124,6 +125,7 @@ class Accepting:
     child_key: str | None
     received_at: datetime
     message: tuple[str, str, Any]  # (topic, key, Envelope)
+    missing_since: datetime | None = None  # a missing report's: which episode it belongs to
 
 
 async def accept(pool: "asyncpg.Pool[Any]", items: list[Accepting]) -> list[Outcome]:
@@ -147,11 +149,12 @@ async def accept(pool: "asyncpg.Pool[Any]", items: list[Accepting]) -> list[Outc
             item.api_key_id,
             item.received_at,
             *outbox.row(*item.message),
+            item.missing_since,
         )
         for item in unique
     ]
     async with pool.acquire() as conn, _atomic(conn, several=len(items) > 1):
-        inserted = {row["event_id"] for row in await conn.fetch(RECORD_EVENTS, *columns(rows, 11))}
+        inserted = {row["event_id"] for row in await conn.fetch(RECORD_EVENTS, *columns(rows, 12))}
         stored: dict[str, str] = {}
         if len(inserted) < len(unique):
             org_id = unique[0].org_id  # one request, one organisation
@@ -269,7 +272,10 @@ SELECT episode_id, alert_type, raised_at, details
 FROM intake.alerts WHERE child_key = $1 ORDER BY raised_at, event_key
 """
 SELECT_KNOWN = "SELECT EXISTS (SELECT 1 FROM intake.events WHERE child_key = $1)"
-SELECT_SENT_ABOUT = "SELECT EXISTS (SELECT 1 FROM intake.events WHERE child_key = $1 AND org_id = $2)"
+SELECT_POLICE_REPORTS = """
+SELECT missing_since FROM intake.events
+WHERE child_key = $1 AND org_id = $2 AND missing_since IS NOT NULL
+"""
 
 
 @dataclass(frozen=True)
@@ -300,9 +306,9 @@ async def is_known(pool: "asyncpg.Pool[Any]", child_key: str, rows: ChildRows) -
     return bool(await pool.fetchval(SELECT_KNOWN, child_key))
 
 
-async def has_sent_about(pool: "asyncpg.Pool[Any]", child_key: str, org_id: str) -> bool:
-    """Whether this organisation has sent any accepted event about the child."""
-    return bool(await pool.fetchval(SELECT_SENT_ABOUT, child_key, org_id))
+async def police_reports(pool: "asyncpg.Pool[Any]", child_key: str, org_id: str) -> list[datetime]:
+    """When each absence this police force reported began."""
+    return [row["missing_since"] for row in await pool.fetch(SELECT_POLICE_REPORTS, child_key, org_id)]
 
 
 async def record_read(

@@ -11,9 +11,10 @@ from shared.contracts.assignments import (
     AssignmentDeclined,
     AssignmentExhausted,
 )
-from shared.contracts.tasks import ExploitationAlert, WindowWarning
+from shared.contracts.tasks import EpisodeOpened, ExploitationAlert, WindowWarning
 from tests.conftest import Place
-from tests.events import cloud_event, publish
+from tests.directory_factory import CARDIFF
+from tests.events import cloud_event, publish, report
 from tests.integration.conftest import as_org
 from tests.integration.intake_world import A, build
 from tests.kafka_reader import headers_of, poll, read_topic
@@ -169,3 +170,42 @@ async def test_an_assignment_never_goes_back_to_an_earlier_status(
 
     council = await poll(settled)
     assert council["assignments"][0]["status"] == "accepted"
+
+
+async def test_a_police_force_reads_the_episodes_it_reported_not_the_councils_own(
+    intake: httpx.AsyncClient, place: Place
+) -> None:
+    """DOMAIN rule 20: the council's earlier 'away' episode, never reported to police, stays hidden
+    from the force that reported the child missing later."""
+    now = datetime.now(UTC)
+    child, key = "W-P1", f"{CARDIFF}/W-P1"
+    away = report(child, since=now - timedelta(hours=30), kind="away")
+    away["data"] |= {"reported_to_police": False, "not_reported_reason": "known_whereabouts"}
+    del away["data"]["police_force"], away["data"]["police_reference"]
+    assert (await intake.post("/v1/events", json=away, headers=as_org("cardiff"))).status_code == 202
+    missing = report(child, since=now - timedelta(hours=5))
+    assert (
+        await intake.post("/v1/events", json=missing, headers=as_org("south-wales-police"))
+    ).status_code == 202
+    tasks_topic = topics.named(place.namespace, topics.TASKS)
+    for episode_id, kind, since in (("ep-away", "away", 30), ("ep-missing", "missing", 5)):
+        opened = EpisodeOpened(
+            child_ref=child,
+            responsible_authority=CARDIFF,
+            placement_authority=CARDIFF,
+            episode_id=episode_id,
+            kind=kind,  # type: ignore[arg-type]
+            started_at=now - timedelta(hours=since),
+            risk_level="medium",
+        )
+        await publish(place.bootstrap, tasks_topic, key, opened)
+    path = f"/v1/children/{CARDIFF}/{child}"
+
+    async def both_known() -> bool:
+        council = (await intake.get(path, headers=as_org("cardiff"))).json()
+        return len(council["episodes"]) == 2
+
+    await poll(both_known)
+    police = (await intake.get(path, headers=as_org("south-wales-police"))).json()
+    assert [e["episode_id"] for e in police["episodes"]] == ["ep-missing"]
+    assert (await intake.get(path, headers=as_org("gwent-police"))).status_code == 404

@@ -78,11 +78,17 @@ def directory(tmp_path_factory: pytest.TempPathFactory) -> Directory:
     return load_directory(path)
 
 
-def seen(directory: Directory, org_id: str, *, sent_about: bool = False) -> Any:
+def seen(directory: Directory, org_id: str, *, police_reports: tuple[datetime, ...] = ()) -> Any:
     org = directory.get(org_id)
     assert org is not None
     return record_for(
-        org, directory, authority=CARDIFF, child_ref="C-1", rows=ROWS, known=True, sent_about=sent_about
+        org,
+        directory,
+        authority=CARDIFF,
+        child_ref="C-1",
+        rows=ROWS,
+        known=True,
+        police_reports=police_reports,
     )
 
 
@@ -107,10 +113,19 @@ def test_a_host_authority_sees_only_what_happened_in_its_area(directory: Directo
     assert [a.type for a in record.alerts] == ["alert.high_risk"]
 
 
-def test_a_police_force_sees_episodes_only_of_a_child_it_reported(directory: Directory) -> None:
+def test_a_police_force_sees_only_the_episodes_it_reported_and_their_alerts(directory: Directory) -> None:
+    """DOMAIN rule 20: not the child's other absences (a council's own, not reported to police)."""
     assert seen(directory, "gwent-police") is None
-    record = seen(directory, "gwent-police", sent_about=True)
-    assert (len(record.episodes), record.tasks, record.assignments) == (2, [], [])
+    second = seen(directory, "gwent-police", police_reports=(T0 + timedelta(days=2, hours=1),))
+    assert [e.episode_id for e in second.episodes] == ["ep-2"]
+    assert [a.type for a in second.alerts] == ["alert.long_missing"]
+    assert (second.tasks, second.assignments, second.referrals) == ([], [], [])
+    first = seen(directory, "gwent-police", police_reports=(T0 + timedelta(days=1),))
+    assert [e.episode_id for e in first.episodes] == ["ep-1"]
+    both = seen(directory, "gwent-police", police_reports=(T0 + timedelta(days=1), T0 + timedelta(days=2)))
+    assert [e.episode_id for e in both.episodes] == ["ep-1", "ep-2"]
+    not_yet_known = seen(directory, "gwent-police", police_reports=(T0,))
+    assert (not_yet_known.seen_as, not_yet_known.episodes) == ("police", [])
 
 
 def test_a_provider_sees_only_the_referral_of_what_it_holds_now(directory: Directory) -> None:
