@@ -68,7 +68,7 @@ def record_for(
     if org.kind == "police":
         if not police_reports:
             return None
-        reported = {_episode_of(episodes, moment) for moment in police_reports}
+        reported = {_episode_of(episodes, tasks, moment) for moment in police_reports}
         return ChildRecord(
             **base,
             seen_as="police",
@@ -114,11 +114,17 @@ def _packet(directory: Directory, base: dict[str, str], task: TaskView | None) -
     )
 
 
-def _episode_of(episodes: Sequence[EpisodeView], moment: datetime) -> str | None:
+def _episode_of(episodes: Sequence[EpisodeView], tasks: Sequence[TaskView], moment: datetime) -> str | None:
     """The episode an absence that began at `moment` belongs to: a child's episodes follow one another,
-    so it is the last one that had begun by then (a report after the end of one opens the next)."""
+    so it is the last one that had begun by then, unless that one had already ended in a return (the
+    report opened a new episode, not known here yet)."""
     begun = [e for e in episodes if e.started_at <= moment]
-    return max(begun, key=lambda e: (e.started_at, e.episode_id)).episode_id if begun else None
+    if not begun:
+        return None
+    last = max(begun, key=lambda e: (e.started_at, e.episode_id))
+    if any(t.episode_id == last.episode_id and t.returned_at < moment for t in tasks):
+        return None
+    return last.episode_id
 
 
 def _without(row: dict[str, Any], *names: str) -> dict[str, Any]:

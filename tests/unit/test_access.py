@@ -126,6 +126,10 @@ def test_a_police_force_sees_only_the_episodes_it_reported_and_their_alerts(dire
     assert [e.episode_id for e in both.episodes] == ["ep-1", "ep-2"]
     not_yet_known = seen(directory, "gwent-police", police_reports=(T0,))
     assert (not_yet_known.seen_as, not_yet_known.episodes) == ("police", [])
+    after_the_first_return = seen(
+        directory, "gwent-police", police_reports=(T0 + timedelta(days=1, hours=6),)
+    )
+    assert (after_the_first_return.episodes, after_the_first_return.alerts) == ([], [])
 
 
 def test_a_provider_sees_only_the_referral_of_what_it_holds_now(directory: Directory) -> None:
