@@ -2,7 +2,7 @@
 
 Exponential from 10 s, doubling to a ceiling of one hour, with jitter in the upper half of each step
 so a recovering endpoint is not hit by every waiting delivery at once; a receiver's `Retry-After` is
-honoured (within the ceiling). Most failures are short (a deploy, a restart): the first retries come
+honoured when it asks for longer (within the ceiling), never to retry sooner. Most failures are short (a deploy, a restart): the first retries come
 within seconds and minutes. A longer outage gets one try an hour, so a council endpoint that is down
 overnight still receives its alerts in the morning: 30 attempts span about 16 hours (at most 21).
 Then the delivery is parked as `failed` for an operator's replay. Offers need less: the acceptance
@@ -23,11 +23,13 @@ def retry_delay(
     rng: random.Random | None = None,
     base: float = BASE_SECONDS,
 ) -> float:
-    """Seconds to wait after failed attempt number `attempt` (1-based)."""
-    if retry_after is not None and retry_after >= 0:
-        return min(retry_after, CEILING_SECONDS)
+    """Seconds to wait after failed attempt number `attempt` (1-based). A receiver's `Retry-After` can
+    only make the wait longer: a short one, repeated, would spend every attempt in minutes."""
     top = ceiling(attempt, base)
-    return (rng or random).uniform(top / 2, top)
+    delay = (rng or random).uniform(top / 2, top)
+    if retry_after is not None and retry_after > delay:
+        delay = min(retry_after, CEILING_SECONDS)
+    return delay
 
 
 def ceiling(attempt: int, base: float = BASE_SECONDS) -> float:

@@ -19,6 +19,15 @@ def test_retry_after_is_honoured_up_to_the_ceiling() -> None:
     assert retry_delay(1, retry_after=10 * CEILING_SECONDS) == CEILING_SECONDS
 
 
+def test_a_short_retry_after_never_spends_the_attempts_faster_than_the_back_off() -> None:
+    """An endpoint in maintenance answering 503 with Retry-After: 5 still gets ~16 hours of attempts."""
+    rng = random.Random(7)
+    delays = [retry_delay(attempt, retry_after=5, rng=rng) for attempt in range(1, MAX_ATTEMPTS)]
+    assert all(delay >= backoff.ceiling(attempt) / 2 for attempt, delay in enumerate(delays, start=1))
+    assert sum(delays) > 10 * 3600
+    assert retry_delay(12, retry_after=0, rng=rng) >= backoff.ceiling(12) / 2
+
+
 def test_retry_after_reads_seconds_and_http_dates() -> None:
     now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
     assert parse_retry_after("30", now) == 30
