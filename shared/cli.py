@@ -13,7 +13,7 @@ import uvicorn
 from rich.console import Console
 
 from shared import topics
-from shared.directory import load_directory
+from shared.directory import DirectoryError, load_directory
 from shared.kafka import create_topics
 from shared.keys import new_api_key, new_webhook_secret
 from shared.local_servers import demo_keys, embedded_env
@@ -65,7 +65,11 @@ def keys_secret() -> None:
 @app.command("check-directory")
 def check_directory(path: Annotated[Path, typer.Argument(help="The directory YAML file.")]) -> None:
     """Validate a directory file; errors name the line."""
-    directory = load_directory(path)
+    try:
+        directory = load_directory(path)
+    except DirectoryError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
     typer.echo(f"{path}: {len(directory.organisations)} organisations, valid")
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal, Self
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from standardwebhooks.webhooks import Webhook
 
 from shared.contracts.common import AUTHORITY_PATTERN, AuthorityCode, Language
 
@@ -87,6 +88,11 @@ class Organisation(_Strict):
                 raise ValueError("a provider needs a webhook_url")
         if (self.webhook_url or self.notify_url or self.escalation_url) and not self.webhook_secret:
             raise ValueError("an organisation that receives webhooks needs a webhook_secret")
+        if self.webhook_secret is not None:
+            try:  # what signing will do with it; a bad one would fail every delivery, not start-up
+                Webhook(self.webhook_secret.get_secret_value())
+            except Exception:  # the library raises binascii.Error and others; the secret is never shown
+                raise ValueError("webhook_secret is not a signing secret (whsec_ then base64)") from None
         return self
 
     @property

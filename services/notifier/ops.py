@@ -13,7 +13,7 @@ import asyncpg
 import typer
 
 from services.notifier import store
-from shared.db import create_pool
+from shared.db import CONNECTION_ERRORS, create_pool
 
 T = TypeVar("T")
 
@@ -60,7 +60,13 @@ def _with_pool(dsn: str, work: Callable[["asyncpg.Pool[Any]"], Awaitable[T]]) ->
         finally:
             await pool.close()
 
-    return asyncio.run(go())
+    try:
+        return asyncio.run(go())
+    except CONNECTION_ERRORS as exc:
+        typer.echo(
+            f"cannot reach the notifier's database ({type(exc).__name__}): check MTP_DATABASE_URL", err=True
+        )
+        raise typer.Exit(1) from None
 
 
 @app.command("list")

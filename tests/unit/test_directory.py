@@ -45,6 +45,11 @@ def test_the_example_directory_is_valid() -> None:
             "     webhook_url: https://t.example, webhook_secret: whsec_abc}\n",
             "employer 'cardiff' is neither an authority code",
         ),
+        (
+            "organisations:\n  - {id: c, kind: local_authority, name: C, authority_code: W06000015,\n"
+            "     notify_url: https://c.example, webhook_secret: whsec_not-base64!!}\n",
+            "webhook_secret is not a signing secret",
+        ),
     ],
 )
 def test_errors_name_the_line(tmp_path: Path, yaml_text: str, expected: str) -> None:
@@ -57,3 +62,18 @@ def test_errors_name_the_line(tmp_path: Path, yaml_text: str, expected: str) -> 
 
 def test_keys_are_stored_as_sha256() -> None:
     assert hash_api_key("test") == "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+
+def test_check_directory_says_what_is_wrong_in_one_line_and_fails(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from shared.cli import app
+
+    bad = tmp_path / "directory.yaml"
+    bad.write_text("organisations:\n  - {id: x, kind: police, name: X, colour: blue}\n")
+    result = CliRunner().invoke(app, ["check-directory", str(bad)])
+    assert result.exit_code == 1
+    assert "organisations.0.colour" in result.output
+    assert "Traceback" not in result.output
+    good = CliRunner().invoke(app, ["check-directory", "deploy/directory.example.yaml"])
+    assert (good.exit_code, good.output.strip().endswith("valid")) == (0, True)

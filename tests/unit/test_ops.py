@@ -21,3 +21,10 @@ def test_listing_queries_never_select_a_body() -> None:
 def test_replay_needs_ids_or_a_state() -> None:
     result = CliRunner().invoke(app, ["replay", "--database-url", "postgresql://unused"])
     assert result.exit_code != 0
+
+
+def test_an_unreachable_database_is_one_line_not_a_traceback() -> None:
+    result = CliRunner().invoke(app, ["list", "--database-url", "postgresql://ops@127.0.0.1:1/none"])
+    assert result.exit_code == 1
+    assert "cannot reach the notifier's database" in result.output
+    assert "Traceback" not in result.output
