@@ -95,22 +95,26 @@ async def offer_next(
     The caller holds the routing lock (store.LOCK_ROUTING) for its whole transaction, taken before
     any row lock, so two decisions cannot both take a provider's last free place."""
     if writes is not None and writes.loads is not None:
-        loads = writes.loads
+        loads, disabled = writes.loads, writes.disabled_urls
     else:
-        loads = {row["provider_id"]: row["open"] for row in await conn.fetch(store.OPEN_LOADS)}
+        rows = await conn.fetch(store.ROUTING_STATE)
+        loads = {row["provider_id"]: row["open"] for row in rows if row["disabled_url"] is None}
+        disabled = frozenset(row["disabled_url"] for row in rows if row["disabled_url"] is not None)
         if writes is not None:
-            writes.loads = loads
+            writes.loads, writes.disabled_urls = loads, disabled
     asked: frozenset[str] = frozenset()
     if not new_task:  # nobody has been asked about a task created in this transaction
         asked = frozenset(row["provider_id"] for row in await conn.fetch(store.ASKED_FOR_TASK, task_id))
     police_ids = frozenset(org.id for org in directory.of_kind("police"))
     need = Need(packet.responsible_authority, packet.placement_authority, packet.preferred_language)
+    providers = list(directory.of_kind("provider"))
     decision = choose_provider(
-        directory.of_kind("provider"),
+        providers,
         need,
         police_ids=police_ids,
         open_assignments=loads,
         already_asked=asked,
+        unreachable=frozenset(p.id for p in providers if p.delivery_url in disabled),
     )
     child = packet.child_ref
     key = f"{packet.responsible_authority}/{child}"

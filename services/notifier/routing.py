@@ -1,8 +1,8 @@
 """Choosing an independent provider for a return interview (DOMAIN rules 10-12).
 
 Eligible: not employed by the responsible authority or by a police force, covers the host authority,
-has room (open assignments below capacity), offers Welsh when the child prefers Welsh, and was not
-already asked for this task. Among the eligible, the one with the most room left goes first (ties
+has room (open assignments below capacity), offers Welsh when the child prefers Welsh, can be reached
+(its webhook URL is not disabled after a 410 Gone), and was not already asked for this task. Among the eligible, the one with the most room left goes first (ties
 by directory order), so the choice is deterministic and every exclusion is recorded with its rule.
 """
 
@@ -41,6 +41,7 @@ def exclusion(
     police_ids: frozenset[str],
     open_assignments: int,
     already_asked: bool,
+    unreachable: bool = False,
 ) -> str | None:
     """The first rule that rules this provider out, or None if it is eligible."""
     if provider.employer is not None and provider.employer == need.responsible_authority:
@@ -51,6 +52,8 @@ def exclusion(
         return "does_not_cover_host_authority"
     if need.preferred_language == "cy" and "cy" not in provider.languages:
         return "no_welsh_interviews"
+    if unreachable:
+        return "endpoint_disabled"
     if already_asked:
         return "already_asked_for_this_task"
     if open_assignments >= provider.capacity:
@@ -65,6 +68,7 @@ def choose_provider(
     police_ids: frozenset[str],
     open_assignments: Mapping[str, int],
     already_asked: frozenset[str],
+    unreachable: frozenset[str] = frozenset(),
 ) -> Decision:
     """Pick the eligible provider with the most spare capacity; record why the others were not."""
     excluded: dict[str, str] = {}
@@ -77,6 +81,7 @@ def choose_provider(
             police_ids=police_ids,
             open_assignments=load,
             already_asked=provider.id in already_asked,
+            unreachable=provider.id in unreachable,
         )
         if reason is None:
             eligible.append((-(provider.capacity - load), order, provider.id))

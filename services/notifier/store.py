@@ -26,9 +26,13 @@ SET_TASK_STATUS = "UPDATE notifier.tasks SET status = $2 WHERE task_id = $1"
 # Routing decisions are serialised across instances so two tasks cannot both take a last free place.
 # Every transaction that may route takes it first, before any row lock, so lock order is always the same.
 LOCK_ROUTING = "SELECT pg_advisory_xact_lock(hashtext('notifier:routing'))"
-OPEN_LOADS = """
-SELECT provider_id, count(*) AS open FROM notifier.assignments
+# What routing reads once per batch: each provider's open assignments, and the webhook URLs disabled
+# after a 410 Gone (a provider there cannot be reached: offering it work would only park the offer).
+ROUTING_STATE = """
+SELECT provider_id, count(*) AS open, NULL::text AS disabled_url FROM notifier.assignments
 WHERE status IN ('offered', 'accepted') GROUP BY provider_id
+UNION ALL
+SELECT NULL, 0, url FROM notifier.disabled_endpoints
 """
 ASKED_FOR_TASK = "SELECT provider_id FROM notifier.assignments WHERE task_id = $1"
 INSERT_ASSIGNMENT = """

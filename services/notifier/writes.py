@@ -21,6 +21,7 @@ class Writes:
 
     lease_until: datetime | None = None  # webhooks born leased to this instance until then, or claimable
     loads: dict[str, int] | None = None
+    disabled_urls: frozenset[str] = frozenset()  # read with the loads
     assignments: list[tuple[Any, ...]] = field(default_factory=list)
     statuses: list[tuple[str, str]] = field(default_factory=list)
     deliveries: list[tuple[str, str, str, str, bytes, datetime]] = field(default_factory=list)

@@ -4,6 +4,7 @@ import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import pytest
 from fastapi import FastAPI
 from standardwebhooks.webhooks import Webhook
@@ -110,3 +111,30 @@ async def test_nobody_independent_left_tells_the_council(
     exhausted = await poll(lambda: receiver.delivered("cardiff", "assignment.exhausted"))
     assert json.loads(exhausted[0].body)["data"]["task_id"] == request.task_id
     assert receiver.delivered(type_="assignment.offered") == []
+
+
+async def test_a_provider_whose_endpoint_is_gone_is_not_offered_work(
+    notifier: FastAPI, place: Place, receiver: Receiver
+) -> None:
+    """NYAS's URL answered 410 Gone earlier: a new Cardiff task is not parked with NYAS for hours;
+    nobody else independent covers Cardiff here, so the council is told at once."""
+    conn = await asyncpg.connect(place.database_url)
+    try:
+        await conn.execute(
+            "INSERT INTO notifier.disabled_endpoints (url, org_id, webhook_id, disabled_at) VALUES ($1, $2, $3, $4)",
+            f"{receiver.url}/nyas-cymru",
+            "nyas-cymru",
+            "msg_earlier",
+            datetime.now(UTC),
+        )
+    finally:
+        await conn.close()
+    request = interview_requested("C-304")
+    await publish(place.bootstrap, topics.named(place.namespace, topics.TASKS), f"{CARDIFF}/C-304", request)
+    exhausted = await poll(lambda: receiver.delivered("cardiff", "assignment.exhausted"))
+    assert json.loads(exhausted[0].body)["data"]["task_id"] == request.task_id
+    conn = await asyncpg.connect(place.database_url)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM notifier.assignments") == 0
+    finally:
+        await conn.close()

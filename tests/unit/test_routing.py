@@ -109,6 +109,19 @@ def test_ties_go_by_directory_order_so_the_choice_is_deterministic() -> None:
     assert choices == {"first"}
 
 
+def test_a_provider_whose_endpoint_is_disabled_is_passed_over() -> None:
+    """Its URL answered 410 Gone: an offer would only be parked until the acceptance timeout."""
+    decision = choose_provider(
+        [provider("gone", capacity=9), provider("reachable")],
+        Need(CARDIFF, CARDIFF, "en"),
+        police_ids=POLICE,
+        open_assignments={},
+        already_asked=frozenset(),
+        unreachable=frozenset({"gone"}),
+    )
+    assert (decision.chosen, decision.excluded) == ("reachable", {"gone": "endpoint_disabled"})
+
+
 def test_nobody_eligible_means_nobody_chosen() -> None:
     decision = choose_provider(
         [provider("in-house", employer=CARDIFF)],
