@@ -8,6 +8,7 @@ and another instance sends the same webhook again, with the same `webhook-id`.
 """
 
 import asyncio
+import dataclasses
 import ipaddress
 import time
 from datetime import datetime, timedelta
@@ -27,7 +28,7 @@ from services.notifier.settings import NotifierSettings
 from shared.clock import Clock
 from shared.contracts.operations import EndpointDisabled
 from shared.db import LOOP_ERRORS
-from shared.directory import Directory
+from shared.directory import Directory, Organisation
 from shared.waits import wait_any
 
 log = structlog.get_logger()
@@ -59,6 +60,15 @@ def url_refusal(
     if parts.scheme == "http" and ((loopback and allow_http_loopback) or host in allow_http_hosts):
         return None
     return "not_https"
+
+
+def current_url(org: Organisation | None, queued: str) -> str:
+    """Where a delivery goes now. It was queued with the organisation's URL of that moment; if the
+    directory no longer names that URL (an http URL fixed to https, a provider that moved after a 410
+    Gone), retries and replays go to the organisation's current one."""
+    if org is None or org.delivery_url is None or queued in (org.delivery_url, org.escalation_url):
+        return queued
+    return org.delivery_url
 
 
 def sign(secret: str, message_id: str, at: datetime, body: bytes) -> dict[str, str]:
@@ -166,6 +176,9 @@ class DeliveryWorker:
 
     async def _attempt(self, http: aiohttp.ClientSession, item: store.Claimed) -> None:
         org = self._directory.get(item.org_id)
+        url = current_url(org, item.url)
+        if url != item.url:  # the directory moved the organisation since this was queued
+            item = dataclasses.replace(item, url=url, disabled=False)
         now = self._clock.now()
         settings = self._settings
         refusal = url_refusal(

@@ -9,6 +9,7 @@ import pytest
 from fastapi import FastAPI
 from standardwebhooks.webhooks import Webhook
 
+from services.notifier import store
 from services.notifier.app import create_app
 from services.notifier.settings import NotifierSettings
 from shared import topics
@@ -138,3 +139,27 @@ async def test_a_provider_whose_endpoint_is_gone_is_not_offered_work(
         assert await conn.fetchval("SELECT count(*) FROM notifier.assignments") == 0
     finally:
         await conn.close()
+
+
+async def test_a_delivery_queued_to_a_url_the_directory_no_longer_names_goes_to_the_current_one(
+    notifier: FastAPI, place: Place, receiver: Receiver
+) -> None:
+    """An http URL fixed to https, a provider that moved after a 410: retries and replays follow the
+    directory, not the URL of the moment the webhook was queued."""
+    conn = await asyncpg.connect(place.database_url)
+    try:
+        await store.add_delivery(
+            conn,
+            webhook_id="msg_queued_before_the_move",
+            org_id="nyas-cymru",
+            url="http://127.0.0.1:9/old-endpoint",
+            event_type="assignment.withdrawn",
+            body=b'{"type":"assignment.withdrawn"}',
+            now=datetime.now(UTC),
+        )
+        await conn.execute(store.WAKE_WORKERS)
+    finally:
+        await conn.close()
+    delivered = await poll(lambda: receiver.delivered("nyas-cymru", "assignment.withdrawn"))
+    assert delivered[0].headers["webhook-id"] == "msg_queued_before_the_move"
+    Webhook(secret_for("nyas-cymru")).verify(delivered[0].body, delivered[0].headers)
