@@ -1,4 +1,5 @@
-"""The acceptance timer: offers nobody answered by `accept_by` expire and the task moves on.
+"""The acceptance timer: offers nobody answered by `accept_by` expire and the task moves on; tasks
+nobody could take are offered again, while their window is open, once someone can.
 
 Offers are rows; each pass claims the overdue ones with `SKIP LOCKED` inside one transaction, so any
 number of instances share the work, and a crash rolls the pass back for another instance to redo.
@@ -7,6 +8,7 @@ test is honoured within a poll.
 """
 
 import asyncio
+import time
 from typing import Any
 
 import asyncpg
@@ -14,6 +16,7 @@ import structlog
 
 from services.notifier import assigning, store
 from shared.clock import Clock
+from shared.contracts.assignments import ReferralPacket
 from shared.db import LOOP_ERRORS
 from shared.directory import Directory
 from shared.waits import wait_any
@@ -33,19 +36,26 @@ class AcceptanceTimer:
         *,
         namespace: str,
         poll_seconds: float,
+        exhausted_retry_seconds: float = 60.0,
     ) -> None:
         self._pool = pool
         self._directory = directory
         self._clock = clock
         self._namespace = namespace
         self._poll = poll_seconds
+        self._exhausted_every = exhausted_retry_seconds
+        self._exhausted_at = 0.0  # monotonic time of the last look at exhausted tasks
 
     async def run(self, stop: asyncio.Event) -> None:
         """Expire overdue offers until `stop` is set."""
         while not stop.is_set():
             try:
                 expired = await self.expire_due()
+                if time.monotonic() - self._exhausted_at >= self._exhausted_every:
+                    await self.offer_exhausted()
+                    self._exhausted_at = time.monotonic()
                 pause = 0.0 if expired >= BATCH else await self._until_next()
+                pause = min(pause, max(self._exhausted_at + self._exhausted_every - time.monotonic(), 0.0))
             except LOOP_ERRORS as exc:
                 log.warning("acceptance_timer_retrying", error=type(exc).__name__)
                 pause = self._poll
@@ -68,6 +78,27 @@ class AcceptanceTimer:
                     namespace=self._namespace,
                 )
         return len(rows)
+
+    async def offer_exhausted(self) -> int:
+        """One pass over tasks nobody could take: offer each to a provider who can take it now (an
+        interview done or an offer declined freed a place); the others stay as they are, told once."""
+        now = self._clock.now()
+        offered = 0
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(store.LOCK_ROUTING)
+            for row in await conn.fetch(store.CLAIM_EXHAUSTED, now, BATCH):
+                assignment = await assigning.offer_next(
+                    conn,
+                    row["task_id"],
+                    row["episode_id"],
+                    ReferralPacket.model_validate(row["packet"]),
+                    directory=self._directory,
+                    now=now,
+                    namespace=self._namespace,
+                    only_if_someone=True,
+                )
+                offered += assignment is not None
+        return offered
 
     async def _until_next(self) -> float:
         next_due = await self._pool.fetchval(store.NEXT_EXPIRY)

@@ -34,6 +34,7 @@ def create_app(settings: NotifierSettings | None = None, clock: Clock | None = N
             clock,
             namespace=settings.topic_namespace,
             poll_seconds=settings.acceptance_poll_seconds,
+            exhausted_retry_seconds=settings.exhausted_retry_seconds,
         )
         return [DeliveryWorker(runtime.pool, directory, clock, settings, handoff).run, timer.run]
 

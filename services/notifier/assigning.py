@@ -89,8 +89,10 @@ async def offer_next(
     namespace: str,
     new_task: bool = False,
     writes: Writes | None = None,
+    only_if_someone: bool = False,
 ) -> str | None:
-    """Offer the task to the best eligible provider not yet asked; tell the council if none is left.
+    """Offer the task to the best eligible provider not yet asked; tell the council if none is left
+    (with `only_if_someone`, a task nobody can take is left as it is: the council was told already).
 
     The caller holds the routing lock (store.LOCK_ROUTING) for its whole transaction, taken before
     any row lock, so two decisions cannot both take a provider's last free place."""
@@ -119,6 +121,8 @@ async def offer_next(
     child = packet.child_ref
     key = f"{packet.responsible_authority}/{child}"
     fact_topic = topics.named(namespace, topics.ASSIGNMENTS)
+    if decision.chosen is None and only_if_someone:
+        return None
     if decision.chosen is None:
         await _status(conn, writes, task_id, "exhausted")
         exhausted = AssignmentExhausted(

@@ -32,4 +32,10 @@ class NotifierSettings(CommonSettings):
     acceptance_poll_seconds: float = Field(
         2.0, gt=0, description="Longest sleep between looks for offers past their acceptance deadline."
     )
+    exhausted_retry_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="How often tasks nobody could take (every eligible provider full) are offered again "
+        "while their window is open, so a place that frees up is used.",
+    )
     response_body_limit: int = Field(4096, description="Bytes of a receiver's answer read at most.")

@@ -34,6 +34,14 @@ WHERE status IN ('offered', 'accepted') GROUP BY provider_id
 UNION ALL
 SELECT NULL, 0, url FROM notifier.disabled_endpoints
 """
+# Tasks nobody could take when they were routed (every eligible provider full, say) while their
+# offer is still due: offered again when someone can take them, by one instance at a time.
+CLAIM_EXHAUSTED = """
+SELECT task_id::text AS task_id, episode_id, packet FROM notifier.tasks
+WHERE status = 'exhausted' AND (packet->>'offer_due_at')::timestamptz > $1
+ORDER BY created_at LIMIT $2
+FOR UPDATE SKIP LOCKED
+"""
 ASKED_FOR_TASK = "SELECT provider_id FROM notifier.assignments WHERE task_id = $1"
 INSERT_ASSIGNMENT = """
 INSERT INTO notifier.assignments (assignment_id, task_id, provider_id, status, offered_at, accept_by, routing)

@@ -411,3 +411,32 @@ async def test_a_failed_delivery_is_listed_and_replayed_by_id(
         (1, 1, 204),
     ]
     assert len({r.headers["webhook-id"] for r in receiver.requests if r.org == "cardiff"}) == 1
+
+
+async def test_a_task_nobody_could_take_is_offered_once_a_place_frees(
+    place: Place, directory: DirectoryFactory, receiver: Receiver
+) -> None:
+    """NYAS Cymru, the only independent provider for Cardiff here, has one place. The second child's
+    task finds it full (the council is told); when NYAS declines the first, the second is offered."""
+    directory.provider_capacity = 1
+    async with notifier(place, directory.write(receiver.url), exhausted_retry_seconds=0.3):
+        await task(place, "C-501", interview_requested("C-501", risk="medium", indicators=[]))
+        first = data_of((await poll(lambda: receiver.delivered("nyas-cymru", "assignment.offered")))[0])
+        second = interview_requested("C-502", risk="medium", indicators=[])
+        await task(place, "C-502", second)
+        told = await poll(lambda: receiver.delivered("cardiff", "assignment.exhausted"))
+        assert data_of(told[0])["task_id"] == second.task_id
+
+        declined = InterviewDeclined(assignment_id=first["assignment_id"], reason="no_capacity_this_week")
+        await report(place, "C-501", "nyas-cymru", declined)
+
+        def offered_the_second() -> list[Received]:
+            return [
+                r
+                for r in receiver.delivered("nyas-cymru", "assignment.offered")
+                if data_of(r)["referral"]["child_ref"] == "C-502"
+            ]
+
+        await poll(offered_the_second)
+        exhausted = [data_of(r)["task_id"] for r in receiver.delivered("cardiff", "assignment.exhausted")]
+        assert exhausted.count(second.task_id) == 1  # told once, not at every look
