@@ -132,6 +132,7 @@ async def offer_next(
             task_id=task_id,
             episode_id=episode_id,
             at=now,
+            excluded=decision.excluded,
         )
         council = directory.authority(packet.responsible_authority)
         if council is not None:

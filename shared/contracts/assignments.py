@@ -63,6 +63,12 @@ class AssignmentExhausted(ChildEvent):
     placement_authority: AuthorityCode
     episode_id: str
     at: Timestamp
+    excluded: dict[str, str] = Field(
+        default_factory=dict,
+        description="Why each provider in the directory could not take it: provider id -> reason code "
+        "(employed_by_responsible_authority, employed_by_police, does_not_cover_host_authority, "
+        "no_welsh_interviews, endpoint_disabled, already_asked_for_this_task, at_capacity).",
+    )
 
 
 class ReferralPacket(EventData):

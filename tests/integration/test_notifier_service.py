@@ -110,7 +110,13 @@ async def test_nobody_independent_left_tells_the_council(
     request = interview_requested("C-303", placement="W06000011")
     await publish(place.bootstrap, topics.named(place.namespace, topics.TASKS), f"{CARDIFF}/C-303", request)
     exhausted = await poll(lambda: receiver.delivered("cardiff", "assignment.exhausted"))
-    assert json.loads(exhausted[0].body)["data"]["task_id"] == request.task_id
+    data = json.loads(exhausted[0].body)["data"]
+    assert data["task_id"] == request.task_id
+    # The council sees why, to know what to do: nobody covers Swansea.
+    assert data["excluded"] == {
+        "nyas-cymru": "does_not_cover_host_authority",
+        "cardiff-youth-support": "employed_by_responsible_authority",
+    }
     assert receiver.delivered(type_="assignment.offered") == []
 
 
@@ -133,7 +139,8 @@ async def test_a_provider_whose_endpoint_is_gone_is_not_offered_work(
     request = interview_requested("C-304")
     await publish(place.bootstrap, topics.named(place.namespace, topics.TASKS), f"{CARDIFF}/C-304", request)
     exhausted = await poll(lambda: receiver.delivered("cardiff", "assignment.exhausted"))
-    assert json.loads(exhausted[0].body)["data"]["task_id"] == request.task_id
+    data = json.loads(exhausted[0].body)["data"]
+    assert (data["task_id"], data["excluded"]["nyas-cymru"]) == (request.task_id, "endpoint_disabled")
     conn = await asyncpg.connect(place.database_url)
     try:
         assert await conn.fetchval("SELECT count(*) FROM notifier.assignments") == 0
