@@ -93,7 +93,8 @@ def list_(
             f"{row['id']:>8}  {row['state']:<9} {row['attempts']:>8}  {last:>4}  {row['org_id']:<24} "
             f"{row['event_type']:<28} {row['webhook_id']} {row['last_error'] or ''}".rstrip()
         )
-    typer.echo(f"{len(rows)} deliveries")
+    more = " (the oldest; there may be more: raise --limit)" if len(rows) >= limit else ""
+    typer.echo(f"{len(rows)} deliveries{more}")
     if endpoints:
         typer.echo("\nDisabled endpoints (re-enable with `enable-endpoint URL`):")
         for endpoint in endpoints:
@@ -118,6 +119,10 @@ def replay(
 ) -> None:
     if not ids and not state:
         raise typer.BadParameter("give delivery ids, or --state to replay every delivery in that state")
+    if ids and org:
+        raise typer.BadParameter(
+            "--org narrows a --state replay; with ids, give only the ids", param_hint="--org"
+        )
     states = _states(state)
     now = datetime.now(UTC)
 

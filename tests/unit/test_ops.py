@@ -28,3 +28,12 @@ def test_an_unreachable_database_is_one_line_not_a_traceback() -> None:
     assert result.exit_code == 1
     assert "cannot reach the notifier's database" in result.output
     assert "Traceback" not in result.output
+
+
+def test_replay_refuses_an_org_beside_ids_rather_than_ignoring_it() -> None:
+    result = CliRunner().invoke(
+        app,
+        ["replay", "12", "15", "--org", "nyas-cymru", "--database-url", "postgresql://ops@127.0.0.1:1/none"],
+    )
+    assert result.exit_code == 2
+    assert "--org" in result.output
