@@ -2,8 +2,9 @@
 
 Eligible: not employed by the responsible authority or by a police force, covers the host authority,
 has room (open assignments below capacity), offers Welsh when the child prefers Welsh, can be reached
-(its webhook URL is not disabled after a 410 Gone), and was not already asked for this task. Among the eligible, the one with the most room left goes first (ties
-by directory order), so the choice is deterministic and every exclusion is recorded with its rule.
+(its webhook URL is not disabled after a 410 Gone), and was not already asked for this task. Among
+the eligible, the one with the most room left goes first (ties by directory order), so the choice is
+deterministic and every exclusion is recorded with its rule.
 """
 
 from collections.abc import Iterable, Mapping
