@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from shared import topics
-from shared.contracts.assignments import AssignmentAssigned
+from shared.contracts.assignments import AssignmentAssigned, AssignmentDeclined
 from shared.contracts.common import EventData
 from shared.contracts.tasks import EpisodeOpened, InterviewRequested
 from tests.conftest import Place
@@ -113,3 +113,22 @@ async def build(intake: httpx.AsyncClient, place: Place, *children: Child) -> No
         return True
 
     await poll(all_read, timeout=60, interval=0.2)
+
+
+async def provider_declines(intake: httpx.AsyncClient, place: Place, child: Child) -> None:
+    """Publish the child's provider declining, as the notifier would; wait until intake has learnt it."""
+    declined = AssignmentDeclined(
+        child_ref=child.ref,
+        responsible_authority=child.responsible,
+        task_id=child.task,
+        assignment_id=child.assignment,
+        provider_id=child.provider,
+        at=datetime.now(UTC),
+        reason="no_capacity",
+    )
+    await publish(place.bootstrap, topics.named(place.namespace, topics.ASSIGNMENTS), child.key, declined)
+
+    async def released() -> bool:
+        return (await intake.get(child.path, headers=as_org(child.provider))).status_code == 404
+
+    await poll(released)

@@ -8,13 +8,13 @@ from typing import Any
 import httpx
 
 from shared import topics
-from shared.contracts.assignments import AssignmentAssigned, AssignmentDeclined
+from shared.contracts.assignments import AssignmentAssigned
 from tests.conftest import Place
 from tests.directory_factory import DirectoryFactory
 from tests.events import cloud_event, publish, report, returned
 from tests.integration.conftest import as_org, intake_client
-from tests.integration.intake_world import A, B, Child, build
-from tests.kafka_reader import headers_of, poll, read_topic
+from tests.integration.intake_world import A, B, Child, build, provider_declines
+from tests.kafka_reader import headers_of, read_topic
 
 MISSING_TYPES = ("missing.reported", "missing.risk_changed", "missing.returned", "missing.cancelled")
 INTERVIEW_TYPES = ("interview.accepted", "interview.declined", "interview.offered", "interview.completed")
@@ -149,22 +149,7 @@ async def test_a_retried_report_is_answered_as_before_after_the_assignment_has_e
     decline = cloud_event("interview.declined", {"assignment_id": A.assignment, "reason": "no_capacity"})
     first = await intake.post("/v1/events", json=decline, headers=as_org("nyas-cymru"))
     assert first.status_code == 202
-    now = datetime.now(UTC)
-    declined = AssignmentDeclined(
-        child_ref=A.ref,
-        responsible_authority=A.responsible,
-        task_id=A.task,
-        assignment_id=A.assignment,
-        provider_id="nyas-cymru",
-        at=now,
-        reason="no_capacity",
-    )
-    await publish(place.bootstrap, topics.named(place.namespace, topics.ASSIGNMENTS), A.key, declined)
-
-    async def released() -> bool:
-        return (await intake.get(A.path, headers=as_org("nyas-cymru"))).status_code == 404
-
-    await poll(released)
+    await provider_declines(intake, place, A)
     again = await intake.post("/v1/events", json=decline, headers=as_org("nyas-cymru"))
     assert (again.status_code, again.json()) == (200, first.json())
     other = {**decline, "data": {"assignment_id": A.assignment, "reason": "conflict_of_interest"}}

@@ -8,7 +8,6 @@ from shared import topics
 from shared.contracts.assignments import (
     AssignmentAccepted,
     AssignmentAssigned,
-    AssignmentDeclined,
     AssignmentExhausted,
 )
 from shared.contracts.tasks import EpisodeOpened, ExploitationAlert, WindowWarning
@@ -16,7 +15,7 @@ from tests.conftest import Place
 from tests.directory_factory import CARDIFF
 from tests.events import cloud_event, publish, report
 from tests.integration.conftest import as_org
-from tests.integration.intake_world import A, build
+from tests.integration.intake_world import A, build, provider_declines
 from tests.kafka_reader import headers_of, poll, read_topic
 
 
@@ -86,21 +85,7 @@ async def test_interview_reports_travel_under_the_child_and_stop_when_the_assign
         stage="no_provider_accepted",
     )
     await publish(place.bootstrap, topics.named(place.namespace, topics.TASKS), A.key, warning)
-    declined = AssignmentDeclined(
-        child_ref=A.ref,
-        responsible_authority=A.responsible,
-        task_id=A.task,
-        assignment_id=A.assignment,
-        provider_id="nyas-cymru",
-        at=now,
-        reason="no_capacity",
-    )
-    await publish(place.bootstrap, topics.named(place.namespace, topics.ASSIGNMENTS), A.key, declined)
-
-    async def released() -> bool:
-        return (await intake.get(A.path, headers=as_org("nyas-cymru"))).status_code == 404
-
-    await poll(released)
+    await provider_declines(intake, place, A)
     offered = cloud_event("interview.offered", {"assignment_id": A.assignment, "offered_at": now.isoformat()})
     assert (await intake.post("/v1/events", json=offered, headers=as_org("nyas-cymru"))).status_code == 403
     council = (await intake.get(A.path, headers=as_org("cardiff"))).json()
