@@ -47,7 +47,7 @@ class AcceptanceTimer:
         self._exhausted_at = 0.0  # monotonic time of the last look at exhausted tasks
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Expire overdue offers until `stop` is set."""
+        """Expire overdue offers, and offer again tasks nobody could take, until `stop` is set."""
         while not stop.is_set():
             try:
                 expired = await self.expire_due()
