@@ -18,14 +18,14 @@ import asyncpg
 
 from services.scheduler import store
 from services.scheduler.app import MIGRATIONS
-from services.scheduler.episodes import Fact
+from services.scheduler.history import Fact
 from services.scheduler.settle import settle_children
 from services.scheduler.timers import TimerLoop
 from shared.clock import SystemClock
 from shared.contracts.common import EventData
 from shared.contracts.episodes import MissingReported, Returned
 from shared.db import create_pool
-from shared.directory import TimingSettings
+from shared.directory import Directory
 from shared.embedded import database_dsn, start_postgres
 from shared.migrations import apply_migrations
 from shared.outbox import outbox_migrations
@@ -34,7 +34,7 @@ SIZES = (10_000, 1_000_000)
 CLAIM = 1_000
 LAG_TIMERS = 2_000
 LAG_RATE = 200.0  # timers falling due per second
-TIMING = TimingSettings()
+DIRECTORY = Directory(organisations=[])  # the default thresholds
 
 
 def fact(ref: str, data: EventData, at: datetime) -> Fact:
@@ -98,7 +98,7 @@ async def fire_lag(pool: "asyncpg.Pool[Any]") -> tuple[float, float, float, int]
                     conn,
                     [],
                     now=datetime.now(UTC),
-                    timing=TIMING,
+                    directory=DIRECTORY,
                     namespace="bench.",
                     new_facts=[
                         (key, f)
@@ -106,7 +106,7 @@ async def fire_lag(pool: "asyncpg.Pool[Any]") -> tuple[float, float, float, int]
                         for f in history(ref, due - timedelta(hours=24))
                     ],
                 )
-    loop = TimerLoop(pool, SystemClock(), TIMING, namespace="bench.")
+    loop = TimerLoop(pool, SystemClock(), DIRECTORY, namespace="bench.")
     stop = asyncio.Event()
     running = asyncio.create_task(loop.run(stop))
     last_due = children[-1][2]
@@ -137,7 +137,7 @@ async def settle_batch(pool: "asyncpg.Pool[Any]") -> float:
         started = time.perf_counter()
         async with conn.transaction():
             await settle_children(
-                conn, [], now=datetime.now(UTC), timing=TIMING, namespace="bench.", new_facts=facts
+                conn, [], now=datetime.now(UTC), directory=DIRECTORY, namespace="bench.", new_facts=facts
             )
         return (time.perf_counter() - started) * 1000
 

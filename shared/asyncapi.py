@@ -36,6 +36,13 @@ _CE_HEADERS: dict[str, Any] = {
             "type": "string",
             "description": "The episode or assignment concerned, when there is one.",
         },
+        "ce_childseq": {
+            "type": "string",
+            "pattern": "^[1-9][0-9]*$",
+            "description": "Events that came through intake: the event's number among everything intake "
+            "accepted about the same child (1, 2, 3, ...), the order the system learnt of them. A consumer "
+            "that needs that order waits for a missing number rather than apply a later one first.",
+        },
         "content-type": {"type": "string", "const": "application/json"},
     },
 }

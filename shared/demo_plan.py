@@ -80,7 +80,8 @@ def _episode(
         report |= {"police_force": POLICE, "police_reference": f"SWP-{ids}"}
     reported_at = start + timedelta(minutes=rng.uniform(20, 180))
     sends.append(_send(reporter, reported_at, f"demo-{ids}-r", "missing.reported", report))
-    if not away and rng.random() < 0.3:  # the council reports the same episode too: it joins, not doubles
+    both = not away and rng.random() < 0.3
+    if both:  # the council reports the same episode too: it joins, not doubles
         sends.append(
             _send(
                 COUNCIL_OF[authority],
@@ -101,15 +102,17 @@ def _episode(
         sends.append(_send(POLICE, changed, f"demo-{ids}-k", "missing.risk_changed", risk))
     if rng.random() < 0.03 and reported_at + timedelta(hours=4) < now:
         cancelled = reported_at + timedelta(hours=3)
-        sends.append(
-            _send(
-                reporter,
-                cancelled,
-                f"demo-{ids}-x",
-                "missing.cancelled",
-                {**base, "reason": "reported_in_error"},
+        # Each organisation withdraws its own report; the absence ends when none stands.
+        for n, sender in enumerate([reporter, COUNCIL_OF[authority]] if both else [reporter]):
+            sends.append(
+                _send(
+                    sender,
+                    cancelled + timedelta(minutes=n),
+                    f"demo-{ids}-x{n}",
+                    "missing.cancelled",
+                    {**base, "reason": "reported_in_error"},
+                )
             )
-        )
         return cancelled + timedelta(days=rng.uniform(5, 30))
     returned = start + timedelta(hours=rng.expovariate(1 / 14) + 1)
     if returned > now - timedelta(minutes=40):

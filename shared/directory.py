@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, model_validator
 from standardwebhooks.webhooks import Webhook
 
 from shared.contracts.common import AUTHORITY_PATTERN, AuthorityCode, Language
@@ -55,6 +55,28 @@ class TimingSettings(_Strict):
         values = self.long_missing_hours
         return sorted(values if isinstance(values, list) else [values])
 
+    @model_validator(mode="after")
+    def _warnings_before_the_breach(self) -> Self:
+        window = self.interview_window_hours
+        for name in ("acceptance_reminder_hours", "offer_warning_hours"):
+            if getattr(self, name) >= window:
+                raise ValueError(
+                    f"{name} ({getattr(self, name):g}) must come before the breach "
+                    f"(interview_window_hours {window:g})"
+                )
+        return self
+
+
+class TimingOverrides(_Strict):
+    """An authority's own thresholds (DOMAIN rule 28): any of TimingSettings' keys, over the defaults."""
+
+    interview_window_hours: float | None = Field(None, gt=0)
+    acceptance_reminder_hours: float | None = Field(None, gt=0)
+    offer_warning_hours: float | None = Field(None, gt=0)
+    acceptance_timeout_hours: float | None = Field(None, gt=0)
+    repeat_missing: RepeatMissing | None = None
+    long_missing_hours: list[float] | float | None = None
+
 
 _AUTHORITY = re.compile(AUTHORITY_PATTERN)
 
@@ -76,11 +98,19 @@ class Organisation(_Strict):
     languages: list[Language] = Field(default_factory=lambda: list[Language](["en"]))
     capacity: int = Field(10, ge=0)
     api_keys: list[ApiKey] = Field(default_factory=list)
+    settings: TimingOverrides | None = None  # a local authority's own thresholds
 
     @model_validator(mode="after")
     def _kind_rules(self) -> Self:
         if self.kind == "local_authority" and not self.authority_code:
             raise ValueError("a local_authority needs an authority_code")
+        if self.kind == "local_authority" and not (self.notify_url or self.escalation_url):
+            raise ValueError(
+                "a local_authority needs a notify_url (its coordinator) or an escalation_url: "
+                "someone must hear of a breach"
+            )
+        if self.settings is not None and self.kind != "local_authority":
+            raise ValueError("only a local_authority may have settings of its own")
         if self.kind == "provider":
             if not self.covers:
                 raise ValueError("a provider needs at least one authority in covers")
@@ -106,6 +136,7 @@ class Directory(_Strict):
 
     settings: TimingSettings = TimingSettings()
     organisations: list[Organisation]
+    _timings: dict[str, TimingSettings] = PrivateAttr(default_factory=dict)  # per authority code
 
     @model_validator(mode="after")
     def _unique(self) -> Self:
@@ -124,6 +155,12 @@ class Directory(_Strict):
                 if key.id in key_ids:
                     raise ValueError(f"duplicate api key id {key.id!r}")
                 key_ids.add(key.id)
+        for org in self.organisations:
+            if org.settings is not None and org.authority_code is not None:
+                try:
+                    self._timings[org.authority_code] = self._merged(org.settings)
+                except ValidationError as exc:
+                    raise ValueError(f"{org.id}: settings: {exc.errors()[0]['msg']}") from None
         police = {org.id for org in self.organisations if org.kind == "police"}
         for org in self.organisations:
             # An employer that names nothing would make an in-house team look independent to routing.
@@ -133,6 +170,15 @@ class Directory(_Strict):
                     "nor the id of a police force in this directory"
                 )
         return self
+
+    def timing_for(self, authority_code: str) -> TimingSettings:
+        """The thresholds for children of this responsible authority: its own settings over the defaults."""
+        return self._timings.get(authority_code, self.settings)
+
+    def _merged(self, overrides: TimingOverrides) -> TimingSettings:
+        return TimingSettings.model_validate(
+            {**self.settings.model_dump(), **overrides.model_dump(exclude_none=True)}
+        )
 
     def get(self, org_id: str) -> Organisation | None:
         """Return an organisation by id."""

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.contracts.assignments import AssignmentAccepted, AssignmentAssigned
+from shared.contracts.assignments import assignment_id as shared_assignment_id
 from shared.contracts.common import EventData, ExploitationIndicator
-from shared.contracts.episodes import Cancelled, MissingReported, Returned, RiskChanged
+from shared.contracts.episodes import Cancelled, InterviewNotOffered, MissingReported, Returned, RiskChanged
 from shared.contracts.interviews import InterviewCompleted, InterviewOffered
 from shared.contracts.tasks import InterviewRequested
 from tests.events import CARDIFF, NEWPORT
@@ -27,6 +28,7 @@ class Planned:
     key: str
     time: datetime
     data: EventData
+    source: str | None = None  # who sent it, when not the topic's usual sender
 
 
 def episode_history(now: datetime, children: int, seed: int = 21) -> list[Planned]:
@@ -134,8 +136,13 @@ def interview_history(requests: list[InterviewRequested], now: datetime, seed: i
         base = {"child_ref": request.child_ref, "responsible_authority": request.responsible_authority}
         returned = request.returned_at
         if rng.random() < 0.1:
+            if rng.random() < 0.5 and returned + timedelta(hours=30) < now:  # the council records why
+                recorded = returned + timedelta(hours=rng.uniform(2, 30))
+                reason = rng.choice(["child_moved_abroad", "child_in_custody"])
+                record = InterviewNotOffered(**base, episode_id=request.episode_id, reason=reason)
+                planned.append(Planned("episodes", key, recorded, record, f"/orgs/{_council(request)}"))
             continue  # nobody took it
-        assignment_id = f"as-{request.task_id[:18]}"
+        assignment_id = shared_assignment_id(request.task_id, "nyas-cymru")
         assigned_at = returned + timedelta(minutes=rng.uniform(1, 30))
         ids = {"task_id": request.task_id, "assignment_id": assignment_id, "provider_id": "nyas-cymru"}
         planned.append(
@@ -181,5 +188,11 @@ def interview_history(requests: list[InterviewRequested], now: datetime, seed: i
             ),
             exploitation_indicators=rng.sample(INDICATORS, 1) if rng.random() < 0.1 else [],
         )
+        if completed.outcome == "child_declined":
+            completed = completed.model_copy(update={"decline_reason": "does_not_want_to_talk"})
         planned.append(Planned("interviews", key, completed_at, completed))
     return planned
+
+
+def _council(request: InterviewRequested) -> str:
+    return "cardiff" if request.responsible_authority == CARDIFF else "newport"

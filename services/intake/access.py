@@ -108,7 +108,7 @@ def _packet(directory: Directory, base: dict[str, str], task: TaskView | None) -
             "offer_due_at": task.offer_due_at,
             "risk_level": task.risk_level,
             "exploitation_indicators": task.exploitation_indicators,
-            "preferred_language": task.preferred_language or "en",
+            "preferred_language": task.preferred_language,
             "coordinator_contact": council.coordinator_contact if council else None,
         }
     )

@@ -21,7 +21,12 @@ EXAMPLE_DATA: dict[str, dict[str, Any]] = {
     },
     "missing.risk_changed": {**_CHILD, "risk_level": "high", "exploitation_indicators": ["cce"]},
     "missing.returned": {**_CHILD, "returned_at": "2026-11-25T08:10:00+00:00"},
-    "missing.cancelled": {**_CHILD, "reason": "reported_in_error"},
+    "missing.cancelled": {**_CHILD, "reason": "reported_in_error", "report_id": "swp-118842-1"},
+    "interview.not_offered": {
+        **_CHILD,
+        "episode_id": "0d6c7b8e-3f0a-5c51-9e1e-2b7d8a4f6c10",
+        "reason": "child_moved_abroad",
+    },
     "interview.accepted": {"assignment_id": "4b1c7c0e-7a55-5f0e-9d55-0f1d1d2c9e10"},
     "interview.declined": {"assignment_id": "4b1c7c0e-7a55-5f0e-9d55-0f1d1d2c9e10", "reason": "no_capacity"},
     "interview.offered": {
@@ -72,13 +77,34 @@ POST_EVENTS_OPENAPI: dict[str, Any] = {
             "application/cloudevents-batch+json": {
                 "schema": {"type": "array", "items": _event_schema, "minItems": 1, "maxItems": 500},
                 "examples": {
+                    "child_declined": {
+                        "summary": "the child declined the interview offered (a reason code, no free text)",
+                        "value": [
+                            {
+                                **_example("interview.offered")["value"],
+                                "id": "example-interview-offered-0002",
+                            },
+                            {
+                                **_example("interview.completed")["value"],
+                                "id": "example-interview-completed-0002",
+                                "data": {
+                                    "assignment_id": "4b1c7c0e-7a55-5f0e-9d55-0f1d1d2c9e10",
+                                    "completed_at": "2026-11-26T11:00:00+00:00",
+                                    "outcome": "child_declined",
+                                    "decline_reason": "does_not_want_to_talk",
+                                    "exploitation_indicators": [],
+                                    "safeguarding_concern": False,
+                                },
+                            },
+                        ],
+                    },
                     "report_and_return": {
                         "summary": "a report and a return in one request",
                         "value": [
                             _example("missing.reported")["value"],
                             _example("missing.returned")["value"],
                         ],
-                    }
+                    },
                 },
             },
         },
@@ -124,8 +150,10 @@ POST_EVENTS_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The same event was already accepted; same answer.", "content": _accepted},
     401: {"description": "No or unknown API key.", "content": _problem},
     403: {
-        "description": "This organisation may not send this event (for a provider: it does not hold the "
-        "assignment; one intake has not heard of yet is waited for a few seconds first).",
+        "description": "This organisation may not send this event: for a provider, it does not hold the "
+        "assignment (one intake has not heard of yet is waited for a few seconds first); a cancellation of "
+        "a report that is not the sender's own, or `left_care` from anyone but the responsible authority; "
+        "`interview.not_offered` from anyone but the responsible authority. `detail` says which.",
         "content": _problem,
     },
     409: {"description": "The id was already used with different content.", "content": _problem},

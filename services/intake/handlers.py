@@ -13,20 +13,22 @@ from services.intake import examples, metrics
 from services.intake.auth import authenticate
 from services.intake.deps import Deps
 from services.intake.errors import Conflict, Forbidden, Invalid, TooLarge, UnsupportedMedia
-from services.intake.policy import may_send, unknown_authorities
+from services.intake.policy import may_send, unknown_authorities, withdrawal_refused
 from services.intake.store import (
     Accepting,
     ConflictingIds,
     Outcome,
     accept,
+    episode_known,
     held_assignment,
+    own_reports,
     stored_child,
 )
 from services.intake.submission import Submission, read_event
 from shared import topics
 from shared.contracts.common import ChildEvent
 from shared.contracts.envelope import Envelope
-from shared.contracts.episodes import MissingReported
+from shared.contracts.episodes import Cancelled, InterviewNotOffered, MissingReported
 from shared.contracts.interviews import InterviewEvent
 from shared.contracts.registry import TOPIC_OF_TYPE
 
@@ -81,6 +83,7 @@ async def post_events(request: Request) -> JSONResponse:
     submissions: list[tuple[Submission, str]] = []
     errors: list[dict[str, Any]] = []
     forbidden: list[int] = []
+    reasons: list[str] = []  # why, where the refusal has a reason of its own to give
     for index, item in enumerate(items):
         prefix: tuple[str | int, ...] = (index,) if batch else ()
         read = read_event(item, now, skew, prefix)
@@ -106,6 +109,29 @@ async def post_events(request: Request) -> JSONResponse:
         if not may_send(caller.org, data, held):
             forbidden.append(index)
             continue
+        if isinstance(data, Cancelled):
+            own = await own_reports(deps.pool, caller.org.id, data.child_key)
+            own |= {
+                sub.id
+                for sub, key in submissions
+                if sub.type == MissingReported.type_name and key == data.child_key
+            }
+            refusal = withdrawal_refused(caller.org, data, frozenset(own))
+            if refusal is not None:
+                forbidden.append(index)
+                reasons.append(refusal)
+                continue
+        if isinstance(data, InterviewNotOffered):
+            wait = max(wait_until - time.monotonic(), 0.0)
+            if not await episode_known(deps.pool, data.child_key, data.episode_id, wait_seconds=wait):
+                errors.append(
+                    {
+                        "pointer": "/" + "/".join(str(part) for part in (*prefix, "data", "episode_id")),
+                        "detail": "no episode with this id for this child (use the id from episode.opened)",
+                        "code": "unknown_episode",
+                    }
+                )
+                continue
         errors.extend(unknown_authorities(deps.directory, data, prefix))
         # Interview reports travel under the assignment's child, so a child's events stay in order.
         key = data.child_key if isinstance(data, ChildEvent) else holding
@@ -116,9 +142,11 @@ async def post_events(request: Request) -> JSONResponse:
     if errors:
         raise Invalid(errors=errors)
     if forbidden:
-        detail = "This organisation may not send this event."
+        detail = " ".join(reasons) or "This organisation may not send this event."
         if batch:
-            detail = f"This organisation may not send the events at index {forbidden}."
+            detail = (
+                f"This organisation may not send the events at index {forbidden}. {' '.join(reasons)}".strip()
+            )
         raise Forbidden(detail)
 
     namespace = deps.settings.topic_namespace

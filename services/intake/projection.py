@@ -18,6 +18,7 @@ from services.intake import store
 from shared.contracts.assignments import (
     AssignmentAccepted,
     AssignmentAssigned,
+    AssignmentClosed,
     AssignmentDeclined,
     AssignmentExhausted,
     AssignmentExpired,
@@ -25,8 +26,11 @@ from shared.contracts.assignments import (
 )
 from shared.contracts.envelope import Envelope
 from shared.contracts.tasks import (
+    EpisodeChanged,
     EpisodeOpened,
+    InterviewClosed,
     InterviewRequested,
+    InterviewUpdated,
     TaskEvent,
     WindowBreached,
     WindowWarning,
@@ -39,6 +43,7 @@ STATUS_OF: dict[type[AssignmentFact], str] = {
     AssignmentAccepted: "accepted",
     AssignmentDeclined: "declined",
     AssignmentExpired: "expired",
+    AssignmentClosed: "withdrawn",
 }
 # Fields of an alert that are codes, numbers or times: what the read model keeps of it.
 _ALERT_SKIP = {"child_ref", "responsible_authority", "placement_authority", "episode_id"}
@@ -48,7 +53,10 @@ _ALERT_SKIP = {"child_ref", "responsible_authority", "placement_authority", "epi
 WRITE_ORDER = (
     store.UPSERT_ASSIGNMENT,
     store.INSERT_EPISODE,
+    store.REVISE_EPISODE,
     store.UPSERT_TASK,
+    store.REVISE_TASK,
+    store.CLOSE_TASK,
     store.ADD_WARNING,
     store.SET_BREACHED,
     store.INSERT_ALERT,
@@ -100,6 +108,38 @@ def _rows_of(key: str, envelope: Envelope) -> Iterator[tuple[str, tuple[Any, ...
             store.INSERT_ALERT,
             (key, data.child_key, data.episode_id, envelope.type, data.at, details),
         )
+    elif isinstance(data, EpisodeChanged):
+        yield (
+            store.REVISE_EPISODE,
+            (
+                data.episode_id,
+                data.placement_authority,
+                data.kind,
+                data.started_at,
+                data.risk_level,
+                data.ended_at,
+                data.end_reason,
+                list(data.exploitation_indicators),
+                data.preferred_language,
+            ),
+        )
+    elif isinstance(data, InterviewUpdated):
+        yield (
+            store.REVISE_TASK,
+            (
+                data.task_id,
+                data.episode_id,
+                data.placement_authority,
+                data.returned_at,
+                data.offer_due_at,
+                data.risk_level,
+                list(data.exploitation_indicators),
+                data.preferred_language,
+                list(data.episode_ids),
+            ),
+        )
+    elif isinstance(data, InterviewClosed):
+        yield store.CLOSE_TASK, (data.task_id, data.reason)
     elif isinstance(data, EpisodeOpened):
         yield (
             store.INSERT_EPISODE,

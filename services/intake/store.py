@@ -21,7 +21,8 @@ SCHEMA = "intake"
 
 # One statement records a request's events, their outbox rows (the shared outbox table of this
 # schema, see shared/outbox.py) and the audit trail, so a request costs one round trip plus the
-# transaction's. Rows keep the request's order: outbox `seq` follows it, and so does Kafka.
+# transaction's. Rows keep the request's order: outbox `seq` follows it, and so does Kafka. Each new
+# event is numbered among its child's (`ce_childseq`); repeats are not numbered again.
 RECORD_EVENTS = """
 WITH input AS (
     SELECT * FROM unnest(
@@ -39,9 +40,22 @@ inserted AS (
     RETURNING org_id, event_id
 ),
 fresh AS (SELECT input.* FROM input JOIN inserted USING (org_id, event_id)),
+counted AS (SELECT child_key, count(*) AS n FROM fresh GROUP BY child_key),
+children AS (  -- locked in key order: two requests about the same children cannot deadlock
+    INSERT INTO intake.child_sequences (child_key, last_seq)
+    SELECT child_key, n FROM counted ORDER BY child_key
+    ON CONFLICT (child_key) DO UPDATE SET last_seq = intake.child_sequences.last_seq + EXCLUDED.last_seq
+    RETURNING child_key, last_seq
+),
+numbered AS (
+    SELECT fresh.*, c.last_seq - count(*) OVER w + row_number() OVER (w ORDER BY fresh.ord) AS child_seq
+    FROM fresh JOIN children c USING (child_key)
+    WINDOW w AS (PARTITION BY fresh.child_key)
+),
 published AS (
     INSERT INTO intake.outbox (topic, key, value, headers)
-    SELECT topic, key, value, headers::jsonb FROM fresh ORDER BY ord
+    SELECT topic, key, value, headers::jsonb || jsonb_build_object('ce_childseq', child_seq::text)
+    FROM numbered ORDER BY ord
 ),
 audited AS (
     INSERT INTO intake.audit (at, org_id, api_key_id, action, child_key, event_id)
@@ -94,6 +108,33 @@ async def held_assignment(
         return None
     child: str = row["child_key"]
     return child
+
+
+SELECT_OWN_REPORTS = """
+SELECT event_id FROM intake.events WHERE child_key = $1 AND org_id = $2 AND event_type = 'missing.reported'
+"""
+
+
+async def own_reports(pool: "asyncpg.Pool[Any]", org_id: str, child_key: str) -> set[str]:
+    """The ids of the missing reports this organisation has sent about the child."""
+    return {row["event_id"] for row in await pool.fetch(SELECT_OWN_REPORTS, child_key, org_id)}
+
+
+SELECT_EPISODE = "SELECT 1 FROM intake.episodes WHERE child_key = $1 AND episode_id = $2"
+
+
+async def episode_known(
+    pool: "asyncpg.Pool[Any]", child_key: str, episode_id: str, *, wait_seconds: float = 0.0
+) -> bool:
+    """Whether the read model knows this episode of the child; one just announced (the council's
+    `episode.opened` webhook can be ahead of the read model) is looked for again for up to `wait_seconds`."""
+    retrying = AsyncRetrying(
+        retry=retry_if_result(lambda row: row is None),
+        wait=wait_exponential(multiplier=0.02, max=0.25),
+        stop=stop_after_delay(wait_seconds),
+        retry_error_callback=lambda state: None,
+    )
+    return await retrying(pool.fetchval, SELECT_EPISODE, child_key, episode_id) is not None
 
 
 SELECT_STORED_KEY = "SELECT child_key FROM intake.events WHERE org_id = $1 AND event_id = $2"
@@ -228,18 +269,33 @@ VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (episode_id) DO NOTHING
 """
 
+# episode.changed: the episode as it stands now (a child's events arrive in order).
+REVISE_EPISODE = """
+UPDATE intake.episodes SET placement_authority = $2, kind = $3, started_at = $4, risk_level = $5,
+    ended_at = $6, end_reason = $7, exploitation_indicators = $8, preferred_language = $9
+WHERE episode_id = $1
+"""
+
 # interview.requested carries everything; a window.* event seen first fills what it knows.
 UPSERT_TASK = """
 INSERT INTO intake.tasks
     (task_id, child_key, episode_id, placement_authority, returned_at, offer_due_at,
-     risk_level, exploitation_indicators, preferred_language)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+     risk_level, exploitation_indicators, preferred_language, episode_ids)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, jsonb_build_array($3::text))
 ON CONFLICT (task_id) DO UPDATE SET
     risk_level = COALESCE(EXCLUDED.risk_level, intake.tasks.risk_level),
     exploitation_indicators = CASE WHEN EXCLUDED.risk_level IS NULL
         THEN intake.tasks.exploitation_indicators ELSE EXCLUDED.exploitation_indicators END,
     preferred_language = COALESCE(EXCLUDED.preferred_language, intake.tasks.preferred_language)
 """
+
+# interview.updated: the task's latest window and what the provider is told.
+REVISE_TASK = """
+UPDATE intake.tasks SET episode_id = $2, placement_authority = $3, returned_at = $4, offer_due_at = $5,
+    risk_level = $6, exploitation_indicators = $7, preferred_language = $8, episode_ids = $9
+WHERE task_id = $1
+"""
+CLOSE_TASK = "UPDATE intake.tasks SET closed_reason = $2 WHERE task_id = $1"
 
 ADD_WARNING = """
 UPDATE intake.tasks SET warnings = warnings || to_jsonb($2::text)
@@ -255,12 +311,13 @@ ON CONFLICT (event_key) DO NOTHING
 """
 
 SELECT_EPISODES = """
-SELECT episode_id, placement_authority, kind, started_at, risk_level
+SELECT episode_id, placement_authority, kind, started_at, risk_level, ended_at, end_reason,
+       exploitation_indicators, preferred_language
 FROM intake.episodes WHERE child_key = $1 ORDER BY started_at, episode_id
 """
 SELECT_TASKS = """
-SELECT task_id, episode_id, placement_authority, returned_at, offer_due_at, risk_level,
-       exploitation_indicators, preferred_language, warnings, breached_at
+SELECT task_id, episode_id, episode_ids, placement_authority, returned_at, offer_due_at, risk_level,
+       exploitation_indicators, preferred_language, warnings, breached_at, closed_reason
 FROM intake.tasks WHERE child_key = $1 ORDER BY returned_at, task_id
 """
 SELECT_ASSIGNMENTS = """

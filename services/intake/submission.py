@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from shared.contracts.common import EventData
+from shared.contracts.interviews import InterviewCompleted
 from shared.contracts.registry import BY_TYPE
 
 Errors = list[dict[str, Any]]
@@ -56,7 +57,8 @@ def read_event(
     except ValidationError as exc:
         return _errors(exc, (*prefix, "data"))
     late = now + skew
-    errors = [
+    errors = _rules(data, prefix)
+    errors += [
         _error((*prefix, "data", name), "time is in the future", "future_time")
         for name, value in data
         if isinstance(value, datetime) and value > late
@@ -74,6 +76,19 @@ def read_event(
     )
 
 
+def _rules(data: EventData, prefix: tuple[str | int, ...]) -> Errors:
+    """Rules for new reports that the contracts cannot state without refusing events already on the
+    topics: a child's decline carries a reason code, and only a decline does."""
+    if not isinstance(data, InterviewCompleted):
+        return []
+    pointer = (*prefix, "data", "decline_reason")
+    if data.outcome == "child_declined" and data.decline_reason is None:
+        return [_error(pointer, "a reason code is required when the child declined", "missing")]
+    if data.outcome != "child_declined" and data.decline_reason is not None:
+        return [_error(pointer, "only an outcome of child_declined has a decline_reason", "unexpected")]
+    return []
+
+
 # What outside systems may send; the other contract types are produced inside the system.
 ACCEPTED_TYPES = frozenset(
     {
@@ -81,6 +96,7 @@ ACCEPTED_TYPES = frozenset(
         "missing.risk_changed",
         "missing.returned",
         "missing.cancelled",
+        "interview.not_offered",
         "interview.accepted",
         "interview.declined",
         "interview.offered",

@@ -18,10 +18,16 @@ class EpisodeView(_View):
     """One period the child was away, as the scheduler opened it."""
 
     episode_id: str
-    placement_authority: str
+    placement_authority: str = Field(description="Where the child is placed, as most recently reported.")
     kind: Literal["missing", "away"]
     started_at: datetime
-    risk_level: str = Field(description="The risk grade when the episode opened.")
+    risk_level: str = Field(description="The highest risk grade reported.")
+    ended_at: datetime | None = None
+    end_reason: Literal["returned", "cancelled", "left_care", "kind_changed"] | None = Field(
+        None, description="returned; cancelled (every report of it withdrawn); left_care; kind_changed."
+    )
+    exploitation_indicators: list[str] = Field(default_factory=list)
+    preferred_language: str | None = None
 
 
 class AlertView(_View):
@@ -37,7 +43,8 @@ class TaskView(_View):
     """A return-interview task and how its 72-hour window is going."""
 
     task_id: str
-    episode_id: str
+    episode_id: str = Field(description="The episode whose window the deadline belongs to (the latest open).")
+    episode_ids: list[str] = Field(default_factory=list, description="Every episode the task covers.")
     placement_authority: str
     returned_at: datetime
     offer_due_at: datetime
@@ -46,6 +53,9 @@ class TaskView(_View):
     preferred_language: str | None
     warnings: list[str] = Field(description="Window warnings raised so far.")
     breached_at: datetime | None
+    closed_reason: str | None = Field(
+        None, description="Ended without an interview: not_offered, episode_cancelled or left_care."
+    )
 
 
 class AssignmentView(_View):
@@ -54,7 +64,7 @@ class AssignmentView(_View):
     assignment_id: str
     provider_id: str
     task_id: str
-    status: Literal["offered", "accepted", "declined", "expired"]
+    status: Literal["offered", "accepted", "declined", "expired", "withdrawn"]
     accept_by: datetime | None
     assigned_at: datetime | None
     updated_at: datetime

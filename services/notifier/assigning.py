@@ -10,30 +10,26 @@ import asyncpg
 import structlog
 
 from services.notifier import outgoing, store
-from services.notifier.routing import Need, choose_provider
+from services.notifier.routing import Need, choose_provider, exclusion
 from services.notifier.writes import Writes
 from shared import outbox, topics
 from shared.contracts.assignments import (
     AssignmentAssigned,
+    AssignmentClosed,
     AssignmentDeclined,
     AssignmentExhausted,
     AssignmentExpired,
     AssignmentOffered,
     AssignmentWithdrawn,
     ReferralPacket,
+    assignment_id,
 )
 from shared.contracts.common import EventData
 from shared.contracts.envelope import Envelope
-from shared.contracts.tasks import InterviewRequested
-from shared.directory import Directory
+from shared.contracts.tasks import InterviewRequested, InterviewUpdated
+from shared.directory import Directory, Organisation
 
 log = structlog.get_logger()
-_NAMESPACE = uuid.UUID("5d0e3f4a-9b61-4f3c-a2de-7c9b1e0d4a11")
-
-
-def assignment_id(task_id: str, provider_id: str) -> str:
-    """One assignment per task and provider: the same id however often it is computed."""
-    return str(uuid.uuid5(_NAMESPACE, f"{task_id}|{provider_id}"))
 
 
 async def record_tasks(
@@ -43,7 +39,7 @@ async def record_tasks(
     that was new (a task already known is not routed again)."""
     if not requests:
         return {}
-    packets = {task_key(request.task_id): _packet(request, directory) for request in requests}
+    packets = {task_key(request.task_id): packet_of(request, directory) for request in requests}
     rows = await conn.fetch(
         store.INSERT_TASKS,
         [request.task_id for request in requests],
@@ -62,7 +58,7 @@ def task_key(task_id: str) -> str:
     return str(uuid.UUID(task_id))
 
 
-def _packet(request: InterviewRequested, directory: Directory) -> ReferralPacket:
+def packet_of(request: InterviewRequested | InterviewUpdated, directory: Directory) -> ReferralPacket:
     """What a provider is told about the child (DOMAIN rule 13), and whom at the council to ask."""
     coordinator = directory.authority(request.responsible_authority)
     return ReferralPacket(
@@ -153,7 +149,8 @@ async def offer_next(
 
     provider = directory.get(decision.chosen)
     assert provider is not None
-    accept_by = now + timedelta(hours=directory.settings.acceptance_timeout_hours)
+    timing = directory.timing_for(packet.responsible_authority)  # the council's own, over the defaults
+    accept_by = now + timedelta(hours=timing.acceptance_timeout_hours)
     new_id = assignment_id(task_id, provider.id)
     row = (new_id, task_id, provider.id, now, accept_by, decision.as_record())
     if writes is None:
@@ -188,6 +185,10 @@ async def offer_next(
     return new_id
 
 
+# How an assignment that ends early ends: its status, and the reason the provider is given.
+_TIMED_OUT, _REFERRAL_CHANGED = "acceptance_timeout", "referral_changed"
+
+
 async def move_on(
     conn: asyncpg.Connection,
     held: Mapping[str, Any],
@@ -197,14 +198,36 @@ async def move_on(
     now: datetime,
     namespace: str,
 ) -> str | None:
-    """End an offer that was declined (`reason` is the provider's) or timed out (`acceptance_timeout`):
-    record it, tell the provider it is withdrawn, and offer the task to the next provider."""
+    """End an offer that was declined (`reason` is the provider's), timed out (`acceptance_timeout`) or
+    no longer fits the referral (`referral_changed`: the child prefers Welsh, or moved out of the
+    provider's area): record it, tell the provider it is withdrawn, and offer the task to the next."""
+    packet = ReferralPacket.model_validate(held["packet"])
+    await end_assignment(conn, held, packet, reason=reason, directory=directory, now=now, namespace=namespace)
+    return await offer_next(
+        conn,
+        str(held["task_id"]),
+        str(held["episode_id"]),
+        packet,
+        directory=directory,
+        now=now,
+        namespace=namespace,
+    )
+
+
+async def end_assignment(
+    conn: asyncpg.Connection,
+    held: Mapping[str, Any],
+    packet: ReferralPacket,
+    *,
+    reason: str,
+    directory: Directory,
+    now: datetime,
+    namespace: str,
+) -> None:
+    """Record an assignment's early end, publish the fact and tell the provider it is withdrawn."""
     assignment = str(held["assignment_id"])
     task_id = str(held["task_id"])
     provider_id = str(held["provider_id"])
-    packet = ReferralPacket.model_validate(held["packet"])
-    timed_out = reason == "acceptance_timeout"
-    await conn.execute(store.END_ASSIGNMENT, assignment, "expired" if timed_out else "declined", now, reason)
     common = {
         "child_ref": packet.child_ref,
         "responsible_authority": packet.responsible_authority,
@@ -213,30 +236,40 @@ async def move_on(
         "provider_id": provider_id,
         "at": now,
     }
-    ended: EventData = (
-        AssignmentExpired.model_validate(common)
-        if timed_out
-        else AssignmentDeclined.model_validate({**common, "reason": reason})
-    )
+    ended: EventData
+    if reason == _TIMED_OUT:
+        status, told, ended = "expired", _TIMED_OUT, AssignmentExpired.model_validate(common)
+    elif reason in WITHDRAWALS:
+        status, told, ended = (
+            "withdrawn",
+            reason,
+            AssignmentClosed.model_validate({**common, "reason": reason}),
+        )
+    else:
+        status, told = "declined", "declined_by_provider"
+        ended = AssignmentDeclined.model_validate({**common, "reason": reason})
+    await conn.execute(store.END_ASSIGNMENT, assignment, status, now, reason)
     await fact(conn, namespace, packet, f"ended:{assignment}", ended, now)
     provider = directory.get(provider_id)
     if provider is not None:
-        withdrawn = AssignmentWithdrawn(
-            assignment_id=assignment, reason="acceptance_timeout" if timed_out else "declined_by_provider"
-        )
+        withdrawn = AssignmentWithdrawn(assignment_id=assignment, reason=told)
         await outgoing.send(
             conn, org=provider, cause=f"withdrawn:{assignment}", data=withdrawn, now=now, subject=assignment
         )
     log.info(
-        "assignment_moved_on",
-        task_id=task_id,
-        assignment_id=assignment,
-        provider=provider_id,
-        reason=reason,
+        "assignment_moved_on", task_id=task_id, assignment_id=assignment, provider=provider_id, reason=reason
     )
-    return await offer_next(
-        conn, task_id, str(held["episode_id"]), packet, directory=directory, now=now, namespace=namespace
-    )
+
+
+# Ends the system decides, not the provider: the referral changed, or the task closed without an interview.
+WITHDRAWALS = frozenset({_REFERRAL_CHANGED, "not_offered", "episode_cancelled", "left_care"})
+
+
+def still_fits(provider: Organisation, packet: ReferralPacket, directory: Directory) -> bool:
+    """Whether a provider offered a task could still be chosen for it as the referral now stands."""
+    police_ids = frozenset(org.id for org in directory.of_kind("police"))
+    need = Need(packet.responsible_authority, packet.placement_authority, packet.preferred_language)
+    return exclusion(provider, need, police_ids=police_ids, open_assignments=0, already_asked=False) is None
 
 
 async def fact(

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 import structlog
 from faststream.kafka import KafkaBroker
 
-from services.notifier import assigning, outgoing, reports, store
+from services.notifier import assigning, outgoing, reports, store, task_updates
 from services.notifier.handoff import Handoff
 from services.notifier.writes import Writes
 from shared import topics
@@ -13,12 +13,14 @@ from shared.clock import Clock
 from shared.consumer import subscribe
 from shared.contracts.envelope import Envelope
 from shared.contracts.interviews import InterviewEvent
-from shared.contracts.tasks import InterviewRequested, TaskEvent
+from shared.contracts.tasks import InterviewClosed, InterviewRequested, InterviewUpdated, TaskEvent
 from shared.directory import Directory
 from shared.runtime import Runtime
 
 log = structlog.get_logger()
 GROUP = "mtp-notifier"
+# Messages whose handling may choose a provider: their batch takes the routing lock first.
+ROUTING = (InterviewRequested, InterviewUpdated, InterviewClosed, InterviewEvent)
 
 
 def register(
@@ -34,7 +36,7 @@ def register(
         async with runtime.pool.acquire() as conn, conn.transaction():
             # Routing may happen below: take its lock before any row lock, as the acceptance timer does.
             # Batches of council notifications alone route nothing and need not wait for it.
-            if any(isinstance(e.data, InterviewRequested | InterviewEvent) for e in envelopes):
+            if any(isinstance(e.data, ROUTING) for e in envelopes):
                 await conn.execute(store.LOCK_ROUTING)
             fresh = await store.first_times(conn, [f"{e.source}|{e.id}" for e in envelopes], now)
             applying = []
@@ -65,6 +67,21 @@ def register(
                             namespace=namespace,
                             new_task=True,
                             writes=writes,
+                        )
+                elif isinstance(data, InterviewUpdated | InterviewClosed):
+                    await writes.flush(conn)  # reads the task's assignments: write what is pending first
+                    if isinstance(data, InterviewUpdated):
+                        await task_updates.revise(
+                            conn,
+                            data,
+                            cause=f"{envelope.source}|{envelope.id}",
+                            directory=directory,
+                            now=now,
+                            namespace=namespace,
+                        )
+                    else:
+                        await task_updates.close(
+                            conn, data, directory=directory, now=now, namespace=namespace
                         )
                 elif isinstance(data, InterviewEvent):
                     await writes.flush(conn)  # a report reads assignments: write what is pending first

@@ -11,7 +11,7 @@ from services.notifier import store
 from services.notifier.writes import Writes
 from shared.contracts.common import EventData
 from shared.contracts.envelope import Envelope
-from shared.contracts.tasks import TaskEvent, WindowBreached
+from shared.contracts.tasks import EpisodeChanged, TaskEvent, WindowBreached
 from shared.directory import Directory, Organisation
 
 log = structlog.get_logger()
@@ -31,11 +31,17 @@ def body(event_id: str, data: EventData, now: datetime, subject: str | None = No
 
 
 def council_recipients(directory: Directory, event: TaskEvent) -> list[Organisation]:
-    """The responsible authority, and the host authority too when the child is placed out of area."""
-    codes = [event.responsible_authority]
+    """The responsible authority, and the host authority too when the child is placed out of area. A
+    change to an episode goes to the responsible authority only when another organisation made it
+    (DOMAIN rule 25), and to the host authority, which learns so of a placement in its area."""
+    responsible = directory.authority(event.responsible_authority)
+    found = [responsible] if responsible is not None else []
+    if isinstance(event, EpisodeChanged) and responsible is not None and event.by == responsible.id:
+        found = []
     if event.placement_authority != event.responsible_authority:
-        codes.append(event.placement_authority)
-    return [org for code in codes if (org := directory.authority(code)) is not None]
+        host = directory.authority(event.placement_authority)
+        found += [host] if host is not None else []
+    return found
 
 
 def escalations(directory: Directory, event: TaskEvent) -> list[Organisation]:

@@ -4,7 +4,8 @@ Eligible: not employed by the responsible authority or by a police force, covers
 has room (open assignments below capacity), offers Welsh when the child prefers Welsh, can be reached
 (its webhook URL is not disabled after a 410 Gone), and was not already asked for this task. Among
 the eligible, the one with the most room left goes first (ties by directory order), so the choice is
-deterministic and every exclusion is recorded with its rule.
+deterministic and every exclusion is recorded with its rule. A child in Wales whose language nobody
+stated goes first to a provider that interviews in Welsh (the Active Offer: unstated is not English).
 """
 
 from collections.abc import Iterable, Mapping
@@ -19,7 +20,12 @@ class Need:
 
     responsible_authority: str
     placement_authority: str
-    preferred_language: str
+    preferred_language: str | None  # None: nobody said
+
+    @property
+    def welsh_first(self) -> bool:
+        """Welsh is to be offered unasked: the child lives in Wales and no language was stated."""
+        return self.preferred_language is None and self.placement_authority.startswith("W")
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,7 @@ def choose_provider(
 ) -> Decision:
     """Pick the eligible provider with the most spare capacity; record why the others were not."""
     excluded: dict[str, str] = {}
-    eligible: list[tuple[int, int, str]] = []
+    eligible: list[tuple[bool, int, int, str]] = []
     for order, provider in enumerate(providers):
         load = open_assignments.get(provider.id, 0)
         reason = exclusion(
@@ -85,8 +91,9 @@ def choose_provider(
             unreachable=provider.id in unreachable,
         )
         if reason is None:
-            eligible.append((-(provider.capacity - load), order, provider.id))
+            no_welsh = need.welsh_first and "cy" not in provider.languages
+            eligible.append((no_welsh, -(provider.capacity - load), order, provider.id))
         else:
             excluded[provider.id] = reason
-    ranked = [provider_id for _, _, provider_id in sorted(eligible)]
+    ranked = [provider_id for *_, provider_id in sorted(eligible)]
     return Decision(chosen=ranked[0] if ranked else None, excluded=excluded, ranked=ranked)

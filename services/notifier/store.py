@@ -167,6 +167,19 @@ INSERT INTO notifier.interview_reports (event_key, assignment_id, event_type, de
 VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (event_key) DO NOTHING
 """
+# A task the scheduler says more about (an updated referral, or closed), and its current assignment.
+TASK_FOR_UPDATE = "SELECT status, episode_id, packet FROM notifier.tasks WHERE task_id = $1 FOR UPDATE"
+SET_TASK_PACKET = """
+UPDATE notifier.tasks SET packet = $2, episode_id = $3, placement_authority = $4 WHERE task_id = $1
+"""
+CURRENT_ASSIGNMENT = """
+SELECT a.assignment_id::text AS assignment_id, a.task_id::text AS task_id, a.provider_id, a.status,
+    t.episode_id, t.packet
+FROM notifier.assignments a JOIN notifier.tasks t USING (task_id)
+WHERE a.task_id = $1 AND a.status IN ('offered', 'accepted')
+FOR UPDATE OF a
+"""
+
 # The acceptance timer: offers past their deadline, each taken by one instance.
 CLAIM_EXPIRED = """
 SELECT a.assignment_id::text AS assignment_id, a.task_id::text AS task_id, a.provider_id, a.status,

@@ -21,14 +21,14 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def create_app(settings: SchedulerSettings | None = None, clock: Clock | None = None) -> FastAPI:
     """Build the scheduler: it consumes, fires timers and serves health while the app runs."""
     settings = settings or SchedulerSettings()
-    timing = load_directory(settings.directory).settings
+    directory = load_directory(settings.directory)
     clock = clock or SystemClock()
 
     def loops(runtime: Runtime) -> list[Loop]:
         timer_loop = TimerLoop(
             runtime.pool,
             clock,
-            timing,
+            directory,
             namespace=settings.topic_namespace,
             batch=settings.timer_batch,
             poll_seconds=settings.timer_poll_seconds,
@@ -43,7 +43,7 @@ def create_app(settings: SchedulerSettings | None = None, clock: Clock | None = 
             service="scheduler",
             schema=SCHEMA,
             migrations=MIGRATIONS,
-            subscribe=lambda broker, runtime: handlers.register(broker, runtime, clock, timing),
+            subscribe=lambda broker, runtime: handlers.register(broker, runtime, clock, directory),
             loops=loops,
         ) as runtime:
             app.state.runtime = runtime

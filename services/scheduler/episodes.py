@@ -1,85 +1,58 @@
-"""A child's episodes and interview tasks, folded from the child's whole history of events.
+"""A child's episodes: reports grouped into absences by what happened, named by what was known first.
 
-The state is a pure function of the *set* of events, sorted by when things happened, so events that
-arrive late or out of order end in the same state as in order; an event that cannot apply yet (a
-return before any report, an offer for an assignment not yet seen) simply has no effect until the
-events it needs are in the history.
+Reports describe absences; an episode is one absence, however many organisations report it (DOMAIN
+rules 22-26):
+
+- A return separates absences: a report that starts at or after a known return is a new absence, even
+  when that return is learnt late. Between two returns, reports with the same police reference are one
+  absence, reports with different ones are different absences, and a report with none joins the latest
+  absence that had started by then. An organisation reporting a different kind (`away` becoming
+  `missing`, or back) closes its absence there and starts the next; the same kinds from different
+  organisations are one absence, of the more serious kind.
+- An episode is named by its report that the system learnt of first, so later reports, late returns
+  and withdrawals never rename it. (Reports from before intake numbered events are named by their
+  place among such episodes, as they always were.)
+- A withdrawal (`missing.cancelled`, reported in error) takes back the sender's own report; the
+  episode ends as cancelled only when none of its reports stands. `left_care` ends the open absence.
+- What the standing reports say adds up: the more serious kind, the highest risk, the union of
+  indicators, Welsh if anyone said Welsh, the placement most recently reported, the earliest start,
+  and the earliest return after it.
 """
 
-import uuid
-from collections.abc import Iterable
+import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from shared.contracts.assignments import (
-    AssignmentAccepted,
-    AssignmentAssigned,
-    AssignmentDeclined,
-    AssignmentExpired,
-    AssignmentFact,
-)
-from shared.contracts.common import EpisodeKind, EventData, ExploitationIndicator, Language, RiskLevel
+from services.scheduler.history import Fact, KnownKey, stable_id
+from shared.contracts.common import EpisodeKind, ExploitationIndicator, Language, RiskLevel
 from shared.contracts.episodes import Cancelled, MissingReported, Returned, RiskChanged
-from shared.contracts.interviews import InterviewCompleted, InterviewOffered
 
-_NAMESPACE = uuid.UUID("8a4e51f5-2c1b-4a57-9d8e-3f8f6a0c9b21")
-_RISK_ORDER = ("no_apparent_risk", "low", "medium", "high")
-# Same instant: a report before a risk change before assignment and interview news before a return
-# before a cancellation.
-_RANK = {
-    "missing.reported": 0,
-    "missing.risk_changed": 1,
-    "assignment.assigned": 2,
-    "assignment.accepted": 3,
-    "assignment.declined": 4,
-    "assignment.expired": 4,
-    "interview.offered": 5,
-    "interview.completed": 6,
-    "missing.returned": 7,
-    "missing.cancelled": 8,
-}
-
-
-def stable_id(*parts: str) -> str:
-    """A deterministic id: reprocessing the same events yields the same ids."""
-    return str(uuid.uuid5(_NAMESPACE, "|".join(parts)))
+RISK_ORDER: tuple[RiskLevel, ...] = ("no_apparent_risk", "low", "medium", "high")
+LEFT_CARE = "left_care"
+# What an episode's end says happened.
+RETURNED, CANCELLED, KIND_CHANGED = "returned", "cancelled", "kind_changed"
 
 
 @dataclass(frozen=True)
-class Fact:
-    """One event in a child's history."""
+class Snapshot:
+    """What an episode says at one moment: compared between moments to tell what changed."""
 
-    key: str  # "<source>|<id>", unique
-    type: str
-    time: datetime  # the CloudEvent time
-    data: EventData
-
-    @property
-    def happened_at(self) -> datetime:
-        """When the thing this event reports happened."""
-        data = self.data
-        if isinstance(data, MissingReported):
-            return data.missing_since
-        if isinstance(data, Returned):
-            return data.returned_at
-        if isinstance(data, RiskChanged):
-            return data.changed_at or self.time
-        if isinstance(data, InterviewOffered):
-            return data.offered_at
-        if isinstance(data, InterviewCompleted):
-            return data.completed_at
-        if isinstance(data, AssignmentFact):
-            return data.at
-        return self.time
-
-    def sort_key(self) -> tuple[datetime, int, str]:
-        """Order of application: time, then the kind of event, then the id (total and stable)."""
-        return (self.happened_at, _RANK.get(self.type, 9), self.key)
+    placement_authority: str
+    kind: EpisodeKind
+    started_at: datetime
+    ended_at: datetime | None
+    end_reason: str | None
+    risk_level: RiskLevel
+    indicators: frozenset[ExploitationIndicator]
+    preferred_language: Language | None
+    reports: frozenset[str]
+    standing: frozenset[str]
 
 
 @dataclass
 class Episode:
-    """One period a child is away."""
+    """One absence of the child, and (filled in by the fold) its return-interview window."""
 
     episode_id: str
     child_ref: str
@@ -88,15 +61,25 @@ class Episode:
     kind: EpisodeKind
     started_at: datetime
     risk_level: RiskLevel
-    preferred_language: Language
-    indicators: set[ExploitationIndicator] = field(default_factory=set)
+    preferred_language: Language | None
+    known_at: KnownKey  # when the system learnt of it
+    named_by: str  # the report it was first known by (it keeps that report's name)
+    reports: list[str]  # keys of every report of it, withdrawn or not
+    standing: list[str]  # the reports not withdrawn
+    indicators: dict[ExploitationIndicator, datetime] = field(default_factory=dict)  # first seen
     high_risk_at: datetime | None = None
-    exploitation_at: datetime | None = None
     ended_at: datetime | None = None
     end_reason: str | None = None
+    return_known: KnownKey | None = None  # when its return first became known
+    # The return-interview window, set by the fold from the episode's task:
     task_id: str | None = None
-    offer_due_at: datetime | None = None  # this episode's own window, set on its return
+    offer_due_at: datetime | None = None
     offered_at: datetime | None = None
+    declined_at: datetime | None = None
+    decline_reason: str | None = None
+    attempted_at: datetime | None = None  # the provider could not reach the child
+    not_offered_at: datetime | None = None
+    not_offered_reason: str | None = None
 
     @property
     def out_of_area(self) -> bool:
@@ -106,7 +89,18 @@ class Episode:
     @property
     def returned_at(self) -> datetime | None:
         """When the child came back, if this episode ended in a return."""
-        return self.ended_at if self.end_reason == "returned" else None
+        return self.ended_at if self.end_reason == RETURNED else None
+
+    @property
+    def live(self) -> bool:
+        """Not withdrawn, and not ended because the child left care."""
+        return self.end_reason not in (CANCELLED, LEFT_CARE)
+
+    @property
+    def window_settled_at(self) -> datetime | None:
+        """When the window's duty was settled: an offer, the child declining, or 'not offered'."""
+        moments = [m for m in (self.offered_at, self.declined_at, self.not_offered_at) if m is not None]
+        return min(moments) if moments else None
 
     @property
     def offered_late(self) -> bool | None:
@@ -116,221 +110,309 @@ class Episode:
         return self.offered_at > self.offer_due_at
 
     def breached(self, now: datetime) -> bool:
-        """The window closed with no offer in it; a late offer never undoes a breach."""
+        """The window closed with its duty unsettled; a late offer never undoes a breach."""
         due = self.offer_due_at
-        return due is not None and due <= now and (self.offered_at is None or self.offered_at > due)
+        settled = self.window_settled_at
+        return due is not None and due <= now and (settled is None or settled > due)
 
-    def raise_risk(self, level: RiskLevel, at: datetime) -> None:
-        self.risk_level = level
-        if level == "high" and self.high_risk_at is None:
-            self.high_risk_at = at
-
-    def add_indicators(self, indicators: Iterable[ExploitationIndicator], at: datetime) -> None:
-        new = set(indicators) - self.indicators
-        if new:
-            self.indicators |= new
-            if self.exploitation_at is None:
-                self.exploitation_at = at
-
-
-@dataclass
-class Task:
-    """A return-interview task: one per return, covering later episodes until the interview."""
-
-    task_id: str
-    episode_ids: list[str]
-    returned_at: datetime
-    offer_due_at: datetime
-    assignments: dict[str, str] = field(default_factory=dict)  # assignment_id -> provider_id
-    accepted_at: datetime | None = None  # the first acceptance (reported as "accepted")
-    # assignment_id -> (accepted at, handed back at): who held the task when, for the reminder
-    holds: dict[str, tuple[datetime, datetime | None]] = field(default_factory=dict)
-    offered_at: datetime | None = None
-    completed_at: datetime | None = None
-    outcome: str | None = None
-    interview_indicators: set[ExploitationIndicator] = field(default_factory=set)
-    safeguarding_concern: bool = False
-
-    @property
-    def open(self) -> bool:
-        """Still waiting for the interview to happen (or be declined)."""
-        return self.completed_at is None
-
-    def held_at(self, moment: datetime) -> bool:
-        """A provider had accepted the task by `moment` and had not handed it back."""
-        return any(
-            accepted <= moment and (released is None or released > moment)
-            for accepted, released in self.holds.values()
+    def snapshot(self) -> Snapshot:
+        """The episode as it stands, for comparison."""
+        return Snapshot(
+            self.placement_authority,
+            self.kind,
+            self.started_at,
+            self.ended_at,
+            self.end_reason,
+            self.risk_level,
+            frozenset(self.indicators),
+            self.preferred_language,
+            frozenset(self.reports),
+            frozenset(self.standing),
         )
 
-    @property
-    def completed_within_window(self) -> bool | None:
-        """Reported beside the offer duty: the interview took place within the window of the first return."""
-        if self.completed_at is None:
-            return None
-        return self.outcome == "completed" and self.completed_at <= self.offer_due_at
-
 
 @dataclass
-class ChildState:
-    """Everything the scheduler knows about one child."""
+class _Group:
+    """Reports of one absence, as they are grouped (before withdrawals are applied)."""
 
-    episodes: list[Episode] = field(default_factory=list)
-    tasks: list[Task] = field(default_factory=list)
-    unapplied: list[str] = field(default_factory=list)  # keys of events that cannot apply yet
+    segment: int  # how many returns came before it
+    reports: list[Fact] = field(default_factory=list)
+    refs: set[tuple[str, str]] = field(default_factory=set)
+    name: str | None = None  # the id it was given before, if it contains the report that named it
+    kind: EpisodeKind = "away"
+    kind_changed_at: datetime | None = None
 
     @property
-    def open_episode(self) -> Episode | None:
-        return next((e for e in reversed(self.episodes) if e.ended_at is None), None)
+    def first_start(self) -> datetime:
+        return min(_report(f).missing_since for f in self.reports)
 
-    @property
-    def open_task(self) -> Task | None:
-        return next((t for t in reversed(self.tasks) if t.open), None)
-
-    def task(self, task_id: str | None) -> Task | None:
-        return next((t for t in self.tasks if t.task_id == task_id), None)
-
-    def task_of_assignment(self, assignment_id: str) -> Task | None:
-        return next((t for t in self.tasks if assignment_id in t.assignments), None)
-
-    def episode(self, episode_id: str) -> Episode:
-        return next(e for e in self.episodes if e.episode_id == episode_id)
+    def add(self, fact: Fact, name: str | None = None) -> None:
+        report = _report(fact)
+        self.reports.append(fact)
+        self.name = self.name or name
+        if _ref(report) is not None:
+            self.refs.add(_ref(report))  # type: ignore[arg-type]
+        if report.kind == "missing":
+            self.kind = "missing"
 
 
-def fold(facts: Iterable[Fact], window: timedelta) -> ChildState:
-    """Apply a child's events in the order things happened; the result depends only on the set."""
-    facts = list(facts)
-    # A provider's report is timed by its own clock (an offer rounded to the minute, say) and can be
-    # earlier than the notifier's record of the assignment it is about: it applies once that is known.
-    assigned_at: dict[str, datetime] = {}
-    for fact in facts:
-        if isinstance(fact.data, AssignmentAssigned | AssignmentAccepted):
-            known = assigned_at.get(fact.data.assignment_id)
-            assigned_at[fact.data.assignment_id] = min(known or fact.happened_at, fact.happened_at)
-
-    def order(fact: Fact) -> tuple[datetime, int, str]:
-        when, rank, key = fact.sort_key()
-        if isinstance(fact.data, InterviewOffered | InterviewCompleted):
-            when = max(when, assigned_at.get(fact.data.assignment_id, when))
-        return when, rank, key
-
-    state = ChildState()
-    for fact in sorted(facts, key=order):
-        if not _apply(state, fact, window):
-            state.unapplied.append(fact.key)
-    return state
-
-
-def _apply(state: ChildState, fact: Fact, window: timedelta) -> bool:
-    data = fact.data
-    at = fact.happened_at
-    current = state.open_episode
-    if isinstance(data, MissingReported):
-        if current is not None and current.kind == data.kind:
-            _join(current, data, at)
-            return True
-        if current is not None:  # away <-> missing: the first closes, the next starts where it ended
-            current.ended_at, current.end_reason = at, "kind_changed"
-        _open(state, data, at)
-        return True
-    if isinstance(data, RiskChanged):
-        target = current or (state.episodes[-1] if state.episodes else None)
-        if target is None:
-            return False
-        target.raise_risk(data.risk_level, at)
-        target.add_indicators(data.exploitation_indicators, at)
-        return True
-    if isinstance(data, Returned):
-        if current is None:
-            return False
-        current.ended_at, current.end_reason = at, "returned"
-        current.offer_due_at = at + window
-        _cover_with_task(state, current, at, window)
-        return True
-    if isinstance(data, Cancelled):
-        if current is None:
-            return False
-        current.ended_at, current.end_reason = fact.time, f"cancelled:{data.reason}"
-        return True
-    if isinstance(data, AssignmentAssigned):
-        task = state.task(data.task_id)
-        if task is None:
-            return False
-        task.assignments[data.assignment_id] = data.provider_id
-        return True
-    if isinstance(data, AssignmentAccepted):
-        task = state.task(data.task_id)
-        if task is None:
-            return False
-        task.assignments.setdefault(data.assignment_id, data.provider_id)
-        task.accepted_at = task.accepted_at or at
-        task.holds.setdefault(data.assignment_id, (at, None))
-        return True
-    if isinstance(data, AssignmentDeclined | AssignmentExpired):
-        task = state.task(data.task_id)
-        held = task.holds.get(data.assignment_id) if task is not None else None
-        if task is not None and held is not None and held[1] is None:
-            task.holds[data.assignment_id] = (held[0], at)  # accepted, then handed back
-        return True  # an offer declined or let lapse before acceptance changes nothing here
-    if isinstance(data, InterviewOffered | InterviewCompleted):
-        task = state.task_of_assignment(data.assignment_id)
-        if task is None:
-            return False
-        _record_offer(state, task, at)
-        if isinstance(data, InterviewCompleted):
-            task.completed_at, task.outcome = at, data.outcome
-            task.interview_indicators |= set(data.exploitation_indicators)
-            task.safeguarding_concern = task.safeguarding_concern or data.safeguarding_concern
-        return True
-    return True  # other facts inform the notifier, not the child's timeline
-
-
-def _open(state: ChildState, data: MissingReported, at: datetime) -> None:
-    # Named by the child and its place in the child's sequence, not by whichever report came first:
-    # police and council reports of one episode, in any order, give the same id.
-    episode = Episode(
-        episode_id=stable_id("episode", data.child_key, str(len(state.episodes) + 1)),
-        child_ref=data.child_ref,
-        responsible_authority=data.responsible_authority,
-        placement_authority=data.placement_authority,
-        kind=data.kind,
-        started_at=at,
-        risk_level=data.risk_level,
-        preferred_language=data.preferred_language,
+def episodes_of(known: Sequence[Fact], named: dict[str, str] | None = None) -> tuple[list[Episode], set[str]]:
+    """The child's episodes from the events learnt so far, and the keys of events that had no episode
+    to apply to. `named` maps each report that named an episode before to that episode's id: those ids
+    are kept, and two of them are never merged into one episode."""
+    named = named or {}
+    reports = [f for f in known if isinstance(f.data, MissingReported)]
+    if not reports:
+        return [], {f.key for f in known if isinstance(f.data, Returned | RiskChanged | Cancelled)}
+    returns = sorted(
+        (f for f in known if isinstance(f.data, Returned)), key=lambda f: (f.happened_at, f.known)
     )
-    episode.raise_risk(data.risk_level, at)
-    episode.add_indicators(data.exploitation_indicators, at)
-    task = state.open_task
-    if task is not None:  # missing again before the interview: the open task covers this episode too
-        episode.task_id = task.task_id
-        task.episode_ids.append(episode.episode_id)
-    state.episodes.append(episode)
+    return_times = sorted({f.happened_at for f in returns})
+    groups = _group(reports, return_times, named)
+    names = _names(groups)
+    withdrawn, left_care, idle = _withdrawals(known, groups)
+    episodes = [
+        _episode(group, names[i], named, withdrawn, left_care, return_times, returns)
+        for i, group in enumerate(groups)
+    ]
+    idle |= _attribute_risk_changes(known, groups, episodes)
+    used_returns = {key for e in episodes for key in _return_keys(e, returns, episodes)}
+    idle |= {f.key for f in returns if f.key not in used_returns}
+    episodes.sort(key=lambda e: (e.started_at, e.known_at))
+    return episodes, idle
 
 
-def _join(episode: Episode, data: MissingReported, at: datetime) -> None:
-    """A second report of the same episode (police and council both report)."""
-    if _RISK_ORDER.index(data.risk_level) > _RISK_ORDER.index(episode.risk_level):
-        episode.raise_risk(data.risk_level, at)
-    episode.add_indicators(data.exploitation_indicators, at)
+def _report(fact: Fact) -> MissingReported:
+    assert isinstance(fact.data, MissingReported)
+    return fact.data
 
 
-def _cover_with_task(state: ChildState, episode: Episode, returned_at: datetime, window: timedelta) -> None:
-    task = state.task(episode.task_id)
-    if task is None:
-        task = Task(
-            task_id=stable_id("task", episode.episode_id),
-            episode_ids=[episode.episode_id],
-            returned_at=returned_at,
-            offer_due_at=returned_at + window,
+def _ref(report: MissingReported) -> tuple[str, str] | None:
+    if report.police_force and report.police_reference:
+        return (report.police_force, report.police_reference)
+    return None
+
+
+def _group(reports: list[Fact], return_times: list[datetime], named: dict[str, str]) -> list[_Group]:
+    """Reports in order of when their absences began, each joined to the absence it describes. A
+    report that named an episode carries its id like a police reference: never two ids in one group."""
+    groups: list[_Group] = []
+    for fact in sorted(reports, key=lambda f: (_report(f).missing_since, f.known)):
+        report = _report(fact)
+        segment = bisect.bisect_right(return_times, report.missing_since)
+        ref, name = _ref(report), named.get(fact.key)
+        same_case = next(
+            (
+                g
+                for g in reversed(groups)
+                if g.segment == segment
+                and ((ref and ref in g.refs) or (name and g.name == name))
+                and _compatible(g.name, name)
+            ),
+            None,
         )
-        episode.task_id = task.task_id
-        state.tasks.append(task)
+        if same_case is not None and (name or not _kind_changes(same_case, fact)):
+            same_case.add(fact, name)
+            continue
+        current = same_case or (groups[-1] if groups and groups[-1].segment == segment else None)
+        if current is not None:
+            other_case = bool(ref and current.refs and ref not in current.refs)
+            if _kind_changes(current, fact):
+                current.kind_changed_at = report.missing_since
+            elif not other_case and _compatible(current.name, name):
+                current.add(fact, name)
+                continue
+        group = _Group(segment)
+        group.add(fact, name)
+        groups.append(group)
+    return groups
 
 
-def _record_offer(state: ChildState, task: Task, at: datetime) -> None:
-    task.offered_at = task.offered_at or at
-    for episode_id in task.episode_ids:
-        episode = state.episode(episode_id)
-        returned = episode.returned_at
-        if returned is not None and returned <= at and episode.offered_at is None:
-            episode.offered_at = at
+def _compatible(one: str | None, other: str | None) -> bool:
+    return one is None or other is None or one == other
+
+
+def _kind_changes(group: _Group, fact: Fact) -> bool:
+    """An organisation that reported one kind of absence now reports the other, starting later: the
+    first absence ends and the next begins (away becoming missing, or back)."""
+    report = _report(fact)
+    if report.kind == group.kind or report.missing_since <= group.first_start:
+        return False
+    return any(f.org == fact.org and _report(f).kind != report.kind for f in group.reports)
+
+
+def _names(groups: list[_Group]) -> list[str]:
+    """Each episode keeps the id it was given; a new one is named by its report known first. Reports
+    from before intake numbered events give the name by the episode's place among such episodes, as
+    they did before numbering existed."""
+    firsts = [min(g.reports, key=lambda f: f.known) for g in groups]
+    child = _report(firsts[0]).child_key if firsts else ""
+    legacy = sorted(
+        (i for i, first in enumerate(firsts) if first.seq is None and groups[i].name is None),
+        key=lambda i: (groups[i].first_start, firsts[i].known),
+    )
+    position = {i: n for n, i in enumerate(legacy, start=1)}
+    names = []
+    for i, (group, first) in enumerate(zip(groups, firsts, strict=True)):
+        if group.name is not None:
+            names.append(group.name)
+        elif first.seq is None:
+            names.append(stable_id("episode", child, str(position[i])))
+        else:
+            names.append(stable_id("episode", child, first.key))
+    return names
+
+
+def naming_reports(episodes: Sequence[Episode]) -> dict[str, str]:
+    """Which report each episode is named by (its first known report), for the next `episodes_of`."""
+    return {e.named_by: e.episode_id for e in episodes}
+
+
+def _withdrawals(known: Sequence[Fact], groups: list[_Group]) -> tuple[dict[str, Fact], list[Fact], set[str]]:
+    """Which reports were withdrawn (by which cancellation), the `left_care` notices, and cancellations
+    that withdrew nothing."""
+    by_key = {f.key: g for g in groups for f in g.reports}
+    withdrawn: dict[str, Fact] = {}
+    left_care: list[Fact] = []
+    idle: set[str] = set()
+    for fact in known:
+        data = fact.data
+        if not isinstance(data, Cancelled):
+            continue
+        if data.reason == LEFT_CARE:
+            left_care.append(fact)
+            continue
+        source = fact.key.split("|", 1)[0]
+        if data.report_id is not None:
+            targets = [f"{source}|{data.report_id}"] if f"{source}|{data.report_id}" in by_key else []
+        else:  # the sender's reports of the latest absence it reported that had begun by then
+            mine = [
+                g
+                for g in groups
+                if g.first_start <= fact.time
+                and any(f.org == fact.org and f.key not in withdrawn for f in g.reports)
+            ]
+            latest = max(mine, key=lambda g: g.first_start, default=None)
+            targets = [f.key for f in latest.reports if f.org == fact.org] if latest else []
+        fresh = [key for key in targets if key not in withdrawn]
+        if not fresh:
+            idle.add(fact.key)
+        for key in fresh:
+            withdrawn[key] = fact
+    return withdrawn, left_care, idle
+
+
+def _episode(
+    group: _Group,
+    name: str,
+    named: dict[str, str],
+    withdrawn: dict[str, Fact],
+    left_care: list[Fact],
+    return_times: list[datetime],
+    returns: list[Fact],
+) -> Episode:
+    standing = [f for f in group.reports if f.key not in withdrawn]
+    basis = standing or group.reports
+    reports = [_report(f) for f in basis]
+    first = min(group.reports, key=lambda f: f.known)
+    latest = max(basis, key=lambda f: f.known)
+    languages = {r.preferred_language for r in reports}
+    episode = Episode(
+        episode_id=name,
+        child_ref=reports[0].child_ref,
+        responsible_authority=reports[0].responsible_authority,
+        placement_authority=_report(latest).placement_authority,
+        kind="missing" if any(r.kind == "missing" for r in reports) else "away",
+        started_at=min(r.missing_since for r in reports),
+        risk_level="no_apparent_risk",
+        preferred_language="cy" if "cy" in languages else "en" if "en" in languages else None,
+        known_at=first.known,
+        named_by=next(
+            (f.key for f in group.reports if group.name and named.get(f.key) == group.name), first.key
+        ),
+        reports=[f.key for f in group.reports],
+        standing=[f.key for f in standing],
+    )
+    for fact in standing:
+        report = _report(fact)
+        raise_risk(episode, report.risk_level, report.missing_since)
+        add_indicators(episode, report.exploitation_indicators, report.missing_since)
+    if not standing:
+        episode.ended_at = max(withdrawn[f.key].time for f in group.reports)
+        episode.end_reason = CANCELLED
+        return episode
+    ends: list[tuple[datetime, str]] = []
+    if group.segment < len(return_times):
+        ends.append((return_times[group.segment], RETURNED))
+    if group.kind_changed_at is not None:
+        ends.append((group.kind_changed_at, KIND_CHANGED))
+    ends += [(f.time, LEFT_CARE) for f in left_care if f.time >= episode.started_at]
+    if ends:
+        episode.ended_at, episode.end_reason = min(ends, key=lambda end: end[0])
+        if episode.end_reason == RETURNED:
+            episode.return_known = min(f.known for f in returns if f.happened_at == episode.ended_at)
+    return episode
+
+
+def _return_keys(episode: Episode, returns: list[Fact], episodes: list[Episode]) -> list[str]:
+    """The returns that report this episode's end: its own and later ones before the next absence."""
+    if episode.returned_at is None:
+        return []
+    later_starts = [e.started_at for e in episodes if e.started_at >= episode.returned_at]
+    until = min(later_starts, default=None)
+    return [
+        f.key
+        for f in returns
+        if f.happened_at >= episode.returned_at and (until is None or f.happened_at < until)
+    ]
+
+
+def returns_of(episode: Episode, known: Sequence[Fact], episodes: list[Episode]) -> list[str]:
+    """The keys of the return reports that tell of this episode's end."""
+    returns = [f for f in known if isinstance(f.data, Returned)]
+    return _return_keys(episode, returns, episodes)
+
+
+def _attribute_risk_changes(known: Sequence[Fact], groups: list[_Group], episodes: list[Episode]) -> set[str]:
+    """A risk change applies to the absence open when it was made (one the sender reported, if it
+    reported one), or to the latest that had begun by then; none begun, none applies."""
+    idle: set[str] = set()
+    for fact in known:
+        data = fact.data
+        if not isinstance(data, RiskChanged):
+            continue
+        target = risk_target(fact, episodes)
+        if target is None:
+            idle.add(fact.key)
+            continue
+        raise_risk(target, data.risk_level, fact.happened_at)
+        add_indicators(target, data.exploitation_indicators, fact.happened_at)
+    return idle
+
+
+def risk_target(fact: Fact, episodes: list[Episode]) -> Episode | None:
+    """The episode a risk change (or another report without an episode id) is about."""
+    at = fact.happened_at
+    begun = [e for e in episodes if e.live and e.started_at <= at]
+    open_then = [e for e in begun if e.ended_at is None or e.ended_at > at]
+    mine = [e for e in open_then if any(key.startswith(f"/orgs/{fact.org}|") for key in e.standing)]
+    for candidates in (mine, open_then, begun):
+        if candidates:
+            return max(candidates, key=lambda e: (e.started_at, e.known_at))
+    return None
+
+
+def raise_risk(episode: Episode, level: RiskLevel, at: datetime) -> None:
+    """Risk takes the highest grade reported; a `high` grade is noted with when it was first given."""
+    if RISK_ORDER.index(level) > RISK_ORDER.index(episode.risk_level):
+        episode.risk_level = level
+    if level == "high" and (episode.high_risk_at is None or at < episode.high_risk_at):
+        episode.high_risk_at = at
+
+
+def add_indicators(episode: Episode, indicators: Sequence[ExploitationIndicator], at: datetime) -> None:
+    """Indicators are the union of what was reported, each with when it was first reported."""
+    for indicator in indicators:
+        seen = episode.indicators.get(indicator)
+        if seen is None or at < seen:
+            episode.indicators[indicator] = at

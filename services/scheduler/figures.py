@@ -4,15 +4,21 @@ Pure counting, no I/O: the records come either from the scheduler's read models 
 from a replay of the topics (`replay`), and the two must give the same figures.
 
 Every figure is counted by when the episode began: an episode belongs to the month it started in, and
-an interview task to the month its first episode started in. Episodes cancelled as reported in error
-are left out. A window figure is decided once it is known: an offer made within the window counts as
-soon as it is made, a window that closed without one counts as missed; a window still open with no
-offer yet counts for neither.
+an interview task to the month its first episode started in, months and quarters as councils count
+them, in UK local time (Europe/London). Episodes cancelled as reported in error are left out. A window
+figure is decided once it is known: an offer made within the window counts as soon as it is made, a
+window that closed without one counts as missed; a window still open with no offer yet counts for
+neither. Only an offer is an offer (DOMAIN rule 27): a child declining, a provider unable to reach the
+child and a window the council recorded as not offered are each counted apart, never as offered.
 """
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+LOCAL = ZoneInfo("Europe/London")
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,16 @@ class EpisodeRecord:
     breach_alert: bool  # a `window.breached` was raised for this episode
     repeat_alert: bool  # an `alert.repeat_missing` was raised for this episode
     exploitation_alerts: int  # `alert.exploitation` raised for it (police or interview)
+    declined_at: datetime | None = None  # the child declined the interview (after an offer)
+    attempted_at: datetime | None = None  # the provider could not reach the child: an attempt
+    not_offered_at: datetime | None = None  # the council recorded the window as not offered ...
+    not_offered_reason: str | None = None  # ... with this reason code
+
+    @property
+    def settled_otherwise_at(self) -> datetime | None:
+        """When the window's duty was settled without an offer: declined, or recorded as not offered."""
+        moments = [m for m in (self.declined_at, self.not_offered_at) if m is not None]
+        return min(moments) if moments else None
 
     @property
     def out_of_area(self) -> bool:
@@ -50,19 +66,19 @@ class TaskRecord:
 
 @dataclass(frozen=True)
 class Period:
-    """From the first to the last day, both included (UTC)."""
+    """From the first to the last day, both included, in UK local time."""
 
     first: date
     last: date
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self.first, time(), UTC)
+        return datetime.combine(self.first, time(), LOCAL)
 
     @property
     def end(self) -> datetime:
         """The first instant after the period."""
-        return datetime.combine(self.last + timedelta(days=1), time(), UTC)
+        return datetime.combine(self.last + timedelta(days=1), time(), LOCAL)
 
     def holds(self, moment: datetime) -> bool:
         return self.start <= moment < self.end
@@ -77,11 +93,25 @@ class Period:
             first = following
         return found
 
+    def quarters(self) -> list["Period"]:
+        """The calendar quarters of the period (January to March, ...), clipped to it."""
+        found: list[Period] = []
+        first = self.first
+        while first <= self.last:
+            start_month = 3 * ((first.month - 1) // 3) + 1
+            following = date(first.year + (start_month + 2) // 12, (start_month + 2) % 12 + 1, 1)
+            found.append(Period(first, min(following - timedelta(days=1), self.last)))
+            first = following
+        return found
+
     @property
     def label(self) -> str:
-        whole_month = self.first.day == 1 and (self.last + timedelta(days=1)).day == 1
-        if whole_month and self.first.month == self.last.month:
+        whole_months = self.first.day == 1 and (self.last + timedelta(days=1)).day == 1
+        months = (self.last.year - self.first.year) * 12 + self.last.month - self.first.month + 1
+        if whole_months and months == 1:
             return self.first.strftime("%Y-%m")
+        if whole_months and months == 3 and self.first.month % 3 == 1:
+            return f"{self.first.year}-Q{(self.first.month + 2) // 3}"
         return f"{self.first.isoformat()}..{self.last.isoformat()}"
 
 
@@ -101,12 +131,16 @@ class Figures:
     offered_within_window: int
     interviews_decided: int  # window closed, or the interview held within it
     completed_within_window: int
-    breaches: int  # windows closed with no offer made inside them
+    breaches: int  # windows closed with no offer, decline or 'not offered' inside them
     breach_alerts: int  # `window.breached` raised; a late-reported offer never withdraws one
+    declined: int  # the child declined (after an offer)
+    unable_to_contact: int  # the provider tried and could not reach the child: not an offer
+    not_offered: int  # the council recorded the window as not offered, with a reason code
     tasks: int
     accepted: int
     repeat_missing_alerts: int
     exploitation_alerts: int
+    not_offered_by_reason: dict[str, int] = field(default_factory=dict)
 
     @property
     def pct_offered(self) -> float | None:
@@ -140,6 +174,7 @@ class Report:
     window_hours: float
     total: Figures
     months: list[Figures]
+    quarters: list[Figures] = field(default_factory=list)
 
 
 def compute(
@@ -170,6 +205,14 @@ def compute(
         for e in returned
         if e.interviewed_at is not None and _returned(e) <= e.interviewed_at <= min(_due(e, window), as_of)
     }
+    settled_otherwise = {
+        e.episode_id
+        for e in returned
+        if e.episode_id not in offered
+        and (moment := e.settled_otherwise_at) is not None
+        and moment <= min(_due(e, window), as_of)
+    }
+    not_offered = [e for e in returned if e.not_offered_at is not None]
     my_tasks = [t for t in tasks if t.responsible_authority == authority and period.holds(t.started_at)]
     return Figures(
         period=period.label,
@@ -180,12 +223,18 @@ def compute(
         returned=len(returned),
         windows_closed=len(closed),
         windows_open=len(returned) - len(closed),
-        offers_decided=len(closed | offered),
+        offers_decided=len(closed | offered | settled_otherwise),
         offered_within_window=len(offered),
         interviews_decided=len(closed | completed),
         completed_within_window=len(completed),
-        breaches=len(closed - offered),
+        breaches=len(closed - offered - settled_otherwise),
         breach_alerts=sum(1 for e in mine if e.breach_alert),
+        declined=sum(1 for e in returned if e.declined_at is not None),
+        unable_to_contact=sum(1 for e in returned if e.attempted_at is not None),
+        not_offered=len(not_offered),
+        not_offered_by_reason=dict(
+            sorted(Counter(e.not_offered_reason or "unknown" for e in not_offered).items())
+        ),
         tasks=len(my_tasks),
         accepted=sum(1 for t in my_tasks if t.accepted),
         repeat_missing_alerts=sum(1 for e in mine if e.repeat_alert),
@@ -206,6 +255,22 @@ def by_month(
     return [
         compute(episodes, tasks, authority=authority, period=month, window=window, as_of=as_of)
         for month in period.months()
+    ]
+
+
+def by_quarter(
+    episodes: Sequence[EpisodeRecord],
+    tasks: Sequence[TaskRecord],
+    *,
+    authority: str,
+    period: Period,
+    window: timedelta,
+    as_of: datetime,
+) -> list[Figures]:
+    """The same figures for each calendar quarter of the period."""
+    return [
+        compute(episodes, tasks, authority=authority, period=quarter, window=window, as_of=as_of)
+        for quarter in period.quarters()
     ]
 
 

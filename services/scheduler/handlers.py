@@ -6,21 +6,21 @@ import asyncpg
 import structlog
 from faststream.kafka import KafkaBroker
 
-from services.scheduler.episodes import Fact
+from services.scheduler.history import Fact
 from services.scheduler.settle import settle_children
 from shared import topics
 from shared.clock import Clock
 from shared.consumer import HandlerRetry, subscribe
 from shared.contracts.common import ChildEvent
 from shared.contracts.envelope import Envelope
-from shared.directory import TimingSettings
+from shared.directory import Directory
 from shared.runtime import Runtime
 
 log = structlog.get_logger()
 GROUP = "mtp-scheduler"
 
 
-def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, timing: TimingSettings) -> None:
+def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, directory: Directory) -> None:
     """Subscribe to every topic that changes a child's timeline."""
 
     async def apply(envelopes: Sequence[Envelope]) -> None:
@@ -33,7 +33,16 @@ def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, timing: Timing
                 log.error("event_without_child", event_id=envelope.id, event_type=envelope.type)
                 continue
             facts.append(
-                (child, Fact(f"{envelope.source}|{envelope.id}", envelope.type, envelope.time, data))
+                (
+                    child,
+                    Fact(
+                        f"{envelope.source}|{envelope.id}",
+                        envelope.type,
+                        envelope.time,
+                        data,
+                        envelope.childseq,
+                    ),
+                )
             )
         try:
             async with runtime.pool.acquire() as conn, conn.transaction():
@@ -41,7 +50,7 @@ def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, timing: Timing
                     conn,
                     [],
                     now=clock.now(),
-                    timing=timing,
+                    directory=directory,
                     namespace=runtime.settings.topic_namespace,
                     new_facts=facts,
                 )

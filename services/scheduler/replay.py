@@ -1,11 +1,14 @@
 """The figures' records rebuilt from the published facts alone, as any outside subscriber could.
 
 This is deliberately a second derivation, not the scheduler's fold: episodes are known from
-`episode.opened`, tasks from `interview.requested`, alerts from the alerts themselves; returns and
-cancellations from `mtp.episodes.v1`; who holds which task from `mtp.assignments.v1`; offers and
-interviews from `mtp.interviews.v1`. What the scheduler decides from time (which episode a return
-closes, which task a new episode joins, whether an offer came in a window) is worked out again here
-from the DOMAIN rules, so the agreement of the two checks both.
+`episode.opened` and, as they change, from `episode.changed` (the latest says how each one stands);
+tasks and the episodes they cover from `interview.requested` and `interview.updated`, tasks closed
+without an interview from `interview.closed`; who holds which task from `mtp.assignments.v1`; offers,
+declines, attempts and interviews from `mtp.interviews.v1`; "not offered" records from
+`mtp.episodes.v1`; alerts from the alerts themselves. Whether an offer came in a window, and which
+window it settles, is worked out again here from the DOMAIN rules, so the agreement of the two checks
+both. (For episodes announced before episodes were numbered, which were never announced as changed,
+the end is taken from the first return reported after the episode began, as it was then.)
 """
 
 from collections.abc import Iterable
@@ -15,12 +18,15 @@ from datetime import datetime
 from services.scheduler.figures import EpisodeRecord, TaskRecord
 from shared.contracts.assignments import AssignmentAccepted, AssignmentAssigned
 from shared.contracts.envelope import Envelope
-from shared.contracts.episodes import Cancelled, Returned
+from shared.contracts.episodes import InterviewNotOffered, Returned
 from shared.contracts.interviews import InterviewCompleted, InterviewOffered
 from shared.contracts.tasks import (
+    EpisodeChanged,
     EpisodeOpened,
     ExploitationAlert,
+    InterviewClosed,
     InterviewRequested,
+    InterviewUpdated,
     RepeatMissingAlert,
     WindowBreached,
 )
@@ -29,22 +35,22 @@ from shared.contracts.tasks import (
 @dataclass
 class _Episode:
     opened: EpisodeOpened
-    child_key: str
-    end: str | None = None  # "returned", "cancelled" or "kind_changed"
-    returned_at: datetime | None = None
+    latest: EpisodeChanged | None = None
     task_id: str | None = None
+    not_offered: tuple[datetime, str] | None = None
+
+    @property
+    def returned_at(self) -> datetime | None:
+        return self.latest.returned_at if self.latest is not None else None
 
 
 @dataclass
 class _Task:
     requested: InterviewRequested
-    offers: list[datetime] = field(default_factory=list)  # offers and interviews, as reported
-    completions: list[tuple[datetime, str]] = field(default_factory=list)
+    offers: list[datetime] = field(default_factory=list)  # reported offers, and interviews held
+    completions: list[tuple[datetime, str]] = field(default_factory=list)  # in the order reported
     accepted: bool = False
-
-    def closed_before(self, moment: datetime) -> bool:
-        """The interview was reported done before this moment (a task stays open at its own instant)."""
-        return any(at < moment for at, _ in self.completions)
+    closed: InterviewClosed | None = None
 
 
 @dataclass
@@ -52,7 +58,6 @@ class _Log:
     episodes: dict[str, _Episode] = field(default_factory=dict)
     tasks: dict[str, _Task] = field(default_factory=dict)
     returns: dict[str, list[datetime]] = field(default_factory=dict)  # by child
-    cancels: dict[str, list[datetime]] = field(default_factory=dict)  # by child
     task_of_assignment: dict[str, str] = field(default_factory=dict)
     accepted_tasks: set[str] = field(default_factory=set)
     reports: list[InterviewOffered | InterviewCompleted] = field(default_factory=list)
@@ -64,27 +69,31 @@ class _Log:
 def records(envelopes: Iterable[Envelope]) -> tuple[list[EpisodeRecord], list[TaskRecord]]:
     """Every episode and task the topics tell of, with what the figures need."""
     facts = _collect(envelopes)
-    for child, episodes in _by_child(facts).items():
-        _close_episodes(episodes, facts.returns.get(child, []), facts.cancels.get(child, []))
+    _returns_before_numbering(facts)
     _attach_reports(facts)
-    for child, episodes in _by_child(facts).items():
-        _join_tasks(episodes, [t for t in facts.tasks.values() if t.requested.child_key == child])
     return _episode_records(facts), _task_records(facts)
 
 
 def _collect(envelopes: Iterable[Envelope]) -> _Log:
     facts = _Log()
-    for envelope in envelopes:
+    not_offered: list[tuple[InterviewNotOffered, datetime]] = []
+    for envelope in envelopes:  # each child's events in the order they were published
         data = envelope.data
         if isinstance(data, EpisodeOpened):
-            facts.episodes[data.episode_id] = _Episode(data, data.child_key)
+            facts.episodes.setdefault(data.episode_id, _Episode(data))
+        elif isinstance(data, EpisodeChanged) and data.episode_id in facts.episodes:
+            facts.episodes[data.episode_id].latest = data
         elif isinstance(data, InterviewRequested):
-            facts.tasks[data.task_id] = _Task(data)
+            facts.tasks.setdefault(data.task_id, _Task(data))
+            _cover(facts, data.task_id, data.episode_ids or [data.episode_id])
+        elif isinstance(data, InterviewUpdated):
+            _cover(facts, data.task_id, data.episode_ids)
+        elif isinstance(data, InterviewClosed) and data.task_id in facts.tasks:
+            facts.tasks[data.task_id].closed = data
+        elif isinstance(data, InterviewNotOffered):
+            not_offered.append((data, envelope.time))
         elif isinstance(data, Returned):
             facts.returns.setdefault(data.child_key, []).append(data.returned_at)
-        elif isinstance(data, Cancelled):
-            # A cancellation takes effect when it is reported: the CloudEvent's time.
-            facts.cancels.setdefault(data.child_key, []).append(envelope.time)
         elif isinstance(data, AssignmentAssigned):
             facts.task_of_assignment[data.assignment_id] = data.task_id
         elif isinstance(data, AssignmentAccepted):
@@ -98,35 +107,54 @@ def _collect(envelopes: Iterable[Envelope]) -> _Log:
             facts.repeat.add(data.episode_id)
         elif isinstance(data, ExploitationAlert):
             facts.exploitation[data.episode_id] = facts.exploitation.get(data.episode_id, 0) + 1
+    for record, at in not_offered:  # the first record of each episode stands
+        episode = facts.episodes.get(record.episode_id)
+        if episode is not None and episode.not_offered is None:
+            episode.not_offered = (at, record.reason)
     return facts
 
 
-def _by_child(facts: _Log) -> dict[str, list[_Episode]]:
-    children: dict[str, list[_Episode]] = {}
-    for episode in sorted(facts.episodes.values(), key=lambda e: (e.opened.started_at, e.opened.episode_id)):
-        children.setdefault(episode.child_key, []).append(episode)
-    return children
+def _cover(facts: _Log, task_id: str, episode_ids: Iterable[str]) -> None:
+    """The latest word on which task covers an episode stands."""
+    for episode_id in episode_ids:
+        if episode_id in facts.episodes:
+            facts.episodes[episode_id].task_id = task_id
 
 
-def _close_episodes(episodes: list[_Episode], returns: list[datetime], cancels: list[datetime]) -> None:
-    """Walk the child's time line: a new episode ends the one before (away <-> missing), a return or a
-    cancellation ends the open one, and one with nothing open to end changes nothing. At one instant a
-    start comes before a return, and a return before a cancellation."""
-    moments = (
-        [(e.opened.started_at, 0, i) for i, e in enumerate(episodes)]
-        + [(at, 1, -1) for at in returns]
-        + [(at, 2, -1) for at in cancels]
+def _returns_before_numbering(facts: _Log) -> None:
+    """Episodes never announced as changed end at the first return after they began, if it came before
+    the child's next episode began (how episodes ended before they were announced as changed)."""
+    by_child: dict[str, list[_Episode]] = {}
+    for episode in facts.episodes.values():
+        by_child.setdefault(episode.opened.child_key, []).append(episode)
+    for child, episodes in by_child.items():
+        episodes.sort(key=lambda e: e.opened.started_at)
+        returns = sorted(facts.returns.get(child, []))
+        for n, episode in enumerate(episodes):
+            if episode.latest is not None:
+                continue
+            following = episodes[n + 1].opened.started_at if n + 1 < len(episodes) else None
+            back = next((r for r in returns if r > episode.opened.started_at), None)
+            if back is not None and (following is None or back <= following):
+                episode.latest = _returned(episode.opened, back)
+
+
+def _returned(opened: EpisodeOpened, at: datetime) -> EpisodeChanged:
+    return EpisodeChanged(
+        child_ref=opened.child_ref,
+        responsible_authority=opened.responsible_authority,
+        placement_authority=opened.placement_authority,
+        episode_id=opened.episode_id,
+        by=None,
+        changes=["returned"],
+        at=at,
+        kind=opened.kind,
+        started_at=opened.started_at,
+        ended_at=at,
+        end_reason="returned",
+        returned_at=at,
+        risk_level=opened.risk_level,
     )
-    current: _Episode | None = None
-    for at, kind, index in sorted(moments):
-        if kind == 0:
-            if current is not None:
-                current.end = "kind_changed"
-            current = episodes[index]
-        elif current is not None:
-            current.end = "returned" if kind == 1 else "cancelled"
-            current.returned_at = at if kind == 1 else None
-            current = None
 
 
 def _attach_reports(facts: _Log) -> None:
@@ -139,55 +167,52 @@ def _attach_reports(facts: _Log) -> None:
         task = found
         if isinstance(report, InterviewOffered):
             task.offers.append(report.offered_at)
-        else:  # an interview that took place, or was declined, was offered
-            task.offers.append(report.completed_at)
+        else:
+            if report.outcome == "completed":  # an interview that took place was offered
+                task.offers.append(report.completed_at)
             task.completions.append((report.completed_at, report.outcome))
-
-
-def _join_tasks(episodes: list[_Episode], tasks: list[_Task]) -> None:
-    """A task is opened by a return; an episode that starts while the child's task is still open
-    (no interview yet) is covered by that task too (DOMAIN rule 8)."""
-    for task in tasks:
-        first = task.requested.episode_id
-        for episode in episodes:
-            if episode.opened.episode_id == first:
-                episode.task_id = task.requested.task_id
-    for episode in episodes:
-        if episode.task_id is not None:
-            continue
-        start = episode.opened.started_at
-        open_tasks = [t for t in tasks if t.requested.returned_at < start and not t.closed_before(start)]
-        if open_tasks:
-            episode.task_id = max(open_tasks, key=lambda t: t.requested.returned_at).requested.task_id
 
 
 def _episode_records(facts: _Log) -> list[EpisodeRecord]:
     found = []
     for episode in facts.episodes.values():
+        opened, latest = episode.opened, episode.latest
         task = facts.tasks.get(episode.task_id) if episode.task_id else None
         returned = episode.returned_at
-        offered = None
-        interviewed = None
+        offered = declined = attempted = interviewed = None
+        not_offered = episode.not_offered
         if task is not None and returned is not None:
             offered = min((at for at in task.offers if at >= returned), default=None)
+            declined = min(
+                (at for at, o in task.completions if o == "child_declined" and at >= returned), default=None
+            )
+            attempted = min(
+                (at for at, o in task.completions if o == "unable_to_contact" and at >= returned),
+                default=None,
+            )
             if task.completions:
-                at, outcome = max(task.completions)
+                at, outcome = task.completions[-1]
                 interviewed = at if outcome == "completed" else None
-        opened = episode.opened
+            if task.closed is not None and not_offered is None:
+                not_offered = (task.closed.closed_at, task.closed.reason)
         found.append(
             EpisodeRecord(
                 episode_id=opened.episode_id,
-                child_key=episode.child_key,
+                child_key=opened.child_key,
                 responsible_authority=opened.responsible_authority,
-                placement_authority=opened.placement_authority,
-                started_at=opened.started_at,
-                cancelled=episode.end == "cancelled",
+                placement_authority=latest.placement_authority if latest else opened.placement_authority,
+                started_at=latest.started_at if latest else opened.started_at,
+                cancelled=latest is not None and latest.end_reason == "cancelled",
                 returned_at=returned,
                 offered_at=offered,
                 interviewed_at=interviewed,
                 breach_alert=opened.episode_id in facts.breached,
                 repeat_alert=opened.episode_id in facts.repeat,
                 exploitation_alerts=facts.exploitation.get(opened.episode_id, 0),
+                declined_at=declined,
+                attempted_at=attempted,
+                not_offered_at=not_offered[0] if not_offered else None,
+                not_offered_reason=not_offered[1] if not_offered else None,
             )
         )
     return found
@@ -196,14 +221,16 @@ def _episode_records(facts: _Log) -> list[EpisodeRecord]:
 def _task_records(facts: _Log) -> list[TaskRecord]:
     found = []
     for task in facts.tasks.values():
-        first = facts.episodes.get(task.requested.episode_id)
+        covered = task.requested.episode_ids or [task.requested.episode_id]
+        first = facts.episodes.get(covered[0])
         if first is None:
             continue
+        started = first.latest.started_at if first.latest else first.opened.started_at
         found.append(
             TaskRecord(
                 task_id=task.requested.task_id,
                 responsible_authority=task.requested.responsible_authority,
-                started_at=first.opened.started_at,
+                started_at=started,
                 accepted=task.accepted,
             )
         )

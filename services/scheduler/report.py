@@ -16,7 +16,15 @@ import typer
 from aiokafka.errors import KafkaError
 
 from services.scheduler import replay, report_store
-from services.scheduler.figures import EpisodeRecord, Period, Report, TaskRecord, by_month, compute
+from services.scheduler.figures import (
+    EpisodeRecord,
+    Period,
+    Report,
+    TaskRecord,
+    by_month,
+    by_quarter,
+    compute,
+)
 from services.scheduler.report_output import render
 from services.scheduler.settings import SchedulerSettings
 from services.scheduler.topic_log import read_all
@@ -43,8 +51,10 @@ app = typer.Typer(add_completion=False)
     help=(
         "The figures councils return (DOMAIN rule 21) for one responsible authority and period: episodes,"
         " children, % offered within the window, % accepted, % completed within the window, breaches,"
-        " in-area and out-of-area episodes, repeat-missing and exploitation alerts; a period's figures and"
-        " each month's. Episodes count in the month they began.\n\n"
+        " in-area and out-of-area episodes, repeat-missing and exploitation alerts, and apart from the offers:"
+        " windows the child declined, attempts that could not reach the child, and windows recorded as not"
+        " offered, by reason. A period's figures, each quarter's and each month's, in UK time (Europe/London)."
+        " Episodes count in the month they began.\n\n"
         "Reads the scheduler's database (MTP_DATABASE_URL) or replays the topics from the start"
         " (--source topics; MTP_KAFKA_BOOTSTRAP, MTP_TOPIC_NAMESPACE); the window length comes from the"
         " directory (MTP_DIRECTORY).\n\n"
@@ -55,8 +65,10 @@ def main(
     authority: Annotated[
         str, typer.Option(help="ONS code of the responsible authority, e.g. W06000015 (Cardiff).")
     ],
-    first: Annotated[datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day (UTC).")],
-    last: Annotated[datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Last day, included (UTC).")],
+    first: Annotated[datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day (UK time).")],
+    last: Annotated[
+        datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Last day, included (UK time).")
+    ],
     output: Annotated[Format, typer.Option("--format", help="table, csv or json.")] = Format.table,
     chart: Annotated[
         Path | None, typer.Option(help="Also draw the figures by month into this PNG file.")
@@ -96,7 +108,8 @@ async def build(
     settings: SchedulerSettings, authority: str, period: Period, *, source: str, as_of: datetime
 ) -> Report:
     """Load the records from the chosen source and count them."""
-    window = timedelta(hours=load_directory(settings.directory).settings.interview_window_hours)
+    timing = load_directory(settings.directory).timing_for(authority)  # the authority's own window
+    window = timedelta(hours=timing.interview_window_hours)
     if source == "topics":
         episodes, tasks = await from_topics(settings)
     else:
@@ -108,6 +121,7 @@ async def build(
         window_hours=window.total_seconds() / 3600,
         total=compute(episodes, tasks, authority=authority, period=period, window=window, as_of=as_of),
         months=by_month(episodes, tasks, authority=authority, period=period, window=window, as_of=as_of),
+        quarters=by_quarter(episodes, tasks, authority=authority, period=period, window=window, as_of=as_of),
     )
 
 

@@ -18,9 +18,12 @@ ROWS = [
     ("returned", "returned"),
     ("windows_closed", "  window closed"),
     ("windows_open", "  window still open"),
-    ("offers_decided", "offer decided (window closed or offered)"),
+    ("offers_decided", "offer decided (window closed, offered, declined or not offered)"),
     ("offered_within_window", "  offered within window"),
     ("pct_offered_within_window", "  % offered within window"),
+    ("declined", "  child declined (after an offer)"),
+    ("unable_to_contact", "  provider could not reach the child (an attempt)"),
+    ("not_offered", "  recorded as not offered"),
     ("interviews_decided", "interview decided (closed or held)"),
     ("completed_within_window", "  interviewed within window"),
     ("pct_completed_within_window", "  % completed within window"),
@@ -50,19 +53,31 @@ def _document(report: Report) -> dict[str, object]:
         "as_of": report.as_of.isoformat(),
         "window_hours": report.window_hours,
         "total": report.total.as_dict(),
+        "quarters": [quarter.as_dict() for quarter in report.quarters],
         "months": [month.as_dict() for month in report.months],
     }
 
 
 def _csv(report: Report) -> str:
     out = io.StringIO()
-    fields = ["authority", *(field for field, _ in [("period", ""), *ROWS])]
+    fields = ["authority", *(field for field, _ in [("period", ""), *ROWS]), "not_offered_by_reason"]
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
-    for figures in [report.total, *report.months]:
+    for figures in _periods(report):
         values = figures.as_dict()
+        values["not_offered_by_reason"] = ";".join(
+            f"{k}={n}" for k, n in figures.not_offered_by_reason.items()
+        )
         writer.writerow({"authority": report.authority, **{f: values[f] for f in fields[1:]}})
     return out.getvalue()
+
+
+def _periods(report: Report) -> list[Figures]:
+    """The whole period, then each quarter and each month of it (a part equal to the whole is left out)."""
+    found = {report.total.period: report.total}
+    for part in [*report.quarters, *report.months]:
+        found.setdefault(part.period, part)
+    return list(found.values())
 
 
 def _table(report: Report) -> str:
@@ -70,16 +85,22 @@ def _table(report: Report) -> str:
         title=f"{report.authority}: figures for {report.total.period}",
         caption=(
             f"source: {report.source}; window {report.window_hours:g} h; windows closed by"
-            f" {report.as_of:%Y-%m-%d %H:%M} UTC; episodes count in the month they began"
+            f" {report.as_of:%Y-%m-%d %H:%M} UTC; episodes count in the month they began (UK time)"
         ),
     )
-    columns: list[Figures] = [report.total, *report.months] if len(report.months) > 1 else [report.total]
+    columns = _periods(report)
     table.add_column("figure")
     for figures in columns:
         table.add_column(figures.period, justify="right")
     values = [figures.as_dict() for figures in columns]
+    reasons = sorted({reason for figures in columns for reason in figures.not_offered_by_reason})
     for field, label in ROWS:
         table.add_row(label, *(_cell(v[field]) for v in values))
+        if field == "not_offered":
+            for reason in reasons:
+                table.add_row(
+                    f"    {reason}", *(_cell(f.not_offered_by_reason.get(reason, 0)) for f in columns)
+                )
     console = Console(file=io.StringIO(), width=200, force_terminal=False)
     console.print(table)
     return console.file.getvalue()  # type: ignore[attr-defined, no-any-return]  # the StringIO above

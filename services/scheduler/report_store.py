@@ -10,7 +10,8 @@ from services.scheduler.figures import EpisodeRecord, Period, TaskRecord
 # Episodes of one responsible authority that began in the period, with their task's interview.
 SELECT_EPISODES = """
 SELECT e.episode_id::text AS episode_id, e.child_key, e.responsible_authority, e.placement_authority,
-    e.started_at, e.ended_at, e.end_reason, e.offered_at, t.completed_at, t.outcome
+    e.started_at, e.ended_at, e.end_reason, e.offered_at, e.declined_at, e.attempted_at, e.not_offered_at,
+    e.not_offered_reason, t.completed_at, t.outcome
 FROM scheduler.episodes e
 LEFT JOIN scheduler.interview_tasks t ON t.task_id = e.task_id
 WHERE e.responsible_authority = $1 AND e.started_at >= $2 AND e.started_at < $3
@@ -71,4 +72,8 @@ def _episode(row: asyncpg.Record, alerts: list[str]) -> EpisodeRecord:
         breach_alert="window.breached" in alerts,
         repeat_alert="alert.repeat_missing" in alerts,
         exploitation_alerts=alerts.count("alert.exploitation"),
+        declined_at=row["declined_at"],
+        attempted_at=row["attempted_at"],
+        not_offered_at=row["not_offered_at"],
+        not_offered_reason=row["not_offered_reason"],
     )

@@ -5,17 +5,18 @@ transaction, so the history, the read models, the outbox and the timers change t
 """
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import asyncpg
 import structlog
 
 from services.scheduler import metrics, store
-from services.scheduler.episodes import ChildState, Fact, fold
+from services.scheduler.child import ChildState, fold
+from services.scheduler.history import Fact
 from services.scheduler.triggers import Outgoing, due_events, wakeups
 from shared import outbox, topics
 from shared.contracts.envelope import Envelope
-from shared.directory import TimingSettings
+from shared.directory import Directory
 
 log = structlog.get_logger()
 SOURCE = "/mtp/scheduler"
@@ -26,7 +27,7 @@ async def settle_children(
     child_keys: Sequence[str],
     *,
     now: datetime,
-    timing: TimingSettings,
+    directory: Directory,
     namespace: str,
     new_facts: Sequence[tuple[str, Fact]] = (),
 ) -> list[Outgoing]:
@@ -38,13 +39,14 @@ async def settle_children(
     changed, histories = await store.add_and_load_facts(conn, keys, new_facts, now)
     # Children whose events were all repeats need no work unless a timer woke them.
     targets = [key for key in keys if key in changed or key in child_keys]
-    window = timedelta(hours=timing.interview_window_hours)
-    states: dict[str, ChildState] = {key: fold(histories.get(key, []), window) for key in targets}
+    # Each responsible authority may have thresholds of its own (DOMAIN rule 28).
+    timings = {key: directory.timing_for(key.split("/", 1)[0]) for key in targets}
+    states: dict[str, ChildState] = {key: fold(histories.get(key, []), timings[key]) for key in targets}
 
-    candidates = [(key, out) for key, state in states.items() for out in due_events(state, now, timing)]
+    candidates = [(key, out) for key, state in states.items() for out in due_events(state, now, timings[key])]
     task_topic = topics.named(namespace, topics.TASKS)
     messages = [outbox.row(task_topic, key, _envelope(key, out, now)) for key, out in candidates]
-    timers = [(key, moment) for key, state in states.items() for moment in wakeups(state, now, timing)]
+    timers = [(key, moment) for key, state in states.items() for moment in wakeups(state, now, timings[key])]
     fresh = await store.write_settled(conn, candidates, messages, timers, states, now)
     published = [(key, out) for key, out in candidates if out.key in fresh]
     for _, out in published:

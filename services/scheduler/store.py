@@ -6,7 +6,9 @@ from typing import Any
 
 import asyncpg
 
-from services.scheduler.episodes import ChildState, Episode, Fact, Task
+from services.scheduler.child import ChildState, TaskState
+from services.scheduler.episodes import Episode
+from services.scheduler.history import Fact
 from services.scheduler.triggers import Outgoing
 from shared.contracts.registry import BY_TYPE
 from shared.db import columns
@@ -25,14 +27,15 @@ SELECT child_key FROM scheduler.children WHERE child_key = ANY($1::text[]) ORDER
 # theirs; the events it adds itself it cannot see, and returns instead.
 ADD_AND_LOAD_FACTS = """
 WITH added AS (
-    INSERT INTO scheduler.facts (fact_key, child_key, type, time, data, received_at)
-    SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[], $7::timestamptz[])
+    INSERT INTO scheduler.facts (fact_key, child_key, type, time, data, received_at, seq)
+    SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[], $7::timestamptz[],
+        $8::bigint[])
     ON CONFLICT (fact_key) DO NOTHING
     RETURNING fact_key, child_key
 )
-SELECT child_key, fact_key, NULL AS type, NULL AS time, NULL AS data FROM added
+SELECT child_key, fact_key, NULL AS type, NULL AS time, NULL AS data, NULL AS seq FROM added
 UNION ALL
-SELECT child_key, fact_key, type, time, data FROM scheduler.facts WHERE child_key = ANY($1::text[])
+SELECT child_key, fact_key, type, time, data, seq FROM scheduler.facts WHERE child_key = ANY($1::text[])
 """
 # Everything a settled batch writes, in one statement: outgoing events recorded once by key and
 # the ones recorded now put in the outbox (in the order they were decided); new timers, the earliest
@@ -68,22 +71,21 @@ woken AS (
     FROM (SELECT min(due_at) AS earliest FROM added HAVING count(*) > 0) AS first
 ),
 gone_episodes AS (
-    DELETE FROM scheduler.episodes WHERE child_key = ANY($13::text[]) AND episode_id <> ALL($14::uuid[])
+    DELETE FROM scheduler.episodes WHERE child_key = ANY($13::text[])
+        AND episode_id NOT IN (SELECT (e->>'episode_id')::uuid FROM jsonb_array_elements($14::jsonb) AS e)
 ),
 episodes AS (
     INSERT INTO scheduler.episodes (episode_id, child_key, responsible_authority, placement_authority, kind,
         started_at, ended_at, end_reason, risk_level, high_risk, exploitation_indicators, task_id,
-        offer_due_at, offered_at, offered_late, breached)
-    SELECT e.episode_id, e.child_key, e.responsible_authority, e.placement_authority, e.kind, e.started_at,
-        e.ended_at, e.end_reason, e.risk_level, e.high_risk,
-        string_to_array(e.indicators, ','), e.task_id, e.offer_due_at, e.offered_at,
-        e.offered_late, e.breached
-    FROM unnest($14::uuid[], $15::text[], $16::text[], $17::text[], $18::text[], $19::timestamptz[],
-        $20::timestamptz[], $21::text[], $22::text[], $23::boolean[], $24::text[], $25::uuid[],
-        $26::timestamptz[], $27::timestamptz[], $28::boolean[], $29::boolean[])
-        AS e(episode_id, child_key, responsible_authority, placement_authority, kind, started_at, ended_at,
-             end_reason, risk_level, high_risk, indicators, task_id, offer_due_at, offered_at, offered_late,
-             breached)
+        offer_due_at, offered_at, offered_late, breached, declined_at, decline_reason, attempted_at,
+        not_offered_at, not_offered_reason, preferred_language)
+    SELECT * FROM jsonb_to_recordset($14::jsonb) AS e(episode_id uuid, child_key text,
+        responsible_authority text, placement_authority text, kind text, started_at timestamptz,
+        ended_at timestamptz, end_reason text, risk_level text, high_risk boolean,
+        exploitation_indicators text[], task_id uuid, offer_due_at timestamptz, offered_at timestamptz,
+        offered_late boolean, breached boolean, declined_at timestamptz, decline_reason text,
+        attempted_at timestamptz, not_offered_at timestamptz, not_offered_reason text,
+        preferred_language text)
     ON CONFLICT (episode_id) DO UPDATE SET
         child_key = EXCLUDED.child_key, responsible_authority = EXCLUDED.responsible_authority,
         placement_authority = EXCLUDED.placement_authority, kind = EXCLUDED.kind,
@@ -91,26 +93,29 @@ episodes AS (
         risk_level = EXCLUDED.risk_level, high_risk = EXCLUDED.high_risk,
         exploitation_indicators = EXCLUDED.exploitation_indicators, task_id = EXCLUDED.task_id,
         offer_due_at = EXCLUDED.offer_due_at, offered_at = EXCLUDED.offered_at,
-        offered_late = EXCLUDED.offered_late, breached = EXCLUDED.breached
+        offered_late = EXCLUDED.offered_late, breached = EXCLUDED.breached,
+        declined_at = EXCLUDED.declined_at, decline_reason = EXCLUDED.decline_reason,
+        attempted_at = EXCLUDED.attempted_at, not_offered_at = EXCLUDED.not_offered_at,
+        not_offered_reason = EXCLUDED.not_offered_reason, preferred_language = EXCLUDED.preferred_language
 ),
 gone_tasks AS (
-    DELETE FROM scheduler.interview_tasks WHERE child_key = ANY($13::text[]) AND task_id <> ALL($30::uuid[])
+    DELETE FROM scheduler.interview_tasks WHERE child_key = ANY($13::text[])
+        AND task_id NOT IN (SELECT (t->>'task_id')::uuid FROM jsonb_array_elements($15::jsonb) AS t)
 ),
 tasks AS (
     INSERT INTO scheduler.interview_tasks (task_id, child_key, episode_ids, returned_at, offer_due_at,
-        accepted_at, offered_at, completed_at, outcome, completed_within_window)
-    SELECT t.task_id, t.child_key, string_to_array(t.episode_ids, ',')::uuid[],
-        t.returned_at, t.offer_due_at, t.accepted_at, t.offered_at, t.completed_at, t.outcome, t.within
-    FROM unnest($30::uuid[], $31::text[], $32::text[], $33::timestamptz[], $34::timestamptz[],
-        $35::timestamptz[], $36::timestamptz[], $37::timestamptz[], $38::text[], $39::boolean[])
-        AS t(task_id, child_key, episode_ids, returned_at, offer_due_at, accepted_at, offered_at,
-             completed_at, outcome, within)
+        accepted_at, offered_at, completed_at, outcome, completed_within_window, ended, ended_at)
+    SELECT * FROM jsonb_to_recordset($15::jsonb) AS t(task_id uuid, child_key text, episode_ids uuid[],
+        returned_at timestamptz, offer_due_at timestamptz, accepted_at timestamptz, offered_at timestamptz,
+        completed_at timestamptz, outcome text, completed_within_window boolean, ended text,
+        ended_at timestamptz)
     ON CONFLICT (task_id) DO UPDATE SET
         child_key = EXCLUDED.child_key, episode_ids = EXCLUDED.episode_ids,
         returned_at = EXCLUDED.returned_at, offer_due_at = EXCLUDED.offer_due_at,
         accepted_at = EXCLUDED.accepted_at, offered_at = EXCLUDED.offered_at,
         completed_at = EXCLUDED.completed_at, outcome = EXCLUDED.outcome,
-        completed_within_window = EXCLUDED.completed_within_window
+        completed_within_window = EXCLUDED.completed_within_window, ended = EXCLUDED.ended,
+        ended_at = EXCLUDED.ended_at
 )
 SELECT key FROM fresh CROSS JOIN (SELECT n FROM woken) AS told
 """
@@ -173,6 +178,7 @@ async def add_and_load_facts(
         [fact.time for _, fact in facts],
         [fact.data.model_dump(mode="json") for _, fact in facts],
         [now] * len(facts),
+        [fact.seq for _, fact in facts],
     )
     new = {fact.key: fact for _, fact in reversed(facts)}  # the first of repeats within the batch
     changed: set[str] = set()
@@ -183,7 +189,7 @@ async def add_and_load_facts(
             fact = new[row["fact_key"]]
         else:
             data = BY_TYPE[row["type"]].model_validate(row["data"])
-            fact = Fact(row["fact_key"], row["type"], row["time"], data)
+            fact = Fact(row["fact_key"], row["type"], row["time"], data, row["seq"])
         histories.setdefault(row["child_key"], []).append(fact)
     return changed, histories
 
@@ -202,7 +208,7 @@ async def write_settled(
     if not states:
         return set()
     episodes = [_episode_row(child, e, now) for child, state in states.items() for e in state.episodes]
-    tasks = [_task_row(child, t) for child, state in states.items() for t in state.tasks]
+    tasks = [_task_row(child, state, t) for child, state in states.items() for t in state.tasks]
     rows = await conn.fetch(
         WRITE_SETTLED,
         [out.key for _, out in outgoing],
@@ -214,8 +220,8 @@ async def write_settled(
         *columns(list(messages), 4),
         *columns(list(timers), 2),
         list(states),
-        *columns(episodes, EPISODE_COLUMNS),
-        *columns(tasks, TASK_COLUMNS),
+        episodes,
+        tasks,
     )
     return {row["key"] for row in rows}
 
@@ -247,41 +253,56 @@ async def claim_due_timers(
     return [(row["child_key"], row["due_at"]) for row in fired], len(due) - len(fired)
 
 
-EPISODE_COLUMNS = 16
-TASK_COLUMNS = 10
+def _time(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
-def _episode_row(child: str, e: Episode, now: datetime) -> tuple[Any, ...]:
-    return (
-        e.episode_id,
-        child,
-        e.responsible_authority,
-        e.placement_authority,
-        e.kind,
-        e.started_at,
-        e.ended_at,
-        e.end_reason,
-        e.risk_level,
-        e.high_risk_at is not None,
-        ",".join(sorted(e.indicators)),
-        e.task_id,
-        e.offer_due_at,
-        e.offered_at,
-        e.offered_late,
-        e.breached(now),
-    )
+def _episode_row(child: str, e: Episode, now: datetime) -> dict[str, Any]:
+    return {
+        "episode_id": e.episode_id,
+        "child_key": child,
+        "responsible_authority": e.responsible_authority,
+        "placement_authority": e.placement_authority,
+        "kind": e.kind,
+        "started_at": _time(e.started_at),
+        "ended_at": _time(e.ended_at),
+        "end_reason": e.end_reason,
+        "risk_level": e.risk_level,
+        "high_risk": e.high_risk_at is not None,
+        "exploitation_indicators": sorted(e.indicators),
+        "task_id": e.task_id,
+        "offer_due_at": _time(e.offer_due_at),
+        "offered_at": _time(e.offered_at),
+        "offered_late": e.offered_late,
+        "breached": e.breached(now),
+        "declined_at": _time(e.declined_at),
+        "decline_reason": e.decline_reason,
+        "attempted_at": _time(e.attempted_at),
+        "not_offered_at": _time(e.not_offered_at),
+        "not_offered_reason": e.not_offered_reason,
+        "preferred_language": e.preferred_language,
+    }
 
 
-def _task_row(child: str, t: Task) -> tuple[Any, ...]:
-    return (
-        t.task_id,
-        child,
-        ",".join(t.episode_ids),
-        t.returned_at,
-        t.offer_due_at,
-        t.accepted_at,
-        t.offered_at,
-        t.completed_at,
-        t.outcome,
-        t.completed_within_window,
-    )
+def _task_row(child: str, state: ChildState, t: TaskState) -> dict[str, Any]:
+    latest = t.packets[-1] if t.packets else None
+    first = state.episode(t.episode_ids[0]) if t.episode_ids else None
+    returned = latest.returned_at if latest else (first.returned_at if first else None)
+    due = latest.offer_due_at if latest else None
+    within = None
+    if t.completed_at is not None:
+        within = t.outcome == "completed" and due is not None and t.completed_at <= due
+    return {
+        "task_id": t.task_id,
+        "child_key": child,
+        "episode_ids": list(t.episode_ids),
+        "returned_at": _time(returned),
+        "offer_due_at": _time(due),
+        "accepted_at": _time(t.accepted_at),
+        "offered_at": _time(t.offered_at),
+        "completed_at": _time(t.completed_at),
+        "outcome": t.outcome,
+        "completed_within_window": within,
+        "ended": t.task.ended,
+        "ended_at": _time(t.task.ended_at),
+    }

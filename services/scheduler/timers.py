@@ -18,7 +18,7 @@ from services.scheduler import metrics, store
 from services.scheduler.settle import settle_children
 from shared.clock import Clock
 from shared.db import LOOP_ERRORS
-from shared.directory import TimingSettings
+from shared.directory import Directory
 from shared.waits import wait_any
 
 log = structlog.get_logger()
@@ -33,7 +33,7 @@ class TimerLoop:
         self,
         pool: "asyncpg.Pool[Any]",
         clock: Clock,
-        timing: TimingSettings,
+        directory: Directory,
         *,
         namespace: str,
         batch: int = 500,
@@ -42,7 +42,7 @@ class TimerLoop:
     ) -> None:
         self._pool = pool
         self._clock = clock
-        self._timing = timing
+        self._directory = directory
         self._namespace = namespace
         self._batch = batch
         self._poll = poll_seconds
@@ -63,7 +63,11 @@ class TimerLoop:
             if not claimed:
                 return 0
             await settle_children(
-                conn, [child for child, _ in claimed], now=now, timing=self._timing, namespace=self._namespace
+                conn,
+                [child for child, _ in claimed],
+                now=now,
+                directory=self._directory,
+                namespace=self._namespace,
             )
         lags = [max((now - due_at).total_seconds(), 0.0) for _, due_at in claimed]
         for lag in lags:

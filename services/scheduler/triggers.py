@@ -1,5 +1,6 @@
-"""What the scheduler tells the notifier: interview requests, window warnings and breaches, and the
-safeguarding triggers (DOMAIN rules 5-9 and 14-18), derived from a child's state at a given time.
+"""What the scheduler publishes: interview requests and updates, window warnings and breaches, changes
+to episodes, and the safeguarding alerts (DOMAIN rules 5-9, 14-18 and 22-27), from a child's state at
+a given time.
 
 Each outgoing event has a deterministic key, so it is published once however often the state is
 re-derived; time-based ones (warnings, breach, long missing) exist only once `now` has passed their
@@ -10,13 +11,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from services.scheduler.episodes import ChildState, Episode, Task, stable_id
+from services.scheduler.child import ChildState, Packet, Raised, TaskState
+from services.scheduler.episodes import Episode
+from services.scheduler.history import stable_id
+from services.scheduler.tasks import CLOSED_WITHOUT_INTERVIEW
 from shared.contracts.common import ExploitationIndicator
 from shared.contracts.tasks import (
+    EpisodeChanged,
     EpisodeOpened,
     ExploitationAlert,
     HighRiskAlert,
+    InterviewClosed,
     InterviewRequested,
+    InterviewUpdated,
     LongMissingAlert,
     RepeatMissingAlert,
     TaskEvent,
@@ -28,6 +35,22 @@ from shared.directory import TimingSettings
 # A time-based event published later than this after its moment says so (`late`): the scheduler was
 # down, or the news that made it due arrived after the moment had passed.
 LATE_AFTER = timedelta(minutes=1)
+# Within one moment: an episode before what is said about it, a task's request before its updates.
+_RANK = {
+    "opened": 0,
+    "changed": 1,
+    "high_risk": 2,
+    "exploitation": 2,
+    "repeat": 2,
+    "long": 2,
+    "requested": 3,
+    "updated": 4,
+    "closed": 5,
+    "exploitation_interview": 6,
+    "reminder": 7,
+    "warning": 7,
+    "breach": 7,
+}
 
 
 @dataclass(frozen=True)
@@ -42,6 +65,10 @@ class Outgoing:
     def event_id(self) -> str:
         return stable_id("out", self.key)
 
+    @property
+    def kind(self) -> str:
+        return self.key.split(":", 1)[0]
+
     def late_at(self, now: datetime) -> bool:
         """Whether publishing this at `now` is late."""
         return now - self.at > LATE_AFTER
@@ -49,49 +76,15 @@ class Outgoing:
 
 def due_events(state: ChildState, now: datetime, timing: TimingSettings) -> list[Outgoing]:
     """Every event the state calls for by `now`, in the order they became due."""
-    found: list[Outgoing] = []
-    live = [e for e in state.episodes if not (e.end_reason or "").startswith("cancelled")]
+    found = [_from_raised(raised) for raised in state.raised]
     for episode in state.episodes:
-        found.append(Outgoing(f"opened:{episode.episode_id}", episode.started_at, _opened(episode)))
-        if episode.high_risk_at is not None:
-            found.append(
-                Outgoing(f"high_risk:{episode.episode_id}", episode.high_risk_at, _high_risk(episode))
-            )
-        if episode.exploitation_at is not None:
-            found.append(
-                Outgoing(
-                    f"exploitation:{episode.episode_id}",
-                    episode.exploitation_at,
-                    _exploitation(episode, sorted(episode.indicators), "police", episode.exploitation_at),
-                )
-            )
-    for episode in live:
-        repeat = _repeat_count(live, episode, timing)
-        if repeat >= timing.repeat_missing.count:
-            found.append(
-                Outgoing(f"repeat:{episode.episode_id}", episode.started_at, _repeat(episode, repeat, timing))
-            )
-        for hours in timing.long_missing_thresholds:
-            moment = episode.started_at + timedelta(hours=hours)
-            if moment <= now and (episode.ended_at is None or episode.ended_at > moment):
-                found.append(
-                    Outgoing(f"long:{episode.episode_id}:{hours:g}", moment, _long(episode, hours, moment))
-                )
+        found += _long_missing(episode, now, timing)
     for task in state.tasks:
-        first = state.episode(task.episode_ids[0])
-        found.append(Outgoing(f"requested:{task.task_id}", task.returned_at, _requested(first, task)))
-        if task.interview_indicators:
-            moment = task.completed_at or task.returned_at
-            found.append(
-                Outgoing(
-                    f"exploitation_interview:{task.task_id}",
-                    moment,
-                    _exploitation(first, sorted(task.interview_indicators), "interview", moment),
-                )
-            )
+        found += _task_events(state, task)
         for episode_id in task.episode_ids:
-            found.extend(_window(state.episode(episode_id), task, now, timing))
-    due = sorted((item for item in found if item.at <= now), key=lambda item: (item.at, item.key))
+            found += _window(state.episode(episode_id), task, now, timing)
+    due = [item for item in found if item.at <= now]
+    due.sort(key=lambda item: (item.at, _RANK[item.kind], item.key))
     return [_flag_late(item, now) for item in due]
 
 
@@ -104,15 +97,17 @@ def _flag_late(item: Outgoing, now: datetime) -> Outgoing:
 
 def wakeups(state: ChildState, now: datetime, timing: TimingSettings) -> list[datetime]:
     """Future moments at which `due_events` could say more: the timers to set."""
-    moments: set[datetime] = set()
+    # Something reported as happening a moment ahead (within intake's allowance for clock skew).
+    moments: set[datetime] = {raised.at for raised in state.raised}
+    moments |= {item.at for task in state.tasks for item in _task_events(state, task)}
     for episode in state.episodes:
-        if (episode.end_reason or "").startswith("cancelled"):
+        if not episode.live:
             continue
         if episode.ended_at is None:
             for hours in timing.long_missing_thresholds:
                 moments.add(episode.started_at + timedelta(hours=hours))
         returned = episode.returned_at
-        if returned is not None and episode.task_id is not None:
+        if returned is not None and episode.task_id is not None and episode.window_settled_at is None:
             for hours in _window_hours(timing):
                 moments.add(returned + timedelta(hours=hours))
     return sorted(moment for moment in moments if moment > now)
@@ -122,19 +117,149 @@ def _window_hours(timing: TimingSettings) -> tuple[float, float, float]:
     return (timing.acceptance_reminder_hours, timing.offer_warning_hours, timing.interview_window_hours)
 
 
-def _window(episode: Episode, task: Task, now: datetime, timing: TimingSettings) -> list[Outgoing]:
+def _base(episode: Episode, placement: str | None = None) -> dict[str, str]:
+    return {
+        "child_ref": episode.child_ref,
+        "responsible_authority": episode.responsible_authority,
+        "placement_authority": placement or episode.placement_authority,
+        "episode_id": episode.episode_id,
+    }
+
+
+def _from_raised(raised: Raised) -> Outgoing:
+    episode, at = raised.episode, raised.at
+    data: TaskEvent
+    if raised.kind == "opened":
+        data = EpisodeOpened(
+            **_base(episode), kind=episode.kind, started_at=episode.started_at, risk_level=episode.risk_level
+        )
+    elif raised.kind == "changed":
+        data = EpisodeChanged(
+            **_base(episode),
+            by=raised.by,
+            changes=list(raised.changes),
+            at=at,
+            previous_placement_authority=raised.previous_placement,
+            kind=episode.kind,
+            started_at=episode.started_at,
+            ended_at=episode.ended_at,
+            end_reason=episode.end_reason,
+            returned_at=episode.returned_at,
+            risk_level=episode.risk_level,
+            exploitation_indicators=sorted(episode.indicators),
+            preferred_language=episode.preferred_language,
+        )
+    elif raised.kind == "high_risk":
+        data = HighRiskAlert(**_base(episode), raised_at=at)
+    elif raised.kind == "exploitation":
+        data = _exploitation(episode, list(raised.indicators), "police", at)
+    else:
+        data = RepeatMissingAlert(
+            **_base(episode), episodes_in_period=raised.count, period_days=raised.period_days, raised_at=at
+        )
+    return Outgoing(raised.key, at, data)
+
+
+def _long_missing(episode: Episode, now: datetime, timing: TimingSettings) -> list[Outgoing]:
+    found: list[Outgoing] = []
+    if not episode.live:
+        return found
+    for hours in timing.long_missing_thresholds:
+        moment = episode.started_at + timedelta(hours=hours)
+        if moment <= now and (episode.ended_at is None or episode.ended_at > moment):
+            data = LongMissingAlert(**_base(episode), hours_missing=hours, raised_at=moment)
+            found.append(Outgoing(f"long:{episode.episode_id}:{hours:g}", moment, data))
+    return found
+
+
+def _task_events(state: ChildState, task: TaskState) -> list[Outgoing]:
+    if not task.packets:
+        return []
+    first = task.packets[0]
+    requested_at = first.returned_at
+    found = [Outgoing(f"requested:{task.task_id}", requested_at, _requested(state, task, first))]
+    if len(task.packets) > 1 and task.open:  # a task that ended needs no new deadline
+        latest = task.packets[-1]
+        found.append(
+            Outgoing(
+                f"updated:{task.task_id}:{len(task.packets) - 1}",
+                max(requested_at, latest.returned_at),
+                _updated(state, task, first, latest),
+            )
+        )
+    ended = task.task.ended
+    if ended in CLOSED_WITHOUT_INTERVIEW and task.task.ended_at is not None:
+        latest = task.packets[-1]
+        closed = InterviewClosed(
+            **_base(state.episode(latest.episode_id), latest.placement_authority),
+            task_id=task.task_id,
+            reason=ended,
+            closed_at=task.task.ended_at,
+        )
+        found.append(Outgoing(f"closed:{task.task_id}", max(requested_at, task.task.ended_at), closed))
+    if task.interview_indicators:
+        moment = min(task.interview_indicators.values())
+        episode = state.episode(first.episode_id)
+        found.append(
+            Outgoing(
+                f"exploitation_interview:{task.task_id}",
+                moment,
+                _exploitation(episode, sorted(task.interview_indicators), "interview", moment),
+            )
+        )
+    return found
+
+
+def _requested(state: ChildState, task: TaskState, packet: Packet) -> InterviewRequested:
+    return InterviewRequested(
+        **_base(state.episode(packet.episode_id), packet.placement_authority),
+        task_id=task.task_id,
+        returned_at=packet.returned_at,
+        offer_due_at=packet.offer_due_at,
+        risk_level=packet.risk_level,
+        exploitation_indicators=list(packet.indicators),
+        preferred_language=packet.preferred_language,
+        episode_ids=list(packet.episode_ids),
+    )
+
+
+def _updated(state: ChildState, task: TaskState, first: Packet, latest: Packet) -> InterviewUpdated:
+    changes = []
+    if set(latest.episode_ids) - set(first.episode_ids):
+        changes.append("episode_added")
+    if latest.offer_due_at != first.offer_due_at:
+        changes.append("deadline_moved")
+    if latest.risk_level != first.risk_level:
+        changes.append("risk_raised")
+    if set(latest.indicators) - set(first.indicators):
+        changes.append("indicators_added")
+    if latest.placement_authority != first.placement_authority:
+        changes.append("host_changed")
+    if latest.preferred_language != first.preferred_language:
+        changes.append("language_stated")
+    return InterviewUpdated(
+        **_base(state.episode(latest.episode_id), latest.placement_authority),
+        task_id=task.task_id,
+        episode_ids=list(latest.episode_ids),
+        returned_at=latest.returned_at,
+        offer_due_at=latest.offer_due_at,
+        risk_level=latest.risk_level,
+        exploitation_indicators=list(latest.indicators),
+        preferred_language=latest.preferred_language,
+        changes=changes,
+    )
+
+
+def _window(episode: Episode, task: TaskState, now: datetime, timing: TimingSettings) -> list[Outgoing]:
     returned = episode.returned_at
-    if returned is None:
+    if returned is None or not episode.live:
         return []
     reminder_hours, warning_hours, window_hours = _window_hours(timing)
     due = returned + timedelta(hours=window_hours)
+    settled = episode.window_settled_at
     out = []
     reminder = returned + timedelta(hours=reminder_hours)
-    if (
-        not task.held_at(reminder)
-        and _not_by(episode.offered_at, reminder)
-        and _not_by(task.completed_at, reminder)
-    ):
+    if not task.held_at(reminder) and _not_by(settled, reminder):
         out.append(
             Outgoing(
                 f"reminder:{episode.episode_id}",
@@ -143,43 +268,18 @@ def _window(episode: Episode, task: Task, now: datetime, timing: TimingSettings)
             )
         )
     warning = returned + timedelta(hours=warning_hours)
-    if _not_by(episode.offered_at, warning) and _not_by(task.completed_at, warning):
+    if _not_by(settled, warning):
         out.append(
             Outgoing(f"warning:{episode.episode_id}", warning, _warning(episode, task, due, "no_offer_made"))
         )
-    if _not_by(episode.offered_at, due) and _not_by(task.completed_at, due):
-        out.append(Outgoing(f"breach:{episode.episode_id}", due, _breached(episode, task, due, now)))
+    if _not_by(settled, due):
+        out.append(Outgoing(f"breach:{episode.episode_id}", due, _breached(episode, task, due)))
     return [item for item in out if item.at <= now]
 
 
 def _not_by(moment: datetime | None, deadline: datetime) -> bool:
     """Nothing had happened by the deadline (something later is late, not on time)."""
     return moment is None or moment > deadline
-
-
-def _repeat_count(episodes: list[Episode], episode: Episode, timing: TimingSettings) -> int:
-    since = episode.started_at - timedelta(days=timing.repeat_missing.within_days)
-    return sum(1 for other in episodes if since < other.started_at <= episode.started_at)
-
-
-def _base(episode: Episode) -> dict[str, str]:
-    return {
-        "child_ref": episode.child_ref,
-        "responsible_authority": episode.responsible_authority,
-        "placement_authority": episode.placement_authority,
-        "episode_id": episode.episode_id,
-    }
-
-
-def _opened(episode: Episode) -> EpisodeOpened:
-    return EpisodeOpened(
-        **_base(episode), kind=episode.kind, started_at=episode.started_at, risk_level=episode.risk_level
-    )
-
-
-def _high_risk(episode: Episode) -> HighRiskAlert:
-    assert episode.high_risk_at is not None
-    return HighRiskAlert(**_base(episode), raised_at=episode.high_risk_at)
 
 
 def _exploitation(
@@ -191,33 +291,8 @@ def _exploitation(
     return ExploitationAlert(**_base(episode), indicators=indicators, source=source, raised_at=at)
 
 
-def _repeat(episode: Episode, count: int, timing: TimingSettings) -> RepeatMissingAlert:
-    return RepeatMissingAlert(
-        **_base(episode),
-        episodes_in_period=count,
-        period_days=timing.repeat_missing.within_days,
-        raised_at=episode.started_at,
-    )
-
-
-def _long(episode: Episode, hours: float, at: datetime) -> LongMissingAlert:
-    return LongMissingAlert(**_base(episode), hours_missing=hours, raised_at=at)
-
-
-def _requested(episode: Episode, task: Task) -> InterviewRequested:
-    return InterviewRequested(
-        **_base(episode),
-        task_id=task.task_id,
-        returned_at=task.returned_at,
-        offer_due_at=task.offer_due_at,
-        risk_level=episode.risk_level,
-        exploitation_indicators=sorted(episode.indicators),
-        preferred_language=episode.preferred_language,
-    )
-
-
 def _warning(
-    episode: Episode, task: Task, due: datetime, stage: Literal["no_provider_accepted", "no_offer_made"]
+    episode: Episode, task: TaskState, due: datetime, stage: Literal["no_provider_accepted", "no_offer_made"]
 ) -> WindowWarning:
     assert episode.returned_at is not None
     return WindowWarning(
@@ -225,7 +300,7 @@ def _warning(
     )
 
 
-def _breached(episode: Episode, task: Task, due: datetime, now: datetime) -> WindowBreached:
+def _breached(episode: Episode, task: TaskState, due: datetime) -> WindowBreached:
     assert episode.returned_at is not None
     return WindowBreached(
         **_base(episode),

@@ -1,5 +1,6 @@
 """Assignment facts from the notifier (topic `mtp.assignments.v1`) and provider webhooks."""
 
+import uuid
 from typing import ClassVar, Literal
 
 from pydantic import Field
@@ -15,6 +16,14 @@ from shared.contracts.common import (
     RiskLevel,
     Timestamp,
 )
+
+_ASSIGNMENT_NAMESPACE = uuid.UUID("5d0e3f4a-9b61-4f3c-a2de-7c9b1e0d4a11")
+
+
+def assignment_id(task_id: str, provider_id: str) -> str:
+    """One assignment per task and provider, the same id wherever it is computed: a provider's report
+    names its assignment, and so the task it is about."""
+    return str(uuid.uuid5(_ASSIGNMENT_NAMESPACE, f"{task_id}|{provider_id}"))
 
 
 class AssignmentFact(ChildEvent):
@@ -54,6 +63,15 @@ class AssignmentExpired(AssignmentFact):
     type_name: ClassVar[str] = "assignment.expired"
 
 
+class AssignmentClosed(AssignmentFact):
+    """The task ended without the provider (not offered, or every absence withdrawn): its offer or
+    assignment is withdrawn."""
+
+    type_name: ClassVar[str] = "assignment.closed"
+
+    reason: ReasonCode
+
+
 class AssignmentExhausted(ChildEvent):
     """No independent provider is left to ask: the council must act."""
 
@@ -81,7 +99,9 @@ class ReferralPacket(EventData):
     offer_due_at: Timestamp
     risk_level: RiskLevel
     exploitation_indicators: list[ExploitationIndicator] = Field(default_factory=list)
-    preferred_language: Language = "en"
+    preferred_language: Language | None = Field(
+        None, description="`cy`: interview in Welsh. Unstated is not English: offer Welsh unasked."
+    )
     coordinator_contact: str | None = Field(None, description="How to reach the council's coordinator.")
 
 
@@ -96,13 +116,30 @@ class AssignmentOffered(EventData):
     accept_by: Timestamp
 
 
+class AssignmentUpdated(EventData):
+    """Webhook to the provider holding an assignment: the child went missing again and came back (a new
+    window joined the task), or the deadline, risk, indicators, host authority or language changed."""
+
+    type_name: ClassVar[str] = "assignment.updated"
+
+    assignment_id: str
+    referral: ReferralPacket
+    offer_due_at: Timestamp = Field(description="The deadline of the latest open window: offer by then.")
+    changes: list[str] = Field(
+        description="episode_added, deadline_moved, risk_raised, indicators_added, host_changed, language_stated"
+    )
+
+
 class AssignmentWithdrawn(EventData):
-    """Webhook to a provider: the assignment moved on."""
+    """Webhook to a provider: the assignment moved on or the task ended."""
 
     type_name: ClassVar[str] = "assignment.withdrawn"
 
     assignment_id: str
-    reason: ReasonCode
+    reason: ReasonCode = Field(
+        description="declined_by_provider, acceptance_timeout, not_offered (the council recorded it), "
+        "episode_cancelled (reported in error), left_care"
+    )
 
 
 class InterviewSummary(ChildEvent):
@@ -128,5 +165,6 @@ ASSIGNMENT_FACTS: tuple[type[ChildEvent], ...] = (
     AssignmentAccepted,
     AssignmentDeclined,
     AssignmentExpired,
+    AssignmentClosed,
     AssignmentExhausted,
 )

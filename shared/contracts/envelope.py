@@ -29,6 +29,9 @@ class Envelope:
     data: EventData
     subject: str | None = None
     key: str | None = None  # the Kafka key it arrived with, if it came from Kafka
+    # Intake's number for the event among everything accepted about the same child (1, 2, 3, ...): the
+    # order in which the system learnt of them. A CloudEvents extension attribute (`ce_childseq`).
+    childseq: int | None = None
 
     @property
     def inbox_key(self) -> tuple[str, str]:
@@ -47,6 +50,8 @@ class Envelope:
         ]
         if self.subject:
             headers.append(("ce_subject", self.subject))
+        if self.childseq is not None:
+            headers.append(("ce_childseq", str(self.childseq)))
         return [(name, value.encode()) for name, value in headers]
 
     def kafka_value(self) -> bytes:
@@ -92,6 +97,9 @@ def from_kafka(
         raise UnreadableEvent("bad_time") from exc
     if time.tzinfo is None:
         raise UnreadableEvent("naive_time")
+    childseq = attrs.get("ce_childseq")
+    if childseq is not None and not (childseq.isascii() and childseq.isdigit() and 0 < len(childseq) < 19):
+        raise UnreadableEvent("bad_childseq")
     try:
         payload = json.loads(value or b"")
         data = model.model_validate(payload)
@@ -108,4 +116,5 @@ def from_kafka(
         data=data,
         subject=attrs.get("ce_subject"),
         key=key.decode(errors="replace") if key else None,
+        childseq=int(childseq) if childseq is not None else None,
     )

@@ -27,7 +27,11 @@ class MissingReported(ChildEvent):
     missing_since: Timestamp = Field(description="When the child left placement or was last seen.")
     risk_level: RiskLevel
     exploitation_indicators: list[ExploitationIndicator] = Field(default_factory=list, max_length=5)
-    preferred_language: Language = "en"
+    preferred_language: Language | None = Field(
+        None,
+        description="The child's preferred language, when the reporter knows it. Unstated is not English: "
+        "a Welsh preference from any report of the absence stands (the Welsh Active Offer).",
+    )
     police_force: Identifier | None = Field(None, description="Directory id of the police force.")
     police_reference: Identifier | None = None
     reported_to_police: bool = True
@@ -64,11 +68,38 @@ class Returned(ChildEvent):
 
 
 class Cancelled(ChildEvent):
-    """The report was made in error, or the child left care: the open episode closes."""
+    """The sender withdraws its own report(s) of an absence, or the responsible authority says the child
+    left care. An absence ends as cancelled only when none of its reports stands."""
 
     type_name: ClassVar[str] = "missing.cancelled"
 
-    reason: ReasonCode
+    reason: ReasonCode = Field(
+        description="`reported_in_error` (withdraws the sender's report), or `left_care` (the responsible "
+        "authority only: the child is no longer in its care, the open absence ends)."
+    )
+    report_id: Identifier | None = Field(
+        None,
+        description="The event id of the sender's own `missing.reported` it withdraws; without it, the "
+        "sender's reports of the child's open absence.",
+    )
 
 
-EPISODE_EVENTS: tuple[type[ChildEvent], ...] = (MissingReported, RiskChanged, Returned, Cancelled)
+class InterviewNotOffered(ChildEvent):
+    """The responsible authority records that an episode's return interview will not be offered, with a
+    reason code: the episode's window closes as not offered, and is counted as such in the figures."""
+
+    type_name: ClassVar[str] = "interview.not_offered"
+
+    episode_id: str = Field(
+        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$", description="From `episode.opened`."
+    )
+    reason: ReasonCode = Field(description="Why, as a code: e.g. child_moved_abroad, child_in_custody.")
+
+
+EPISODE_EVENTS: tuple[type[ChildEvent], ...] = (
+    MissingReported,
+    RiskChanged,
+    Returned,
+    Cancelled,
+    InterviewNotOffered,
+)

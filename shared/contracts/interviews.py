@@ -38,12 +38,17 @@ class InterviewOffered(InterviewEvent):
 
 
 class InterviewCompleted(InterviewEvent):
-    """The interview happened, or could not."""
+    """The interview happened, or could not: the task ends. Only `completed` shows that the child was
+    offered an interview; `unable_to_contact` is an attempt and `child_declined` follows an offer that
+    is reported with `interview.offered`."""
 
     type_name: ClassVar[str] = "interview.completed"
 
     completed_at: Timestamp
     outcome: Literal["completed", "child_declined", "unable_to_contact"]
+    decline_reason: ReasonCode | None = Field(
+        None, description="Why the child declined, as a code (with `child_declined` only)."
+    )
     exploitation_indicators: list[ExploitationIndicator] = Field(default_factory=list, max_length=5)
     safeguarding_concern: bool = False
 

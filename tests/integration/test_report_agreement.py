@@ -30,6 +30,11 @@ TOPICS = {
     "assignments": topics.ASSIGNMENTS,
 }
 CHILDREN = 300
+SOURCES = {
+    "episodes": "/orgs/south-wales-police",
+    "interviews": "/orgs/nyas-cymru",
+    "assignments": "/mtp/notifier",
+}
 
 
 @pytest.fixture
@@ -44,17 +49,24 @@ async def scheduler(settings: SchedulerSettings) -> AsyncIterator[FastAPI]:
         yield app
 
 
-async def publish_all(settings: SchedulerSettings, planned: list[Planned], first: int = 0) -> None:
+async def publish_all(
+    settings: SchedulerSettings, planned: list[Planned], numbers: dict[str, int], first: int = 0
+) -> None:
+    """Publish as intake and the notifier would: what came through intake numbered per child."""
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, linger_ms=20)
     await producer.start()
     try:
         for n, item in enumerate(planned, start=first):
+            through_intake = item.topic != "assignments"
+            if through_intake:
+                numbers[item.key] = numbers.get(item.key, 0) + 1
             envelope = Envelope(
                 id=f"h-{n}-{item.topic}",
-                source="/tests/history",
+                source=item.source or SOURCES[item.topic],
                 type=item.data.type_name,
                 time=item.time,
                 data=item.data,
+                childseq=numbers[item.key] if through_intake else None,
             )
             await producer.send(
                 topics.named(settings.topic_namespace, TOPICS[item.topic]),
@@ -87,11 +99,12 @@ async def test_the_stored_report_and_the_replayed_report_agree(
 ) -> None:
     now = datetime.now(UTC)
     history = episode_history(now, CHILDREN)
-    await publish_all(settings, history)
+    numbers: dict[str, int] = {}
+    await publish_all(settings, history, numbers)
     await settled(settings, len(history))
     # The notifier's and providers' side, for the tasks the scheduler opened.
     reports = interview_history(await _requests(settings), now)
-    await publish_all(settings, reports, first=len(history))
+    await publish_all(settings, reports, numbers, first=len(history))
     await settled(settings, len(history) + len(reports))
 
     period = Period((now - timedelta(days=130)).date(), now.date())
@@ -126,6 +139,7 @@ async def test_the_stored_report_and_the_replayed_report_agree(
         assert stored.breaches > 0
         assert stored.windows_open > 0
         assert 0 < stored.accepted < stored.tasks
+        assert min(stored.not_offered, stored.declined, stored.unable_to_contact) > 0
 
 
 async def _requests(settings: SchedulerSettings) -> list[InterviewRequested]:

@@ -11,12 +11,13 @@ import pytest
 
 from services.scheduler import store
 from services.scheduler.app import MIGRATIONS
-from services.scheduler.episodes import Fact, fold
+from services.scheduler.child import fold
+from services.scheduler.history import Fact
 from services.scheduler.settle import settle_children
 from services.scheduler.timers import TimerLoop
 from shared.clock import ManualClock
 from shared.db import create_pool
-from shared.directory import TimingSettings
+from shared.directory import Directory, TimingSettings
 from shared.migrations import apply_migrations
 from shared.outbox import outbox_migrations
 from tests.conftest import Place
@@ -25,7 +26,7 @@ from tests.unit.timeline import assigned, offered, reported, returned
 
 T0 = datetime(2026, 3, 2, 22, 0, tzinfo=UTC)
 TIMING = TimingSettings()
-WINDOW = timedelta(hours=TIMING.interview_window_hours)
+DIRECTORY = Directory(organisations=[])  # every authority on the default thresholds
 
 
 @pytest.fixture
@@ -48,7 +49,12 @@ async def settle(
 ) -> None:
     async with pool.acquire() as conn, conn.transaction():
         await settle_children(
-            conn, [], now=now, timing=TIMING, namespace="t.", new_facts=[(child, fact) for fact in facts]
+            conn,
+            [],
+            now=now,
+            directory=DIRECTORY,
+            namespace="t.",
+            new_facts=[(child, fact) for fact in facts],
         )
 
 
@@ -77,7 +83,7 @@ async def test_timers_fire_once_each_and_a_timer_whose_reason_has_gone_does_noth
     pool: "asyncpg.Pool[Any]",
 ) -> None:
     clock = ManualClock(at(10))
-    loop = TimerLoop(pool, clock, TIMING, namespace="t.")
+    loop = TimerLoop(pool, clock, DIRECTORY, namespace="t.")
     facts = [reported(at(0)), returned(at(10))]
     await settle(pool, clock.now(), facts)
     pending = await pool.fetch("SELECT due_at FROM scheduler.timers WHERE state = 'pending' ORDER BY due_at")
@@ -96,9 +102,9 @@ async def test_timers_fire_once_each_and_a_timer_whose_reason_has_gone_does_noth
     ]
 
     # The provider offers at hour 60: the breach timer at 82 fires and finds nothing to say.
-    task_id = fold(facts, WINDOW).tasks[0].task_id
+    task_id = fold(facts, TIMING).tasks[0].task_id
     clock.set(at(60))
-    await settle(pool, clock.now(), [assigned(at(11), task_id), offered(at(60))])
+    await settle(pool, clock.now(), [assigned(at(11), task_id), offered(at(60), task_id)])
     count = len(await published(pool))
     clock.set(at(82))
     assert await loop.fire_due() == 1
@@ -119,7 +125,7 @@ async def test_after_downtime_every_overdue_timer_fires_at_once_flagged_late(
     before = len(await published(pool))
 
     clock.set(at(100))  # the scheduler was down from hour 10 to hour 100
-    loop = TimerLoop(pool, clock, TIMING, namespace="t.", batch=500)
+    loop = TimerLoop(pool, clock, DIRECTORY, namespace="t.", batch=500)
     assert await loop.fire_due() == 150
     assert await loop.fire_due() == 0
     late = [(t, d.get("stage"), d["late"]) for t, d in (await published(pool))[before:]]
@@ -138,7 +144,7 @@ async def test_after_downtime_every_overdue_timer_fires_at_once_flagged_late(
 async def test_an_earlier_timer_wakes_the_sleeping_loop_through_notify(pool: "asyncpg.Pool[Any]") -> None:
     clock = ManualClock(at(0))
     # Polls only every 60 s: only the NOTIFY can wake it sooner.
-    loop = TimerLoop(pool, clock, TIMING, namespace="t.", poll_seconds=60)
+    loop = TimerLoop(pool, clock, DIRECTORY, namespace="t.", poll_seconds=60)
     stop = asyncio.Event()
     running = asyncio.create_task(loop.run(stop))
     try:
@@ -171,7 +177,7 @@ async def test_a_silent_instance_loses_its_claim_after_the_lease(
         await hung.execute("BEGIN")
         claimed, _ = await store.claim_due_timers(hung, clock.now(), 500, lease_seconds=1)
         assert len(claimed) == 3
-        other = TimerLoop(pool, clock, TIMING, namespace="t.")
+        other = TimerLoop(pool, clock, DIRECTORY, namespace="t.")
         assert await other.fire_due() == 0  # skipped while the claim holds
         assert await poll(other.fire_due, timeout=15, interval=0.2) == 3  # taken over after the lease
     finally:
@@ -189,7 +195,7 @@ async def test_a_child_busy_elsewhere_is_skipped_not_waited_for(pool: "asyncpg.P
         async with busy.transaction():
             await store.lock_children(busy, ["W06000015/C-1"], clock.now())
             # The event handler holds the child: the loop leaves its timer pending and does not block...
-            loop = TimerLoop(pool, clock, TIMING, namespace="t.")
+            loop = TimerLoop(pool, clock, DIRECTORY, namespace="t.")
             assert await asyncio.wait_for(loop.fire_due(), timeout=5) == 0
             # ...and the handler can still set that very timer without waiting on the loop.
             assert await asyncio.wait_for(store.add_timers(busy, [("W06000015/C-1", at(34))]), 5) == []

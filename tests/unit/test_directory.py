@@ -40,7 +40,8 @@ def test_the_example_directory_is_valid() -> None:
             "duplicate organisation id",
         ),
         (
-            "organisations:\n  - {id: cardiff, kind: local_authority, name: C, authority_code: W06000015}\n"
+            "organisations:\n  - {id: cardiff, kind: local_authority, name: C, authority_code: W06000015,\n"
+            "     notify_url: https://c.example, webhook_secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}\n"
             "  - {id: team, kind: provider, name: T, employer: cardiff, covers: [W06000015],\n"
             "     webhook_url: https://t.example, webhook_secret: whsec_abc}\n",
             "employer 'cardiff' is neither an authority code",
@@ -53,6 +54,54 @@ def test_the_example_directory_is_valid() -> None:
     ],
 )
 def test_errors_name_the_line(tmp_path: Path, yaml_text: str, expected: str) -> None:
+    path = tmp_path / "directory.yaml"
+    path.write_text(yaml_text)
+    with pytest.raises(DirectoryError) as caught:
+        load_directory(path)
+    assert expected in str(caught.value)
+
+
+COUNCIL = (
+    "  - {id: c, kind: local_authority, name: C, authority_code: W06000015, notify_url: https://c.example,\n"
+    "     webhook_secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+)
+
+
+def test_an_authority_has_its_own_thresholds_over_the_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "directory.yaml"
+    path.write_text(
+        "settings: {acceptance_timeout_hours: 2}\norganisations:\n"
+        + COUNCIL
+        + ",\n     settings: {interview_window_hours: 48, offer_warning_hours: 36, repeat_missing: {count: 3, within_days: 30}}}\n"
+    )
+    directory = load_directory(path)
+    cardiff, elsewhere = directory.timing_for("W06000015"), directory.timing_for("W06000022")
+    assert (
+        cardiff.interview_window_hours,
+        cardiff.offer_warning_hours,
+        cardiff.repeat_missing.within_days,
+    ) == (48, 36, 30)
+    assert (cardiff.acceptance_timeout_hours, cardiff.acceptance_reminder_hours) == (2, 24)  # the defaults
+    assert (elsewhere.interview_window_hours, elsewhere.repeat_missing.within_days) == (72, 90)
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "expected"),
+    [
+        ("settings: {offer_warning_hours: 72}\norganisations: []\n", "must come before the breach"),
+        (
+            "organisations:\n" + COUNCIL + ",\n     settings: {interview_window_hours: 40}}\n",
+            "c: settings: Value error, offer_warning_hours (48) must come before the breach",
+        ),
+        (
+            "organisations:\n  - {id: c, kind: local_authority, name: C, authority_code: W06000015}\n",
+            "someone must hear of a breach",
+        ),
+    ],
+)
+def test_start_up_refuses_a_warning_after_the_breach_and_an_authority_nobody_hears_for(
+    tmp_path: Path, yaml_text: str, expected: str
+) -> None:
     path = tmp_path / "directory.yaml"
     path.write_text(yaml_text)
     with pytest.raises(DirectoryError) as caught:

@@ -1,16 +1,33 @@
-"""Building children's histories for domain tests."""
+"""Building children's histories for domain tests.
 
+Each helper makes one event, sent by an organisation (`org`, a directory id) at the moment it says.
+`learnt(...)` numbers events in the order given, as intake does when it accepts them: that is the
+order the system learnt of them, whatever order they are then delivered in.
+"""
+
+import dataclasses
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
 
-from services.scheduler.episodes import Fact
-from shared.contracts.assignments import AssignmentAccepted, AssignmentAssigned, AssignmentDeclined
-from shared.contracts.episodes import Cancelled, MissingReported, Returned, RiskChanged
+from services.scheduler.child import ChildState, fold
+from services.scheduler.history import Fact
+from shared.contracts.assignments import (
+    AssignmentAccepted,
+    AssignmentAssigned,
+    AssignmentDeclined,
+    assignment_id,
+)
+from shared.contracts.episodes import Cancelled, InterviewNotOffered, MissingReported, Returned, RiskChanged
 from shared.contracts.interviews import InterviewCompleted, InterviewOffered
+from shared.directory import TimingSettings
 
 T0 = datetime(2026, 3, 2, 22, 0, tzinfo=UTC)
-CHILD = {"child_ref": "C-1", "responsible_authority": "W06000015"}
+CARDIFF, NEWPORT = "W06000015", "W06000022"
+CHILD = {"child_ref": "C-1", "responsible_authority": CARDIFF}
+POLICE, COUNCIL, PROVIDER = "south-wales-police", "cardiff", "nyas-cymru"
+TIMING = TimingSettings()
 _ids = count(1)
 
 
@@ -18,8 +35,26 @@ def hours(n: float) -> datetime:
     return T0 + timedelta(hours=n)
 
 
-def _fact(data: Any, time: datetime) -> Fact:
-    return Fact(f"/orgs/test|e{next(_ids)}", data.type_name, time, data)
+def learnt(*facts: Fact | Iterable[Fact]) -> list[Fact]:
+    """The events numbered 1, 2, 3, ... in the order given: the order intake accepted them."""
+    flat: list[Fact] = []
+    for item in facts:
+        flat.extend([item] if isinstance(item, Fact) else item)
+    return [dataclasses.replace(fact, seq=n) for n, fact in enumerate(flat, start=1)]
+
+
+def state(*facts: Fact | Iterable[Fact], timing: TimingSettings = TIMING) -> ChildState:
+    """The child's state after the events, learnt in the order given."""
+    return fold(learnt(*facts), timing)
+
+
+def task_of(*facts: Fact) -> str:
+    """The id of the first task these events open."""
+    return state(*facts).tasks[0].task_id
+
+
+def _fact(data: Any, time: datetime, org: str) -> Fact:
+    return Fact(f"/orgs/{org}|e{next(_ids)}", data.type_name, time, data)
 
 
 def reported(
@@ -27,10 +62,15 @@ def reported(
     *,
     kind: str = "missing",
     risk: str = "medium",
-    placement: str = "W06000015",
+    placement: str = CARDIFF,
     indicators: tuple[str, ...] = (),
-    language: str = "en",
+    language: str | None = None,
+    org: str = POLICE,
+    ref: str | None = "R1",
+    sent: datetime | None = None,
 ) -> Fact:
+    police = {"police_force": POLICE, "police_reference": ref} if ref else {}
+    unreported = {} if ref else {"reported_to_police": False, "not_reported_reason": "whereabouts_known"}
     data = MissingReported(
         **CHILD,
         placement_authority=placement,
@@ -39,71 +79,72 @@ def reported(
         risk_level=risk,
         exploitation_indicators=list(indicators),
         preferred_language=language,
-        police_force="south-wales-police",
-        police_reference="R1",
+        **police,
+        **unreported,
     )  # type: ignore[arg-type]
-    return _fact(data, at)
+    return _fact(data, sent or at, org)
 
 
-def returned(at: datetime) -> Fact:
-    return _fact(Returned(**CHILD, returned_at=at), at)
+def returned(at: datetime, *, org: str = POLICE, sent: datetime | None = None) -> Fact:
+    return _fact(Returned(**CHILD, returned_at=at), sent or at, org)
 
 
-def risk(at: datetime, level: str, indicators: tuple[str, ...] = ()) -> Fact:
+def risk(at: datetime, level: str, indicators: tuple[str, ...] = (), *, org: str = POLICE) -> Fact:
     data = RiskChanged(**CHILD, risk_level=level, exploitation_indicators=list(indicators), changed_at=at)  # type: ignore[arg-type]
-    return _fact(data, at)
+    return _fact(data, at, org)
 
 
-def cancelled(at: datetime, reason: str = "reported_in_error") -> Fact:
-    return _fact(Cancelled(**CHILD, reason=reason), at)
+def cancelled(
+    at: datetime, reason: str = "reported_in_error", *, org: str = POLICE, report: Fact | None = None
+) -> Fact:
+    report_id = report.key.split("|", 1)[1] if report is not None else None
+    return _fact(Cancelled(**CHILD, reason=reason, report_id=report_id), at, org)
 
 
-def assigned(at: datetime, task_id: str, assignment_id: str = "a1", provider: str = "nyas-cymru") -> Fact:
+def not_offered(at: datetime, episode_id: str, reason: str = "child_in_custody") -> Fact:
+    return _fact(InterviewNotOffered(**CHILD, episode_id=episode_id, reason=reason), at, COUNCIL)
+
+
+def _assignment(task_id: str, provider: str) -> dict[str, str]:
+    return {"task_id": task_id, "assignment_id": assignment_id(task_id, provider), "provider_id": provider}
+
+
+def assigned(at: datetime, task_id: str, provider: str = PROVIDER) -> Fact:
     data = AssignmentAssigned(
-        **CHILD,
-        task_id=task_id,
-        assignment_id=assignment_id,
-        provider_id=provider,
-        at=at,
-        accept_by=at + timedelta(hours=4),
+        **CHILD, **_assignment(task_id, provider), at=at, accept_by=at + timedelta(hours=4)
     )
-    return _fact(data, at)
+    return Fact(f"/mtp/notifier|assigned-{task_id}-{provider}", data.type_name, at, data)
 
 
-def accepted(at: datetime, task_id: str, assignment_id: str = "a1", provider: str = "nyas-cymru") -> Fact:
+def accepted(at: datetime, task_id: str, provider: str = PROVIDER) -> Fact:
+    data = AssignmentAccepted(**CHILD, **_assignment(task_id, provider), at=at)
+    return Fact(f"/mtp/notifier|accepted-{task_id}-{provider}", data.type_name, at, data)
+
+
+def declined(at: datetime, task_id: str, provider: str = PROVIDER) -> Fact:
+    data = AssignmentDeclined(**CHILD, **_assignment(task_id, provider), at=at, reason="no_capacity")
+    return Fact(f"/mtp/notifier|declined-{task_id}-{provider}", data.type_name, at, data)
+
+
+def offered(at: datetime, task_id: str, provider: str = PROVIDER) -> Fact:
     return _fact(
-        AssignmentAccepted(
-            **CHILD, task_id=task_id, assignment_id=assignment_id, provider_id=provider, at=at
-        ),
-        at,
+        InterviewOffered(assignment_id=assignment_id(task_id, provider), offered_at=at), at, provider
     )
-
-
-def declined(at: datetime, task_id: str, assignment_id: str = "a1", provider: str = "nyas-cymru") -> Fact:
-    return _fact(
-        AssignmentDeclined(
-            **CHILD,
-            task_id=task_id,
-            assignment_id=assignment_id,
-            provider_id=provider,
-            at=at,
-            reason="no_capacity",
-        ),
-        at,
-    )
-
-
-def offered(at: datetime, assignment_id: str = "a1") -> Fact:
-    return _fact(InterviewOffered(assignment_id=assignment_id, offered_at=at), at)
 
 
 def completed(
-    at: datetime, assignment_id: str = "a1", outcome: str = "completed", indicators: tuple[str, ...] = ()
+    at: datetime,
+    task_id: str,
+    outcome: str = "completed",
+    indicators: tuple[str, ...] = (),
+    provider: str = PROVIDER,
+    decline_reason: str | None = None,
 ) -> Fact:
     data = InterviewCompleted(
-        assignment_id=assignment_id,
+        assignment_id=assignment_id(task_id, provider),
         completed_at=at,
         outcome=outcome,  # type: ignore[arg-type]
         exploitation_indicators=list(indicators),
+        decline_reason=decline_reason,
     )  # type: ignore[arg-type]
-    return _fact(data, at)
+    return _fact(data, at, provider)

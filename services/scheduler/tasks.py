@@ -1,0 +1,145 @@
+"""Return-interview tasks, decided in the order the system learnt of things (DOMAIN rules 5, 8, 9, 24).
+
+A task is the interview a returned child is owed. Each decision is made with what was known when it
+had to be made, and never taken back, so nothing once published about a task becomes untrue:
+
+- A return, once known, joins the task that is open then (the child went missing again before the
+  interview: the task covers the new absence too); with none open, it opens a new task, named by it.
+- A task ends when the provider reports the interview (held, declined by the child, or the child
+  could not be reached), when the responsible authority records every absence it covers as not
+  offered, or when every absence it covers is withdrawn or ended because the child left care. An ended
+  task covers nothing new.
+- An interview held before a return it was told of could not have covered it: such a return leaves
+  the task when the interview becomes known, for a task of its own.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from services.scheduler.episodes import CANCELLED, Episode
+from services.scheduler.history import Fact, KnownKey, stable_id
+from shared.contracts.assignments import assignment_id
+from shared.contracts.episodes import InterviewNotOffered
+from shared.contracts.interviews import InterviewCompleted, InterviewEvent
+
+# Why a task ended.
+NOT_OFFERED, EPISODE_CANCELLED, LEFT_CARE = "not_offered", "episode_cancelled", "left_care"
+CLOSED_WITHOUT_INTERVIEW = (NOT_OFFERED, EPISODE_CANCELLED, LEFT_CARE)
+
+
+@dataclass
+class Task:
+    """One return interview, covering one or more returned episodes."""
+
+    task_id: str
+    episode_ids: list[str]
+    created: KnownKey
+    ended: str | None = None  # an interview outcome, or why it closed without one
+    ended_at: datetime | None = None
+    reports: list[Fact] = field(default_factory=list)  # the providers' reports on it, in known order
+
+    @property
+    def open(self) -> bool:
+        """Still to be done: covers new returns."""
+        return self.ended is None
+
+    def assignment_of(self, provider_id: str) -> str:
+        """The id the notifier gives this task's assignment to a provider."""
+        return assignment_id(self.task_id, provider_id)
+
+
+@dataclass
+class TaskBook:
+    """Every task of a child, as decided so far."""
+
+    tasks: list[Task] = field(default_factory=list)
+    task_of: dict[str, str] = field(default_factory=dict)  # episode id -> task id
+    not_offered: dict[str, Fact] = field(default_factory=dict)  # episode id -> the council's record
+    waiting: list[Fact] = field(default_factory=list)  # reports on a task not known yet
+
+    def task(self, task_id: str | None) -> Task | None:
+        return next((t for t in self.tasks if t.task_id == task_id), None)
+
+    def step(self, fact: Fact, episodes: dict[str, Episode]) -> None:
+        """Take in one event, learnt after every event taken in before it, with the episodes as they
+        stand once it is known."""
+        if isinstance(fact.data, InterviewNotOffered):
+            self.not_offered.setdefault(fact.data.episode_id, fact)
+        self._cover_returns(episodes)
+        if isinstance(fact.data, InterviewEvent):
+            self.waiting.append(fact)
+        self._apply_reports(episodes)
+        self._close(fact, episodes)
+
+    def _cover_returns(self, episodes: dict[str, Episode]) -> None:
+        fresh = [
+            e
+            for e in episodes.values()
+            if e.returned_at is not None and e.live and e.episode_id not in self.task_of
+        ]
+        for episode in sorted(fresh, key=lambda e: (e.returned_at, e.known_at)):
+            current = next((t for t in reversed(self.tasks) if t.open), None)
+            if current is not None:
+                current.episode_ids.append(episode.episode_id)
+                self.task_of[episode.episode_id] = current.task_id
+            elif episode.episode_id not in self.not_offered:  # the council said no interview: none opens
+                self._open(episode.episode_id, episode.return_known or episode.known_at)
+
+    def _open(self, episode_id: str, created: KnownKey) -> Task:
+        task = Task(stable_id("task", episode_id), [episode_id], created)
+        self.tasks.append(task)
+        self.task_of[episode_id] = task.task_id
+        return task
+
+    def _apply_reports(self, episodes: dict[str, Episode]) -> None:
+        still: list[Fact] = []
+        for fact in self.waiting:
+            task = self._task_of_report(fact)
+            if task is None:
+                still.append(fact)
+                continue
+            task.reports.append(fact)
+            data = fact.data
+            if isinstance(data, InterviewCompleted) and task.open:
+                task.ended, task.ended_at = data.outcome, data.completed_at
+                self._move_later_returns(task, data.completed_at, episodes)
+        self.waiting = still
+
+    def _task_of_report(self, fact: Fact) -> Task | None:
+        assert isinstance(fact.data, InterviewEvent)
+        if fact.org is None:
+            return None
+        wanted = fact.data.assignment_id
+        return next((t for t in self.tasks if t.assignment_of(fact.org) == wanted), None)
+
+    def _move_later_returns(self, task: Task, held_at: datetime, episodes: dict[str, Episode]) -> None:
+        """Returns after the interview was held were not covered by it: they get a task of their own."""
+        later = [
+            episodes[i]
+            for i in task.episode_ids[1:]
+            if i in episodes and (episodes[i].returned_at or held_at) > held_at
+        ]
+        if not later:
+            return
+        later.sort(key=lambda e: (e.returned_at, e.known_at))
+        for episode in later:
+            task.episode_ids.remove(episode.episode_id)
+            del self.task_of[episode.episode_id]
+        successor = self._open(later[0].episode_id, task.created)
+        for episode in later[1:]:
+            successor.episode_ids.append(episode.episode_id)
+            self.task_of[episode.episode_id] = successor.task_id
+
+    def _close(self, fact: Fact, episodes: dict[str, Episode]) -> None:
+        for task in self.tasks:
+            if not task.open:
+                continue
+            members = [episodes[i] for i in task.episode_ids if i in episodes]
+            live = [e for e in members if e.live]
+            if not live:
+                cancelled = any(e.end_reason == CANCELLED for e in members)
+                task.ended = EPISODE_CANCELLED if cancelled else LEFT_CARE
+                task.ended_at = fact.time
+            elif all(e.episode_id in self.not_offered for e in live):
+                task.ended = NOT_OFFERED
+                task.ended_at = max(self.not_offered[e.episode_id].time for e in live)

@@ -1,0 +1,233 @@
+"""The invariant of the episode and task model, property-tested over generated histories.
+
+A history is a few absences of one child, each reported by the police (with a reference) and/or the
+council (without, sometimes of the other kind), with risk changes, one or two returns at different
+times, withdrawals, "not offered" records, and the provider's acceptances, offers and outcomes. The
+order intake learnt of them (their `childseq`) differs from the order they happened: reports arrive
+late, returns before their reports, an interview after the next absence. The scheduler then receives
+them in any order at all.
+
+For every arrival order and every prefix of it:
+(a) the final state is the same as for the order the events were learnt in;
+(b) everything the scheduler would have published along the way is still true of the final state:
+    every episode and task it named exists with the same id, every alert and change it announced is
+    still announced with the same content, no absence is offered twice, and every window that closed
+    unmet in the final state has its warnings and breach.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from services.scheduler.child import ChildState, fold
+from services.scheduler.history import Fact
+from services.scheduler.triggers import Outgoing, due_events
+from shared.contracts.tasks import InterviewRequested
+from tests.unit.timeline import (
+    COUNCIL,
+    NEWPORT,
+    TIMING,
+    accepted,
+    assigned,
+    cancelled,
+    completed,
+    hours,
+    learnt,
+    not_offered,
+    offered,
+    reported,
+    returned,
+    risk,
+)
+
+# Published once and never taken back: what an event raised, and what a task was asked or told.
+STICKY = (
+    "opened",
+    "changed",
+    "high_risk",
+    "exploitation",
+    "repeat",
+    "requested",
+    "closed",
+    "exploitation_interview",
+)
+WINDOW = ("reminder", "warning", "breach")
+FAR = timedelta(days=400)
+
+
+@dataclass
+class Act:
+    """Something that happens to the child, at an hour; `learnt` is when the system heard of it."""
+
+    happened: int
+    learnt: int
+    absence: int
+    what: str  # report, return, risk, cancel, not_offered, accept, offer, complete
+    fact: Fact | None = None  # for acts that need nothing from the state
+    detail: str = ""
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> tuple[list[Fact], list[Fact]]:
+    """(what intake accepted, in the order it accepted it; what the notifier said)."""
+    acts: list[Act] = []
+    start = 0
+    for absence in range(draw(st.integers(1, 4))):
+        start += draw(st.integers(1, 60))
+        police = draw(st.booleans())
+        kind = draw(st.sampled_from(["missing", "away"]))
+        common = {
+            "risk": draw(st.sampled_from(["low", "medium", "high"])),
+            "indicators": tuple(
+                draw(st.lists(st.sampled_from(["cce", "county_lines", "cse"]), max_size=2, unique=True))
+            ),
+            "placement": draw(st.sampled_from(["W06000015", NEWPORT])),
+        }
+        reports = []
+        if police or draw(st.booleans()):
+            at = start + draw(st.integers(0, 3))
+            reports.append(reported(hours(at), ref=f"R{absence}", kind="missing", **common))  # type: ignore[arg-type]
+        if not reports or draw(st.booleans()):
+            at = start + draw(st.integers(0, 3))
+            language = draw(st.sampled_from([None, "cy"]))
+            reports.append(reported(hours(at), org=COUNCIL, ref=None, kind=kind, language=language, **common))  # type: ignore[arg-type]
+        for report in reports:
+            acts.append(
+                Act(
+                    int((report.happened_at - hours(0)).total_seconds() // 3600), 0, absence, "report", report
+                )
+            )
+        if draw(st.booleans()):
+            at = start + draw(st.integers(1, 10))
+            acts.append(Act(at, 0, absence, "risk", risk(hours(at), "high", ("trafficking",))))
+        if draw(st.integers(0, 9)) == 0:
+            withdrawn = draw(st.sampled_from(reports))
+            at = int((withdrawn.happened_at - hours(0)).total_seconds() // 3600) + 1
+            acts.append(
+                Act(
+                    at,
+                    0,
+                    absence,
+                    "cancel",
+                    cancelled(hours(at), org=withdrawn.org or COUNCIL, report=withdrawn),
+                )
+            )
+        if draw(st.integers(0, 4)) > 0:
+            back = start + draw(st.integers(4, 30))
+            acts.append(Act(back, 0, absence, "return", returned(hours(back))))
+            if draw(st.integers(0, 3)) == 0:  # the council reports the return at another time
+                other = back + draw(st.integers(-3, 3))
+                acts.append(Act(other, 0, absence, "return", returned(hours(other), org=COUNCIL)))
+            if draw(st.integers(0, 6)) == 0:
+                acts.append(Act(back + 1, 0, absence, "not_offered"))
+            else:
+                outcome = draw(
+                    st.sampled_from(
+                        ["none", "accept", "offer", "completed", "child_declined", "unable_to_contact"]
+                    )
+                )
+                if outcome != "none":
+                    acts.append(Act(back + draw(st.integers(1, 90)), 0, absence, "provider", detail=outcome))
+            start = back
+        else:
+            start += 30
+    for act in acts:  # most are learnt as they happen; some a little or a long time later
+        act.learnt = act.happened + draw(st.sampled_from([0, 0, 0, 1, 5, 40, 150]))
+    acts.sort(key=lambda a: (a.learnt, a.happened))
+    return _facts(acts)
+
+
+def _facts(acts: list[Act]) -> tuple[list[Fact], list[Fact]]:
+    """The events of the acts, in the order learnt; a provider's report or the council's record goes to
+    the task or episode of its absence as it stood when it was learnt (skipped if there was none)."""
+    intake: list[Fact] = []
+    notifier: list[Fact] = []
+    first_report: dict[int, str] = {}
+    for act in acts:
+        if act.fact is not None:
+            intake.append(act.fact)
+            if act.what == "report":
+                first_report.setdefault(act.absence, act.fact.key)
+            continue
+        known = fold(learnt(intake), TIMING)
+        episode = next((e for e in known.episodes if first_report.get(act.absence) in e.reports), None)
+        if episode is None or episode.returned_at is None:
+            continue
+        if act.what == "not_offered":
+            intake.append(not_offered(hours(act.happened), episode.episode_id))
+            continue
+        task = next((t for t in known.tasks if episode.episode_id in t.episode_ids), None)
+        if task is None:
+            continue
+        moment = max(hours(act.happened), episode.returned_at + timedelta(minutes=30))
+        notifier += [assigned(episode.returned_at, task.task_id), accepted(moment, task.task_id)]
+        if act.detail in ("offer", "completed", "child_declined"):
+            intake.append(offered(moment, task.task_id))
+        if act.detail in ("completed", "child_declined", "unable_to_contact"):
+            intake.append(
+                completed(moment + timedelta(hours=2), task.task_id, outcome=act.detail, decline_reason="no")
+            )
+    return learnt(intake), notifier
+
+
+def published_along(arrival: list[Fact]) -> dict[str, Outgoing]:
+    """What the scheduler publishes as the events arrive one by one (each at the latest moment any of
+    them tells of), and at the end once every window has passed: each key once, as first published."""
+    out: dict[str, Outgoing] = {}
+    moment = hours(0)
+    for n in range(1, len(arrival) + 1):
+        moment = max(moment, arrival[n - 1].happened_at, arrival[n - 1].time)
+        for item in due_events(fold(arrival[:n], TIMING), moment, TIMING):
+            out.setdefault(item.key, item)
+    return out
+
+
+def ids_named(item: Outgoing) -> tuple[str, str | None]:
+    return item.data.episode_id, getattr(item.data, "task_id", None)
+
+
+def check_invariant(final: ChildState, published: dict[str, Outgoing], end: datetime) -> None:
+    """(b): what was published along the way is still true of the final state."""
+    episodes = {e.episode_id: e for e in final.episodes}
+    tasks = {t.task_id: t for t in final.tasks}
+    due = {item.key: item for item in due_events(final, end, TIMING)}
+    for key, item in published.items():
+        episode_id, task_id = ids_named(item)
+        assert episode_id in episodes, f"{key} names an episode that no longer exists"
+        assert task_id is None or task_id in tasks, f"{key} names a task that no longer exists"
+        if item.kind in STICKY:
+            assert key in due, f"{key} was published and is no longer true"
+            assert due[key].data == item.data, f"{key} was published with other content"
+        if item.kind == "updated":
+            _, task, revision = key.split(":")
+            assert tasks[task].packets[int(revision)].offer_due_at == item.data.offer_due_at  # type: ignore[attr-defined]
+    requested = [item.data for item in published.values() if isinstance(item.data, InterviewRequested)]
+    assert len({r.episode_id for r in requested}) == len(requested), "an absence was offered twice"
+    for episode in final.episodes:
+        covering = [t for t in final.tasks if episode.episode_id in t.episode_ids]
+        if episode.returned_at is not None and episode.live:
+            assert len(covering) <= 1, "an absence is covered by two tasks"
+            if not covering:
+                assert episode.not_offered_at is not None, "a returned child has no interview task"
+            elif episode.breached(end):
+                assert f"breach:{episode.episode_id}" in published, "a window closed unmet without a breach"
+                for stage in ("warning", "breach"):
+                    assert due[f"{stage}:{episode.episode_id}"].data.episode_id == episode.episode_id
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(history=histories(), data=st.data())
+def test_every_arrival_order_and_every_prefix_keep_what_was_published_true(
+    history: tuple[list[Fact], list[Fact]], data: st.DataObject
+) -> None:
+    intake, notifier = history
+    everything = intake + notifier
+    arrival = data.draw(st.permutations(everything))
+    final = fold(arrival, TIMING)
+    assert final == fold(everything, TIMING)  # (a)
+    end = max((f.happened_at for f in everything), default=hours(0)) + FAR
+    published = published_along(arrival)
+    published.update({item.key: item for item in due_events(final, end, TIMING) if item.key not in published})
+    check_invariant(final, published, end)
