@@ -38,7 +38,7 @@ class Packet:
     """What the provider of a task is told: the window it must meet and the child's risk (rule 13)."""
 
     episode_id: str  # whose window
-    episode_ids: tuple[str, ...]
+    episode_ids: tuple[str, ...]  # every episode the task covers
     placement_authority: str
     returned_at: datetime
     offer_due_at: datetime
@@ -54,6 +54,7 @@ class Raised:
     key: str
     kind: str  # opened, changed, high_risk, exploitation, repeat
     at: datetime
+    step: int  # how many events the system had learnt when it was noted: the order to publish in
     episode: Episode  # as it stood then
     indicators: tuple[ExploitationIndicator, ...] = ()
     count: int = 0
@@ -139,11 +140,11 @@ def fold(facts: Iterable[Fact], timing: TimingSettings) -> ChildState:
             book.step(fact, now_known)
             if isinstance(fact.data, Cancelled) and fact.data.reason == LEFT_CARE:
                 _close_for_left_care(book, fact)
-        _raise(raised, step[-1], before, now_known, timing)
+        _raise(raised, step[-1], upto, before, now_known, timing)
         for task in book.tasks:
             _revise(packets.setdefault(task.task_id, []), task, now_known, window)
         before = now_known
-    state = ChildState(episodes=episodes, raised=sorted(raised.values(), key=lambda r: (r.at, r.key)))
+    state = ChildState(episodes=episodes, raised=sorted(raised.values(), key=_publishing_order))
     state.tasks = [TaskState(task, packets.get(task.task_id, [])) for task in book.tasks]
     unapplied = set(idle) | {f.key for f in book.waiting} | {f.key for f in waiting}
     unapplied |= _apply_assignments([f for f in ready if not f.from_intake], state)
@@ -152,6 +153,11 @@ def fold(facts: Iterable[Fact], timing: TimingSettings) -> ChildState:
     _windows(state, book, window)
     state.unapplied = sorted(unapplied)
     return state
+
+
+def _publishing_order(raised: Raised) -> tuple[int, bool, datetime, str]:
+    """In the order learnt; within a step, an episode's opening before anything said about it."""
+    return (raised.step, raised.kind != "opened", raised.at, raised.key)
 
 
 def _steps(learnt: list[Fact]) -> Iterable[tuple[int, list[Fact]]]:
@@ -175,6 +181,7 @@ def _close_for_left_care(book: TaskBook, fact: Fact) -> None:
 def _raise(
     raised: dict[str, Raised],
     fact: Fact,
+    step: int,
     before: dict[str, Episode],
     now_known: dict[str, Episode],
     timing: TimingSettings,
@@ -184,7 +191,7 @@ def _raise(
     def note(key: str, kind: str, at: datetime, episode: Episode, **extra: Any) -> None:
         if key not in raised:
             raised[key] = Raised(
-                key, kind, at, replace(episode, indicators=dict(episode.indicators)), **extra
+                key, kind, at, step, replace(episode, indicators=dict(episode.indicators)), **extra
             )
 
     live = [e for e in now_known.values() if e.live]
@@ -192,9 +199,18 @@ def _raise(
         eid = episode.episode_id
         note(f"opened:{eid}", "opened", episode.started_at, episode)
         previous = before.get(eid)
-        if previous is not None and previous.snapshot() != episode.snapshot():
-            changes = _changes(previous.snapshot(), episode.snapshot())
-            moved = previous.placement_authority if "placement_changed" in changes else None
+        # An episode learnt of already ended (its return known first, or split off by a late return
+        # with every report of it withdrawn) is announced as opened, then as ended. (Not for events
+        # from before numbering, all learnt in one step: they were announced as they came.)
+        if previous is not None:
+            old = previous.snapshot()
+        elif fact.seq is not None:
+            old = replace(episode.snapshot(), ended_at=None, end_reason=None)
+        else:
+            old = episode.snapshot()
+        if old != episode.snapshot():
+            changes = _changes(old, episode.snapshot())
+            moved = old.placement_authority if "placement_changed" in changes else None
             note(
                 f"changed:{eid}:{fact.key}",
                 "changed",
@@ -290,7 +306,7 @@ def _packet(task: Task, episodes: dict[str, Episode], window: timedelta) -> Pack
     languages = {e.preferred_language for e in members}
     return Packet(
         episode_id=latest.episode_id,
-        episode_ids=tuple(e.episode_id for e in members),
+        episode_ids=tuple(task.episode_ids),  # every episode it covers, withdrawn ones too
         placement_authority=latest.placement_authority,
         returned_at=back,
         offer_due_at=back + window,

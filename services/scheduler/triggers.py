@@ -76,16 +76,19 @@ class Outgoing:
 
 def due_events(state: ChildState, now: datetime, timing: TimingSettings) -> list[Outgoing]:
     """Every event the state calls for by `now`, in the order they became due."""
-    found = [_from_raised(raised) for raised in state.raised]
+    # What events raised goes first, in the order the system learnt of them (each change to an episode
+    # after the one before it); then the tasks, in the order they were opened (each one's request
+    # before what is said of it later); then what time brings, in the order it became due.
+    raised = [_from_raised(raised) for raised in state.raised]
+    tasks = [item for task in state.tasks for item in _task_events(state, task)]
+    timed: list[Outgoing] = []
     for episode in state.episodes:
-        found += _long_missing(episode, now, timing)
+        timed += _long_missing(episode, now, timing)
     for task in state.tasks:
-        found += _task_events(state, task)
         for episode_id in task.episode_ids:
-            found += _window(state.episode(episode_id), task, now, timing)
-    due = [item for item in found if item.at <= now]
-    due.sort(key=lambda item: (item.at, _RANK[item.kind], item.key))
-    return [_flag_late(item, now) for item in due]
+            timed += _window(state.episode(episode_id), task, now, timing)
+    timed.sort(key=lambda item: (item.at, _RANK[item.kind], item.key))
+    return [_flag_late(item, now) for item in raised + tasks + timed if item.at <= now]
 
 
 def _flag_late(item: Outgoing, now: datetime) -> Outgoing:
@@ -178,7 +181,7 @@ def _task_events(state: ChildState, task: TaskState) -> list[Outgoing]:
     first = task.packets[0]
     requested_at = first.returned_at
     found = [Outgoing(f"requested:{task.task_id}", requested_at, _requested(state, task, first))]
-    if len(task.packets) > 1 and task.open:  # a task that ended needs no new deadline
+    if len(task.packets) > 1:
         latest = task.packets[-1]
         found.append(
             Outgoing(

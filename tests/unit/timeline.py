@@ -31,6 +31,12 @@ TIMING = TimingSettings()
 _ids = count(1)
 
 
+def fresh_ids() -> None:
+    """Number events from 1 again (a generated history makes the same events when replayed)."""
+    global _ids
+    _ids = count(1)
+
+
 def hours(n: float) -> datetime:
     return T0 + timedelta(hours=n)
 
