@@ -15,7 +15,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.scheduler.episodes import RISK_ORDER, Episode, Snapshot, episodes_of, naming_reports
+from services.scheduler.episodes import (
+    RISK_ORDER,
+    Episode,
+    Snapshot,
+    episodes_of,
+    naming_reports,
+    unused_returns,
+)
 from services.scheduler.history import Fact, applicable
 from services.scheduler.tasks import CLOSED_WITHOUT_INTERVIEW, LEFT_CARE, Task, TaskBook
 from shared.contracts.assignments import (
@@ -146,7 +153,9 @@ def fold(facts: Iterable[Fact], timing: TimingSettings) -> ChildState:
         before = now_known
     state = ChildState(episodes=episodes, raised=sorted(raised.values(), key=_publishing_order))
     state.tasks = [TaskState(task, packets.get(task.task_id, [])) for task in book.tasks]
-    unapplied = set(idle) | {f.key for f in book.waiting} | {f.key for f in waiting}
+    unapplied = (
+        idle | unused_returns(learnt, episodes) | {f.key for f in book.waiting} | {f.key for f in waiting}
+    )
     unapplied |= _apply_assignments([f for f in ready if not f.from_intake], state)
     known_ids = {e.episode_id for e in episodes}
     unapplied |= {f.key for episode_id, f in book.not_offered.items() if episode_id not in known_ids}
@@ -188,28 +197,29 @@ def _raise(
 ) -> None:
     """Note what the episodes, as they stand once `fact` is known, call for that was not noted yet."""
 
+    # Each step's episodes are made afresh (episodes_of), so a note can keep the episode as it stood;
+    # only the final step's are given their windows afterwards, which no notice reads.
     def note(key: str, kind: str, at: datetime, episode: Episode, **extra: Any) -> None:
         if key not in raised:
-            raised[key] = Raised(
-                key, kind, at, step, replace(episode, indicators=dict(episode.indicators)), **extra
-            )
+            raised[key] = Raised(key, kind, at, step, episode, **extra)
 
     live = [e for e in now_known.values() if e.live]
     for episode in now_known.values():
         eid = episode.episode_id
         note(f"opened:{eid}", "opened", episode.started_at, episode)
         previous = before.get(eid)
+        now = episode.snapshot()
         # An episode learnt of already ended (its return known first, or split off by a late return
         # with every report of it withdrawn) is announced as opened, then as ended. (Not for events
         # from before numbering, all learnt in one step: they were announced as they came.)
         if previous is not None:
             old = previous.snapshot()
-        elif fact.seq is not None:
-            old = replace(episode.snapshot(), ended_at=None, end_reason=None)
+        elif fact.seq is not None and now.end_reason is not None:
+            old = replace(now, ended_at=None, end_reason=None)
         else:
-            old = episode.snapshot()
-        if old != episode.snapshot():
-            changes = _changes(old, episode.snapshot())
+            old = now
+        if old != now:
+            changes = _changes(old, now)
             moved = old.placement_authority if "placement_changed" in changes else None
             note(
                 f"changed:{eid}:{fact.key}",

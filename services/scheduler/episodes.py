@@ -80,6 +80,7 @@ class Episode:
     attempted_at: datetime | None = None  # the provider could not reach the child
     not_offered_at: datetime | None = None
     not_offered_reason: str | None = None
+    _snapshot: Snapshot | None = field(default=None, repr=False, compare=False)
 
     @property
     def out_of_area(self) -> bool:
@@ -116,7 +117,12 @@ class Episode:
         return due is not None and due <= now and (settled is None or settled > due)
 
     def snapshot(self) -> Snapshot:
-        """The episode as it stands, for comparison."""
+        """The episode as it stands, for comparison (made once: an episode is not changed once made)."""
+        if self._snapshot is None:
+            self._snapshot = self._snap()
+        return self._snapshot
+
+    def _snap(self) -> Snapshot:
         return Snapshot(
             self.placement_authority,
             self.kind,
@@ -157,8 +163,8 @@ class _Group:
 
 
 def episodes_of(known: Sequence[Fact], named: dict[str, str] | None = None) -> tuple[list[Episode], set[str]]:
-    """The child's episodes from the events learnt so far, and the keys of events that had no episode
-    to apply to. `named` maps each report that named an episode before to that episode's id: those ids
+    """The child's episodes from the events learnt so far, and the keys of withdrawals and risk changes
+    that had no episode to apply to (see also `unused_returns`). `named` maps each report that named an episode before to that episode's id: those ids
     are kept, and two of them are never merged into one episode."""
     named = named or {}
     reports = [f for f in known if isinstance(f.data, MissingReported)]
@@ -175,11 +181,16 @@ def episodes_of(known: Sequence[Fact], named: dict[str, str] | None = None) -> t
         _episode(group, names[i], named, withdrawn, left_care, return_times, returns)
         for i, group in enumerate(groups)
     ]
-    idle |= _attribute_risk_changes(known, groups, episodes)
-    used_returns = {key for e in episodes for key in _return_keys(e, returns, episodes)}
-    idle |= {f.key for f in returns if f.key not in used_returns}
+    idle |= _attribute_risk_changes(known, episodes)
     episodes.sort(key=lambda e: (e.started_at, e.known_at))
     return episodes, idle
+
+
+def unused_returns(known: Sequence[Fact], episodes: list[Episode]) -> set[str]:
+    """Returns that tell of no episode's end (one reported before any report of the absence)."""
+    returns = [f for f in known if isinstance(f.data, Returned)]
+    used = {key for e in episodes for key in _return_keys(e, returns, episodes)}
+    return {f.key for f in returns if f.key not in used}
 
 
 def _report(fact: Fact) -> MissingReported:
@@ -367,13 +378,7 @@ def _return_keys(episode: Episode, returns: list[Fact], episodes: list[Episode])
     ]
 
 
-def returns_of(episode: Episode, known: Sequence[Fact], episodes: list[Episode]) -> list[str]:
-    """The keys of the return reports that tell of this episode's end."""
-    returns = [f for f in known if isinstance(f.data, Returned)]
-    return _return_keys(episode, returns, episodes)
-
-
-def _attribute_risk_changes(known: Sequence[Fact], groups: list[_Group], episodes: list[Episode]) -> set[str]:
+def _attribute_risk_changes(known: Sequence[Fact], episodes: list[Episode]) -> set[str]:
     """A risk change applies to the absence open when it was made (one the sender reported, if it
     reported one), or to the latest that had begun by then; none begun, none applies."""
     idle: set[str] = set()
@@ -381,7 +386,7 @@ def _attribute_risk_changes(known: Sequence[Fact], groups: list[_Group], episode
         data = fact.data
         if not isinstance(data, RiskChanged):
             continue
-        target = risk_target(fact, episodes)
+        target = _risk_target(fact, episodes)
         if target is None:
             idle.add(fact.key)
             continue
@@ -390,8 +395,8 @@ def _attribute_risk_changes(known: Sequence[Fact], groups: list[_Group], episode
     return idle
 
 
-def risk_target(fact: Fact, episodes: list[Episode]) -> Episode | None:
-    """The episode a risk change (or another report without an episode id) is about."""
+def _risk_target(fact: Fact, episodes: list[Episode]) -> Episode | None:
+    """The episode a risk change is about."""
     at = fact.happened_at
     begun = [e for e in episodes if e.live and e.started_at <= at]
     open_then = [e for e in begun if e.ended_at is None or e.ended_at > at]

@@ -16,6 +16,7 @@ no number: they say who holds a task and apply whenever they arrive.
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from shared.contracts.assignments import AssignmentFact
 from shared.contracts.common import EventData
@@ -27,6 +28,7 @@ ORG_SOURCE = "/orgs/"
 KnownKey = tuple[int, int, datetime, str]
 
 
+@lru_cache(maxsize=65536)  # a batch names the same episodes and tasks at every step of its fold
 def stable_id(*parts: str) -> str:
     """A deterministic id: reprocessing the same events yields the same ids."""
     return str(uuid.uuid5(_NAMESPACE, "|".join(parts)))

@@ -36,14 +36,20 @@ async def settle_children(
     if not keys:
         return []
     await store.lock_children(conn, keys, now)
-    changed, histories = await store.add_and_load_facts(conn, keys, new_facts, now)
+    loaded = await store.add_and_load_facts(conn, keys, new_facts, now)
     # Children whose events were all repeats need no work unless a timer woke them.
-    targets = [key for key in keys if key in changed or key in child_keys]
+    targets = [key for key in keys if key in loaded.changed or key in child_keys]
     # Each responsible authority may have thresholds of its own (DOMAIN rule 28).
     timings = {key: directory.timing_for(key.split("/", 1)[0]) for key in targets}
-    states: dict[str, ChildState] = {key: fold(histories.get(key, []), timings[key]) for key in targets}
+    states: dict[str, ChildState] = {key: fold(loaded.facts.get(key, []), timings[key]) for key in targets}
 
-    candidates = [(key, out) for key, state in states.items() for out in due_events(state, now, timings[key])]
+    # What was published before is not made again (the statement below would not publish it twice).
+    candidates = [
+        (key, out)
+        for key, state in states.items()
+        for out in due_events(state, now, timings[key])
+        if out.key not in loaded.published.get(key, ())
+    ]
     task_topic = topics.named(namespace, topics.TASKS)
     messages = [outbox.row(task_topic, key, _envelope(key, out, now)) for key, out in candidates]
     timers = [(key, moment) for key, state in states.items() for moment in wakeups(state, now, timings[key])]

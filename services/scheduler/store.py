@@ -1,6 +1,7 @@
 """The scheduler's SQL: children, their event histories, emitted events, timers and read models."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +23,8 @@ WITH new AS (
 )
 SELECT child_key FROM scheduler.children WHERE child_key = ANY($1::text[]) ORDER BY child_key FOR UPDATE
 """
-# New events are added to the histories and the histories read in one statement. Its snapshot is
+# New events are added to the histories and the histories read in one statement, with the keys of
+# what was already published for the children (type ''), so that is not made again. Its snapshot is
 # taken after the children are locked (a statement of its own), so it holds every earlier event of
 # theirs; the events it adds itself it cannot see, and returns instead.
 ADD_AND_LOAD_FACTS = """
@@ -36,6 +38,8 @@ WITH added AS (
 SELECT child_key, fact_key, NULL AS type, NULL AS time, NULL AS data, NULL AS seq FROM added
 UNION ALL
 SELECT child_key, fact_key, type, time, data, seq FROM scheduler.facts WHERE child_key = ANY($1::text[])
+UNION ALL
+SELECT child_key, key, '', NULL, NULL, NULL FROM scheduler.emitted WHERE child_key = ANY($1::text[])
 """
 # Everything a settled batch writes, in one statement: outgoing events recorded once by key and
 # the ones recorded now put in the outbox (in the order they were decided); new timers, the earliest
@@ -164,11 +168,20 @@ async def lock_children(conn: asyncpg.Connection, child_keys: Sequence[str], now
     await conn.fetch(LOCK_CHILDREN, list(child_keys), now)
 
 
+@dataclass
+class Histories:
+    """What settling children starts from: which changed, their events, what was published for them."""
+
+    changed: set[str] = field(default_factory=set)
+    facts: dict[str, list[Fact]] = field(default_factory=dict)
+    published: dict[str, set[str]] = field(default_factory=dict)  # child -> keys of emitted events
+
+
 async def add_and_load_facts(
     conn: asyncpg.Connection, child_keys: Sequence[str], facts: Sequence[tuple[str, Fact]], now: datetime
-) -> tuple[set[str], dict[str, list[Fact]]]:
-    """Add events to histories, ignoring ones already there; return the children that changed and
-    every event of each child (call with the children locked)."""
+) -> Histories:
+    """Add events to histories, ignoring ones already there; return the children that changed, every
+    event of each child and what was published for it (call with the children locked)."""
     rows = await conn.fetch(
         ADD_AND_LOAD_FACTS,
         list(child_keys),
@@ -181,17 +194,20 @@ async def add_and_load_facts(
         [fact.seq for _, fact in facts],
     )
     new = {fact.key: fact for _, fact in reversed(facts)}  # the first of repeats within the batch
-    changed: set[str] = set()
-    histories: dict[str, list[Fact]] = {}
+    found = Histories()
     for row in rows:
+        child = row["child_key"]
+        if row["type"] == "":  # published before
+            found.published.setdefault(child, set()).add(row["fact_key"])
+            continue
         if row["type"] is None:  # added by this statement
-            changed.add(row["child_key"])
+            found.changed.add(child)
             fact = new[row["fact_key"]]
         else:
             data = BY_TYPE[row["type"]].model_validate(row["data"])
             fact = Fact(row["fact_key"], row["type"], row["time"], data, row["seq"])
-        histories.setdefault(row["child_key"], []).append(fact)
-    return changed, histories
+        found.facts.setdefault(child, []).append(fact)
+    return found
 
 
 async def write_settled(

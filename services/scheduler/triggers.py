@@ -7,8 +7,10 @@ re-derived; time-based ones (warnings, breach, long missing) exist only once `no
 moment, and `wakeups` says when the answer could next change.
 """
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property, partial
 from typing import Literal
 
 from services.scheduler.child import ChildState, Packet, Raised, TaskState
@@ -55,11 +57,21 @@ _RANK = {
 
 @dataclass(frozen=True)
 class Outgoing:
-    """An event to publish once: `key` identifies it, `at` is when it became due."""
+    """An event to publish once: `key` identifies it, `at` is when it became due. Its content is made
+    only when asked for (most of what a state calls for was published before, and is not made again)."""
 
     key: str
     at: datetime
-    data: TaskEvent
+    build: Callable[[], TaskEvent] = field(repr=False, compare=False)
+    late: bool = False
+
+    @cached_property
+    def data(self) -> TaskEvent:
+        """The event's content; a time-based one published late says so."""
+        data = self.build()
+        if self.late and isinstance(data, WindowWarning | WindowBreached | LongMissingAlert):
+            return data.model_copy(update={"late": True})
+        return data
 
     @property
     def event_id(self) -> str:
@@ -93,8 +105,8 @@ def due_events(state: ChildState, now: datetime, timing: TimingSettings) -> list
 
 def _flag_late(item: Outgoing, now: datetime) -> Outgoing:
     # The key, and so the event id, stays the same: only the content says it is late.
-    if isinstance(item.data, WindowWarning | WindowBreached | LongMissingAlert) and item.late_at(now):
-        return Outgoing(item.key, item.at, item.data.model_copy(update={"late": True}))
+    if item.kind in ("long", "reminder", "warning", "breach") and item.late_at(now):
+        return Outgoing(item.key, item.at, item.build, late=True)
     return item
 
 
@@ -130,6 +142,10 @@ def _base(episode: Episode, placement: str | None = None) -> dict[str, str]:
 
 
 def _from_raised(raised: Raised) -> Outgoing:
+    return Outgoing(raised.key, raised.at, partial(_raised_event, raised))
+
+
+def _raised_event(raised: Raised) -> TaskEvent:
     episode, at = raised.episode, raised.at
     data: TaskEvent
     if raised.kind == "opened":
@@ -160,7 +176,7 @@ def _from_raised(raised: Raised) -> Outgoing:
         data = RepeatMissingAlert(
             **_base(episode), episodes_in_period=raised.count, period_days=raised.period_days, raised_at=at
         )
-    return Outgoing(raised.key, at, data)
+    return data
 
 
 def _long_missing(episode: Episode, now: datetime, timing: TimingSettings) -> list[Outgoing]:
@@ -170,9 +186,13 @@ def _long_missing(episode: Episode, now: datetime, timing: TimingSettings) -> li
     for hours in timing.long_missing_thresholds:
         moment = episode.started_at + timedelta(hours=hours)
         if moment <= now and (episode.ended_at is None or episode.ended_at > moment):
-            data = LongMissingAlert(**_base(episode), hours_missing=hours, raised_at=moment)
+            data = partial(_long, episode, hours, moment)
             found.append(Outgoing(f"long:{episode.episode_id}:{hours:g}", moment, data))
     return found
+
+
+def _long(episode: Episode, hours: float, moment: datetime) -> LongMissingAlert:
+    return LongMissingAlert(**_base(episode), hours_missing=hours, raised_at=moment)
 
 
 def _task_events(state: ChildState, task: TaskState) -> list[Outgoing]:
@@ -180,26 +200,20 @@ def _task_events(state: ChildState, task: TaskState) -> list[Outgoing]:
         return []
     first = task.packets[0]
     requested_at = first.returned_at
-    found = [Outgoing(f"requested:{task.task_id}", requested_at, _requested(state, task, first))]
+    found = [Outgoing(f"requested:{task.task_id}", requested_at, partial(_requested, state, task, first))]
     if len(task.packets) > 1:
         latest = task.packets[-1]
         found.append(
             Outgoing(
                 f"updated:{task.task_id}:{len(task.packets) - 1}",
                 max(requested_at, latest.returned_at),
-                _updated(state, task, first, latest),
+                partial(_updated, state, task, first, latest),
             )
         )
-    ended = task.task.ended
-    if ended in CLOSED_WITHOUT_INTERVIEW and task.task.ended_at is not None:
-        latest = task.packets[-1]
-        closed = InterviewClosed(
-            **_base(state.episode(latest.episode_id), latest.placement_authority),
-            task_id=task.task_id,
-            reason=ended,
-            closed_at=task.task.ended_at,
-        )
-        found.append(Outgoing(f"closed:{task.task_id}", max(requested_at, task.task.ended_at), closed))
+    ended_at = task.task.ended_at
+    if task.task.ended in CLOSED_WITHOUT_INTERVIEW and ended_at is not None:
+        closed = partial(_closed, state, task, task.packets[-1])
+        found.append(Outgoing(f"closed:{task.task_id}", max(requested_at, ended_at), closed))
     if task.interview_indicators:
         moment = min(task.interview_indicators.values())
         episode = state.episode(first.episode_id)
@@ -207,10 +221,20 @@ def _task_events(state: ChildState, task: TaskState) -> list[Outgoing]:
             Outgoing(
                 f"exploitation_interview:{task.task_id}",
                 moment,
-                _exploitation(episode, sorted(task.interview_indicators), "interview", moment),
+                partial(_exploitation, episode, sorted(task.interview_indicators), "interview", moment),
             )
         )
     return found
+
+
+def _closed(state: ChildState, task: TaskState, latest: Packet) -> InterviewClosed:
+    assert task.task.ended_at is not None
+    return InterviewClosed(
+        **_base(state.episode(latest.episode_id), latest.placement_authority),
+        task_id=task.task_id,
+        reason=task.task.ended,
+        closed_at=task.task.ended_at,
+    )
 
 
 def _requested(state: ChildState, task: TaskState, packet: Packet) -> InterviewRequested:
@@ -267,16 +291,20 @@ def _window(episode: Episode, task: TaskState, now: datetime, timing: TimingSett
             Outgoing(
                 f"reminder:{episode.episode_id}",
                 reminder,
-                _warning(episode, task, due, "no_provider_accepted"),
+                partial(_warning, episode, task, due, "no_provider_accepted"),
             )
         )
     warning = returned + timedelta(hours=warning_hours)
     if _not_by(settled, warning):
         out.append(
-            Outgoing(f"warning:{episode.episode_id}", warning, _warning(episode, task, due, "no_offer_made"))
+            Outgoing(
+                f"warning:{episode.episode_id}",
+                warning,
+                partial(_warning, episode, task, due, "no_offer_made"),
+            )
         )
     if _not_by(settled, due):
-        out.append(Outgoing(f"breach:{episode.episode_id}", due, _breached(episode, task, due)))
+        out.append(Outgoing(f"breach:{episode.episode_id}", due, partial(_breached, episode, task, due)))
     return [item for item in out if item.at <= now]
 
 

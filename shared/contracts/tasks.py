@@ -101,7 +101,7 @@ class EpisodeChanged(TaskEvent):
 
     by: str | None = Field(description="Directory id of the organisation whose report changed it.")
     changes: list[EpisodeChange]
-    at: Timestamp = Field(description="When the report that changed it was accepted.")
+    at: Timestamp = Field(description="The time of the report that changed it (its CloudEvent time).")
     previous_placement_authority: str | None = Field(
         None, description="With `placement_changed`: where the child was placed before."
     )

@@ -2,7 +2,15 @@
 
 from datetime import UTC, date, datetime, timedelta
 
-from services.scheduler.figures import EpisodeRecord, Figures, Period, TaskRecord, by_month, compute
+from services.scheduler.figures import (
+    EpisodeRecord,
+    Figures,
+    Period,
+    TaskRecord,
+    by_month,
+    by_quarter,
+    compute,
+)
 
 CARDIFF, NEWPORT = "W06000015", "W06000022"
 T0 = datetime(2026, 10, 1, 12, tzinfo=UTC)
@@ -113,3 +121,44 @@ def test_months_split_the_period_and_clip_its_ends() -> None:
         [episode(1)], [], authority=CARDIFF, period=period, window=WINDOW, as_of=T0 + timedelta(days=9)
     )
     assert [m.episodes for m in months] == [0, 1, 0]
+
+
+def test_months_and_quarters_are_counted_in_uk_time() -> None:
+    """Half past midnight on 1 October in British Summer Time is still 30 September in UTC: the episode
+    belongs to October, as the council counts it; in winter UK time and UTC agree."""
+    autumn = Period(date(2026, 7, 1), date(2026, 12, 31))
+    assert [q.label for q in autumn.quarters()] == ["2026-Q3", "2026-Q4"]
+    early_october = datetime(2026, 9, 30, 23, 30, tzinfo=UTC)
+    late_october = datetime(2026, 10, 31, 23, 30, tzinfo=UTC)
+    records = [episode(1, started_at=early_october), episode(2, started_at=late_october)]
+    months = by_month(
+        records, [], authority=CARDIFF, period=autumn, window=WINDOW, as_of=T0 + timedelta(days=90)
+    )
+    assert [(m.period, m.episodes) for m in months if m.episodes] == [("2026-10", 2)]
+    quarters = by_quarter(
+        records, [], authority=CARDIFF, period=autumn, window=WINDOW, as_of=T0 + timedelta(days=90)
+    )
+    assert [(q.period, q.episodes) for q in quarters] == [("2026-Q3", 0), ("2026-Q4", 2)]
+
+
+def test_declines_attempts_and_not_offered_are_counted_apart_and_never_as_offered() -> None:
+    returned = T0 + timedelta(hours=5)
+    result = figures(
+        [
+            episode(1, offered_at=returned + timedelta(hours=2)),
+            episode(2, declined_at=returned + timedelta(hours=3)),  # settles the window, not an offer
+            episode(3, attempted_at=returned + timedelta(hours=3), breach_alert=True),  # an attempt: breaches
+            episode(4, not_offered_at=returned + timedelta(hours=1), not_offered_reason="child_in_custody"),
+            episode(5, not_offered_at=returned + timedelta(hours=1), not_offered_reason="child_in_custody"),
+            episode(6, not_offered_at=returned + timedelta(hours=1), not_offered_reason="child_moved_abroad"),
+        ]
+    )
+    assert (result.offered_within_window, result.declined, result.unable_to_contact, result.not_offered) == (
+        1,
+        1,
+        1,
+        3,
+    )
+    assert result.not_offered_by_reason == {"child_in_custody": 2, "child_moved_abroad": 1}
+    assert (result.offers_decided, result.breaches) == (6, 1)
+    assert round(result.pct_offered or 0, 1) == 16.7

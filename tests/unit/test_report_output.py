@@ -6,7 +6,7 @@ import json
 from datetime import date, timedelta
 from pathlib import Path
 
-from services.scheduler.figures import Period, Report, by_month, compute
+from services.scheduler.figures import Period, Report, by_month, by_quarter, compute
 from services.scheduler.report_chart import draw
 from services.scheduler.report_output import render
 from tests.unit.test_figures import CARDIFF, T0, WINDOW, episode
@@ -14,7 +14,11 @@ from tests.unit.test_figures import CARDIFF, T0, WINDOW, episode
 
 def a_report() -> Report:
     period = Period(date(2026, 9, 1), date(2026, 10, 31))
-    records = [episode(1, offered_at=T0 + timedelta(hours=6)), episode(2, breach_alert=True)]
+    records = [
+        episode(1, offered_at=T0 + timedelta(hours=6)),
+        episode(2, breach_alert=True),
+        episode(3, not_offered_at=T0 + timedelta(hours=6), not_offered_reason="child_in_custody"),
+    ]
     as_of = T0 + timedelta(days=20)
     kwargs = {"authority": CARDIFF, "period": period, "window": WINDOW, "as_of": as_of}
     return Report(
@@ -24,20 +28,28 @@ def a_report() -> Report:
         window_hours=72,
         total=compute(records, [], **kwargs),  # type: ignore[arg-type]
         months=by_month(records, [], **kwargs),  # type: ignore[arg-type]
+        quarters=by_quarter(records, [], **kwargs),  # type: ignore[arg-type]
     )
 
 
 def test_the_three_formats_carry_the_same_figures_and_no_child_reference() -> None:
     report = a_report()
     document = json.loads(render(report, "json"))
-    assert document["total"]["pct_offered_within_window"] == 50.0
+    assert document["total"]["pct_offered_within_window"] == 33.3
+    assert document["total"]["not_offered_by_reason"] == {"child_in_custody": 1}
     assert [m["period"] for m in document["months"]] == ["2026-09", "2026-10"]
+    assert [q["period"] for q in document["quarters"]] == ["2026-09", "2026-10"]  # Q3 and Q4, clipped
     rows = list(csv.DictReader(io.StringIO(render(report, "csv"))))
     assert [r["period"] for r in rows] == ["2026-09-01..2026-10-31", "2026-09", "2026-10"]
-    assert rows[0]["breaches"] == "1"
+    assert (rows[0]["breaches"], rows[0]["not_offered"], rows[0]["not_offered_by_reason"]) == (
+        "1",
+        "1",
+        "child_in_custody=1",
+    )
     table = render(report, "table")
     assert "% offered within window" in table
-    assert "50.0%" in table
+    assert "33.3%" in table
+    assert "child_in_custody" in table
     for text in (table, render(report, "csv"), render(report, "json")):
         assert "/c1" not in text
         assert "/c2" not in text
