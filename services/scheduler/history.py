@@ -28,7 +28,7 @@ ORG_SOURCE = "/orgs/"
 KnownKey = tuple[int, int, datetime, str]
 
 
-@lru_cache(maxsize=65536)  # a batch names the same episodes and tasks at every step of its fold
+@lru_cache(maxsize=4096)  # a fold names the same episodes and tasks at every step
 def stable_id(*parts: str) -> str:
     """A deterministic id: reprocessing the same events yields the same ids."""
     return str(uuid.uuid5(_NAMESPACE, "|".join(parts)))
