@@ -61,6 +61,8 @@ _data_schemas = {
     name: BY_TYPE[name].model_json_schema(ref_template="#/components/schemas/{model}")
     for name in EXAMPLE_DATA
 }
+for _schema in _data_schemas.values():
+    _schema["additionalProperties"] = False  # intake refuses fields the event type does not have
 _event_schema["properties"]["type"]["enum"] = sorted(EXAMPLE_DATA)
 _event_schema["properties"]["data"] = {
     "description": "The event's data; its fields depend on `type` (see the examples).",

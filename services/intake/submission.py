@@ -56,6 +56,12 @@ def read_event(
         data = model.model_validate(event.data)
     except ValidationError as exc:
         return _errors(exc, (*prefix, "data"))
+    unknown = sorted(set(event.data) - set(model.model_fields))
+    if unknown:  # the contracts read past unknown fields; a sender needs to hear of its mistake
+        return [
+            _error((*prefix, "data", name), "Extra inputs are not permitted", "extra_forbidden")
+            for name in unknown
+        ]
     late = now + skew
     errors = _rules(data, prefix)
     errors += [

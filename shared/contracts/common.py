@@ -39,9 +39,11 @@ EpisodeKind = Literal["missing", "away"]
 
 
 class EventData(BaseModel):
-    """Base of every event payload: immutable, unknown fields refused."""
+    """Base of every event payload: immutable. A field it does not know is ignored when read, so a
+    consumer not yet upgraded still reads an event that carries a newer optional field (adding one is
+    the contract's compatible change); intake refuses unknown fields from senders, who need the error."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     type_name: ClassVar[str] = ""
 

@@ -98,7 +98,9 @@ def from_kafka(
     if time.tzinfo is None:
         raise UnreadableEvent("naive_time")
     childseq = attrs.get("ce_childseq")
-    if childseq is not None and not (childseq.isascii() and childseq.isdigit() and 0 < len(childseq) < 19):
+    if childseq is not None and not (
+        childseq.isascii() and childseq.isdigit() and not childseq.startswith("0") and len(childseq) < 19
+    ):
         raise UnreadableEvent("bad_childseq")
     try:
         payload = json.loads(value or b"")

@@ -128,3 +128,14 @@ async def test_each_childs_events_are_numbered_in_the_order_intake_accepted_them
     records = await read_topic(place.bootstrap, topics.named(place.namespace, topics.EPISODES), at_least=3)
     numbered = {headers_of(r)["ce_id"]: headers_of(r)["ce_childseq"] for r in records}
     assert numbered == {first["id"]: "1", other["id"]: "1", second["id"]: "2"}
+
+
+async def test_a_field_the_event_type_does_not_have_is_refused_at_the_door(intake: httpx.AsyncClient) -> None:
+    """Consumers read past unknown fields; intake tells the sender of its mistake instead."""
+    event = report("C-123")
+    event["data"]["eye_colour"] = "blue"
+    answer = await intake.post("/v1/events", json=event, headers=as_org("south-wales-police"))
+    assert answer.status_code == 422
+    assert [(e["pointer"], e["code"]) for e in answer.json()["errors"]] == [
+        ("/data/eye_colour", "extra_forbidden")
+    ]

@@ -34,6 +34,7 @@ RETURNED = (
             "naive_time",
         ),
         ([("ce_id", b"\xff"), *HEADERS[2:]], b"{}", "header_not_utf8"),
+        ([*HEADERS, ("ce_type", b"missing.returned"), ("ce_childseq", b"0")], RETURNED, "bad_childseq"),
     ],
 )
 def test_unreadable_records_name_their_reason(
@@ -49,3 +50,12 @@ def test_a_good_record_reads_with_its_key() -> None:
     assert envelope.type == "missing.returned"
     assert envelope.key == "W06000015/C-1"
     assert envelope.inbox_key == ("/orgs/x", "1")
+
+
+def test_an_event_carrying_a_newer_optional_field_is_still_read_and_its_number_kept() -> None:
+    """Adding an optional field is the contract's compatible change: a consumer not yet upgraded reads
+    past a field it does not know rather than set the event aside."""
+    newer = RETURNED[:-1] + b', "returned_to": "placement"}'
+    envelope = from_kafka([*HEADERS, ("ce_type", b"missing.returned"), ("ce_childseq", b"7")], newer)
+    assert envelope.data.model_dump()["child_ref"] == "C-1"
+    assert envelope.childseq == 7
