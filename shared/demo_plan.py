@@ -157,12 +157,15 @@ def provider_report(assignment_id: str, type_: str, at: datetime, seed: int) -> 
     if type_ == "interview.offered":
         data = {"offered_at": at.isoformat()}
     elif type_ == "interview.completed":
+        outcome = rng.choice(["completed"] * 6 + ["child_declined", "unable_to_contact"])
         data = {
             "completed_at": at.isoformat(),
-            "outcome": rng.choice(["completed"] * 6 + ["child_declined", "unable_to_contact"]),
+            "outcome": outcome,
             "exploitation_indicators": rng.sample(INDICATORS, 1) if rng.random() < 0.1 else [],
             "safeguarding_concern": rng.random() < 0.2,
         }
+        if outcome == "child_declined":  # a child's decline always carries a reason code
+            data["decline_reason"] = rng.choice(["does_not_want_to_talk", "wants_to_talk_to_carer"])
     return _interview(at, assignment_id, type_, data)
 
 
