@@ -23,11 +23,11 @@ from rich.table import Table
 
 from bench import endtoend, intake, pipe, timers
 from shared import topics
-from shared.embedded import database_dsn
 from shared.kafka import create_topics
 from shared.logging import configure_logging
 from tests.e2e.stack import SERVICES, Stack, service_env
 from tests.servers import start_servers
+from tools.embedded import database_dsn
 
 console = Console()
 RESULTS = Path(__file__).parent / "results" / "latest.json"

@@ -33,10 +33,10 @@ from services.notifier.worker import DeliveryWorker
 from shared.clock import SystemClock
 from shared.db import create_pool
 from shared.directory import load_directory
-from shared.embedded import database_dsn, free_port, start_postgres, wait_for_port
 from shared.logging import configure_logging
 from shared.migrations import apply_migrations
 from shared.outbox import outbox_migrations
+from tools.embedded import database_dsn, free_port, start_postgres, wait_for_port
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # the public Standard Webhooks test secret
 MAX_COUNT = 20_000

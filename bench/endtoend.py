@@ -12,8 +12,8 @@ import aiohttp
 from rich.progress import Progress
 
 from bench.measures import summary_ms
-from shared.embedded import free_port
 from tests.receiver import serve_in_background
+from tools.embedded import free_port
 
 CARDIFF = "W06000015"
 

@@ -26,9 +26,9 @@ import uvloop
 
 from bench.pipe import PARTITIONS
 from shared import topics
-from shared.demo import write_demo_directory
-from shared.embedded import free_port, start_postgres, start_tansu
 from shared.kafka import create_topics
+from tools.demo import write_demo_directory
+from tools.embedded import free_port, start_postgres, start_tansu
 
 CARDIFF = "W06000015"
 

@@ -26,9 +26,9 @@ from shared.contracts.common import EventData
 from shared.contracts.episodes import MissingReported, Returned
 from shared.db import create_pool
 from shared.directory import Directory
-from shared.embedded import database_dsn, start_postgres
 from shared.migrations import apply_migrations
 from shared.outbox import outbox_migrations
+from tools.embedded import database_dsn, start_postgres
 
 SIZES = (10_000, 1_000_000)
 CLAIM = 1_000

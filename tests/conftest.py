@@ -10,10 +10,10 @@ import asyncpg
 import pytest
 
 from shared import topics
-from shared.embedded import database_dsn
 from shared.kafka import create_topics
 from tests.directory_factory import DirectoryFactory
 from tests.servers import Servers, start_servers
+from tools.embedded import database_dsn
 
 
 @pytest.fixture(scope="session")

@@ -82,7 +82,7 @@ def start_servers() -> Servers:
             dsn = postgres.get_connection_url()
             restart = lambda: postgres.get_wrapped_container().restart(timeout=10)  # noqa: E731
     if not (bootstrap and dsn):
-        from shared.embedded import start_postgres, start_tansu
+        from tools.embedded import start_postgres, start_tansu
 
         kind = "embedded"
         if not bootstrap:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from shared.embedded import free_port
+from tools.embedded import free_port
 
 SERVICES = ("intake", "scheduler", "notifier")
 

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from shared import topics
-from shared.embedded import Tansu, free_port, start_tansu
 from shared.kafka import create_topics
 from tests.conftest import Place
 from tests.directory_factory import DirectoryFactory
@@ -23,6 +22,7 @@ from tests.e2e.burst import Burst, offers_by_child
 from tests.e2e.stack import Stack, running_stack, service_env
 from tests.kafka_reader import headers_of, poll, read_topic
 from tests.receiver import Receiver
+from tools.embedded import Tansu, free_port, start_tansu
 
 
 @pytest.fixture

@@ -118,13 +118,13 @@ async def test_a_replayed_dead_letter_is_applied_once_the_cause_is_gone(
     for _ in range(2):
         done = await asyncio.to_thread(
             subprocess.run,
-            [sys.executable, "-m", "shared.cli", "dlq", "replay", topics.EPISODES], env=env, capture_output=True, text=True, timeout=60, check=True
+            [sys.executable, "-m", "tools.cli", "dlq", "replay", topics.EPISODES], env=env, capture_output=True, text=True, timeout=60, check=True
         )  # fmt: skip
         assert "replayed" in done.stdout
     await poll(lambda: receiver.delivered(type_="assignment.offered"), timeout=60)
     listing = await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-m", "shared.cli", "dlq", "list"], env=env, capture_output=True, text=True, timeout=60, check=True
+        [sys.executable, "-m", "tools.cli", "dlq", "list"], env=env, capture_output=True, text=True, timeout=60, check=True
     )  # fmt: skip
     assert "invalid_data" in listing.stdout
     assert "P-2" not in listing.stdout

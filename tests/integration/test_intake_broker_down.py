@@ -17,13 +17,13 @@ from aiokafka import ConsumerRecord
 from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
 from shared import topics
-from shared.embedded import Tansu, start_tansu
 from shared.kafka import create_topics
 from tests.conftest import Place
 from tests.directory_factory import DirectoryFactory
 from tests.events import report, returned
 from tests.integration.conftest import as_org
 from tests.kafka_reader import headers_of, poll, read_topic
+from tools.embedded import Tansu, start_tansu
 
 POLICE = as_org("south-wales-police")
 

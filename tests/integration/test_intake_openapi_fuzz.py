@@ -21,9 +21,9 @@ from schemathesis.checks import (
 
 from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
-from shared.embedded import free_port
 from tests.conftest import Place
 from tests.directory_factory import DirectoryFactory, key_for
+from tools.embedded import free_port
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # Each caller is tried on every operation: a valid key of each kind, and a key nobody has.

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from shared.asyncapi import build, render
 from shared.contracts.registry import BY_TYPE
+from tools.asyncapi import build, render
 
 
 def test_checked_in_asyncapi_matches_the_code() -> None:

@@ -7,8 +7,8 @@ import httpx
 from standardwebhooks.webhooks import Webhook
 
 from shared.directory import load_directory
-from shared.receiver import create_receiver
 from tests.directory_factory import DirectoryFactory, secret_for
+from tools.receiver import create_receiver
 
 
 async def test_a_councils_senior_manager_has_a_path_of_their_own(tmp_path: Path) -> None:

@@ -116,7 +116,7 @@ def test_keys_are_stored_as_sha256() -> None:
 def test_check_directory_says_what_is_wrong_in_one_line_and_fails(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from shared.cli import app
+    from tools.cli import app
 
     bad = tmp_path / "directory.yaml"
     bad.write_text("organisations:\n  - {id: x, kind: police, name: X, colour: blue}\n")

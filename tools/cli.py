@@ -15,10 +15,10 @@ from rich.console import Console
 from shared import topics
 from shared.directory import DirectoryError, load_directory
 from shared.kafka import create_topics
-from shared.keys import new_api_key, new_webhook_secret
-from shared.local_servers import demo_keys, embedded_env
 from shared.logging import configure_logging
 from shared.settings import CommonSettings
+from tools.keys import new_api_key, new_webhook_secret
+from tools.local_servers import demo_keys, embedded_env
 
 app = typer.Typer(
     help="Missing the Point: return interviews for children missing from care, on time and independent.",
@@ -40,7 +40,7 @@ def run(
     ] = Path(".mtp"),
 ) -> None:
     """Start the whole system on this machine (embedded broker and database unless MTP_* name servers)."""
-    from shared.devrun import run as run_stack  # pulls in development dependencies
+    from tools.devrun import run as run_stack  # pulls in development dependencies
 
     raise typer.Exit(run_stack(data_dir))
 
@@ -85,7 +85,7 @@ def create_topics_command() -> None:
 @dlq_app.command("list")
 def dlq_list() -> None:
     """Count the messages in each dead-letter topic, by reason (contents are never shown)."""
-    from shared.dlq import inspect
+    from tools.dlq import inspect
 
     settings = CommonSettings()
     for found in asyncio.run(inspect(settings.kafka_bootstrap, settings.topic_namespace)):
@@ -102,7 +102,7 @@ def dlq_replay(
     Each message goes back once: a consumer group remembers how far the replay got. Consumers
     ignore events they already applied, so a message replayed twice changes nothing.
     """
-    from shared.dlq import replay
+    from tools.dlq import replay
 
     if topic not in topics.ALL:
         raise typer.BadParameter(f"one of {', '.join(topics.ALL)}")
@@ -116,7 +116,7 @@ def asyncapi(
     output: Annotated[Path, typer.Option(help="Where to write the document.")] = Path("docs/asyncapi.yaml"),
 ) -> None:
     """Write the AsyncAPI document of the topics, generated from the event contracts."""
-    from shared.asyncapi import render
+    from tools.asyncapi import render
 
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render())
@@ -129,7 +129,7 @@ def receiver(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
 ) -> None:
     """Run the demo webhook receiver: verifies signatures against MTP_DIRECTORY and logs each webhook."""
-    from shared.receiver import create_receiver
+    from tools.receiver import create_receiver
 
     configure_logging("receiver")
     directory = load_directory(CommonSettings().directory)
@@ -179,7 +179,7 @@ def demo(
 
     Then: mtp report --authority W06000015 --from <first day> --to <today> --chart cardiff.png
     """
-    from shared.demo_load import run_demo
+    from tools.demo_load import run_demo
 
     console = Console(stderr=True)
     chosen = seed if seed is not None else int.from_bytes(os.urandom(3), "big")

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from shared.keys import new_api_key, new_webhook_secret
+from tools.keys import new_api_key, new_webhook_secret
 
 ORGANISATIONS: list[dict[str, Any]] = [
     {"id": "south-wales-police", "kind": "police", "name": "South Wales Police"},

@@ -16,7 +16,7 @@ import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from shared.demo_plan import Send, plan, provider_report, provider_reports
+from tools.demo_plan import Send, plan, provider_report, provider_reports
 
 CONTENT = {"content-type": "application/cloudevents+json"}
 

@@ -22,11 +22,11 @@ import httpx
 from rich.console import Console
 
 from shared import topics
-from shared.demo import write_demo_directory
-from shared.drain import wait_until_drained
-from shared.embedded import EmbeddedPostgres, Tansu, database_dsn, start_postgres, start_tansu
 from shared.kafka import create_topics
 from shared.settings import CommonSettings
+from tools.demo import write_demo_directory
+from tools.drain import wait_until_drained
+from tools.embedded import EmbeddedPostgres, Tansu, database_dsn, start_postgres, start_tansu
 
 console = Console(stderr=True, highlight=False, soft_wrap=True)
 COLOURS = {"intake": "cyan", "scheduler": "magenta", "notifier": "yellow", "receiver": "green"}
@@ -99,7 +99,7 @@ def _prepare(stack: Stack, data_dir: Path) -> dict[str, str]:
         path, keys = write_demo_directory(data_dir / "demo", receiver)
         env["MTP_DIRECTORY"] = str(path)
         stack.processes["receiver"] = _spawn(
-            "receiver", [sys.executable, "-m", "shared.cli", "receiver", "--port", str(RECEIVER_PORT)], env
+            "receiver", [sys.executable, "-m", "tools.cli", "receiver", "--port", str(RECEIVER_PORT)], env
         )
         console.print(f"directory: demo ({path}); webhooks go to the demo receiver on {receiver}")
         console.print("demo API keys (Authorization: Bearer <key>):")
