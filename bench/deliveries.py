@@ -29,7 +29,7 @@ import yaml
 from services.notifier.app import MIGRATIONS
 from services.notifier.settings import NotifierSettings
 from services.notifier.store import SCHEMA, WAKE_WORKERS
-from services.notifier.worker import DeliveryWorker
+from services.notifier.webhooks.worker import DeliveryWorker
 from shared.clock import SystemClock
 from shared.db import create_pool
 from shared.directory import load_directory

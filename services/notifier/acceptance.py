@@ -9,12 +9,11 @@ test is honoured within a poll.
 
 import asyncio
 import time
-from typing import Any
 
-import asyncpg
 import structlog
 
 from services.notifier import assigning, store
+from services.notifier.writes import Writes
 from shared.clock import Clock
 from shared.contracts.assignments import ReferralPacket
 from shared.db import LOOP_ERRORS
@@ -30,7 +29,7 @@ class AcceptanceTimer:
 
     def __init__(
         self,
-        pool: "asyncpg.Pool[Any]",
+        pool: store.Pool,
         directory: Directory,
         clock: Clock,
         *,
@@ -66,17 +65,14 @@ class AcceptanceTimer:
         """One pass: expire up to BATCH overdue offers and offer each task to the next provider."""
         now = self._clock.now()
         async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(store.LOCK_ROUTING)
-            rows = await conn.fetch(store.CLAIM_EXPIRED, now, BATCH)
+            await store.lock_routing(conn)
+            writes = Writes(namespace=self._namespace)  # its webhooks claimable by any instance's worker
+            rows = await store.claim_expired(conn, now, BATCH)
             for row in rows:
                 await assigning.move_on(
-                    conn,
-                    row,
-                    reason="acceptance_timeout",
-                    directory=self._directory,
-                    now=now,
-                    namespace=self._namespace,
+                    conn, writes, row, reason=assigning.TIMED_OUT, directory=self._directory, now=now
                 )
+            await writes.flush(conn)
         return len(rows)
 
     async def offer_exhausted(self) -> int:
@@ -85,23 +81,25 @@ class AcceptanceTimer:
         now = self._clock.now()
         offered = 0
         async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(store.LOCK_ROUTING)
-            for row in await conn.fetch(store.CLAIM_EXHAUSTED, now, BATCH):
+            await store.lock_routing(conn)
+            writes = Writes(namespace=self._namespace)
+            for row in await store.claim_exhausted(conn, now, BATCH):
                 assignment = await assigning.offer_next(
                     conn,
+                    writes,
                     row["task_id"],
                     row["episode_id"],
                     ReferralPacket.model_validate(row["packet"]),
                     directory=self._directory,
                     now=now,
-                    namespace=self._namespace,
                     only_if_someone=True,
                 )
                 offered += assignment is not None
+            await writes.flush(conn)
         return offered
 
     async def _until_next(self) -> float:
-        next_due = await self._pool.fetchval(store.NEXT_EXPIRY)
+        next_due = await store.next_expiry(self._pool)
         if next_due is None:
             return self._poll
         seconds: float = (next_due - self._clock.now()).total_seconds()

@@ -8,10 +8,10 @@ from fastapi import FastAPI
 
 from services.notifier import handlers
 from services.notifier.acceptance import AcceptanceTimer
-from services.notifier.handoff import Handoff, delivery_lease
 from services.notifier.settings import NotifierSettings
 from services.notifier.store import SCHEMA
-from services.notifier.worker import DeliveryWorker
+from services.notifier.webhooks.handoff import Handoff, delivery_lease
+from services.notifier.webhooks.worker import DeliveryWorker
 from shared.clock import Clock, SystemClock
 from shared.directory import load_directory
 from shared.http import add_operational_routes

@@ -7,9 +7,8 @@ never a webhook body (bodies name children).
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
-import asyncpg
 import typer
 
 from services.notifier import store
@@ -52,7 +51,7 @@ def _states(given: list[str] | None) -> list[str]:
     return states
 
 
-def _with_pool(dsn: str, work: Callable[["asyncpg.Pool[Any]"], Awaitable[T]]) -> T:
+def _with_pool(dsn: str, work: Callable[[store.Pool], Awaitable[T]]) -> T:
     async def go() -> T:
         pool = await create_pool(dsn, service="notifier-ops", max_size=2)
         try:
@@ -79,11 +78,7 @@ def list_(
     """List deliveries that are failed, gone, disabled or refused, and the disabled endpoints."""
     states = _states(state)
 
-    async def work(pool: "asyncpg.Pool[Any]") -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
-        rows = await pool.fetch(store.LIST_DELIVERIES, states, org, limit)
-        return rows, await pool.fetch(store.LIST_DISABLED_ENDPOINTS)
-
-    rows, endpoints = _with_pool(database_url, work)
+    rows, endpoints = _with_pool(database_url, lambda pool: store.list_parked(pool, states, org, limit))
     typer.echo(
         f"{'id':>8}  {'state':<9} {'attempts':>8}  {'last':>4}  {'org':<24} {'type':<28} webhook-id / error"
     )
@@ -126,18 +121,10 @@ def replay(
     states = _states(state)
     now = datetime.now(UTC)
 
-    async def work(pool: "asyncpg.Pool[Any]") -> list[asyncpg.Record]:
-        async with pool.acquire() as conn, conn.transaction():
-            rows: list[asyncpg.Record]
-            if ids:
-                rows = await conn.fetch(store.REPLAY_BY_ID, ids, now, states)
-            else:
-                rows = await conn.fetch(store.REPLAY_BY_STATE, states, now, org)
-            await conn.execute(store.WAKE_WORKERS)
-            return rows
-
-    replayed = _with_pool(database_url, work)
-    typer.echo(f"replayed {len(replayed)} deliveries: {', '.join(str(row['id']) for row in replayed)}")
+    replayed = _with_pool(
+        database_url, lambda pool: store.replay(pool, ids=ids, states=states, org=org, now=now)
+    )
+    typer.echo(f"replayed {len(replayed)} deliveries: {', '.join(str(i) for i in replayed)}")
 
 
 @app.command("enable-endpoint")
@@ -152,14 +139,9 @@ def enable_endpoint(
     """Let deliveries go to a URL again after it answered 410 Gone (once its owner says it is back)."""
     now = datetime.now(UTC)
 
-    async def work(pool: "asyncpg.Pool[Any]") -> tuple[str | None, int]:
-        async with pool.acquire() as conn, conn.transaction():
-            org_id: str | None = await conn.fetchval(store.ENABLE_ENDPOINT, url)
-            replayed = await conn.fetch(store.REPLAY_FOR_URL, url, now) if replay_parked else []
-            await conn.execute(store.WAKE_WORKERS)
-            return org_id, len(replayed)
-
-    org_id, count = _with_pool(database_url, work)
+    org_id, count = _with_pool(
+        database_url, lambda pool: store.enable_endpoint(pool, url, replay_parked=replay_parked, now=now)
+    )
     if org_id is None:
         typer.echo("that URL was not disabled")
     else:

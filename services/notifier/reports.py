@@ -5,14 +5,14 @@ organisation that does not hold the assignment, about an assignment we do not kn
 fits its state (a late accept after the offer moved on) is recorded with that decision and ignored.
 """
 
-import uuid
 from datetime import datetime
 
-import asyncpg
 import structlog
 
-from services.notifier import assigning, outgoing, store
+from services.notifier import assigning, store
 from services.notifier.lifecycle import after_report
+from services.notifier.webhooks import queue
+from services.notifier.writes import Writes
 from shared.contracts.assignments import AssignmentAccepted, InterviewSummary, ReferralPacket
 from shared.contracts.envelope import Envelope
 from shared.contracts.interviews import (
@@ -28,37 +28,30 @@ PROVIDER_SOURCE = "/orgs/"
 
 
 async def apply_report(
-    conn: asyncpg.Connection,
+    conn: store.Connection,
+    writes: Writes,
     envelope: Envelope,
     report: InterviewEvent,
     *,
     directory: Directory,
     now: datetime,
-    namespace: str,
 ) -> str:
     """Apply one provider report in the caller's transaction; return what was decided."""
-    decision = await _decide(conn, envelope, report, directory=directory, now=now, namespace=namespace)
-    await conn.execute(
-        store.INSERT_REPORT,
-        f"{envelope.source}|{envelope.id}",
-        report.assignment_id,
-        envelope.type,
-        decision,
-        now,
-    )
+    decision = await _decide(conn, writes, envelope, report, directory=directory, now=now)
+    await store.record_report(conn, envelope.event_key, report.assignment_id, envelope.type, decision, now)
     return decision
 
 
 async def _decide(
-    conn: asyncpg.Connection,
+    conn: store.Connection,
+    writes: Writes,
     envelope: Envelope,
     report: InterviewEvent,
     *,
     directory: Directory,
     now: datetime,
-    namespace: str,
 ) -> str:
-    held = await _held(conn, report.assignment_id)
+    held = await store.assignment_for_update(conn, report.assignment_id)
     if held is None:
         log.info(
             "interview_report_ignored",
@@ -91,10 +84,10 @@ async def _decide(
     packet = ReferralPacket.model_validate(held["packet"])
     if step.moves_on:
         reason = report.reason if isinstance(report, InterviewDeclined) else "declined_by_provider"
-        await assigning.move_on(conn, held, reason=reason, directory=directory, now=now, namespace=namespace)
+        await assigning.move_on(conn, writes, held, reason=reason, directory=directory, now=now)
         return "applied"
     if step.accepted_now:
-        await conn.execute(store.ACCEPT_ASSIGNMENT, assignment, now)
+        await store.accept_assignment(conn, assignment, now)
         accepted = AssignmentAccepted(
             child_ref=packet.child_ref,
             responsible_authority=packet.responsible_authority,
@@ -103,13 +96,13 @@ async def _decide(
             provider_id=str(held["provider_id"]),
             at=now,
         )
-        await assigning.fact(conn, namespace, packet, f"accepted:{assignment}", accepted, now)
+        assigning.fact(writes, f"accepted:{assignment}", accepted, now)
     if isinstance(report, InterviewOffered):
-        await conn.execute(store.CHILD_OFFERED, assignment, report.offered_at)
+        await store.child_offered(conn, assignment, report.offered_at)
     if isinstance(report, InterviewCompleted):
-        await conn.execute(store.COMPLETE_ASSIGNMENT, assignment, report.completed_at, report.outcome)
-        await conn.execute(store.SET_TASK_STATUS, held["task_id"], "closed")
-        await _tell_council(conn, held, packet, report, directory=directory, now=now)
+        await store.complete_assignment(conn, assignment, report.completed_at, report.outcome)
+        await store.set_task_status(conn, held["task_id"], "closed")
+        _tell_council(writes, held, packet, report, directory=directory, now=now)
     log.info(
         "interview_report_applied",
         event_id=envelope.id,
@@ -120,18 +113,9 @@ async def _decide(
     return "applied"
 
 
-async def _held(conn: asyncpg.Connection, assignment_id: str) -> asyncpg.Record | None:
-    try:
-        key = uuid.UUID(assignment_id)
-    except ValueError:
-        return None
-    row: asyncpg.Record | None = await conn.fetchrow(store.ASSIGNMENT_FOR_UPDATE, key)
-    return row
-
-
-async def _tell_council(
-    conn: asyncpg.Connection,
-    held: asyncpg.Record,
+def _tell_council(
+    writes: Writes,
+    held: store.Row,
     packet: ReferralPacket,
     report: InterviewCompleted,
     *,
@@ -154,8 +138,8 @@ async def _tell_council(
         exploitation_indicators=report.exploitation_indicators,
         safeguarding_concern=report.safeguarding_concern,
     )
-    await outgoing.send(
-        conn,
+    queue.enqueue(
+        writes,
         org=council,
         cause=f"completed:{held['assignment_id']}",
         data=summary,

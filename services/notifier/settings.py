@@ -2,7 +2,7 @@
 
 from pydantic import Field
 
-from services.notifier.backoff import MAX_ATTEMPTS
+from services.notifier.webhooks.backoff import MAX_ATTEMPTS
 from shared.settings import CommonSettings
 
 

@@ -1,10 +1,14 @@
 """The notifier's SQL: inbox, tasks, assignments, provider reports, deliveries and their attempts."""
 
+import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeAlias
 
 import asyncpg
+
+from shared.db import columns
 
 SCHEMA = "notifier"
 DELIVERY_CHANNEL = "notifier_deliveries"
@@ -43,10 +47,6 @@ ORDER BY created_at LIMIT $2
 FOR UPDATE SKIP LOCKED
 """
 ASKED_FOR_TASK = "SELECT provider_id FROM notifier.assignments WHERE task_id = $1"
-INSERT_ASSIGNMENT = """
-INSERT INTO notifier.assignments (assignment_id, task_id, provider_id, status, offered_at, accept_by, routing)
-VALUES ($1, $2, $3, 'offered', $4, $5, $6)
-"""
 INSERT_DELIVERY = """
 INSERT INTO notifier.deliveries (webhook_id, org_id, url, event_type, body, next_attempt_at, created_at)
 VALUES ($1, $2, $3, $4, $5, $6, $6)
@@ -361,3 +361,186 @@ SET state = 'pending', attempts = 0, round = round + 1, next_attempt_at = $2, le
 WHERE url = $1 AND state IN ('gone', 'disabled')
 RETURNING id
 """
+
+
+# The functions the rest of the notifier calls: every query it runs goes through one of these.
+Connection: TypeAlias = asyncpg.Connection
+Pool: TypeAlias = asyncpg.Pool
+Row: TypeAlias = asyncpg.Record
+
+
+async def lock_routing(conn: Connection) -> None:
+    """Serialise routing decisions for the rest of the transaction (take it before any row lock)."""
+    await conn.execute(LOCK_ROUTING)
+
+
+async def insert_tasks(
+    conn: Connection, rows: list[tuple[str, str, str, str, str, str]], now: datetime
+) -> set[str]:
+    """Record new tasks (task id, child key, episode id, responsible, placement, packet JSON); return
+    the ids of those not known before."""
+    if not rows:
+        return set()
+    found = await conn.fetch(INSERT_TASKS, *columns(rows, 6), now)
+    return {row["task_id"] for row in found}
+
+
+async def routing_state(conn: Connection) -> tuple[dict[str, int], frozenset[str]]:
+    """Each provider's open assignments, and the webhook URLs disabled after a 410 Gone."""
+    rows = await conn.fetch(ROUTING_STATE)
+    loads = {row["provider_id"]: row["open"] for row in rows if row["disabled_url"] is None}
+    disabled = frozenset(row["disabled_url"] for row in rows if row["disabled_url"] is not None)
+    return loads, disabled
+
+
+async def asked_for_task(conn: Connection, task_id: str) -> frozenset[str]:
+    """The providers already asked about a task."""
+    return frozenset(row["provider_id"] for row in await conn.fetch(ASKED_FOR_TASK, task_id))
+
+
+async def write_batch(
+    conn: Connection,
+    *,
+    assignments: list[tuple[Any, ...]],
+    statuses: dict[str, str],
+    deliveries: list[tuple[str, str, str, str, bytes, datetime]],
+    facts: list[tuple[str, str, bytes, str]],
+    lease_until: datetime | None,
+) -> list[Claimed]:
+    """Write a batch's pending rows in one statement (WRITE_BATCH); return the deliveries born leased."""
+    rows = await conn.fetch(
+        WRITE_BATCH,
+        *columns([(a[0], a[1], a[2], a[3], a[4], json.dumps(a[5])) for a in assignments], 6),
+        *columns(list(statuses.items()), 2),
+        *columns(deliveries, 6),
+        *columns(facts, 4),
+        lease_until,
+    )
+    return [claimed(row) for row in rows]
+
+
+async def assignment_for_update(conn: Connection, assignment_id: str) -> Row | None:
+    """An assignment with its task's episode and packet, locked; None for an id that is not ours."""
+    try:
+        key = uuid.UUID(assignment_id)
+    except ValueError:
+        return None
+    row: Row | None = await conn.fetchrow(ASSIGNMENT_FOR_UPDATE, key)
+    return row
+
+
+async def end_assignment(
+    conn: Connection, assignment_id: str, status: str, at: datetime, reason: str
+) -> None:
+    """An assignment ended early: declined, expired or withdrawn, with the reason."""
+    await conn.execute(END_ASSIGNMENT, assignment_id, status, at, reason)
+
+
+async def accept_assignment(conn: Connection, assignment_id: str, at: datetime) -> None:
+    """The provider took the assignment."""
+    await conn.execute(ACCEPT_ASSIGNMENT, assignment_id, at)
+
+
+async def child_offered(conn: Connection, assignment_id: str, at: datetime) -> None:
+    """The provider offered the child an interview (the first offer stands)."""
+    await conn.execute(CHILD_OFFERED, assignment_id, at)
+
+
+async def complete_assignment(conn: Connection, assignment_id: str, at: datetime, outcome: str) -> None:
+    """The interview happened, or could not."""
+    await conn.execute(COMPLETE_ASSIGNMENT, assignment_id, at, outcome)
+
+
+async def set_task_status(conn: Connection, task_id: str, status: str) -> None:
+    """A task's routing status: routing, assigned, exhausted or closed."""
+    await conn.execute(SET_TASK_STATUS, task_id, status)
+
+
+async def record_report(
+    conn: Connection, event_key: str, assignment_id: str, event_type: str, decision: str, at: datetime
+) -> None:
+    """Keep a provider's report with what was decided about it."""
+    await conn.execute(INSERT_REPORT, event_key, assignment_id, event_type, decision, at)
+
+
+async def task_for_update(conn: Connection, task_id: str) -> Row | None:
+    """A task's status, episode and packet, locked."""
+    row: Row | None = await conn.fetchrow(TASK_FOR_UPDATE, task_id)
+    return row
+
+
+async def set_task_packet(
+    conn: Connection, task_id: str, packet: dict[str, Any], episode_id: str, placement_authority: str
+) -> None:
+    """A task's referral as it now stands."""
+    await conn.execute(SET_TASK_PACKET, task_id, packet, episode_id, placement_authority)
+
+
+async def current_assignment(conn: Connection, task_id: str) -> Row | None:
+    """The task's offer or assignment still open, locked, with its task's episode and packet."""
+    row: Row | None = await conn.fetchrow(CURRENT_ASSIGNMENT, task_id)
+    return row
+
+
+async def claim_expired(conn: Connection, now: datetime, limit: int) -> list[Row]:
+    """Offers past their accept_by, each taken by one instance (SKIP LOCKED)."""
+    return list(await conn.fetch(CLAIM_EXPIRED, now, limit))
+
+
+async def claim_exhausted(conn: Connection, now: datetime, limit: int) -> list[Row]:
+    """Tasks nobody could take whose window is still open, each taken by one instance."""
+    return list(await conn.fetch(CLAIM_EXHAUSTED, now, limit))
+
+
+async def next_expiry(pool: "asyncpg.Pool[Any]") -> datetime | None:
+    """When the next offer's acceptance time runs out."""
+    moment: datetime | None = await pool.fetchval(NEXT_EXPIRY)
+    return moment
+
+
+async def next_delivery(pool: Pool) -> datetime | None:
+    """When a delivery next becomes claimable."""
+    moment: datetime | None = await pool.fetchval(NEXT_DELIVERY)
+    return moment
+
+
+async def list_parked(
+    pool: Pool, states: list[str], org: str | None, limit: int
+) -> tuple[list[Row], list[Row]]:
+    """Deliveries in the given parked states (no bodies: they name children), and disabled endpoints."""
+    return list(await pool.fetch(LIST_DELIVERIES, states, org, limit)), list(
+        await pool.fetch(LIST_DISABLED_ENDPOINTS)
+    )
+
+
+async def replay(
+    pool: Pool, *, ids: list[int] | None, states: list[str], org: str | None, now: datetime
+) -> list[int]:
+    """Send parked deliveries again (by id, or all in the states), as a new round; wake the workers."""
+    async with pool.acquire() as conn, conn.transaction():
+        if ids:
+            rows = await conn.fetch(REPLAY_BY_ID, ids, now, states)
+        else:
+            rows = await conn.fetch(REPLAY_BY_STATE, states, now, org)
+        await conn.execute(WAKE_WORKERS)
+    return [row["id"] for row in rows]
+
+
+async def enable_endpoint(
+    pool: Pool, url: str, *, replay_parked: bool, now: datetime
+) -> tuple[str | None, int]:
+    """Deliver to a disabled URL again (and replay what was parked for it); the organisation and count."""
+    async with pool.acquire() as conn, conn.transaction():
+        org_id: str | None = await conn.fetchval(ENABLE_ENDPOINT, url)
+        replayed = await conn.fetch(REPLAY_FOR_URL, url, now) if replay_parked else []
+        await conn.execute(WAKE_WORKERS)
+    return org_id, len(replayed)
+
+
+async def listen(conn: Connection, callback: Any) -> None:
+    """Be told (on this connection) when deliveries are queued for any worker."""
+    await conn.add_listener(DELIVERY_CHANNEL, callback)
+
+
+async def unlisten(conn: Connection, callback: Any) -> None:
+    await conn.remove_listener(DELIVERY_CHANNEL, callback)

@@ -11,10 +11,11 @@ withdraws its offer or assignment.
 
 from datetime import datetime
 
-import asyncpg
 import structlog
 
-from services.notifier import assigning, outgoing, store
+from services.notifier import assigning, store
+from services.notifier.webhooks import queue
+from services.notifier.writes import Writes
 from shared.contracts.assignments import AssignmentUpdated, ReferralPacket
 from shared.contracts.tasks import InterviewClosed, InterviewUpdated
 from shared.directory import Directory
@@ -24,28 +25,24 @@ CLOSED = "closed"
 
 
 async def revise(
-    conn: asyncpg.Connection,
+    conn: store.Connection,
+    writes: Writes,
     update: InterviewUpdated,
     *,
     cause: str,
     directory: Directory,
     now: datetime,
-    namespace: str,
 ) -> None:
     """Take in a task's updated referral, in the caller's transaction (it holds the routing lock)."""
-    task = await conn.fetchrow(store.TASK_FOR_UPDATE, update.task_id)
+    task = await store.task_for_update(conn, update.task_id)
     if task is None or task["status"] == CLOSED:  # an interview already held needs no new deadline
         log.info("task_update_ignored", task_id=update.task_id, status=task["status"] if task else None)
         return
     packet = assigning.packet_of(update, directory)
-    await conn.execute(
-        store.SET_TASK_PACKET,
-        update.task_id,
-        packet.model_dump(mode="json"),
-        update.episode_id,
-        update.placement_authority,
+    await store.set_task_packet(
+        conn, update.task_id, packet.model_dump(mode="json"), update.episode_id, update.placement_authority
     )
-    held = await conn.fetchrow(store.CURRENT_ASSIGNMENT, update.task_id)
+    held = await store.current_assignment(conn, update.task_id)
     if held is None:
         log.info("task_updated", task_id=update.task_id, status=task["status"], changes=update.changes)
         return
@@ -53,13 +50,9 @@ async def revise(
     if held["status"] == "offered" and (
         provider is None or not assigning.still_fits(provider, packet, directory)
     ):
+        current = {**dict(held), "packet": packet.model_dump(mode="json")}
         await assigning.move_on(
-            conn,
-            {**dict(held), "packet": packet.model_dump(mode="json")},
-            reason="referral_changed",
-            directory=directory,
-            now=now,
-            namespace=namespace,
+            conn, writes, current, reason=assigning.REFERRAL_CHANGED, directory=directory, now=now
         )
         return
     if provider is not None:
@@ -69,8 +62,13 @@ async def revise(
             offer_due_at=packet.offer_due_at,
             changes=list(update.changes),
         )
-        await outgoing.send(
-            conn, org=provider, cause=f"updated:{cause}", data=notice, now=now, subject=held["assignment_id"]
+        queue.enqueue(
+            writes,
+            org=provider,
+            cause=f"updated:{cause}",
+            data=notice,
+            now=now,
+            subject=held["assignment_id"],
         )
     log.info(
         "task_updated",
@@ -82,22 +80,22 @@ async def revise(
 
 
 async def close(
-    conn: asyncpg.Connection,
+    conn: store.Connection,
+    writes: Writes,
     closed: InterviewClosed,
     *,
     directory: Directory,
     now: datetime,
-    namespace: str,
 ) -> None:
     """Close a task that ended without an interview and withdraw its offer or assignment."""
-    task = await conn.fetchrow(store.TASK_FOR_UPDATE, closed.task_id)
+    task = await store.task_for_update(conn, closed.task_id)
     if task is None or task["status"] == CLOSED:
         return
-    await conn.execute(store.SET_TASK_STATUS, closed.task_id, CLOSED)
-    held = await conn.fetchrow(store.CURRENT_ASSIGNMENT, closed.task_id)
+    await store.set_task_status(conn, closed.task_id, CLOSED)
+    held = await store.current_assignment(conn, closed.task_id)
     if held is not None:
         packet = ReferralPacket.model_validate(held["packet"])
         await assigning.end_assignment(
-            conn, held, packet, reason=closed.reason, directory=directory, now=now, namespace=namespace
+            conn, writes, held, packet, reason=closed.reason, directory=directory, now=now
         )
     log.info("task_closed", task_id=closed.task_id, reason=closed.reason, withdrawn=held is not None)

@@ -38,6 +38,11 @@ class Envelope:
         """CloudEvents ids are unique per source: together they identify the event."""
         return (self.source, self.id)
 
+    @property
+    def event_key(self) -> str:
+        """The same, as the one text the services' inboxes keep: `<source>|<id>`."""
+        return f"{self.source}|{self.id}"
+
     def kafka_headers(self) -> list[tuple[str, bytes]]:
         """The CloudEvents attributes as Kafka headers (binary content mode)."""
         headers = [

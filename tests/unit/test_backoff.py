@@ -3,8 +3,8 @@
 import random
 from datetime import UTC, datetime
 
-from services.notifier import backoff
-from services.notifier.backoff import CEILING_SECONDS, MAX_ATTEMPTS, parse_retry_after, retry_delay
+from services.notifier.webhooks import backoff
+from services.notifier.webhooks.backoff import CEILING_SECONDS, MAX_ATTEMPTS, parse_retry_after, retry_delay
 
 
 def test_delays_grow_exponentially_within_jitter_bounds() -> None:

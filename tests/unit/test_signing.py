@@ -5,7 +5,7 @@ import hashlib
 import hmac
 from datetime import UTC, datetime
 
-from services.notifier.worker import sign
+from services.notifier.webhooks.worker import sign
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 MESSAGE_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek"

@@ -7,9 +7,7 @@ which is the at-least-once promise receivers already handle.
 """
 
 import asyncio
-from typing import Any
 
-import asyncpg
 import structlog
 
 from services.notifier import store
@@ -22,7 +20,7 @@ log = structlog.get_logger()
 class AttemptRecorder:
     """Collects outcomes from delivery tasks and writes them in groups until closed."""
 
-    def __init__(self, pool: "asyncpg.Pool[Any]", retry_seconds: float) -> None:
+    def __init__(self, pool: store.Pool, retry_seconds: float) -> None:
         self._pool = pool
         self._retry = retry_seconds
         self._waiting: list[store.Outcome] = []

@@ -12,19 +12,19 @@ import dataclasses
 import ipaddress
 import time
 from datetime import datetime, timedelta
-from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-import asyncpg
 import structlog
 from standardwebhooks.webhooks import Webhook
 
-from services.notifier import metrics, outgoing, sending, store
-from services.notifier.backoff import parse_retry_after, retry_delay
-from services.notifier.handoff import Handoff, delivery_lease
-from services.notifier.recording import AttemptRecorder
+from services.notifier import metrics, store
 from services.notifier.settings import NotifierSettings
+from services.notifier.webhooks import queue, sending
+from services.notifier.webhooks.backoff import parse_retry_after, retry_delay
+from services.notifier.webhooks.handoff import Handoff, delivery_lease
+from services.notifier.webhooks.recording import AttemptRecorder
+from services.notifier.writes import Writes
 from shared.clock import Clock
 from shared.contracts.operations import EndpointDisabled
 from shared.db import LOOP_ERRORS
@@ -88,7 +88,7 @@ class DeliveryWorker:
 
     def __init__(
         self,
-        pool: "asyncpg.Pool[Any]",
+        pool: store.Pool,
         directory: Directory,
         clock: Clock,
         settings: NotifierSettings,
@@ -159,7 +159,7 @@ class DeliveryWorker:
             task.add_done_callback(self._in_flight.discard)
 
     async def _until_next(self) -> float:
-        next_due = await self._pool.fetchval(store.NEXT_DELIVERY)
+        next_due = await store.next_delivery(self._pool)
         poll = self._settings.delivery_poll_seconds
         if next_due is None:
             return poll
@@ -279,7 +279,7 @@ class DeliveryWorker:
         metrics.DELIVERIES.labels(outcome="disabled").inc()
         log.warning("webhook_parked", webhook_id=item.webhook_id, org=item.org_id, reason="endpoint_disabled")
 
-    async def _alert_operations(self, conn: asyncpg.Connection, item: store.Claimed, at: datetime) -> None:
+    async def _alert_operations(self, conn: store.Connection, item: store.Claimed, at: datetime) -> None:
         """Tell operations an endpoint is gone: an error line always, a webhook when they have a URL."""
         log.error(
             "webhook_endpoint_disabled",
@@ -294,10 +294,12 @@ class DeliveryWorker:
             event_type=item.event_type,
             disabled_at=at,
         )
+        writes = Writes()  # claimable by any instance's worker
         for ops in self._directory.of_kind("ops"):
             # Never alert an endpoint about itself: it would only be parked.
             if ops.delivery_url is not None and ops.delivery_url != item.url:
-                await outgoing.send(conn, org=ops, cause=f"disabled:{item.webhook_id}", data=notice, now=at)
+                queue.enqueue(writes, org=ops, cause=f"disabled:{item.webhook_id}", data=notice, now=at)
+        await writes.flush(conn)
 
     def _on_notify(self, *_: object) -> None:
         self._notified = True
@@ -307,10 +309,10 @@ class DeliveryWorker:
         while not stop.is_set():
             try:
                 async with self._pool.acquire() as conn:
-                    await conn.add_listener(store.DELIVERY_CHANNEL, self._on_notify)
+                    await store.listen(conn, self._on_notify)
                     try:
                         await stop.wait()
                     finally:
-                        await conn.remove_listener(store.DELIVERY_CHANNEL, self._on_notify)
+                        await store.unlisten(conn, self._on_notify)
             except LOOP_ERRORS:
                 await wait_any(stop, timeout=self._settings.delivery_poll_seconds)

@@ -1,0 +1,163 @@
+"""The notifier's work on a batch of messages, in one transaction: route interview requests, take in
+the scheduler's later word on tasks, apply providers' reports, and tell councils what concerns them.
+
+Each message is applied once (the inbox); each type has one function, below. Webhooks the batch
+queues are written already leased to this instance and go to its delivery worker once committed.
+"""
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from services.notifier import assigning, recipients, reports, store, task_updates
+from services.notifier.webhooks import queue
+from services.notifier.webhooks.handoff import Handoff
+from services.notifier.writes import Writes
+from shared.contracts.envelope import Envelope
+from shared.contracts.interviews import InterviewEvent
+from shared.contracts.tasks import InterviewClosed, InterviewRequested, InterviewUpdated, TaskEvent
+from shared.directory import Directory
+
+log = structlog.get_logger()
+# Messages whose handling may choose a provider: their batch takes the routing lock first.
+ROUTING = (InterviewRequested, InterviewUpdated, InterviewClosed, InterviewEvent)
+
+
+@dataclass
+class Batch:
+    """What one batch's handlers share: its transaction, its pending rows, what it knows."""
+
+    conn: store.Connection
+    writes: Writes
+    directory: Directory
+    now: datetime
+    new_tasks: dict[str, Any]  # task id -> referral packet, for tasks this batch recorded
+
+
+async def apply(
+    pool: store.Pool,
+    envelopes: Sequence[Envelope],
+    *,
+    directory: Directory,
+    handoff: Handoff,
+    namespace: str,
+    now: datetime,
+) -> None:
+    """Apply a batch of messages in one transaction; hand its webhooks to the worker at commit."""
+    async with pool.acquire() as conn, conn.transaction():
+        # Routing may happen below: take its lock before any row lock, as the acceptance timer does.
+        # Batches of council notifications alone route nothing and need not wait for it.
+        if any(isinstance(e.data, ROUTING) for e in envelopes):
+            await store.lock_routing(conn)
+        fresh = await store.first_times(conn, [e.event_key for e in envelopes], now)
+        applying = []
+        for envelope in envelopes:
+            if envelope.event_key in fresh:
+                fresh.discard(envelope.event_key)  # redelivered within the batch: applied once
+                applying.append(envelope)
+        requests = [e.data for e in applying if isinstance(e.data, InterviewRequested)]
+        batch = Batch(
+            conn=conn,
+            writes=Writes(namespace=namespace, lease_until=handoff.lease_until(now)),
+            directory=directory,
+            now=now,
+            new_tasks=await assigning.record_tasks(conn, requests, directory=directory, now=now),
+        )
+        for envelope in applying:
+            await _handler(envelope)(batch, envelope)
+        await batch.writes.flush(conn)
+    handoff.put(batch.writes.born)
+
+
+Handler = Callable[[Batch, Envelope], Awaitable[None]]
+
+
+async def _route(batch: Batch, envelope: Envelope) -> None:
+    """A new task: offer it to the first eligible provider (a task seen before is not routed again)."""
+    data = envelope.data
+    assert isinstance(data, InterviewRequested)
+    packet = batch.new_tasks.pop(assigning.task_key(data.task_id), None)
+    if packet is not None:
+        await assigning.offer_next(
+            batch.conn,
+            batch.writes,
+            data.task_id,
+            data.episode_id,
+            packet,
+            directory=batch.directory,
+            now=batch.now,
+            new_task=True,
+        )
+
+
+async def _revise(batch: Batch, envelope: Envelope) -> None:
+    assert isinstance(envelope.data, InterviewUpdated)
+    await batch.writes.flush(batch.conn)  # it reads the task's assignments: write what is pending first
+    await task_updates.revise(
+        batch.conn,
+        batch.writes,
+        envelope.data,
+        cause=envelope.event_key,
+        directory=batch.directory,
+        now=batch.now,
+    )
+
+
+async def _close(batch: Batch, envelope: Envelope) -> None:
+    assert isinstance(envelope.data, InterviewClosed)
+    await batch.writes.flush(batch.conn)
+    await task_updates.close(
+        batch.conn, batch.writes, envelope.data, directory=batch.directory, now=batch.now
+    )
+
+
+async def _report(batch: Batch, envelope: Envelope) -> None:
+    assert isinstance(envelope.data, InterviewEvent)
+    await batch.writes.flush(batch.conn)  # a report reads assignments: write what is pending first
+    await reports.apply_report(
+        batch.conn, batch.writes, envelope, envelope.data, directory=batch.directory, now=batch.now
+    )
+
+
+async def _tell_councils(batch: Batch, envelope: Envelope) -> None:
+    """Episodes, warnings, breaches and alerts: to the councils concerned (and a breach to the senior
+    manager too)."""
+    data = envelope.data
+    assert isinstance(data, TaskEvent)
+    for council in recipients.council_recipients(batch.directory, data):
+        queue.enqueue(
+            batch.writes,
+            org=council,
+            cause=envelope.event_key,
+            data=data,
+            now=batch.now,
+            subject=data.episode_id,
+        )
+    for council in recipients.escalations(batch.directory, data):
+        queue.enqueue(
+            batch.writes,
+            org=council,
+            cause=f"escalated:{envelope.event_key}",
+            data=data,
+            now=batch.now,
+            subject=data.episode_id,
+            url=council.escalation_url,
+        )
+    log.info("council_notified", event_type=envelope.type, event_id=envelope.id, episode_id=data.episode_id)
+
+
+# Each type of message to the function that applies it (the most specific first).
+HANDLERS: list[tuple[type, Handler]] = [
+    (InterviewRequested, _route),
+    (InterviewUpdated, _revise),
+    (InterviewClosed, _close),
+    (InterviewEvent, _report),
+    (TaskEvent, _tell_councils),
+]
+
+
+def _handler(envelope: Envelope) -> Handler:
+    return next(handler for kind, handler in HANDLERS if isinstance(envelope.data, kind))
