@@ -13,15 +13,14 @@ from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from starlette.exceptions import HTTPException
 
-from services.intake import handlers, metrics, projection, reads
+from services.intake import handlers, metrics, projection, reads, store
 from services.intake.deps import Deps
-from services.intake.errors import Invalid, Problem
+from services.intake.errors import Invalid, Problem, Unavailable
 from services.intake.settings import IntakeSettings
 from services.intake.store import SCHEMA
 from shared import consumer, topics
 from shared.clock import Clock, SystemClock
 from shared.contracts.envelope import Envelope
-from shared.db import CONNECTION_ERRORS
 from shared.directory import load_directory
 from shared.http import add_operational_routes
 from shared.runtime import Runtime, running
@@ -79,7 +78,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
 
     async def database_ready() -> bool:
         deps: Deps = app.state.deps
-        return bool(await deps.pool.fetchval("SELECT true"))
+        return await store.ping(deps.pool)
 
     async def broker_ready() -> bool:
         return await app.state.runtime.broker_ready()  # type: ignore[no-any-return]  # app.state is untyped
@@ -92,7 +91,13 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
         log.info(
             "request_refused", status=exc.status, problem=exc.slug, org=getattr(request.state, "org", None)
         )
-        return JSONResponse(exc.body(), status_code=exc.status, media_type=PROBLEM_JSON)
+        if isinstance(exc, Unavailable):
+            log.warning(
+                "request_deferred",
+                error=type(exc.__cause__).__name__,
+                org=getattr(request.state, "org", None),
+            )
+        return JSONResponse(exc.body(), status_code=exc.status, media_type=PROBLEM_JSON, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -104,19 +109,12 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
 
     @app.exception_handler(Exception)
     async def failure(request: Request, exc: Exception) -> JSONResponse:
-        """Whatever went wrong on our side is still answered with a problem document: 503 with
-        Retry-After while the database cannot be reached (it restarts, the pool reconnects), 500 else."""
-        org = getattr(request.state, "org", None)
-        if isinstance(exc, CONNECTION_ERRORS):
-            log.warning("request_deferred", error=type(exc).__name__, org=org)
-            status, title, headers = 503, "Service Unavailable", {"retry-after": "1"}
-        else:
-            log.error("request_failed", error=type(exc).__name__, org=org)
-            status, title, headers = 500, "Internal Server Error", {}
-        metrics.REJECTED.labels(status=str(status)).inc()
+        """Whatever went wrong on our side is still answered with a problem document, never a trace."""
+        log.error("request_failed", error=type(exc).__name__, org=getattr(request.state, "org", None))
+        metrics.REJECTED.labels(status="500").inc()
         detail = "The request could not be completed. It is safe to send it again, with the same ids."
-        body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-        return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+        body = {"type": "about:blank", "title": "Internal Server Error", "status": 500, "detail": detail}
+        return JSONResponse(body, status_code=500, media_type=PROBLEM_JSON)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:

@@ -1,10 +1,8 @@
 """What intake's routes need, built once by the composition root."""
 
 from dataclasses import dataclass
-from typing import Any
 
-import asyncpg
-
+from services.intake import store
 from services.intake.settings import IntakeSettings
 from shared.clock import Clock
 from shared.directory import Directory
@@ -18,5 +16,5 @@ class Deps:
     settings: IntakeSettings
     directory: Directory
     clock: Clock
-    pool: "asyncpg.Pool[Any]"
+    pool: store.Pool
     relay: OutboxRelay

@@ -6,7 +6,9 @@ Problem                      any refusal, rendered as application/problem+json
 ├── Conflict (409)           same event id, different content
 ├── TooLarge (413)           body over the limit
 ├── UnsupportedMedia (415)   not a JSON CloudEvent
-└── Invalid (422)            each wrong field named in `errors`
+├── Invalid (422)            each wrong field named in `errors`
+└── Unavailable (503)        the database cannot be reached for a moment: send again after Retry-After
+                             (retryable; the store translates the driver's connection errors into it)
 """
 
 from typing import Any
@@ -18,6 +20,7 @@ class Problem(Exception):  # RFC 9457's own word
     status = 400
     slug = "bad-request"
     title = "Bad request"
+    headers: dict[str, str] = {}  # noqa: RUF012  # read-only, per class
 
     def __init__(self, detail: str | None = None, *, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(detail or self.title)
@@ -78,3 +81,15 @@ class Invalid(Problem):
     status = 422
     slug = "invalid-event"
     title = "The event is not valid"
+
+
+class Unavailable(Problem):
+    status = 503
+    slug = "unavailable"
+    title = "Service Unavailable"
+    headers = {"retry-after": "1"}  # noqa: RUF012  # read-only, per class
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The request could not be completed. It is safe to send it again, with the same ids."
+        )

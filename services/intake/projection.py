@@ -11,7 +11,6 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 import structlog
 
 from services.intake import store
@@ -63,23 +62,20 @@ WRITE_ORDER = (
 )
 
 
-async def apply(pool: "asyncpg.Pool[Any]", envelopes: Sequence[Envelope], now: datetime) -> int:
+async def apply(pool: store.Pool, envelopes: Sequence[Envelope], now: datetime) -> int:
     """Apply a batch of topic events to the read model; return how many were new."""
-    keys = [f"{envelope.source}|{envelope.id}" for envelope in envelopes]
     rows: dict[str, list[tuple[Any, ...]]] = {statement: [] for statement in WRITE_ORDER}
     applied = 0
     async with pool.acquire() as conn, conn.transaction():
-        fresh = await store.first_times(conn, keys, now)
-        for key, envelope in zip(keys, envelopes, strict=True):
-            if key not in fresh:
+        fresh = await store.first_times(conn, [envelope.event_key for envelope in envelopes], now)
+        for envelope in envelopes:
+            if envelope.event_key not in fresh:
                 continue
-            fresh.discard(key)  # redelivered within the batch: applied once
-            for statement, args in _rows_of(key, envelope):
+            fresh.discard(envelope.event_key)  # redelivered within the batch: applied once
+            for statement, args in _rows_of(envelope.event_key, envelope):
                 rows[statement].append(args)
             applied += 1
-        for statement in WRITE_ORDER:
-            if rows[statement]:
-                await conn.executemany(statement, rows[statement])
+        await store.write_read_model(conn, [(statement, rows[statement]) for statement in WRITE_ORDER])
     log.info("read_model_applied", count=len(envelopes), applied=applied)
     return applied
 

@@ -1,23 +1,51 @@
 """Intake's SQL: the idempotency record, the outbox and the audit trail, written in one transaction;
 the read model built from the topics; the audit trail's listing."""
 
+import functools
 import time
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, ParamSpec, TypeAlias, TypeVar
 
 import asyncpg
 import structlog
 from tenacity import AsyncRetrying, retry_if_result, stop_after_delay, wait_exponential
 
+from services.intake.errors import Unavailable
 from shared import outbox
-from shared.db import columns
+from shared.db import CONNECTION_ERRORS, columns
 
 log = structlog.get_logger()
 
 SCHEMA = "intake"
+Pool: TypeAlias = asyncpg.Pool
+Connection: TypeAlias = asyncpg.Connection
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def translated(function: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """The database out of reach for a moment (restarting, the pool reconnecting) becomes Unavailable,
+    intake's own retryable error, answered 503 with Retry-After."""
+
+    @functools.wraps(function)
+    async def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await function(*args, **kwargs)
+        except CONNECTION_ERRORS as exc:
+            raise Unavailable() from exc
+
+    return call
+
+
+@translated
+async def ping(pool: Pool) -> bool:
+    """Whether the database answers."""
+    return bool(await pool.fetchval("SELECT true"))
+
 
 # One statement records a request's events, their outbox rows (the shared outbox table of this
 # schema, see shared/outbox.py) and the audit trail, so a request costs one round trip plus the
@@ -79,8 +107,9 @@ SELECT_HOLDER = "SELECT provider_id, status, child_key FROM intake.assignments W
 HOLDING = frozenset({"offered", "accepted"})
 
 
+@translated
 async def held_assignment(
-    pool: "asyncpg.Pool[Any]", org_id: str, assignment_id: str, *, wait_seconds: float = 0.0
+    pool: Pool, org_id: str, assignment_id: str, *, wait_seconds: float = 0.0
 ) -> str | None:
     """The child key of an assignment this organisation holds now (offered or accepted), or None.
 
@@ -115,7 +144,8 @@ SELECT event_id FROM intake.events WHERE child_key = $1 AND org_id = $2 AND even
 """
 
 
-async def own_reports(pool: "asyncpg.Pool[Any]", org_id: str, child_key: str) -> set[str]:
+@translated
+async def own_reports(pool: Pool, org_id: str, child_key: str) -> set[str]:
     """The ids of the missing reports this organisation has sent about the child."""
     return {row["event_id"] for row in await pool.fetch(SELECT_OWN_REPORTS, child_key, org_id)}
 
@@ -123,9 +153,8 @@ async def own_reports(pool: "asyncpg.Pool[Any]", org_id: str, child_key: str) ->
 SELECT_EPISODE = "SELECT 1 FROM intake.episodes WHERE child_key = $1 AND episode_id = $2"
 
 
-async def episode_known(
-    pool: "asyncpg.Pool[Any]", child_key: str, episode_id: str, *, wait_seconds: float = 0.0
-) -> bool:
+@translated
+async def episode_known(pool: Pool, child_key: str, episode_id: str, *, wait_seconds: float = 0.0) -> bool:
     """Whether the read model knows this episode of the child; one just announced (the council's
     `episode.opened` webhook can be ahead of the read model) is looked for again for up to `wait_seconds`."""
     retrying = AsyncRetrying(
@@ -140,7 +169,8 @@ async def episode_known(
 SELECT_STORED_KEY = "SELECT child_key FROM intake.events WHERE org_id = $1 AND event_id = $2"
 
 
-async def stored_child(pool: "asyncpg.Pool[Any]", org_id: str, event_id: str) -> str | None:
+@translated
+async def stored_child(pool: Pool, org_id: str, event_id: str) -> str | None:
     """The child key of an event this organisation has already sent under this id, or None."""
     child: str | None = await pool.fetchval(SELECT_STORED_KEY, org_id, event_id)
     return child
@@ -169,7 +199,8 @@ class Accepting:
     missing_since: datetime | None = None  # a missing report's: which episode it belongs to
 
 
-async def accept(pool: "asyncpg.Pool[Any]", items: list[Accepting]) -> list[Outcome]:
+@translated
+async def accept(pool: Pool, items: list[Accepting]) -> list[Outcome]:
     """Record events, their outbox rows and audit entries in one transaction; all or nothing.
 
     A repeat of an id with the same fingerprint is answered as before; with another fingerprint it is
@@ -241,9 +272,16 @@ RETURNING event_key
 """
 
 
-async def first_times(conn: asyncpg.Connection, event_keys: list[str], now: datetime) -> set[str]:
+async def first_times(conn: Connection, event_keys: list[str], now: datetime) -> set[str]:
     """Record a batch's topic events as applied in one statement; return the keys not applied before."""
     return {row["event_key"] for row in await conn.fetch(FIRST_TIMES, event_keys, now)}
+
+
+async def write_read_model(conn: Connection, batches: list[tuple[str, list[tuple[Any, ...]]]]) -> None:
+    """Write a batch's read-model rows: for each kind (a statement below), its rows in order."""
+    for statement, rows in batches:
+        if rows:
+            await conn.executemany(statement, rows)
 
 
 # Facts of one child arrive in order, but a later status never goes back to an earlier one:
@@ -345,7 +383,8 @@ class ChildRows:
     alerts: list[dict[str, Any]]
 
 
-async def child_rows(pool: "asyncpg.Pool[Any]", child_key: str) -> ChildRows:
+@translated
+async def child_rows(pool: Pool, child_key: str) -> ChildRows:
     """Read one child's episodes, tasks, assignments and alerts."""
     async with pool.acquire() as conn, conn.transaction(readonly=True, isolation="repeatable_read"):
         return ChildRows(
@@ -356,21 +395,22 @@ async def child_rows(pool: "asyncpg.Pool[Any]", child_key: str) -> ChildRows:
         )
 
 
-async def is_known(pool: "asyncpg.Pool[Any]", child_key: str, rows: ChildRows) -> bool:
+@translated
+async def is_known(pool: Pool, child_key: str, rows: ChildRows) -> bool:
     """Whether intake knows anything of the child: read from the topics, or sent to intake."""
     if rows.episodes or rows.tasks or rows.assignments or rows.alerts:
         return True
     return bool(await pool.fetchval(SELECT_KNOWN, child_key))
 
 
-async def police_reports(pool: "asyncpg.Pool[Any]", child_key: str, org_id: str) -> list[datetime]:
+@translated
+async def police_reports(pool: Pool, child_key: str, org_id: str) -> list[datetime]:
     """When each absence this police force reported began."""
     return [row["missing_since"] for row in await pool.fetch(SELECT_POLICE_REPORTS, child_key, org_id)]
 
 
-async def record_read(
-    pool: "asyncpg.Pool[Any]", at: datetime, org_id: str, api_key_id: str, child_key: str
-) -> None:
+@translated
+async def record_read(pool: Pool, at: datetime, org_id: str, api_key_id: str, child_key: str) -> None:
     """Write a read of a child's record to the audit trail."""
     await pool.execute(INSERT_AUDIT, at, org_id, api_key_id, "read:child", child_key, None)
 
@@ -384,8 +424,9 @@ ORDER BY seq DESC LIMIT $4
 """
 
 
+@translated
 async def audit_page(
-    pool: "asyncpg.Pool[Any]", *, child_key: str | None, org_id: str | None, before: int | None, limit: int
+    pool: Pool, *, child_key: str | None, org_id: str | None, before: int | None, limit: int
 ) -> list[dict[str, Any]]:
     """The newest audit records first, optionally for one child or one organisation, before a cursor."""
     return [dict(r) for r in await pool.fetch(SELECT_AUDIT, child_key, org_id, before, limit)]

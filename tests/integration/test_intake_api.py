@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from services.intake import handlers
+from services.intake import store
 from shared import topics
 from tests.conftest import Place
 from tests.directory_factory import DirectoryFactory
@@ -168,7 +168,7 @@ async def test_a_failure_of_ours_is_a_problem_document_and_a_database_outage_say
     async def failing(*_: object) -> None:
         raise failure
 
-    monkeypatch.setattr(handlers, "accept", failing)
+    monkeypatch.setattr(store, "accept", store.translated(failing))
     async with intake_client(place, directory, raise_app_exceptions=False) as intake:
         failure: Exception = RuntimeError("a bug")
         bug = await intake.post("/v1/events", json=report("C-190"), headers=POLICE)
