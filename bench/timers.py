@@ -18,7 +18,7 @@ import asyncpg
 
 from services.scheduler import store
 from services.scheduler.app import MIGRATIONS
-from services.scheduler.history import Fact
+from services.scheduler.history import Entry
 from services.scheduler.settle import settle_children
 from services.scheduler.timers import TimerLoop
 from shared.clock import SystemClock
@@ -37,11 +37,11 @@ LAG_RATE = 200.0  # timers falling due per second
 DIRECTORY = Directory(organisations=[])  # the default thresholds
 
 
-def fact(ref: str, data: EventData, at: datetime) -> Fact:
-    return Fact(f"/bench|{ref}|{data.type_name}", data.type_name, at, data)
+def fact(ref: str, data: EventData, at: datetime) -> Entry:
+    return Entry(f"/bench|{ref}|{data.type_name}", data.type_name, at, data)
 
 
-def history(ref: str, returned_at: datetime) -> list[Fact]:
+def history(ref: str, returned_at: datetime) -> list[Entry]:
     """A child reported and returned: its 24-hour reminder falls due at returned_at + 24 h."""
     base = {"child_ref": ref, "responsible_authority": "W06000015"}
     report = MissingReported(

@@ -12,7 +12,7 @@ from typing import Any
 
 import structlog
 
-from services.notifier import assigning, recipients, reports, store, task_updates
+from services.notifier import assigning, provider_reports, recipients, store, task_updates
 from services.notifier.webhooks import queue
 from services.notifier.webhooks.handoff import Handoff
 from services.notifier.writes import Writes
@@ -117,7 +117,7 @@ async def _close(batch: Batch, envelope: Envelope) -> None:
 async def _report(batch: Batch, envelope: Envelope) -> None:
     assert isinstance(envelope.data, InterviewEvent)
     await batch.writes.flush(batch.conn)  # a report reads assignments: write what is pending first
-    await reports.apply_report(
+    await provider_reports.apply_report(
         batch.conn, batch.writes, envelope, envelope.data, directory=batch.directory, now=batch.now
     )
 

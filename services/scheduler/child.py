@@ -23,7 +23,7 @@ from services.scheduler.episodes import (
     naming_reports,
     unused_returns,
 )
-from services.scheduler.history import Fact, applicable
+from services.scheduler.history import Entry, applicable
 from services.scheduler.tasks import CLOSED_WITHOUT_INTERVIEW, LEFT_CARE, Task, TaskBook
 from shared.contracts.assignments import (
     AssignmentAccepted,
@@ -126,7 +126,7 @@ class ChildState:
         return next((e for e in reversed(self.episodes) if e.ended_at is None and e.live), None)
 
 
-def fold(facts: Iterable[Fact], timing: TimingSettings) -> ChildState:
+def fold(facts: Iterable[Entry], timing: TimingSettings) -> ChildState:
     """The child's state from its history; depends only on the set of events."""
     ready, waiting = applicable(list(facts))
     learnt = sorted((f for f in ready if f.from_intake), key=lambda f: f.known)
@@ -169,7 +169,7 @@ def _publishing_order(raised: Raised) -> tuple[int, bool, datetime, str]:
     return (raised.step, raised.kind != "opened", raised.at, raised.key)
 
 
-def _steps(learnt: list[Fact]) -> Iterable[tuple[int, list[Fact]]]:
+def _steps(learnt: list[Entry]) -> Iterable[tuple[int, list[Entry]]]:
     """The events in the order learnt, one step each, with how many were learnt by the end of the step.
     Events from before intake numbered them were all learnt before any numbered one, in no known order
     among themselves: they are one step."""
@@ -180,7 +180,7 @@ def _steps(learnt: list[Fact]) -> Iterable[tuple[int, list[Fact]]]:
         yield n + 1, [learnt[n]]
 
 
-def _close_for_left_care(book: TaskBook, fact: Fact) -> None:
+def _close_for_left_care(book: TaskBook, fact: Entry) -> None:
     """The child left care: no interview is owed any more."""
     for task in book.tasks:
         if task.open:
@@ -189,7 +189,7 @@ def _close_for_left_care(book: TaskBook, fact: Fact) -> None:
 
 def _raise(
     raised: dict[str, Raised],
-    fact: Fact,
+    fact: Entry,
     step: int,
     before: dict[str, Episode],
     now_known: dict[str, Episode],
@@ -338,7 +338,7 @@ def _offer_times(task: Task) -> list[datetime]:
     return times
 
 
-def _apply_assignments(facts: list[Fact], state: ChildState) -> set[str]:
+def _apply_assignments(facts: list[Entry], state: ChildState) -> set[str]:
     """Who was offered and who holds each task, from the notifier; returns facts of unknown tasks."""
     unknown: set[str] = set()
     for fact in sorted(facts, key=lambda f: (f.happened_at, f.key)):

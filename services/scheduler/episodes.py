@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.scheduler.history import Fact, KnownKey, stable_id
+from services.scheduler.history import Entry, KnownKey, stable_id
 from shared.contracts.common import EpisodeKind, ExploitationIndicator, Language, RiskLevel
 from shared.contracts.episodes import Cancelled, MissingReported, Returned, RiskChanged
 
@@ -142,7 +142,7 @@ class _Group:
     """Reports of one absence, as they are grouped (before withdrawals are applied)."""
 
     segment: int  # how many returns came before it
-    reports: list[Fact] = field(default_factory=list)
+    reports: list[Entry] = field(default_factory=list)
     refs: set[tuple[str, str]] = field(default_factory=set)
     name: str | None = None  # the id it was given before, if it contains the report that named it
     kind: EpisodeKind = "away"
@@ -152,7 +152,7 @@ class _Group:
     def first_start(self) -> datetime:
         return min(_report(f).missing_since for f in self.reports)
 
-    def add(self, fact: Fact, name: str | None = None) -> None:
+    def add(self, fact: Entry, name: str | None = None) -> None:
         report = _report(fact)
         self.reports.append(fact)
         self.name = self.name or name
@@ -162,7 +162,9 @@ class _Group:
             self.kind = "missing"
 
 
-def episodes_of(known: Sequence[Fact], named: dict[str, str] | None = None) -> tuple[list[Episode], set[str]]:
+def episodes_of(
+    known: Sequence[Entry], named: dict[str, str] | None = None
+) -> tuple[list[Episode], set[str]]:
     """The child's episodes from the events learnt so far, and the keys of withdrawals and risk changes
     that had no episode to apply to (see also `unused_returns`). `named` maps each report that named an episode before to that episode's id: those ids
     are kept, and two of them are never merged into one episode."""
@@ -186,14 +188,14 @@ def episodes_of(known: Sequence[Fact], named: dict[str, str] | None = None) -> t
     return episodes, idle
 
 
-def unused_returns(known: Sequence[Fact], episodes: list[Episode]) -> set[str]:
+def unused_returns(known: Sequence[Entry], episodes: list[Episode]) -> set[str]:
     """Returns that tell of no episode's end (one reported before any report of the absence)."""
     returns = [f for f in known if isinstance(f.data, Returned)]
     used = {key for e in episodes for key in _return_keys(e, returns, episodes)}
     return {f.key for f in returns if f.key not in used}
 
 
-def _report(fact: Fact) -> MissingReported:
+def _report(fact: Entry) -> MissingReported:
     assert isinstance(fact.data, MissingReported)
     return fact.data
 
@@ -204,7 +206,7 @@ def _ref(report: MissingReported) -> tuple[str, str] | None:
     return None
 
 
-def _group(reports: list[Fact], return_times: list[datetime], named: dict[str, str]) -> list[_Group]:
+def _group(reports: list[Entry], return_times: list[datetime], named: dict[str, str]) -> list[_Group]:
     """Reports in order of when their absences began, each joined to the absence it describes. A
     report that named an episode carries its id like a police reference: never two ids in one group."""
     groups: list[_Group] = []
@@ -243,7 +245,7 @@ def _compatible(one: str | None, other: str | None) -> bool:
     return one is None or other is None or one == other
 
 
-def _kind_changes(group: _Group, fact: Fact) -> bool:
+def _kind_changes(group: _Group, fact: Entry) -> bool:
     """An organisation that reported one kind of absence now reports the other, starting later: the
     first absence ends and the next begins (away becoming missing, or back)."""
     report = _report(fact)
@@ -279,12 +281,14 @@ def naming_reports(episodes: Sequence[Episode]) -> dict[str, str]:
     return {e.named_by: e.episode_id for e in episodes}
 
 
-def _withdrawals(known: Sequence[Fact], groups: list[_Group]) -> tuple[dict[str, Fact], list[Fact], set[str]]:
+def _withdrawals(
+    known: Sequence[Entry], groups: list[_Group]
+) -> tuple[dict[str, Entry], list[Entry], set[str]]:
     """Which reports were withdrawn (by which cancellation), the `left_care` notices, and cancellations
     that withdrew nothing."""
     by_key = {f.key: g for g in groups for f in g.reports}
-    withdrawn: dict[str, Fact] = {}
-    left_care: list[Fact] = []
+    withdrawn: dict[str, Entry] = {}
+    left_care: list[Entry] = []
     idle: set[str] = set()
     for fact in known:
         data = fact.data
@@ -317,10 +321,10 @@ def _episode(
     group: _Group,
     name: str,
     named: dict[str, str],
-    withdrawn: dict[str, Fact],
-    left_care: list[Fact],
+    withdrawn: dict[str, Entry],
+    left_care: list[Entry],
     return_times: list[datetime],
-    returns: list[Fact],
+    returns: list[Entry],
 ) -> Episode:
     standing = [f for f in group.reports if f.key not in withdrawn]
     basis = standing or group.reports
@@ -365,7 +369,7 @@ def _episode(
     return episode
 
 
-def _return_keys(episode: Episode, returns: list[Fact], episodes: list[Episode]) -> list[str]:
+def _return_keys(episode: Episode, returns: list[Entry], episodes: list[Episode]) -> list[str]:
     """The returns that report this episode's end: its own and later ones before the next absence."""
     if episode.returned_at is None:
         return []
@@ -378,7 +382,7 @@ def _return_keys(episode: Episode, returns: list[Fact], episodes: list[Episode])
     ]
 
 
-def _attribute_risk_changes(known: Sequence[Fact], episodes: list[Episode]) -> set[str]:
+def _attribute_risk_changes(known: Sequence[Entry], episodes: list[Episode]) -> set[str]:
     """A risk change applies to the absence open when it was made (one the sender reported, if it
     reported one), or to the latest that had begun by then; none begun, none applies."""
     idle: set[str] = set()
@@ -395,7 +399,7 @@ def _attribute_risk_changes(known: Sequence[Fact], episodes: list[Episode]) -> s
     return idle
 
 
-def _risk_target(fact: Fact, episodes: list[Episode]) -> Episode | None:
+def _risk_target(fact: Entry, episodes: list[Episode]) -> Episode | None:
     """The episode a risk change is about."""
     at = fact.happened_at
     begun = [e for e in episodes if e.live and e.started_at <= at]

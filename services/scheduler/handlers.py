@@ -2,11 +2,11 @@
 
 from collections.abc import Sequence
 
-import asyncpg
 import structlog
 from faststream.kafka import KafkaBroker
 
-from services.scheduler.history import Fact
+from services.scheduler import store
+from services.scheduler.history import Entry
 from services.scheduler.settle import settle_children
 from shared import topics
 from shared.clock import Clock
@@ -35,7 +35,7 @@ def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, directory: Dir
             facts.append(
                 (
                     child,
-                    Fact(
+                    Entry(
                         f"{envelope.source}|{envelope.id}",
                         envelope.type,
                         envelope.time,
@@ -54,7 +54,7 @@ def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, directory: Dir
                     namespace=runtime.settings.topic_namespace,
                     new_facts=facts,
                 )
-        except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError) as exc:
+        except store.RETRYABLE as exc:
             # Locks are taken in one order, so this should not happen; if it does, the whole batch
             # is retried rather than set aside event by event.
             raise HandlerRetry from exc

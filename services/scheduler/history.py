@@ -35,7 +35,7 @@ def stable_id(*parts: str) -> str:
 
 
 @dataclass(frozen=True)
-class Fact:
+class Entry:
     """One event in a child's history."""
 
     key: str  # "<source>|<id>", unique
@@ -81,7 +81,7 @@ class Fact:
         return not isinstance(self.data, AssignmentFact)
 
 
-def applicable(facts: list[Fact]) -> tuple[list[Fact], list[Fact]]:
+def applicable(facts: list[Entry]) -> tuple[list[Entry], list[Entry]]:
     """Split a history into what can be folded now and what waits: a numbered event waits until every
     lower number of the child has arrived."""
     numbers = {fact.seq for fact in facts if fact.seq is not None}

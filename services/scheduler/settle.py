@@ -7,12 +7,11 @@ transaction, so the history, the read models, the outbox and the timers change t
 from collections.abc import Sequence
 from datetime import datetime
 
-import asyncpg
 import structlog
 
 from services.scheduler import metrics, store
 from services.scheduler.child import ChildState, fold
-from services.scheduler.history import Fact
+from services.scheduler.history import Entry
 from services.scheduler.triggers import Outgoing, due_events, wakeups
 from shared import outbox, topics
 from shared.contracts.envelope import Envelope
@@ -23,13 +22,13 @@ SOURCE = "/mtp/scheduler"
 
 
 async def settle_children(
-    conn: asyncpg.Connection,
+    conn: store.Connection,
     child_keys: Sequence[str],
     *,
     now: datetime,
     directory: Directory,
     namespace: str,
-    new_facts: Sequence[tuple[str, Fact]] = (),
+    new_facts: Sequence[tuple[str, Entry]] = (),
 ) -> list[Outgoing]:
     """Apply new events to children and publish what they now call for; return what was published."""
     keys = sorted(set(child_keys) | {child for child, _ in new_facts})

@@ -3,18 +3,22 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 import asyncpg
 
 from services.scheduler.child import ChildState, TaskState
 from services.scheduler.episodes import Episode
-from services.scheduler.history import Fact
+from services.scheduler.history import Entry
 from services.scheduler.triggers import Outgoing
 from shared.contracts.registry import BY_TYPE
 from shared.db import columns
 
 SCHEMA = "scheduler"
+Pool: TypeAlias = asyncpg.Pool
+Connection: TypeAlias = asyncpg.Connection
+# A transaction chosen as a deadlock or serialization victim: the whole batch is retried.
+RETRYABLE = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
 
 LOCK_CHILDREN = """
 WITH new AS (
@@ -173,12 +177,12 @@ class Histories:
     """What settling children starts from: which changed, their events, what was published for them."""
 
     changed: set[str] = field(default_factory=set)
-    facts: dict[str, list[Fact]] = field(default_factory=dict)
+    facts: dict[str, list[Entry]] = field(default_factory=dict)
     published: dict[str, set[str]] = field(default_factory=dict)  # child -> keys of emitted events
 
 
 async def add_and_load_facts(
-    conn: asyncpg.Connection, child_keys: Sequence[str], facts: Sequence[tuple[str, Fact]], now: datetime
+    conn: asyncpg.Connection, child_keys: Sequence[str], facts: Sequence[tuple[str, Entry]], now: datetime
 ) -> Histories:
     """Add events to histories, ignoring ones already there; return the children that changed, every
     event of each child and what was published for it (call with the children locked)."""
@@ -205,7 +209,7 @@ async def add_and_load_facts(
             fact = new[row["fact_key"]]
         else:
             data = BY_TYPE[row["type"]].model_validate(row["data"])
-            fact = Fact(row["fact_key"], row["type"], row["time"], data, row["seq"])
+            fact = Entry(row["fact_key"], row["type"], row["time"], data, row["seq"])
         found.facts.setdefault(child, []).append(fact)
     return found
 
@@ -322,3 +326,24 @@ def _task_row(child: str, state: ChildState, t: TaskState) -> dict[str, Any]:
         "ended": t.task.ended,
         "ended_at": _time(t.task.ended_at),
     }
+
+
+async def pending_timers(pool: Pool) -> int:
+    """How many timers wait (a count over the partial index)."""
+    count: int = await pool.fetchval(PENDING_TIMERS)
+    return count
+
+
+async def next_timer(pool: Pool) -> datetime | None:
+    """When the next pending timer falls due."""
+    moment: datetime | None = await pool.fetchval(NEXT_TIMER)
+    return moment
+
+
+async def listen(conn: Connection, callback: Any) -> None:
+    """Be told (on this connection) of new timers earlier than the loop's next look."""
+    await conn.add_listener(TIMER_CHANNEL, callback)
+
+
+async def unlisten(conn: Connection, callback: Any) -> None:
+    await conn.remove_listener(TIMER_CHANNEL, callback)

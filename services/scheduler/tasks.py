@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.scheduler.episodes import CANCELLED, Episode
-from services.scheduler.history import Fact, KnownKey, stable_id
+from services.scheduler.history import Entry, KnownKey, stable_id
 from shared.contracts.assignments import assignment_id
 from shared.contracts.episodes import InterviewNotOffered
 from shared.contracts.interviews import InterviewCompleted, InterviewEvent
@@ -36,7 +36,7 @@ class Task:
     created: KnownKey
     ended: str | None = None  # an interview outcome, or why it closed without one
     ended_at: datetime | None = None
-    reports: list[Fact] = field(default_factory=list)  # the providers' reports on it, in known order
+    reports: list[Entry] = field(default_factory=list)  # the providers' reports on it, in known order
 
     @property
     def open(self) -> bool:
@@ -54,13 +54,13 @@ class TaskBook:
 
     tasks: list[Task] = field(default_factory=list)
     task_of: dict[str, str] = field(default_factory=dict)  # episode id -> task id
-    not_offered: dict[str, Fact] = field(default_factory=dict)  # episode id -> the council's record
-    waiting: list[Fact] = field(default_factory=list)  # reports on a task not known yet
+    not_offered: dict[str, Entry] = field(default_factory=dict)  # episode id -> the council's record
+    waiting: list[Entry] = field(default_factory=list)  # reports on a task not known yet
 
     def task(self, task_id: str | None) -> Task | None:
         return next((t for t in self.tasks if t.task_id == task_id), None)
 
-    def step(self, fact: Fact, episodes: dict[str, Episode]) -> None:
+    def step(self, fact: Entry, episodes: dict[str, Episode]) -> None:
         """Take in one event, learnt after every event taken in before it, with the episodes as they
         stand once it is known."""
         if isinstance(fact.data, InterviewNotOffered):
@@ -92,7 +92,7 @@ class TaskBook:
         return task
 
     def _apply_reports(self, episodes: dict[str, Episode]) -> None:
-        still: list[Fact] = []
+        still: list[Entry] = []
         for fact in self.waiting:
             task = self._task_of_report(fact)
             if task is None:
@@ -105,7 +105,7 @@ class TaskBook:
                 self._move_later_returns(task, data.completed_at, episodes)
         self.waiting = still
 
-    def _task_of_report(self, fact: Fact) -> Task | None:
+    def _task_of_report(self, fact: Entry) -> Task | None:
         assert isinstance(fact.data, InterviewEvent)
         if fact.org is None:
             return None
@@ -130,7 +130,7 @@ class TaskBook:
             successor.episode_ids.append(episode.episode_id)
             self.task_of[episode.episode_id] = successor.task_id
 
-    def _close(self, fact: Fact, episodes: dict[str, Episode]) -> None:
+    def _close(self, fact: Entry, episodes: dict[str, Episode]) -> None:
         for task in self.tasks:
             if not task.open:
                 continue

@@ -9,9 +9,7 @@ LISTEN/NOTIFY; later ones (most: a return sets timers a day or more ahead) leave
 import asyncio
 import time
 from datetime import datetime, timedelta
-from typing import Any
 
-import asyncpg
 import structlog
 
 from services.scheduler import metrics, store
@@ -31,7 +29,7 @@ class TimerLoop:
 
     def __init__(
         self,
-        pool: "asyncpg.Pool[Any]",
+        pool: store.Pool,
         clock: Clock,
         directory: Directory,
         *,
@@ -101,9 +99,9 @@ class TimerLoop:
 
     async def _until_next(self) -> float:
         if time.monotonic() >= self._count_pending_at:  # a count over the partial index, not every pass
-            metrics.TIMERS_PENDING.set(await self._pool.fetchval(store.PENDING_TIMERS))
+            metrics.TIMERS_PENDING.set(await store.pending_timers(self._pool))
             self._count_pending_at = time.monotonic() + 10
-        next_due = await self._pool.fetchval(store.NEXT_TIMER)
+        next_due = await store.next_timer(self._pool)
         if next_due is None:
             return self._poll
         seconds: float = (next_due - self._clock.now()).total_seconds()
@@ -125,10 +123,10 @@ class TimerLoop:
         while not stop.is_set():
             try:
                 async with self._pool.acquire() as conn:
-                    await conn.add_listener(store.TIMER_CHANNEL, self._on_notify)
+                    await store.listen(conn, self._on_notify)
                     try:
                         await stop.wait()
                     finally:
-                        await conn.remove_listener(store.TIMER_CHANNEL, self._on_notify)
+                        await store.unlisten(conn, self._on_notify)
             except LOOP_ERRORS:
                 await asyncio.sleep(self._poll)

@@ -12,7 +12,7 @@ import pytest
 from services.scheduler import store
 from services.scheduler.app import MIGRATIONS
 from services.scheduler.child import fold
-from services.scheduler.history import Fact
+from services.scheduler.history import Entry
 from services.scheduler.settle import settle_children
 from services.scheduler.timers import TimerLoop
 from shared.clock import ManualClock
@@ -45,7 +45,7 @@ async def pool(place: Place) -> AsyncIterator["asyncpg.Pool[Any]"]:
 
 
 async def settle(
-    pool: "asyncpg.Pool[Any]", now: datetime, facts: list[Fact], child: str = "W06000015/C-1"
+    pool: "asyncpg.Pool[Any]", now: datetime, facts: list[Entry], child: str = "W06000015/C-1"
 ) -> None:
     async with pool.acquire() as conn, conn.transaction():
         await settle_children(
@@ -68,10 +68,10 @@ async def published(pool: "asyncpg.Pool[Any]") -> list[tuple[str, dict[str, Any]
     return out
 
 
-def of_child(ref: str, facts: list[Fact]) -> list[Fact]:
+def of_child(ref: str, facts: list[Entry]) -> list[Entry]:
     """The same history for another child."""
     return [
-        Fact(f"{f.key}|{ref}", f.type, f.time, f.data.model_copy(update={"child_ref": ref})) for f in facts
+        Entry(f"{f.key}|{ref}", f.type, f.time, f.data.model_copy(update={"child_ref": ref})) for f in facts
     ]
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from services.scheduler.child import fold
-from services.scheduler.history import Fact
+from services.scheduler.history import Entry
 from services.scheduler.triggers import due_events, wakeups
 from shared.clock import ManualClock
 from shared.contracts.tasks import WindowBreached, WindowWarning
@@ -23,7 +23,7 @@ from tests.unit.timeline import (
 )
 
 
-def walk(facts: list[Fact], clock: ManualClock, until: float, timing: TimingSettings = TIMING) -> list[str]:
+def walk(facts: list[Entry], clock: ManualClock, until: float, timing: TimingSettings = TIMING) -> list[str]:
     """Move the clock from timer to timer, as the timer loop does; return each new event's key kind."""
     child = state(facts, timing=timing)
     seen: set[str] = set()
@@ -121,8 +121,8 @@ def test_a_risk_change_after_the_return_attaches_to_the_returned_episode_in_any_
 DAY = 24.0
 
 
-def nth_episode_on(days: list[float]) -> list[Fact]:
-    facts: list[Fact] = []
+def nth_episode_on(days: list[float]) -> list[Entry]:
+    facts: list[Entry] = []
     for n, day in enumerate(days):
         facts += [reported(hours(day * DAY), ref=f"R{n}"), returned(hours(day * DAY + 1))]
     return facts
@@ -138,7 +138,7 @@ def test_repeat_missing_the_nth_episode_on_day_d_raises_it_and_on_day_d_plus_1_d
     middle = [float(d) for d in range(1, count - 1)]
     last_day = float(within_days - 1)
 
-    def repeat_alerts(facts: list[Fact]) -> list[str]:
+    def repeat_alerts(facts: list[Entry]) -> list[str]:
         child = state(facts, timing=timing)
         return [i.key for i in due_events(child, hours(1000 * DAY), timing) if i.kind == "repeat"]
 

@@ -2,7 +2,7 @@
 alert or sent a false one. Each test states what the council or the provider must see."""
 
 from services.scheduler.child import ChildState
-from services.scheduler.history import Fact
+from services.scheduler.history import Entry
 from services.scheduler.triggers import Outgoing, due_events
 from shared.contracts.tasks import EpisodeChanged, InterviewRequested, InterviewUpdated, WindowBreached
 from tests.unit.timeline import (
@@ -31,7 +31,7 @@ def published(child: ChildState, kind: str | None = None) -> list[Outgoing]:
     return [o for o in due_events(child, LATER, TIMING) if kind is None or o.kind == kind]
 
 
-def handled(opening: list[Fact], outcome: str = "completed", at: float = 20) -> list[Fact]:
+def handled(opening: list[Entry], outcome: str = "completed", at: float = 20) -> list[Entry]:
     """The opening episode's task accepted by a provider and reported on."""
     task_id = task_of(*opening)
     return [

@@ -2,7 +2,7 @@
 
 from datetime import UTC, date, datetime, timedelta
 
-from services.scheduler.figures import (
+from services.scheduler.report.figures import (
     EpisodeRecord,
     Figures,
     Period,

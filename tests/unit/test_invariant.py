@@ -22,10 +22,10 @@ from datetime import datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.scheduler import replay
 from services.scheduler.child import ChildState, fold
-from services.scheduler.figures import EpisodeRecord
-from services.scheduler.history import Fact
+from services.scheduler.history import Entry
+from services.scheduler.report import replay
+from services.scheduler.report.figures import EpisodeRecord
 from services.scheduler.triggers import Outgoing, due_events
 from shared.contracts.envelope import Envelope
 from shared.contracts.tasks import InterviewRequested, InterviewUpdated
@@ -70,12 +70,12 @@ class Act:
     learnt: int
     absence: int
     what: str  # report, return, risk, cancel, not_offered, accept, offer, complete
-    fact: Fact | None = None  # for acts that need nothing from the state
+    fact: Entry | None = None  # for acts that need nothing from the state
     detail: str = ""
 
 
 @st.composite
-def histories(draw: st.DrawFn) -> tuple[list[Fact], list[Fact]]:
+def histories(draw: st.DrawFn) -> tuple[list[Entry], list[Entry]]:
     """(what intake accepted, in the order it accepted it; what the notifier said)."""
     fresh_ids()
     acts: list[Act] = []
@@ -151,11 +151,11 @@ def histories(draw: st.DrawFn) -> tuple[list[Fact], list[Fact]]:
     return _facts(acts)
 
 
-def _facts(acts: list[Act]) -> tuple[list[Fact], list[Fact]]:
+def _facts(acts: list[Act]) -> tuple[list[Entry], list[Entry]]:
     """The events of the acts, in the order learnt; a provider's report or the council's record goes to
     the task or episode of its absence as it stood when it was learnt (skipped if there was none)."""
-    intake: list[Fact] = []
-    notifier: list[Fact] = []
+    intake: list[Entry] = []
+    notifier: list[Entry] = []
     first_report: dict[int, str] = {}
     for act in acts:
         if act.fact is not None:
@@ -184,7 +184,7 @@ def _facts(acts: list[Act]) -> tuple[list[Fact], list[Fact]]:
     return learnt(intake), notifier
 
 
-def published_along(arrival: list[Fact]) -> dict[str, Outgoing]:
+def published_along(arrival: list[Entry]) -> dict[str, Outgoing]:
     """What the scheduler publishes as the events arrive one by one (each at the latest moment any of
     them tells of), and at the end once every window has passed: each key once, as first published."""
     out: dict[str, Outgoing] = {}
@@ -248,7 +248,7 @@ def check_invariant(final: ChildState, published: dict[str, Outgoing], end: date
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(history=histories(), data=st.data())
 def test_every_arrival_order_and_every_prefix_keep_what_was_published_true(
-    history: tuple[list[Fact], list[Fact]], data: st.DataObject
+    history: tuple[list[Entry], list[Entry]], data: st.DataObject
 ) -> None:
     intake, notifier = history
     everything = intake + notifier
@@ -301,7 +301,7 @@ def stored_records(child: str, final: ChildState, emitted: Iterable[Outgoing]) -
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(history=histories(), data=st.data())
 def test_the_figures_replayed_from_what_was_published_agree_with_the_stored_ones(
-    history: tuple[list[Fact], list[Fact]], data: st.DataObject
+    history: tuple[list[Entry], list[Entry]], data: st.DataObject
 ) -> None:
     """What any subscriber rebuilds from the topics (report --source topics) is what the scheduler
     stored, however late and out of order the reports came."""

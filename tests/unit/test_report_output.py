@@ -6,9 +6,9 @@ import json
 from datetime import date, timedelta
 from pathlib import Path
 
-from services.scheduler.figures import Period, Report, by_month, by_quarter, compute
-from services.scheduler.report_chart import draw
-from services.scheduler.report_output import render
+from services.scheduler.report.chart import draw
+from services.scheduler.report.figures import Period, Report, by_month, by_quarter, compute
+from services.scheduler.report.output import render
 from tests.unit.test_figures import CARDIFF, T0, WINDOW, episode
 
 

@@ -1,6 +1,6 @@
 """The 72-hour window and the triggers in virtual time: each warning at its moment, and nothing else."""
 
-from services.scheduler.history import Fact
+from services.scheduler.history import Entry
 from services.scheduler.triggers import due_events, wakeups
 from shared.directory import RepeatMissing, TimingSettings
 from tests.unit.timeline import (
@@ -23,7 +23,9 @@ from tests.unit.timeline import (
 BOOKKEEPING = ("changed", "updated")
 
 
-def kinds_between(facts: list[Fact], start: float, end: float, step: float = 0.25) -> list[tuple[float, str]]:
+def kinds_between(
+    facts: list[Entry], start: float, end: float, step: float = 0.25
+) -> list[tuple[float, str]]:
     """Move a virtual clock from `start` to `end` hours; return (hour, key-kind) for each event as it
     first appears (changes to episodes and task updates left out)."""
     seen: set[str] = set()
@@ -191,13 +193,13 @@ def test_repeat_missing_at_the_edge_of_the_period() -> None:
     timing = TimingSettings(repeat_missing=RepeatMissing(count=3, within_days=30))
     day = 24.0
 
-    def episodes_at(*days: float) -> list[Fact]:
+    def episodes_at(*days: float) -> list[Entry]:
         facts = []
         for n, d in enumerate(days):
             facts += [reported(hours(d * day), ref=f"R{n}"), returned(hours(d * day + 2))]
         return facts
 
-    def repeats(facts: list[Fact]) -> int:
+    def repeats(facts: list[Entry]) -> int:
         child = state(facts, timing=timing)
         return sum(1 for e in due_events(child, hours(400 * day), timing) if e.kind == "repeat")
 

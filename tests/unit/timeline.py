@@ -12,7 +12,7 @@ from itertools import count
 from typing import Any
 
 from services.scheduler.child import ChildState, fold
-from services.scheduler.history import Fact
+from services.scheduler.history import Entry
 from shared.contracts.assignments import (
     AssignmentAccepted,
     AssignmentAssigned,
@@ -41,26 +41,26 @@ def hours(n: float) -> datetime:
     return T0 + timedelta(hours=n)
 
 
-def learnt(*facts: Fact | Iterable[Fact]) -> list[Fact]:
+def learnt(*facts: Entry | Iterable[Entry]) -> list[Entry]:
     """The events numbered 1, 2, 3, ... in the order given: the order intake accepted them."""
-    flat: list[Fact] = []
+    flat: list[Entry] = []
     for item in facts:
-        flat.extend([item] if isinstance(item, Fact) else item)
+        flat.extend([item] if isinstance(item, Entry) else item)
     return [dataclasses.replace(fact, seq=n) for n, fact in enumerate(flat, start=1)]
 
 
-def state(*facts: Fact | Iterable[Fact], timing: TimingSettings = TIMING) -> ChildState:
+def state(*facts: Entry | Iterable[Entry], timing: TimingSettings = TIMING) -> ChildState:
     """The child's state after the events, learnt in the order given."""
     return fold(learnt(*facts), timing)
 
 
-def task_of(*facts: Fact) -> str:
+def task_of(*facts: Entry) -> str:
     """The id of the first task these events open."""
     return state(*facts).tasks[0].task_id
 
 
-def _fact(data: Any, time: datetime, org: str) -> Fact:
-    return Fact(f"/orgs/{org}|e{next(_ids)}", data.type_name, time, data)
+def _fact(data: Any, time: datetime, org: str) -> Entry:
+    return Entry(f"/orgs/{org}|e{next(_ids)}", data.type_name, time, data)
 
 
 def reported(
@@ -74,7 +74,7 @@ def reported(
     org: str = POLICE,
     ref: str | None = "R1",
     sent: datetime | None = None,
-) -> Fact:
+) -> Entry:
     police = {"police_force": POLICE, "police_reference": ref} if ref else {}
     unreported = {} if ref else {"reported_to_police": False, "not_reported_reason": "whereabouts_known"}
     data = MissingReported(
@@ -91,23 +91,23 @@ def reported(
     return _fact(data, sent or at, org)
 
 
-def returned(at: datetime, *, org: str = POLICE, sent: datetime | None = None) -> Fact:
+def returned(at: datetime, *, org: str = POLICE, sent: datetime | None = None) -> Entry:
     return _fact(Returned(**CHILD, returned_at=at), sent or at, org)
 
 
-def risk(at: datetime, level: str, indicators: tuple[str, ...] = (), *, org: str = POLICE) -> Fact:
+def risk(at: datetime, level: str, indicators: tuple[str, ...] = (), *, org: str = POLICE) -> Entry:
     data = RiskChanged(**CHILD, risk_level=level, exploitation_indicators=list(indicators), changed_at=at)  # type: ignore[arg-type]
     return _fact(data, at, org)
 
 
 def cancelled(
-    at: datetime, reason: str = "reported_in_error", *, org: str = POLICE, report: Fact | None = None
-) -> Fact:
+    at: datetime, reason: str = "reported_in_error", *, org: str = POLICE, report: Entry | None = None
+) -> Entry:
     report_id = report.key.split("|", 1)[1] if report is not None else None
     return _fact(Cancelled(**CHILD, reason=reason, report_id=report_id), at, org)
 
 
-def not_offered(at: datetime, episode_id: str, reason: str = "child_in_custody") -> Fact:
+def not_offered(at: datetime, episode_id: str, reason: str = "child_in_custody") -> Entry:
     return _fact(InterviewNotOffered(**CHILD, episode_id=episode_id, reason=reason), at, COUNCIL)
 
 
@@ -115,24 +115,24 @@ def _assignment(task_id: str, provider: str) -> dict[str, str]:
     return {"task_id": task_id, "assignment_id": assignment_id(task_id, provider), "provider_id": provider}
 
 
-def assigned(at: datetime, task_id: str, provider: str = PROVIDER) -> Fact:
+def assigned(at: datetime, task_id: str, provider: str = PROVIDER) -> Entry:
     data = AssignmentAssigned(
         **CHILD, **_assignment(task_id, provider), at=at, accept_by=at + timedelta(hours=4)
     )
-    return Fact(f"/mtp/notifier|assigned-{task_id}-{provider}", data.type_name, at, data)
+    return Entry(f"/mtp/notifier|assigned-{task_id}-{provider}", data.type_name, at, data)
 
 
-def accepted(at: datetime, task_id: str, provider: str = PROVIDER) -> Fact:
+def accepted(at: datetime, task_id: str, provider: str = PROVIDER) -> Entry:
     data = AssignmentAccepted(**CHILD, **_assignment(task_id, provider), at=at)
-    return Fact(f"/mtp/notifier|accepted-{task_id}-{provider}", data.type_name, at, data)
+    return Entry(f"/mtp/notifier|accepted-{task_id}-{provider}", data.type_name, at, data)
 
 
-def declined(at: datetime, task_id: str, provider: str = PROVIDER) -> Fact:
+def declined(at: datetime, task_id: str, provider: str = PROVIDER) -> Entry:
     data = AssignmentDeclined(**CHILD, **_assignment(task_id, provider), at=at, reason="no_capacity")
-    return Fact(f"/mtp/notifier|declined-{task_id}-{provider}", data.type_name, at, data)
+    return Entry(f"/mtp/notifier|declined-{task_id}-{provider}", data.type_name, at, data)
 
 
-def offered(at: datetime, task_id: str, provider: str = PROVIDER) -> Fact:
+def offered(at: datetime, task_id: str, provider: str = PROVIDER) -> Entry:
     return _fact(
         InterviewOffered(assignment_id=assignment_id(task_id, provider), offered_at=at), at, provider
     )
@@ -145,7 +145,7 @@ def completed(
     indicators: tuple[str, ...] = (),
     provider: str = PROVIDER,
     decline_reason: str | None = None,
-) -> Fact:
+) -> Entry:
     data = InterviewCompleted(
         assignment_id=assignment_id(task_id, provider),
         completed_at=at,

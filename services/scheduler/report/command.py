@@ -1,4 +1,4 @@
-"""`python -m services.scheduler.report`: the figures councils return (DOMAIN rule 21).
+"""`mtp report` (`python -m services.scheduler.report`): the figures councils return (DOMAIN rule 21).
 
 Reads the scheduler's stored state (MTP_DATABASE_URL) or, with `--source topics`, replays the four
 topics from the beginning (MTP_KAFKA_BOOTSTRAP, MTP_TOPIC_NAMESPACE); the window length comes from the
@@ -11,12 +11,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import asyncpg
 import typer
 from aiokafka.errors import KafkaError
 
-from services.scheduler import replay, report_store
-from services.scheduler.figures import (
+from services.scheduler.report import database, replay
+from services.scheduler.report.figures import (
     EpisodeRecord,
     Period,
     Report,
@@ -25,9 +24,9 @@ from services.scheduler.figures import (
     by_quarter,
     compute,
 )
-from services.scheduler.report_output import render
+from services.scheduler.report.output import render
+from services.scheduler.report.topic_log import read_all
 from services.scheduler.settings import SchedulerSettings
-from services.scheduler.topic_log import read_all
 from shared import topics
 from shared.directory import load_directory
 from shared.logging import configure_logging
@@ -91,14 +90,14 @@ def main(
         report = asyncio.run(
             build(settings, authority, Period(first.date(), last.date()), source=source.value, as_of=moment)
         )
-    except (OSError, asyncpg.PostgresError, KafkaError) as exc:
+    except (*database.UNREACHABLE, KafkaError) as exc:
         # Where the figures come from is not reachable: say which, not a traceback.
         where = settings.kafka_bootstrap if source is Source.topics else "MTP_DATABASE_URL"
         typer.echo(f"cannot read the {source.value} ({where}): {type(exc).__name__}: {exc}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(render(report, output.value), nl=False)
     if chart is not None:
-        from services.scheduler.report_chart import draw  # matplotlib only when a chart is asked for
+        from services.scheduler.report.chart import draw  # matplotlib only when a chart is asked for
 
         draw(report, chart)
         typer.echo(f"chart written to {chart}", err=True)
@@ -129,18 +128,10 @@ async def from_database(
     settings: SchedulerSettings, authority: str, period: Period
 ) -> tuple[list[EpisodeRecord], list[TaskRecord]]:
     """The records from the scheduler's read models."""
-    conn = await asyncpg.connect(settings.database_url)
-    try:
-        return await report_store.load_records(conn, authority, period)
-    finally:
-        await conn.close()
+    return await database.records(settings.database_url, authority, period)
 
 
 async def from_topics(settings: SchedulerSettings) -> tuple[list[EpisodeRecord], list[TaskRecord]]:
     """The records rebuilt from every fact published on the four topics."""
     names = [topics.named(settings.topic_namespace, topic) for topic in topics.ALL]
     return replay.records(await read_all(settings.kafka_bootstrap, names))
-
-
-if __name__ == "__main__":
-    app()

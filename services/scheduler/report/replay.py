@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.scheduler.figures import EpisodeRecord, TaskRecord
+from services.scheduler.report.figures import EpisodeRecord, TaskRecord
 from shared.contracts.assignments import AssignmentAccepted, AssignmentAssigned
 from shared.contracts.envelope import Envelope
 from shared.contracts.episodes import InterviewNotOffered, Returned

@@ -5,7 +5,7 @@ from datetime import datetime
 
 import asyncpg
 
-from services.scheduler.figures import EpisodeRecord, Period, TaskRecord
+from services.scheduler.report.figures import EpisodeRecord, Period, TaskRecord
 
 # Episodes of one responsible authority that began in the period, with their task's interview.
 SELECT_EPISODES = """
@@ -35,6 +35,19 @@ LEFT JOIN scheduler.interview_tasks t
 WHERE em.type = ANY($2::text[]) AND starts_with(em.child_key, $1 || '/')
 """
 ALERT_TYPES = ["window.breached", "alert.repeat_missing", "alert.exploitation"]
+
+
+# What a report says when the database cannot be read.
+UNREACHABLE = (OSError, asyncpg.PostgresError)
+
+
+async def records(dsn: str, authority: str, period: Period) -> tuple[list[EpisodeRecord], list[TaskRecord]]:
+    """The authority's episodes and tasks that began in the period, read on a connection of its own."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await load_records(conn, authority, period)
+    finally:
+        await conn.close()
 
 
 async def load_records(

@@ -7,7 +7,7 @@ import json
 from rich.console import Console
 from rich.table import Table
 
-from services.scheduler.figures import Figures, Report
+from services.scheduler.report.figures import Figures, Report
 
 # (field, label) in the order a council's return lists them.
 ROWS = [

@@ -7,7 +7,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only: no display on servers
 import matplotlib.pyplot as plt  # after the backend is chosen
 
-from services.scheduler.figures import Report
+from services.scheduler.report.figures import Report
 
 
 def draw(report: Report, path: Path) -> None:

@@ -1,0 +1,5 @@
+"""`python -m services.scheduler.report`: the figures councils return (see command.py)."""
+
+from services.scheduler.report.command import app
+
+app()
