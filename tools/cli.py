@@ -154,6 +154,24 @@ def report(
     raise typer.Exit(subprocess.run(command, env=env, check=False).returncode)  # noqa: S603  # our module
 
 
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def deliveries(
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Path, typer.Option(help="The folder of a running `mtp run`, for its database.")
+    ] = Path(".mtp"),
+) -> None:
+    """Webhook deliveries that did not get through: list, replay, enable-endpoint (`mtp deliveries --help`)."""
+    # The notifier's own operations, run as its command (shared and the tools never import a service),
+    # with the variables of a running `mtp run` filled in.
+    env = {**embedded_env(data_dir), **os.environ}
+    command = [sys.executable, "-m", "services.notifier.ops", *ctx.args]
+    raise typer.Exit(subprocess.run(command, env=env, check=False).returncode)  # noqa: S603  # our module
+
+
 @app.command()
 def demo(
     intake: Annotated[str, typer.Option(help="Intake's base URL.")] = "http://127.0.0.1:8000",

@@ -1,4 +1,4 @@
-"""`python -m services.notifier.ops`: look at webhook deliveries that did not get through, and send them again.
+"""`mtp deliveries` (`python -m services.notifier.ops`): look at webhook deliveries that did not get through, and send them again.
 
 Reads `MTP_DATABASE_URL`. Prints ids, organisation, event type, state, attempts and the last answer;
 never a webhook body (bodies name children).
@@ -150,4 +150,4 @@ def enable_endpoint(
 
 
 if __name__ == "__main__":
-    app()
+    app(prog_name="mtp deliveries")

@@ -13,9 +13,7 @@ class EndpointDisabled(EventData):
     type_name: ClassVar[str] = "webhook.endpoint_disabled"
 
     org_id: str = Field(description="Directory id of the organisation whose endpoint went away.")
-    url: str = Field(
-        description="The endpoint now disabled (`python -m services.notifier.ops enable-endpoint`)."
-    )
+    url: str = Field(description="The endpoint now disabled (`mtp deliveries enable-endpoint`).")
     webhook_id: str = Field(description="The delivery that was answered 410.")
     event_type: str
     disabled_at: Timestamp

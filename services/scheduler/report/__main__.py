@@ -2,4 +2,4 @@
 
 from services.scheduler.report.command import app
 
-app()
+app(prog_name="mtp report")
