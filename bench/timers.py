@@ -100,7 +100,7 @@ async def fire_lag(pool: "asyncpg.Pool[Any]") -> tuple[float, float, float, int]
                     now=datetime.now(UTC),
                     directory=DIRECTORY,
                     namespace="bench.",
-                    new_facts=[
+                    new_entries=[
                         (key, f)
                         for key, ref, due in children[chunk : chunk + 250]
                         for f in history(ref, due - timedelta(hours=24))
@@ -137,7 +137,7 @@ async def settle_batch(pool: "asyncpg.Pool[Any]") -> float:
         started = time.perf_counter()
         async with conn.transaction():
             await settle_children(
-                conn, [], now=datetime.now(UTC), directory=DIRECTORY, namespace="bench.", new_facts=facts
+                conn, [], now=datetime.now(UTC), directory=DIRECTORY, namespace="bench.", new_entries=facts
             )
         return (time.perf_counter() - started) * 1000
 

@@ -67,11 +67,7 @@ async def apply(pool: store.Pool, envelopes: Sequence[Envelope], now: datetime) 
     rows: dict[str, list[tuple[Any, ...]]] = {statement: [] for statement in WRITE_ORDER}
     applied = 0
     async with pool.acquire() as conn, conn.transaction():
-        fresh = await store.first_times(conn, [envelope.event_key for envelope in envelopes], now)
-        for envelope in envelopes:
-            if envelope.event_key not in fresh:
-                continue
-            fresh.discard(envelope.event_key)  # redelivered within the batch: applied once
+        for envelope in await store.INBOX.first_seen(conn, envelopes, now):
             for statement, args in _rows_of(envelope.event_key, envelope):
                 rows[statement].append(args)
             applied += 1

@@ -17,6 +17,7 @@ from tenacity import AsyncRetrying, retry_if_result, stop_after_delay, wait_expo
 from services.intake.errors import Unavailable
 from shared import outbox
 from shared.db import CONNECTION_ERRORS, columns
+from shared.inbox import Inbox
 
 log = structlog.get_logger()
 
@@ -265,16 +266,8 @@ class ConflictingIds(Exception):  # a condition, named as such
 
 # The read model, projected from mtp.tasks.v1 and mtp.assignments.v1 (see projection.py).
 
-FIRST_TIMES = """
-INSERT INTO intake.applied (event_key, applied_at) SELECT unnest($1::text[]), $2
-ON CONFLICT (event_key) DO NOTHING
-RETURNING event_key
-"""
-
-
-async def first_times(conn: Connection, event_keys: list[str], now: datetime) -> set[str]:
-    """Record a batch's topic events as applied in one statement; return the keys not applied before."""
-    return {row["event_key"] for row in await conn.fetch(FIRST_TIMES, event_keys, now)}
+# Every topic event the read model has applied (shared/inbox.py).
+INBOX = Inbox("intake.applied", "applied_at")
 
 
 async def write_read_model(conn: Connection, batches: list[tuple[str, list[tuple[Any, ...]]]]) -> None:

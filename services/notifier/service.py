@@ -52,12 +52,7 @@ async def apply(
         # Batches of council notifications alone route nothing and need not wait for it.
         if any(isinstance(e.data, ROUTING) for e in envelopes):
             await store.lock_routing(conn)
-        fresh = await store.first_times(conn, [e.event_key for e in envelopes], now)
-        applying = []
-        for envelope in envelopes:
-            if envelope.event_key in fresh:
-                fresh.discard(envelope.event_key)  # redelivered within the batch: applied once
-                applying.append(envelope)
+        applying = await store.INBOX.first_seen(conn, envelopes, now)
         requests = [e.data for e in applying if isinstance(e.data, InterviewRequested)]
         batch = Batch(
             conn=conn,

@@ -9,10 +9,13 @@ from typing import Any, TypeAlias
 import asyncpg
 
 from shared.db import columns
+from shared.inbox import Inbox
 
 SCHEMA = "notifier"
 DELIVERY_CHANNEL = "notifier_deliveries"
 WAKE_WORKERS = f"SELECT pg_notify('{DELIVERY_CHANNEL}', '')"
+# Every message the notifier has applied (shared/inbox.py).
+INBOX = Inbox("notifier.inbox", "received_at")
 
 INSERT_TASKS = """
 INSERT INTO notifier.tasks (task_id, child_key, episode_id, responsible_authority, placement_authority,
@@ -21,10 +24,6 @@ SELECT t.task_id, t.child_key, t.episode_id, t.responsible, t.placement, t.packe
 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
     AS t(task_id, child_key, episode_id, responsible, placement, packet)
 ON CONFLICT (task_id) DO NOTHING RETURNING task_id::text
-"""
-INSERT_INBOX_MANY = """
-INSERT INTO notifier.inbox (event_key, received_at) SELECT unnest($1::text[]), $2
-ON CONFLICT (event_key) DO NOTHING RETURNING event_key
 """
 SET_TASK_STATUS = "UPDATE notifier.tasks SET status = $2 WHERE task_id = $1"
 # Routing decisions are serialised across instances so two tasks cannot both take a last free place.
@@ -206,12 +205,6 @@ class Claimed:
     attempt: int
     round: int = 0
     disabled: bool = False  # its URL answered 410 Gone earlier: park it without calling
-
-
-async def first_times(conn: asyncpg.Connection, event_keys: list[str], now: datetime) -> set[str]:
-    """Record a batch's events as applied in one statement; return the keys not applied before."""
-    rows = await conn.fetch(INSERT_INBOX_MANY, event_keys, now)
-    return {row["event_key"] for row in rows}
 
 
 async def add_delivery(

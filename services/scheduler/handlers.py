@@ -25,18 +25,18 @@ def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, directory: Dir
 
     async def apply(envelopes: Sequence[Envelope]) -> None:
         """Add a batch of events to the children's histories and settle them, in one transaction."""
-        facts = []
+        entries = []
         for envelope in envelopes:
             data = envelope.data
             child = data.child_key if isinstance(data, ChildEvent) else envelope.key
             if not child:
                 log.error("event_without_child", event_id=envelope.id, event_type=envelope.type)
                 continue
-            facts.append(
+            entries.append(
                 (
                     child,
                     Entry(
-                        f"{envelope.source}|{envelope.id}",
+                        envelope.event_key,
                         envelope.type,
                         envelope.time,
                         data,
@@ -52,7 +52,7 @@ def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, directory: Dir
                     now=clock.now(),
                     directory=directory,
                     namespace=runtime.settings.topic_namespace,
-                    new_facts=facts,
+                    new_entries=entries,
                 )
         except store.RETRYABLE as exc:
             # Locks are taken in one order, so this should not happen; if it does, the whole batch

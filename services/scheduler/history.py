@@ -81,13 +81,13 @@ class Entry:
         return not isinstance(self.data, AssignmentFact)
 
 
-def applicable(facts: list[Entry]) -> tuple[list[Entry], list[Entry]]:
+def applicable(entries: list[Entry]) -> tuple[list[Entry], list[Entry]]:
     """Split a history into what can be folded now and what waits: a numbered event waits until every
     lower number of the child has arrived."""
-    numbers = {fact.seq for fact in facts if fact.seq is not None}
+    numbers = {fact.seq for fact in entries if fact.seq is not None}
     contiguous = 0
     while contiguous + 1 in numbers:
         contiguous += 1
-    ready = [fact for fact in facts if fact.seq is None or fact.seq <= contiguous]
-    waiting = [fact for fact in facts if fact.seq is not None and fact.seq > contiguous]
+    ready = [fact for fact in entries if fact.seq is None or fact.seq <= contiguous]
+    waiting = [fact for fact in entries if fact.seq is not None and fact.seq > contiguous]
     return ready, waiting

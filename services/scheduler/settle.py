@@ -28,19 +28,19 @@ async def settle_children(
     now: datetime,
     directory: Directory,
     namespace: str,
-    new_facts: Sequence[tuple[str, Entry]] = (),
+    new_entries: Sequence[tuple[str, Entry]] = (),
 ) -> list[Outgoing]:
     """Apply new events to children and publish what they now call for; return what was published."""
-    keys = sorted(set(child_keys) | {child for child, _ in new_facts})
+    keys = sorted(set(child_keys) | {child for child, _ in new_entries})
     if not keys:
         return []
     await store.lock_children(conn, keys, now)
-    loaded = await store.add_and_load_facts(conn, keys, new_facts, now)
+    loaded = await store.add_and_load_entries(conn, keys, new_entries, now)
     # Children whose events were all repeats need no work unless a timer woke them.
     targets = [key for key in keys if key in loaded.changed or key in child_keys]
     # Each responsible authority may have thresholds of its own (DOMAIN rule 28).
     timings = {key: directory.timing_for(key.split("/", 1)[0]) for key in targets}
-    states: dict[str, ChildState] = {key: fold(loaded.facts.get(key, []), timings[key]) for key in targets}
+    states: dict[str, ChildState] = {key: fold(loaded.entries.get(key, []), timings[key]) for key in targets}
 
     # What was published before is not made again (the statement below would not publish it twice).
     candidates = [

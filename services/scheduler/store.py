@@ -31,7 +31,7 @@ SELECT child_key FROM scheduler.children WHERE child_key = ANY($1::text[]) ORDER
 # what was already published for the children (type ''), so that is not made again. Its snapshot is
 # taken after the children are locked (a statement of its own), so it holds every earlier event of
 # theirs; the events it adds itself it cannot see, and returns instead.
-ADD_AND_LOAD_FACTS = """
+ADD_AND_LOAD_ENTRIES = """
 WITH added AS (
     INSERT INTO scheduler.facts (fact_key, child_key, type, time, data, received_at, seq)
     SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[], $7::timestamptz[],
@@ -177,27 +177,27 @@ class Histories:
     """What settling children starts from: which changed, their events, what was published for them."""
 
     changed: set[str] = field(default_factory=set)
-    facts: dict[str, list[Entry]] = field(default_factory=dict)
+    entries: dict[str, list[Entry]] = field(default_factory=dict)
     published: dict[str, set[str]] = field(default_factory=dict)  # child -> keys of emitted events
 
 
-async def add_and_load_facts(
-    conn: asyncpg.Connection, child_keys: Sequence[str], facts: Sequence[tuple[str, Entry]], now: datetime
+async def add_and_load_entries(
+    conn: asyncpg.Connection, child_keys: Sequence[str], entries: Sequence[tuple[str, Entry]], now: datetime
 ) -> Histories:
     """Add events to histories, ignoring ones already there; return the children that changed, every
     event of each child and what was published for it (call with the children locked)."""
     rows = await conn.fetch(
-        ADD_AND_LOAD_FACTS,
+        ADD_AND_LOAD_ENTRIES,
         list(child_keys),
-        [fact.key for _, fact in facts],
-        [child for child, _ in facts],
-        [fact.type for _, fact in facts],
-        [fact.time for _, fact in facts],
-        [fact.data.model_dump(mode="json") for _, fact in facts],
-        [now] * len(facts),
-        [fact.seq for _, fact in facts],
+        [fact.key for _, fact in entries],
+        [child for child, _ in entries],
+        [fact.type for _, fact in entries],
+        [fact.time for _, fact in entries],
+        [fact.data.model_dump(mode="json") for _, fact in entries],
+        [now] * len(entries),
+        [fact.seq for _, fact in entries],
     )
-    new = {fact.key: fact for _, fact in reversed(facts)}  # the first of repeats within the batch
+    new = {fact.key: fact for _, fact in reversed(entries)}  # the first of repeats within the batch
     found = Histories()
     for row in rows:
         child = row["child_key"]
@@ -210,7 +210,7 @@ async def add_and_load_facts(
         else:
             data = BY_TYPE[row["type"]].model_validate(row["data"])
             fact = Entry(row["fact_key"], row["type"], row["time"], data, row["seq"])
-        found.facts.setdefault(child, []).append(fact)
+        found.entries.setdefault(child, []).append(fact)
     return found
 
 

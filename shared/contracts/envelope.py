@@ -34,13 +34,9 @@ class Envelope:
     childseq: int | None = None
 
     @property
-    def inbox_key(self) -> tuple[str, str]:
-        """CloudEvents ids are unique per source: together they identify the event."""
-        return (self.source, self.id)
-
-    @property
     def event_key(self) -> str:
-        """The same, as the one text the services' inboxes keep: `<source>|<id>`."""
+        """What identifies the event (CloudEvents ids are unique per source), as the one text every
+        service's inbox keeps: `<source>|<id>`."""
         return f"{self.source}|{self.id}"
 
     def kafka_headers(self) -> list[tuple[str, bytes]]:

@@ -54,7 +54,7 @@ async def settle(
             now=now,
             directory=DIRECTORY,
             namespace="t.",
-            new_facts=[(child, fact) for fact in facts],
+            new_entries=[(child, fact) for fact in facts],
         )
 
 

@@ -49,7 +49,7 @@ def test_a_good_record_reads_with_its_key() -> None:
     envelope = from_kafka([*HEADERS, ("ce_type", b"missing.returned")], RETURNED, b"W06000015/C-1")
     assert envelope.type == "missing.returned"
     assert envelope.key == "W06000015/C-1"
-    assert envelope.inbox_key == ("/orgs/x", "1")
+    assert envelope.event_key == "/orgs/x|1"
 
 
 def test_an_event_carrying_a_newer_optional_field_is_still_read_and_its_number_kept() -> None:
