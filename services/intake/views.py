@@ -54,7 +54,8 @@ class TaskView(_View):
     warnings: list[str] = Field(description="Window warnings raised so far.")
     breached_at: datetime | None
     closed_reason: str | None = Field(
-        None, description="Ended without an interview: not_offered, episode_cancelled or left_care."
+        None,
+        description="Ended without an interview: not_offered, episode_cancelled, left_care or covered_by_interview (a later report showed an interview already held had covered its absences).",
     )
 
 

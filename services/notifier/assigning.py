@@ -30,7 +30,9 @@ log = structlog.get_logger()
 # How an assignment that ends early ends: its status, and the reason the provider is given.
 TIMED_OUT, REFERRAL_CHANGED = "acceptance_timeout", "referral_changed"
 # Ends the system decides, not the provider: the referral changed, or the task closed without an interview.
-WITHDRAWALS = frozenset({REFERRAL_CHANGED, "not_offered", "episode_cancelled", "left_care"})
+WITHDRAWALS = frozenset(
+    {REFERRAL_CHANGED, "not_offered", "episode_cancelled", "left_care", "covered_by_interview"}
+)
 
 
 async def record_tasks(

@@ -10,7 +10,12 @@ had to be made, and never taken back, so nothing once published about a task bec
   offered, or when every absence it covers is withdrawn or ended because the child left care. An ended
   task covers nothing new.
 - An interview held before a return it was told of could not have covered it: such a return leaves
-  the task when the interview becomes known, for a task of its own.
+  the task, for a task of its own (unless the council recorded that absence as not offered: nothing
+  more is owed for it). A return learnt later can move the child's coming back to before the
+  interview after all: the absence goes back under the interview that covered it, and the task it
+  had been given ends as covered if it has nothing else to do (its provider is told the task closed).
+  Both are looked at again at every step, so the task an absence ends in is the one the final
+  timeline says covered it.
 """
 
 from dataclasses import dataclass, field
@@ -24,7 +29,8 @@ from shared.contracts.interviews import InterviewCompleted, InterviewEvent
 
 # Why a task ended.
 NOT_OFFERED, EPISODE_CANCELLED, LEFT_CARE = "not_offered", "episode_cancelled", "left_care"
-CLOSED_WITHOUT_INTERVIEW = (NOT_OFFERED, EPISODE_CANCELLED, LEFT_CARE)
+COVERED = "covered_by_interview"  # its absences turned out to be covered by an interview already held
+CLOSED_WITHOUT_INTERVIEW = (NOT_OFFERED, EPISODE_CANCELLED, LEFT_CARE, COVERED)
 
 
 @dataclass
@@ -43,6 +49,13 @@ class Task:
         """Still to be done: covers new returns."""
         return self.ended is None
 
+    @property
+    def held_at(self) -> datetime | None:
+        """When its interview was held (or attempted), if it ended with one."""
+        return (
+            self.ended_at if self.ended is not None and self.ended not in CLOSED_WITHOUT_INTERVIEW else None
+        )
+
     def assignment_of(self, provider_id: str) -> str:
         """The id the notifier gives this task's assignment to a provider."""
         return assignment_id(self.task_id, provider_id)
@@ -56,6 +69,7 @@ class TaskBook:
     task_of: dict[str, str] = field(default_factory=dict)  # episode id -> task id
     not_offered: dict[str, Entry] = field(default_factory=dict)  # episode id -> the council's record
     waiting: list[Entry] = field(default_factory=list)  # reports on a task not known yet
+    moved_from: dict[str, str] = field(default_factory=dict)  # episode id -> task whose interview preceded it
 
     def task(self, task_id: str | None) -> Task | None:
         return next((t for t in self.tasks if t.task_id == task_id), None)
@@ -68,7 +82,8 @@ class TaskBook:
         self._cover_returns(episodes)
         if isinstance(fact.data, InterviewEvent):
             self.waiting.append(fact)
-        self._apply_reports(episodes)
+        self._apply_reports()
+        self._reconcile(fact, episodes)
         self._close(fact, episodes)
 
     def _cover_returns(self, episodes: dict[str, Episode]) -> None:
@@ -86,12 +101,17 @@ class TaskBook:
                 self._open(episode.episode_id, episode.return_known or episode.known_at)
 
     def _open(self, episode_id: str, created: KnownKey) -> Task:
-        task = Task(stable_id("task", episode_id), [episode_id], created)
+        task_id = stable_id("task", episode_id)
+        again = 1
+        while self.task(task_id) is not None:  # the absence had a task of its own before (moved back since)
+            again += 1
+            task_id = stable_id("task", episode_id, str(again))
+        task = Task(task_id, [episode_id], created)
         self.tasks.append(task)
         self.task_of[episode_id] = task.task_id
         return task
 
-    def _apply_reports(self, episodes: dict[str, Episode]) -> None:
+    def _apply_reports(self) -> None:
         still: list[Entry] = []
         for fact in self.waiting:
             task = self._task_of_report(fact)
@@ -102,7 +122,6 @@ class TaskBook:
             data = fact.data
             if isinstance(data, InterviewCompleted) and task.open:
                 task.ended, task.ended_at = data.outcome, data.completed_at
-                self._move_later_returns(task, data.completed_at, episodes)
         self.waiting = still
 
     def _task_of_report(self, fact: Entry) -> Task | None:
@@ -112,12 +131,37 @@ class TaskBook:
         wanted = fact.data.assignment_id
         return next((t for t in self.tasks if t.assignment_of(fact.org) == wanted), None)
 
+    def _reconcile(self, fact: Entry, episodes: dict[str, Episode]) -> None:
+        """Put each absence under the interview that covered it, as the timeline now stands."""
+        for task in list(self.tasks):
+            held_at = task.held_at
+            if held_at is not None:
+                self._move_back(task, held_at, fact, episodes)
+                self._move_later_returns(task, held_at, episodes)
+
+    def _move_back(self, task: Task, held_at: datetime, fact: Entry, episodes: dict[str, Episode]) -> None:
+        """Absences moved out of this task whose child, as now known, came back before its interview."""
+        for episode_id, origin in list(self.moved_from.items()):
+            episode = episodes.get(episode_id)
+            if origin != task.task_id or episode is None or episode.returned_at is None:
+                continue
+            current = self.task(self.task_of.get(episode_id))
+            if episode.returned_at > held_at or current is None or current.held_at is not None:
+                continue  # still after the interview, or interviewed again where it is
+            current.episode_ids.remove(episode_id)
+            task.episode_ids.append(episode_id)
+            self.task_of[episode_id] = task.task_id
+            del self.moved_from[episode_id]
+            if not current.episode_ids and current.open:
+                current.ended, current.ended_at = COVERED, fact.time
+
     def _move_later_returns(self, task: Task, held_at: datetime, episodes: dict[str, Episode]) -> None:
-        """Returns after the interview was held were not covered by it: they get a task of their own."""
+        """Returns after the interview was held were not covered by it: they get a task of their own
+        (those the council recorded as not offered are owed none and stay)."""
         later = [
             episodes[i]
             for i in task.episode_ids[1:]
-            if i in episodes and (episodes[i].returned_at or held_at) > held_at
+            if i in episodes and (episodes[i].returned_at or held_at) > held_at and i not in self.not_offered
         ]
         if not later:
             return
@@ -125,6 +169,7 @@ class TaskBook:
         for episode in later:
             task.episode_ids.remove(episode.episode_id)
             del self.task_of[episode.episode_id]
+            self.moved_from[episode.episode_id] = task.task_id
         successor = self._open(later[0].episode_id, task.created)
         for episode in later[1:]:
             successor.episode_ids.append(episode.episode_id)

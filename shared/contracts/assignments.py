@@ -138,7 +138,8 @@ class AssignmentWithdrawn(EventData):
     assignment_id: str
     reason: ReasonCode = Field(
         description="declined_by_provider, acceptance_timeout, not_offered (the council recorded it), "
-        "episode_cancelled (reported in error), left_care"
+        "episode_cancelled (reported in error), left_care, covered_by_interview (a later report showed an "
+        "interview already held had covered the absence)"
     )
 
 

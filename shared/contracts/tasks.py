@@ -64,14 +64,15 @@ class InterviewUpdated(TaskEvent):
 
 
 class InterviewClosed(TaskEvent):
-    """A task ends without an interview: the responsible authority recorded it as not offered, or every
-    absence it covered was withdrawn as reported in error or ended because the child left care. The
-    notifier withdraws any offer or assignment of it."""
+    """A task ends without an interview: the responsible authority recorded it as not offered, every
+    absence it covered was withdrawn as reported in error or ended because the child left care, or a
+    report learnt later showed that an interview already held had covered its absences. The notifier
+    withdraws any offer or assignment of it."""
 
     type_name: ClassVar[str] = "interview.closed"
 
     task_id: str
-    reason: Literal["not_offered", "episode_cancelled", "left_care"]
+    reason: Literal["not_offered", "episode_cancelled", "left_care", "covered_by_interview"]
     closed_at: Timestamp
 
 

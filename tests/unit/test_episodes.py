@@ -260,3 +260,63 @@ def test_an_earlier_return_moves_the_deadline_and_the_holder_is_told() -> None:
     (update,) = [o.data for o in published(child, "updated")]
     assert isinstance(update, InterviewUpdated)
     assert (update.offer_due_at, update.changes) == (hours(28 + 72), ["deadline_moved"])
+
+
+def test_a_late_return_that_puts_an_absence_before_the_interview_asks_for_it_once() -> None:
+    """The second absence was known to end at 60 h when the interview at 55 h was reported, so it was
+    given a task of its own. Then the police report the child back at 30 h: the interview covered that
+    absence after all, and the council's report from 50 h is an absence of its own, the one that really
+    came after the interview. The task already asked for goes to it: no third task, no false breach."""
+    opening = [reported(hours(0), ref="R1"), returned(hours(10))]
+    task_id = task_of(*opening)
+    child = state(
+        opening,
+        assigned(hours(11), task_id),
+        accepted(hours(12), task_id),
+        reported(hours(20), ref="R2"),
+        reported(hours(50), org=COUNCIL, ref=None),
+        returned(hours(60)),
+        offered(hours(52), task_id),
+        completed(hours(55), task_id),
+        returned(hours(30)),
+    )
+    _, second, third = child.episodes
+    assert [(e.started_at, e.returned_at) for e in child.episodes] == [
+        (hours(0), hours(10)),
+        (hours(20), hours(30)),
+        (hours(50), hours(60)),
+    ]
+    assert (second.task_id, second.offered_at) == (task_id, hours(52))
+    assert not second.breached(LATER)
+    assert len(child.tasks) == 2
+    assert child.tasks[1].episode_ids == [third.episode_id]
+    requested = [o.data for o in published(child, "requested")]
+    assert [r.task_id for r in requested if isinstance(r, InterviewRequested)] == [
+        t.task_id for t in child.tasks
+    ]
+    updates = [o.data for o in published(child, "updated") if isinstance(o.data, InterviewUpdated)]
+    assert (updates[-1].task_id, updates[-1].episode_id) == (child.tasks[1].task_id, third.episode_id)
+    assert [b.data.episode_id for b in published(child, "breach")] == [third.episode_id]
+
+
+def test_an_absence_the_council_will_not_offer_keeps_no_task_when_the_interview_came_before_its_return() -> (
+    None
+):
+    """An interview held before a return does not cover it, but the council recorded that absence as not
+    offered: nothing more is owed, and no task is asked for it."""
+    opening = [reported(hours(0), ref="R1"), returned(hours(10))]
+    task_id = task_of(*opening)
+    second = [reported(hours(20), ref="R2"), returned(hours(40))]
+    episode_id = state(opening, second).episodes[1].episode_id
+    child = state(
+        opening,
+        assigned(hours(11), task_id),
+        accepted(hours(12), task_id),
+        second,
+        not_offered(hours(41), episode_id),
+        offered(hours(30), task_id),
+        completed(hours(35), task_id),
+    )
+    assert len(child.tasks) == 1
+    assert [r.data.task_id for r in published(child, "requested")] == [task_id]
+    assert child.episodes[1].not_offered_at == hours(41)
