@@ -5,6 +5,7 @@ three services as processes and a webhook receiver on 127.0.0.1; every phase is 
 """
 
 import argparse
+import base64
 import hashlib
 import json
 import platform
@@ -39,7 +40,7 @@ SUSTAINED_OFFERED = 1250
 
 def _directory(folder: Path, receiver: str) -> Path:
     digest = hashlib.sha256(KEY.encode()).hexdigest()
-    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    secret = "whsec_" + base64.b64encode(hashlib.sha256(b"bench-secret").digest()).decode()
     organisations = [
         {"id": "bench-police", "kind": "police", "name": "Bench Police", "api_keys": [{"id": "bench", "sha256": digest}]},
         {"id": "cardiff", "kind": "local_authority", "name": "Cardiff", "authority_code": "W06000015",

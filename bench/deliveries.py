@@ -32,7 +32,7 @@ from services.notifier.store import SCHEMA, WAKE_WORKERS
 from services.notifier.webhooks.worker import DeliveryWorker
 from shared.clock import SystemClock
 from shared.db import create_pool
-from shared.directory import load_directory
+from shared.directory import LiveDirectory, load_directory
 from shared.logging import configure_logging
 from shared.migrations import apply_migrations
 from shared.outbox import outbox_migrations
@@ -76,7 +76,9 @@ def run_worker(dsn: str, directory: Path, timeout: float) -> None:
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
         pool = await create_pool(dsn, service="bench-worker", max_size=8)
         try:
-            await DeliveryWorker(pool, load_directory(directory), SystemClock(), settings).run(stop)
+            await DeliveryWorker(
+                pool, LiveDirectory.fixed(load_directory(directory)), SystemClock(), settings
+            ).run(stop)
         finally:
             await pool.close()
 

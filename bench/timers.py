@@ -25,7 +25,7 @@ from shared.clock import SystemClock
 from shared.contracts.common import EventData
 from shared.contracts.episodes import MissingReported, Returned
 from shared.db import create_pool
-from shared.directory import Directory
+from shared.directory import Directory, LiveDirectory
 from shared.migrations import apply_migrations
 from shared.outbox import outbox_migrations
 from tools.embedded import database_dsn, start_postgres
@@ -106,7 +106,7 @@ async def fire_lag(pool: "asyncpg.Pool[Any]") -> tuple[float, float, float, int]
                         for f in history(ref, due - timedelta(hours=24))
                     ],
                 )
-    loop = TimerLoop(pool, SystemClock(), DIRECTORY, namespace="bench.")
+    loop = TimerLoop(pool, SystemClock(), LiveDirectory.fixed(DIRECTORY), namespace="bench.")
     stop = asyncio.Event()
     running = asyncio.create_task(loop.run(stop))
     last_due = children[-1][2]

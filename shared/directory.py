@@ -1,20 +1,36 @@
 """The directory (CONTRACT §1): who is who, their hashed API keys, endpoints and timing settings."""
 
+import base64
 import hashlib
 import hmac
+import os
 import re
+import signal
+import weakref
+from asyncio import AbstractEventLoop
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
+import structlog
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, model_validator
 from standardwebhooks.webhooks import Webhook
 
 from shared.contracts.common import AUTHORITY_PATTERN, AuthorityCode, Language
 
+log = structlog.get_logger()
+
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 OrgKind = Literal["police", "local_authority", "provider", "ops"]
+
+# A signing secret shorter than this is refused: HMAC-SHA256 keys under 192 bits are guessable offline
+# from one signed webhook. `mtp keys secret` makes 32 bytes.
+MIN_SECRET_BYTES = 24
+# An organisation lists at most this many secrets: the one in use and, while rotating, the next.
+MAX_SECRETS = 2
+# Secrets anyone can read: the Standard Webhooks documentation's test secret.
+PUBLISHED_SECRETS = frozenset({"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"})
 
 
 class DirectoryError(ValueError):
@@ -91,7 +107,11 @@ class Organisation(_Strict):
     notify_url: str | None = None
     escalation_url: str | None = None  # a council's senior manager: breaches go here too
     webhook_url: str | None = None
-    webhook_secret: SecretStr | None = None
+    # Webhook signing secrets, given in one of three ways (newest first; two while rotating):
+    # the value itself, a file holding it (a mounted secret), or an environment variable's name.
+    webhook_secret: SecretStr | list[SecretStr] | None = None
+    webhook_secret_file: Path | list[Path] | None = None
+    webhook_secret_env: str | list[str] | None = None
     coordinator_contact: str | None = None
     employer: str | None = None
     covers: list[AuthorityCode] = Field(default_factory=list)
@@ -99,6 +119,7 @@ class Organisation(_Strict):
     capacity: int = Field(10, ge=0)
     api_keys: list[ApiKey] = Field(default_factory=list)
     settings: TimingOverrides | None = None  # a local authority's own thresholds
+    _secrets: list[SecretStr] = PrivateAttr(default_factory=list)
 
     @model_validator(mode="after")
     def _kind_rules(self) -> Self:
@@ -116,14 +137,51 @@ class Organisation(_Strict):
                 raise ValueError("a provider needs at least one authority in covers")
             if not self.webhook_url:
                 raise ValueError("a provider needs a webhook_url")
-        if (self.webhook_url or self.notify_url or self.escalation_url) and not self.webhook_secret:
-            raise ValueError("an organisation that receives webhooks needs a webhook_secret")
-        if self.webhook_secret is not None:
-            try:  # what signing will do with it; a bad one would fail every delivery, not start-up
-                Webhook(self.webhook_secret.get_secret_value())
-            except Exception:  # the library raises binascii.Error and others; the secret is never shown
-                raise ValueError("webhook_secret is not a signing secret (whsec_ then base64)") from None
+        self._secrets = self._read_secrets()
+        if (self.webhook_url or self.notify_url or self.escalation_url) and not self._secrets:
+            raise ValueError(
+                "an organisation that receives webhooks needs a webhook_secret "
+                "(or webhook_secret_file, or webhook_secret_env)"
+            )
         return self
+
+    def _read_secrets(self) -> list[SecretStr]:
+        """The signing secrets from whichever of the three forms was given; never shown in errors."""
+        given = [
+            name
+            for name in ("webhook_secret", "webhook_secret_file", "webhook_secret_env")
+            if getattr(self, name) is not None
+        ]
+        if len(given) > 1:
+            raise ValueError(f"give one of {', '.join(given)}, not several")
+        if not given:
+            return []
+        secrets: list[SecretStr] = []
+        for source in _listed(getattr(self, given[0])):
+            if isinstance(source, SecretStr):
+                secrets.append(source)
+            elif isinstance(source, Path):
+                try:
+                    secrets.append(SecretStr(source.read_text().strip()))
+                except OSError as exc:
+                    raise ValueError(
+                        f"webhook_secret_file {source}: cannot read it ({exc.strerror})"
+                    ) from None
+            else:
+                value = os.environ.get(source)
+                if not value:
+                    raise ValueError(f"webhook_secret_env: the environment variable {source} is not set")
+                secrets.append(SecretStr(value.strip()))
+        if len(secrets) > MAX_SECRETS:
+            raise ValueError(f"at most {MAX_SECRETS} webhook secrets: the one in use and the next")
+        for secret in secrets:
+            _check_secret(secret.get_secret_value())
+        return secrets
+
+    @property
+    def signing_secrets(self) -> list[str]:
+        """The webhook signing secrets, newest first: every webhook is signed with each of them."""
+        return [secret.get_secret_value() for secret in self._secrets]
 
     @property
     def delivery_url(self) -> str | None:
@@ -143,6 +201,7 @@ class Directory(_Strict):
         seen: set[str] = set()
         codes: set[str] = set()
         key_ids: set[str] = set()
+        key_hashes: dict[str, str] = {}
         for org in self.organisations:
             if org.id in seen:
                 raise ValueError(f"duplicate organisation id {org.id!r}")
@@ -155,6 +214,9 @@ class Directory(_Strict):
                 if key.id in key_ids:
                     raise ValueError(f"duplicate api key id {key.id!r}")
                 key_ids.add(key.id)
+                if key.sha256 in key_hashes:  # one key would let the caller in as either organisation
+                    raise ValueError(f"api key {key.id!r} has the same hash as {key_hashes[key.sha256]!r}")
+                key_hashes[key.sha256] = key.id
         for org in self.organisations:
             if org.settings is not None and org.authority_code is not None:
                 try:
@@ -201,6 +263,46 @@ class Directory(_Strict):
                 if hmac.compare_digest(digest, key.sha256):
                     found = (org, key.id)
         return found
+
+    def published_examples(self) -> list[str]:
+        """What in this directory is published in the repository's example (keys `example-key-<id>`,
+        secrets derived from `example-secret-<id>`): one line per finding, naming no secret."""
+        found = []
+        example_secrets = {example_webhook_secret(org.id) for org in self.organisations} | PUBLISHED_SECRETS
+        for org in self.organisations:
+            for key in org.api_keys:
+                if hmac.compare_digest(key.sha256, hash_api_key(example_api_key(org.id))):
+                    found.append(f"{org.id}: api key {key.id!r} is the published example key")
+            if any(secret in example_secrets for secret in org.signing_secrets):
+                found.append(f"{org.id}: its webhook secret is a published example secret")
+        return found
+
+
+def example_api_key(org_id: str) -> str:
+    """The API key the repository's example directory gives an organisation (never for real use)."""
+    return f"example-key-{org_id}"
+
+
+def example_webhook_secret(org_id: str) -> str:
+    """The webhook secret the repository's example directory gives an organisation (never for real use)."""
+    return "whsec_" + base64.b64encode(hashlib.sha256(f"example-secret-{org_id}".encode()).digest()).decode()
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _check_secret(secret: str) -> None:
+    """Refuse at start-up what signing would refuse at every delivery, and short secrets."""
+    try:
+        Webhook(secret)
+        raw = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+    except Exception:  # the library raises binascii.Error and others; the secret is never shown
+        raise ValueError("a webhook secret is not a signing secret (whsec_ then base64)") from None
+    if len(raw) < MIN_SECRET_BYTES:
+        raise ValueError(
+            f"a webhook secret is {len(raw)} bytes; at least {MIN_SECRET_BYTES} are needed (`mtp keys secret` makes 32)"
+        )
 
 
 def hash_api_key(api_key: str) -> str:
@@ -250,3 +352,72 @@ def _line_of(node: Any, loc: tuple[int | str, ...]) -> int:
         node = child
         line = node.start_mark.line + 1
     return line
+
+
+def open_directory(path: Path | None, *, allow_examples: bool = False) -> Directory:
+    """The directory a service starts with: `MTP_DIRECTORY` must name one, and it must hold none of
+    the repository's published example keys or secrets unless `MTP_ALLOW_EXAMPLE_DIRECTORY` says this
+    is a trial on one machine."""
+    if path is None:
+        raise DirectoryError(
+            "MTP_DIRECTORY is not set: name the directory file (see deploy/directory.example.yaml for its form)"
+        )
+    directory = load_directory(path)
+    examples = directory.published_examples()
+    if examples and not allow_examples:
+        raise DirectoryError(
+            f"{path}: holds keys or secrets published in this repository's example, which anyone can use:\n  "
+            + "\n  ".join(examples)
+            + "\nMake real ones with `mtp keys new --org <id>` and `mtp keys secret`, or set "
+            "MTP_ALLOW_EXAMPLE_DIRECTORY=true for a trial on one machine."
+        )
+    if examples:
+        log.warning("directory_has_example_keys", path=str(path), findings=len(examples))
+    return directory
+
+
+_ON_SIGHUP: "weakref.WeakSet[LiveDirectory]" = weakref.WeakSet()
+
+
+def _reload_all() -> None:
+    for live in list(_ON_SIGHUP):
+        live.reload()
+
+
+class LiveDirectory:
+    """The directory a running service reads, reloaded from its file on SIGHUP: all at once, and only
+    if the new file is valid (a bad file is refused and the one in use kept). Read `current` at each
+    use, not once, so a revoked key stops working at the next request."""
+
+    def __init__(self, path: Path | None, *, allow_examples: bool = False) -> None:
+        self.path = path
+        self.allow_examples = allow_examples
+        self.current = open_directory(path, allow_examples=allow_examples)
+
+    def reload(self) -> bool:
+        """Read the file again; keep the directory in use if the new one cannot be used."""
+        try:
+            fresh = open_directory(self.path, allow_examples=self.allow_examples)
+        except DirectoryError as exc:
+            log.error("directory_reload_refused", path=str(self.path), reason=str(exc).splitlines()[0])
+            return False
+        self.current = fresh
+        log.info("directory_reloaded", path=str(self.path), organisations=len(fresh.organisations))
+        return True
+
+    def reload_on_sighup(self, loop: AbstractEventLoop) -> None:
+        """Reload whenever the process receives SIGHUP (`kill -HUP <pid>`), with every other directory
+        of the process that asked the same."""
+        _ON_SIGHUP.add(self)
+        loop.add_signal_handler(signal.SIGHUP, _reload_all)
+
+    def stop_reloading(self) -> None:
+        """The service stops: SIGHUP no longer concerns this directory."""
+        _ON_SIGHUP.discard(self)
+
+    @classmethod
+    def fixed(cls, directory: Directory) -> "LiveDirectory":
+        """A directory that is never reloaded (tests and tools that build one in memory)."""
+        live = cls.__new__(cls)
+        live.path, live.allow_examples, live.current = None, True, directory
+        return live

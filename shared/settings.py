@@ -13,7 +13,16 @@ class CommonSettings(BaseSettings):
 
     kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, comma-separated.")
     database_url: str = Field("postgresql://postgres@127.0.0.1:5432/mtp", description="PostgreSQL DSN.")
-    directory: Path = Field(Path("deploy/directory.example.yaml"), description="The directory YAML file.")
+    directory: Path | None = Field(
+        None,
+        description="The directory YAML file: who is who, their API key hashes and webhook secrets. "
+        "Required: a service without one refuses to start.",
+    )
+    allow_example_directory: bool = Field(
+        False,
+        description="Start even though the directory holds the repository's published example keys or "
+        "secrets. For a trial on one machine only; never where anything else can reach the services.",
+    )
     topic_namespace: str = Field("", description="Prefix for topic and consumer-group names (tests).")
     topic_partitions: int = Field(
         12,

@@ -13,7 +13,7 @@ import uvicorn
 from rich.console import Console
 
 from shared import topics
-from shared.directory import DirectoryError, load_directory
+from shared.directory import DirectoryError, load_directory, open_directory
 from shared.kafka import create_topics
 from shared.logging import configure_logging
 from shared.settings import CommonSettings
@@ -71,6 +71,13 @@ def check_directory(path: Annotated[Path, typer.Argument(help="The directory YAM
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
     typer.echo(f"{path}: {len(directory.organisations)} organisations, valid")
+    for finding in directory.published_examples():
+        typer.echo(f"  not for real use: {finding}", err=True)
+    if directory.published_examples():
+        typer.echo(
+            "  the services refuse it unless MTP_ALLOW_EXAMPLE_DIRECTORY=true (a trial on one machine)",
+            err=True,
+        )
 
 
 @app.command("create-topics")
@@ -132,7 +139,11 @@ def receiver(
     from tools.receiver import create_receiver
 
     configure_logging("receiver")
-    directory = load_directory(CommonSettings().directory)
+    try:  # the demo receiver verifies with whatever the services sign with, example keys included
+        directory = open_directory(CommonSettings().directory, allow_examples=True)
+    except DirectoryError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
     uvicorn.run(create_receiver(directory), host=host, port=port, log_config=None, access_log=False)
 
 

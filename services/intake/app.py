@@ -1,5 +1,6 @@
 """Intake's composition root: settings -> directory, runtime (pool, relay, read-model subscriber), routes."""
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,7 +22,7 @@ from services.intake.store import SCHEMA
 from shared import consumer, topics
 from shared.clock import Clock, SystemClock
 from shared.contracts.envelope import Envelope
-from shared.directory import load_directory
+from shared.directory import LiveDirectory
 from shared.http import add_operational_routes
 from shared.runtime import Runtime, running
 
@@ -34,7 +35,7 @@ READ_MODEL_GROUP = "mtp-intake-read-model"
 def create_app(settings: IntakeSettings | None = None, clock: Clock | None = None) -> FastAPI:
     """Build the intake application; it connects to its database and broker when started."""
     settings = settings or IntakeSettings()
-    directory = load_directory(settings.directory)
+    directory = LiveDirectory(settings.directory, allow_examples=settings.allow_example_directory)
     clock = clock or SystemClock()
 
     def subscribe(broker: KafkaBroker, runtime: Runtime) -> None:
@@ -57,10 +58,22 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
         ) as runtime:
             app.state.runtime = runtime
             app.state.deps = Deps(
-                settings=settings, directory=directory, clock=clock, pool=runtime.pool, relay=runtime.relay
+                settings=settings,
+                live_directory=directory,
+                clock=clock,
+                pool=runtime.pool,
+                relay=runtime.relay,
             )
-            log.info("intake_started", port=settings.intake_port, organisations=len(directory.organisations))
-            yield
+            log.info(
+                "intake_started",
+                port=settings.intake_port,
+                organisations=len(directory.current.organisations),
+            )
+            directory.reload_on_sighup(asyncio.get_running_loop())
+            try:
+                yield
+            finally:
+                directory.stop_reloading()
 
     app = FastAPI(
         title="Missing the Point — intake",

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from services.intake import store
 from services.intake.settings import IntakeSettings
 from shared.clock import Clock
-from shared.directory import Directory
+from shared.directory import Directory, LiveDirectory
 from shared.outbox import OutboxRelay
 
 
@@ -14,7 +14,12 @@ class Deps:
     """Intake's dependencies, held on `app.state.deps`."""
 
     settings: IntakeSettings
-    directory: Directory
+    live_directory: LiveDirectory
     clock: Clock
     pool: store.Pool
     relay: OutboxRelay
+
+    @property
+    def directory(self) -> Directory:
+        """The directory as it stands now (it is reloaded on SIGHUP): read it at each request."""
+        return self.live_directory.current

@@ -46,6 +46,11 @@ async def post_events(request: Request) -> JSONResponse:
             "The body is nested too deeply.",
             errors=[{"pointer": "/", "detail": "nested too deeply", "code": "json"}],
         ) from exc
+    except ValueError as exc:  # a number too long to read (Python's limit on integer digits)
+        raise Invalid(
+            "The body holds a number too long to read.",
+            errors=[{"pointer": "/", "detail": "a number has too many digits", "code": "json"}],
+        ) from exc
 
     batch = media == BATCH_TYPE
     if batch:

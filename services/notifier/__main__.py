@@ -1,9 +1,12 @@
 """`python -m services.notifier`: run the notifier."""
 
+import sys
+
 import uvicorn
 
 from services.notifier.app import create_app
 from services.notifier.settings import NotifierSettings
+from shared.directory import DirectoryError
 from shared.logging import configure_logging
 
 
@@ -11,8 +14,12 @@ def main() -> None:
     """Build settings, configure logging, serve health and metrics while delivering."""
     settings = NotifierSettings()
     configure_logging("notifier", settings.log_level)
+    try:
+        app = create_app(settings)
+    except DirectoryError as exc:  # no directory, or one anyone could use: say why in words, and stop
+        sys.exit(f"notifier: cannot start: {exc}")
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.http_host,
         port=settings.notifier_port,
         log_config=None,

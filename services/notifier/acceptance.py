@@ -17,7 +17,7 @@ from services.notifier.writes import Writes
 from shared.clock import Clock
 from shared.contracts.assignments import ReferralPacket
 from shared.db import LOOP_ERRORS
-from shared.directory import Directory
+from shared.directory import LiveDirectory
 from shared.waits import wait_any
 
 log = structlog.get_logger()
@@ -30,7 +30,7 @@ class AcceptanceTimer:
     def __init__(
         self,
         pool: store.Pool,
-        directory: Directory,
+        directory: LiveDirectory,
         clock: Clock,
         *,
         namespace: str,
@@ -70,7 +70,7 @@ class AcceptanceTimer:
             rows = await store.claim_expired(conn, now, BATCH)
             for row in rows:
                 await assigning.move_on(
-                    conn, writes, row, reason=assigning.TIMED_OUT, directory=self._directory, now=now
+                    conn, writes, row, reason=assigning.TIMED_OUT, directory=self._directory.current, now=now
                 )
             await writes.flush(conn)
         return len(rows)
@@ -90,7 +90,7 @@ class AcceptanceTimer:
                     row["task_id"],
                     row["episode_id"],
                     ReferralPacket.model_validate(row["packet"]),
-                    directory=self._directory,
+                    directory=self._directory.current,
                     now=now,
                     only_if_someone=True,
                 )

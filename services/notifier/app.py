@@ -1,5 +1,6 @@
 """The notifier's composition root: settings -> directory, runtime, subscribers, delivery worker, HTTP."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,7 +14,7 @@ from services.notifier.store import SCHEMA
 from services.notifier.webhooks.handoff import Handoff, delivery_lease
 from services.notifier.webhooks.worker import DeliveryWorker
 from shared.clock import Clock, SystemClock
-from shared.directory import load_directory
+from shared.directory import LiveDirectory
 from shared.http import add_operational_routes
 from shared.runtime import Loop, Runtime, running
 
@@ -23,7 +24,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def create_app(settings: NotifierSettings | None = None, clock: Clock | None = None) -> FastAPI:
     """Build the notifier: it consumes, delivers webhooks and serves health while the app runs."""
     settings = settings or NotifierSettings()
-    directory = load_directory(settings.directory)
+    directory = LiveDirectory(settings.directory, allow_examples=settings.allow_example_directory)
     clock = clock or SystemClock()
     handoff = Handoff(delivery_lease(settings))
 
@@ -49,7 +50,11 @@ def create_app(settings: NotifierSettings | None = None, clock: Clock | None = N
             loops=loops,
         ) as runtime:
             app.state.runtime = runtime
-            yield
+            directory.reload_on_sighup(asyncio.get_running_loop())
+            try:
+                yield
+            finally:
+                directory.stop_reloading()
 
     app = FastAPI(title="Missing the Point — notifier", lifespan=lifespan, openapi_url=None)
 

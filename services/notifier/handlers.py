@@ -10,14 +10,14 @@ from shared import topics
 from shared.clock import Clock
 from shared.consumer import subscribe
 from shared.contracts.envelope import Envelope
-from shared.directory import Directory
+from shared.directory import LiveDirectory
 from shared.runtime import Runtime
 
 GROUP = "mtp-notifier"
 
 
 def register(
-    broker: KafkaBroker, runtime: Runtime, clock: Clock, directory: Directory, handoff: Handoff
+    broker: KafkaBroker, runtime: Runtime, clock: Clock, directory: LiveDirectory, handoff: Handoff
 ) -> None:
     """Subscribe to the scheduler's tasks and the providers' interview reports (one group, one join)."""
 
@@ -26,7 +26,7 @@ def register(
         await service.apply(
             runtime.pool,
             envelopes,
-            directory=directory,
+            directory=directory.current,
             handoff=handoff,
             namespace=runtime.settings.topic_namespace,
             now=clock.now(),

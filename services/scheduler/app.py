@@ -1,5 +1,6 @@
 """The scheduler's composition root: settings -> directory, runtime, subscribers, timer loop, HTTP."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,7 +12,7 @@ from services.scheduler.settings import SchedulerSettings
 from services.scheduler.store import SCHEMA
 from services.scheduler.timers import TimerLoop
 from shared.clock import Clock, SystemClock
-from shared.directory import load_directory
+from shared.directory import LiveDirectory
 from shared.http import add_operational_routes
 from shared.runtime import Loop, Runtime, running
 
@@ -21,7 +22,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def create_app(settings: SchedulerSettings | None = None, clock: Clock | None = None) -> FastAPI:
     """Build the scheduler: it consumes, fires timers and serves health while the app runs."""
     settings = settings or SchedulerSettings()
-    directory = load_directory(settings.directory)
+    directory = LiveDirectory(settings.directory, allow_examples=settings.allow_example_directory)
     clock = clock or SystemClock()
 
     def loops(runtime: Runtime) -> list[Loop]:
@@ -47,7 +48,11 @@ def create_app(settings: SchedulerSettings | None = None, clock: Clock | None = 
             loops=loops,
         ) as runtime:
             app.state.runtime = runtime
-            yield
+            directory.reload_on_sighup(asyncio.get_running_loop())
+            try:
+                yield
+            finally:
+                directory.stop_reloading()
 
     app = FastAPI(title="Missing the Point — scheduler", lifespan=lifespan, openapi_url=None)
 

@@ -13,14 +13,14 @@ from shared.clock import Clock
 from shared.consumer import HandlerRetry, subscribe
 from shared.contracts.common import ChildEvent
 from shared.contracts.envelope import Envelope
-from shared.directory import Directory
+from shared.directory import LiveDirectory
 from shared.runtime import Runtime
 
 log = structlog.get_logger()
 GROUP = "mtp-scheduler"
 
 
-def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, directory: Directory) -> None:
+def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, directory: LiveDirectory) -> None:
     """Subscribe to every topic that changes a child's timeline."""
 
     async def apply(envelopes: Sequence[Envelope]) -> None:
@@ -50,7 +50,7 @@ def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, directory: Dir
                     conn,
                     [],
                     now=clock.now(),
-                    directory=directory,
+                    directory=directory.current,
                     namespace=runtime.settings.topic_namespace,
                     new_entries=entries,
                 )

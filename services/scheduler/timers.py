@@ -16,7 +16,7 @@ from services.scheduler import metrics, store
 from services.scheduler.settle import settle_children
 from shared.clock import Clock
 from shared.db import LOOP_ERRORS
-from shared.directory import Directory
+from shared.directory import LiveDirectory
 from shared.waits import wait_any
 
 log = structlog.get_logger()
@@ -31,7 +31,7 @@ class TimerLoop:
         self,
         pool: store.Pool,
         clock: Clock,
-        directory: Directory,
+        directory: LiveDirectory,
         *,
         namespace: str,
         batch: int = 500,
@@ -64,7 +64,7 @@ class TimerLoop:
                 conn,
                 [child for child, _ in claimed],
                 now=now,
-                directory=self._directory,
+                directory=self._directory.current,
                 namespace=self._namespace,
             )
         lags = [max((now - due_at).total_seconds(), 0.0) for _, due_at in claimed]

@@ -152,6 +152,9 @@ async def test_content_type_size_and_json_errors(intake: httpx.AsyncClient) -> N
     deep = await intake.post("/v1/events", content=b"[" * 100_000, headers=POLICE)
     assert deep.status_code == 422
     assert deep.headers["content-type"] == "application/problem+json"
+    huge = await intake.post("/v1/events", content=b'{"id": ' + b"9" * 5_000 + b"}", headers=POLICE)
+    assert (huge.status_code, huge.headers["content-type"]) == (422, "application/problem+json")
+    assert huge.json()["detail"] == "The body holds a number too long to read."
 
 
 async def test_an_assignment_id_is_an_identifier_not_text(intake: httpx.AsyncClient) -> None:

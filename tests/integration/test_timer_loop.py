@@ -17,7 +17,7 @@ from services.scheduler.settle import settle_children
 from services.scheduler.timers import TimerLoop
 from shared.clock import ManualClock
 from shared.db import create_pool
-from shared.directory import Directory, TimingSettings
+from shared.directory import Directory, LiveDirectory, TimingSettings
 from shared.migrations import apply_migrations
 from shared.outbox import outbox_migrations
 from tests.conftest import Place
@@ -27,6 +27,7 @@ from tests.unit.timeline import assigned, offered, reported, returned
 T0 = datetime(2026, 3, 2, 22, 0, tzinfo=UTC)
 TIMING = TimingSettings()
 DIRECTORY = Directory(organisations=[])  # every authority on the default thresholds
+LIVE = LiveDirectory.fixed(DIRECTORY)
 
 
 @pytest.fixture
@@ -83,7 +84,7 @@ async def test_timers_fire_once_each_and_a_timer_whose_reason_has_gone_does_noth
     pool: "asyncpg.Pool[Any]",
 ) -> None:
     clock = ManualClock(at(10))
-    loop = TimerLoop(pool, clock, DIRECTORY, namespace="t.")
+    loop = TimerLoop(pool, clock, LIVE, namespace="t.")
     facts = [reported(at(0)), returned(at(10))]
     await settle(pool, clock.now(), facts)
     pending = await pool.fetch("SELECT due_at FROM scheduler.timers WHERE state = 'pending' ORDER BY due_at")
@@ -125,7 +126,7 @@ async def test_after_downtime_every_overdue_timer_fires_at_once_flagged_late(
     before = len(await published(pool))
 
     clock.set(at(100))  # the scheduler was down from hour 10 to hour 100
-    loop = TimerLoop(pool, clock, DIRECTORY, namespace="t.", batch=500)
+    loop = TimerLoop(pool, clock, LIVE, namespace="t.", batch=500)
     assert await loop.fire_due() == 150
     assert await loop.fire_due() == 0
     late = [(t, d.get("stage"), d["late"]) for t, d in (await published(pool))[before:]]
@@ -144,7 +145,7 @@ async def test_after_downtime_every_overdue_timer_fires_at_once_flagged_late(
 async def test_an_earlier_timer_wakes_the_sleeping_loop_through_notify(pool: "asyncpg.Pool[Any]") -> None:
     clock = ManualClock(at(0))
     # Polls only every 60 s: only the NOTIFY can wake it sooner.
-    loop = TimerLoop(pool, clock, DIRECTORY, namespace="t.", poll_seconds=60)
+    loop = TimerLoop(pool, clock, LIVE, namespace="t.", poll_seconds=60)
     stop = asyncio.Event()
     running = asyncio.create_task(loop.run(stop))
     try:
@@ -177,7 +178,7 @@ async def test_a_silent_instance_loses_its_claim_after_the_lease(
         await hung.execute("BEGIN")
         claimed, _ = await store.claim_due_timers(hung, clock.now(), 500, lease_seconds=1)
         assert len(claimed) == 3
-        other = TimerLoop(pool, clock, DIRECTORY, namespace="t.")
+        other = TimerLoop(pool, clock, LIVE, namespace="t.")
         assert await other.fire_due() == 0  # skipped while the claim holds
         assert await poll(other.fire_due, timeout=15, interval=0.2) == 3  # taken over after the lease
     finally:
@@ -195,7 +196,7 @@ async def test_a_child_busy_elsewhere_is_skipped_not_waited_for(pool: "asyncpg.P
         async with busy.transaction():
             await store.lock_children(busy, ["W06000015/C-1"], clock.now())
             # The event handler holds the child: the loop leaves its timer pending and does not block...
-            loop = TimerLoop(pool, clock, DIRECTORY, namespace="t.")
+            loop = TimerLoop(pool, clock, LIVE, namespace="t.")
             assert await asyncio.wait_for(loop.fire_due(), timeout=5) == 0
             # ...and the handler can still set that very timer without waiting on the loop.
             assert await asyncio.wait_for(store.add_timers(busy, [("W06000015/C-1", at(34))]), 5) == []

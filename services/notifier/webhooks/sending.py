@@ -8,6 +8,9 @@ and ~0.8 ms with httpx, which made the HTTP client the notifier's largest cost u
 from dataclasses import dataclass
 
 import aiohttp
+from aiohttp.abc import AbstractResolver
+
+from services.notifier.webhooks.addresses import AddressRefused
 
 
 @dataclass(frozen=True)
@@ -19,11 +22,14 @@ class Answer:
     error: str | None = None
 
 
-def session(concurrency: int, timeout_seconds: float) -> aiohttp.ClientSession:
+def session(
+    concurrency: int, timeout_seconds: float, resolver: AbstractResolver | None = None
+) -> aiohttp.ClientSession:
     """One client for all deliveries: as many connections as deliveries may be in flight, kept
-    alive between them; certificates verified; cookies from receivers not kept."""
+    alive between them; certificates verified; cookies from receivers not kept; names resolved by
+    `resolver` (the notifier's keeps only addresses a webhook may reach)."""
     return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=concurrency),
+        connector=aiohttp.TCPConnector(limit=concurrency, resolver=resolver),
         timeout=aiohttp.ClientTimeout(total=timeout_seconds),
         cookie_jar=aiohttp.DummyCookieJar(),
     )
@@ -40,5 +46,9 @@ async def post(
             return Answer(status=response.status, retry_after=retry_after)
     except TimeoutError:
         return Answer(error="timeout")
+    except aiohttp.ClientConnectorError as exc:
+        if isinstance(exc.os_error, AddressRefused):  # the name led somewhere it may not go
+            return Answer(error=exc.os_error.reason)
+        return Answer(error=type(exc).__name__)
     except aiohttp.ClientError as exc:
         return Answer(error=type(exc).__name__)

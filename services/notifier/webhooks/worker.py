@@ -9,8 +9,8 @@ and another instance sends the same webhook again, with the same `webhook-id`.
 
 import asyncio
 import dataclasses
-import ipaddress
 import time
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -20,7 +20,7 @@ from standardwebhooks.webhooks import Webhook
 
 from services.notifier import metrics, store
 from services.notifier.settings import NotifierSettings
-from services.notifier.webhooks import queue, sending
+from services.notifier.webhooks import addresses, queue, sending
 from services.notifier.webhooks.backoff import parse_retry_after, retry_delay
 from services.notifier.webhooks.handoff import Handoff, delivery_lease
 from services.notifier.webhooks.recording import AttemptRecorder
@@ -28,7 +28,7 @@ from services.notifier.writes import Writes
 from shared.clock import Clock
 from shared.contracts.operations import EndpointDisabled
 from shared.db import LOOP_ERRORS
-from shared.directory import Directory, Organisation
+from shared.directory import LiveDirectory, Organisation
 from shared.waits import wait_any
 
 log = structlog.get_logger()
@@ -42,19 +42,18 @@ def url_refusal(
     allow_http_hosts: frozenset[str] = frozenset(),
 ) -> str | None:
     """Why a webhook URL may not be called, or None: https only; plain http to loopback or to named
-    hosts only when configuration allows it."""
+    hosts only when configuration allows it; no literal address it may not reach, however spelt (names
+    are checked on every address they resolve to, when connecting: addresses.GuardedResolver)."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if not host:
         return "no_host"
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        address = None
+    address = addresses.literal_address(host)
+    if address is not None:
+        reason = addresses.refusal(address, allow_loopback=allow_http_loopback, allow_private=allow_private)
+        if reason is not None:
+            return reason
     loopback = host == "localhost" or (address is not None and address.is_loopback)
-    private = address is not None and address.is_private and not address.is_loopback
-    if private and not allow_private:
-        return "private_address"
     if parts.scheme == "https":
         return None
     if parts.scheme == "http" and ((loopback and allow_http_loopback) or host in allow_http_hosts):
@@ -71,9 +70,10 @@ def current_url(org: Organisation | None, queued: str) -> str:
     return org.delivery_url
 
 
-def sign(secret: str, message_id: str, at: datetime, body: bytes) -> dict[str, str]:
-    """Standard Webhooks headers for a body."""
-    signature = Webhook(secret).sign(message_id, at, body.decode())
+def sign(secrets: Sequence[str], message_id: str, at: datetime, body: bytes) -> dict[str, str]:
+    """Standard Webhooks headers for a body, signed with each of the organisation's secrets (two while
+    it rotates: a receiver holding either verifies it)."""
+    signature = " ".join(Webhook(secret).sign(message_id, at, body.decode()) for secret in secrets)
     return {
         "webhook-id": message_id,
         "webhook-timestamp": str(int(at.timestamp())),
@@ -89,7 +89,7 @@ class DeliveryWorker:
     def __init__(
         self,
         pool: store.Pool,
-        directory: Directory,
+        directory: LiveDirectory,
         clock: Clock,
         settings: NotifierSettings,
         handoff: Handoff | None = None,
@@ -110,7 +110,12 @@ class DeliveryWorker:
         """Deliver until `stop` is set; finish what is in flight."""
         listener = asyncio.create_task(self._listen(stop))
         recorder = asyncio.create_task(self._recorder.run())
-        http = sending.session(self._settings.delivery_concurrency, self._settings.webhook_timeout_seconds)
+        settings = self._settings
+        resolver = addresses.GuardedResolver(
+            allow_loopback=settings.webhook_allow_http_loopback,
+            allow_private=settings.webhook_allow_private_networks,
+        )
+        http = sending.session(settings.delivery_concurrency, settings.webhook_timeout_seconds, resolver)
         claim_at = 0.0  # when (monotonic) to look for due deliveries again without being told
         async with http:
             try:
@@ -175,7 +180,7 @@ class DeliveryWorker:
             self._slots.release()
 
     async def _attempt(self, http: aiohttp.ClientSession, item: store.Claimed) -> None:
-        org = self._directory.get(item.org_id)
+        org = self._directory.current.get(item.org_id)
         url = current_url(org, item.url)
         if url != item.url:  # the directory moved the organisation since this was queued
             item = dataclasses.replace(item, url=url, disabled=False)
@@ -187,7 +192,7 @@ class DeliveryWorker:
             allow_private=settings.webhook_allow_private_networks,
             allow_http_hosts=frozenset(settings.webhook_allow_http_hosts),
         )
-        if org is None or org.webhook_secret is None:
+        if org is None or not org.signing_secrets:
             refusal = "unknown_recipient"
         if item.disabled:
             await self._park(item, now)
@@ -207,8 +212,7 @@ class DeliveryWorker:
             log.error("webhook_refused", webhook_id=item.webhook_id, org=item.org_id, reason=refusal)
             return
         assert org is not None
-        assert org.webhook_secret is not None
-        headers = sign(org.webhook_secret.get_secret_value(), item.webhook_id, now, item.body)
+        headers = sign(org.signing_secrets, item.webhook_id, now, item.body)
         started = time.perf_counter()
         answer = await sending.post(http, item.url, item.body, headers, settings.response_body_limit)
         status, error = answer.status, answer.error
@@ -295,7 +299,7 @@ class DeliveryWorker:
             disabled_at=at,
         )
         writes = Writes()  # claimable by any instance's worker
-        for ops in self._directory.of_kind("ops"):
+        for ops in self._directory.current.of_kind("ops"):
             # Never alert an endpoint about itself: it would only be parked.
             if ops.delivery_url is not None and ops.delivery_url != item.url:
                 queue.enqueue(writes, org=ops, cause=f"disabled:{item.webhook_id}", data=notice, now=at)

@@ -28,7 +28,7 @@ from services.scheduler.report.output import render
 from services.scheduler.report.topic_log import read_all
 from services.scheduler.settings import SchedulerSettings
 from shared import topics
-from shared.directory import load_directory
+from shared.directory import DirectoryError, open_directory
 from shared.logging import configure_logging
 
 
@@ -95,6 +95,9 @@ def main(
         where = settings.kafka_bootstrap if source is Source.topics else "MTP_DATABASE_URL"
         typer.echo(f"cannot read the {source.value} ({where}): {type(exc).__name__}: {exc}", err=True)
         raise typer.Exit(2) from exc
+    except DirectoryError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
     typer.echo(render(report, output.value), nl=False)
     if chart is not None:
         from services.scheduler.report.chart import draw  # matplotlib only when a chart is asked for
@@ -107,7 +110,9 @@ async def build(
     settings: SchedulerSettings, authority: str, period: Period, *, source: str, as_of: datetime
 ) -> Report:
     """Load the records from the chosen source and count them."""
-    timing = load_directory(settings.directory).timing_for(authority)  # the authority's own window
+    timing = open_directory(settings.directory, allow_examples=True).timing_for(
+        authority
+    )  # the authority's own window
     window = timedelta(hours=timing.interview_window_hours)
     if source == "topics":
         episodes, tasks = await from_topics(settings)
