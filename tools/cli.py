@@ -1,12 +1,14 @@
 """`mtp`: run the system, make API keys, and other operator commands."""
 
 import asyncio
+import getpass
+import json
 import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -14,7 +16,7 @@ from rich.console import Console
 
 from shared import topics
 from shared.directory import DirectoryError, load_directory, open_directory
-from shared.kafka import create_topics
+from shared.kafka import client_options, create_topics, topic_options
 from shared.logging import configure_logging
 from shared.settings import CommonSettings
 from tools.keys import new_api_key, new_webhook_secret
@@ -31,6 +33,12 @@ dlq_app = typer.Typer(
     help="Dead-letter topics: messages a consumer could not read, kept with the reason.", no_args_is_help=True
 )
 app.add_typer(dlq_app, name="dlq")
+child_app = typer.Typer(
+    help="Everything held about one child, for a subject-access request (export) or an erasure "
+    "(erase), across the three services' tables. Each run is recorded in the audit trail.",
+    no_args_is_help=True,
+)
+app.add_typer(child_app, name="child")
 
 
 @app.command()
@@ -82,10 +90,20 @@ def check_directory(path: Annotated[Path, typer.Argument(help="The directory YAM
 
 @app.command("create-topics")
 def create_topics_command() -> None:
-    """Create the mtp.*.v1 topics and their .dlq twins on MTP_KAFKA_BOOTSTRAP (idempotent)."""
+    """Create the mtp.*.v1 topics and their .dlq twins on MTP_KAFKA_BOOTSTRAP (idempotent), with
+    MTP_TOPIC_PARTITIONS, MTP_TOPIC_REPLICATION_FACTOR, MTP_TOPIC_MIN_INSYNC_REPLICAS and
+    MTP_TOPIC_RETENTION_HOURS."""
     settings = CommonSettings()
     names = topics.all_with_dlq(settings.topic_namespace)
-    asyncio.run(create_topics(settings.kafka_bootstrap, names, settings.topic_partitions))
+    asyncio.run(
+        create_topics(
+            settings.kafka_bootstrap,
+            names,
+            settings.topic_partitions,
+            **topic_options(settings),
+            client=client_options(settings),
+        )
+    )
     typer.echo(f"topics ready: {', '.join(names)}")
 
 
@@ -95,7 +113,7 @@ def dlq_list() -> None:
     from tools.dlq import inspect
 
     settings = CommonSettings()
-    for found in asyncio.run(inspect(settings.kafka_bootstrap, settings.topic_namespace)):
+    for found in asyncio.run(inspect(client_options(settings), settings.topic_namespace)):
         reasons = ", ".join(f"{reason}: {count}" for reason, count in sorted(found.reasons.items())) or "-"
         typer.echo(f"{found.topic:<32} {found.total:>6}  {reasons}")
 
@@ -114,7 +132,7 @@ def dlq_replay(
     if topic not in topics.ALL:
         raise typer.BadParameter(f"one of {', '.join(topics.ALL)}")
     settings = CommonSettings()
-    count = asyncio.run(replay(settings.kafka_bootstrap, topic, settings.topic_namespace))
+    count = asyncio.run(replay(client_options(settings), topic, settings.topic_namespace))
     typer.echo(f"replayed {count} message(s) from {topics.dlq(topic)} to {topic}")
 
 
@@ -235,6 +253,64 @@ def demo(
     console.print(
         f"next: mtp report --authority W06000015 --from {first.replace(day=1)} --to {today} --chart cardiff.png"
     )
+
+
+SERVICES = ("intake", "scheduler", "notifier")
+Authority = Annotated[str, typer.Argument(help="The responsible authority's code, e.g. W06000015.")]
+ChildRef = Annotated[str, typer.Argument(help="The child's reference at that authority.")]
+By = Annotated[str, typer.Option(help="Who asks, for the audit trail (default: your login name).")]
+DataDir = Annotated[Path, typer.Option(help="The folder of a running `mtp run`, for its database.")]
+
+
+def _each_service(action: list[str], data_dir: Path) -> dict[str, Any]:
+    """Run a child-data command in every service, in turn; their answers, together."""
+    env = {**embedded_env(data_dir), **os.environ}
+    found: dict[str, Any] = {}
+    for service in SERVICES:
+        done = subprocess.run(  # noqa: S603  # our modules
+            [sys.executable, "-m", f"services.{service}.child_data", *action],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            typer.echo(
+                done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"{service} failed", err=True
+            )
+            raise typer.Exit(done.returncode)
+        found.update(json.loads(done.stdout))
+    return found
+
+
+@child_app.command("export")
+def child_export(
+    authority: Authority, child_ref: ChildRef, by: By = "", data_dir: DataDir = Path(".mtp")
+) -> None:
+    """Print every row held about the child, by service and table, as JSON (the data subject's copy)."""
+    who = by or getpass.getuser()
+    typer.echo(
+        json.dumps(_each_service(["export", f"{authority}/{child_ref}", "--by", who], data_dir), indent=2)
+    )
+
+
+@child_app.command("erase")
+def child_erase(
+    authority: Authority,
+    child_ref: ChildRef,
+    reason: Annotated[str, typer.Option(help="Why, as a code: e.g. erasure_request, retention_expired.")],
+    by: By = "",
+    data_dir: DataDir = Path(".mtp"),
+) -> None:
+    """Delete everything held about the child (the audit trail keeps its records under a pseudonym);
+    print how many rows each table lost. Running it again changes nothing. Events already on the
+    topics are not reached: they expire with the topics' retention."""
+    who = by or getpass.getuser()
+    found = _each_service(["erase", f"{authority}/{child_ref}", "--reason", reason, "--by", who], data_dir)
+    removed = {table: count for tables in found.values() for table, count in tables.items()}
+    for table, count in removed.items():
+        typer.echo(f"{table}: {count}")
+    typer.echo(f"erased: {sum(removed.values())} rows in {len(removed)} tables")
 
 
 if __name__ == "__main__":

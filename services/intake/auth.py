@@ -37,5 +37,5 @@ def authenticate(request: Request, directory: Directory) -> Caller:
 def caller(request: Request) -> Caller:
     """FastAPI dependency: authenticate before anything else of the request is looked at."""
     found = authenticate(request, request.app.state.deps.directory)
-    request.state.org = found.org.id
+    request.state.org, request.state.key_id = found.org.id, found.key_id
     return found

@@ -30,7 +30,7 @@ async def post_events(request: Request) -> JSONResponse:
     """Accept one CloudEvent or a batch; answer only once it is durably stored."""
     deps: Deps = request.app.state.deps
     caller = authenticate(request, deps.directory)
-    request.state.org = caller.org.id
+    request.state.org, request.state.key_id = caller.org.id, caller.key_id
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media not in SINGLE_TYPES | {BATCH_TYPE}:
         raise UnsupportedMedia()

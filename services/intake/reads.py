@@ -62,7 +62,7 @@ async def get_child(
     )
     if record is None:
         raise NotFound()
-    await store.record_read(deps.pool, deps.clock.now(), who.org.id, who.key_id, key)
+    await store.record_access(deps.pool, deps.clock.now(), who.org.id, who.key_id, "read:child", key)
     log.info("child_read", org=who.org.id, seen_as=record.seen_as)
     return record
 
@@ -96,5 +96,6 @@ async def get_audit(
         raise Forbidden("Only operations may read the audit trail.")
     deps: Deps = request.app.state.deps
     rows = await store.audit_page(deps.pool, child_key=child, org_id=org, before=before, limit=limit)
+    await store.record_access(deps.pool, deps.clock.now(), who.org.id, who.key_id, "read:audit", child)
     items = [AuditEntry(**row) for row in rows]
     return AuditPage(items=items, next_before=items[-1].seq if len(items) == limit else None)

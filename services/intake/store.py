@@ -16,6 +16,7 @@ from tenacity import AsyncRetrying, retry_if_result, stop_after_delay, wait_expo
 
 from services.intake.errors import Unavailable
 from shared import outbox
+from shared.child_data import ChildTable, pseudonym
 from shared.db import CONNECTION_ERRORS, columns
 from shared.inbox import Inbox
 
@@ -269,6 +270,31 @@ class ConflictingIds(Exception):  # a condition, named as such
 # Every topic event the read model has applied (shared/inbox.py).
 INBOX = Inbox("intake.applied", "applied_at")
 
+INSERT_OPERATOR_ACTION = """
+INSERT INTO intake.audit (at, org_id, api_key_id, action, child_key, event_id) VALUES (now(), 'operator', $1, $2, $3, NULL)
+"""
+
+
+async def record_operator_action(conn: Connection, action: str, child_key: str, by: str) -> None:
+    """Write an operator's export or erasure of a child's data to the audit trail (an erasure under the
+    child's pseudonym: the record stays, the child is no longer named)."""
+    subject = pseudonym(child_key) if action.startswith("erase") else child_key
+    await conn.execute(INSERT_OPERATOR_ACTION, by, action, subject)
+
+
+# A child's rows in intake, for export and erasure (shared/child_data.py). The audit trail keeps its
+# records of who read and wrote, with the child replaced by a pseudonym.
+CHILD_ROWS = (
+    ChildTable("intake.events", "t.child_key = $1"),
+    ChildTable("intake.assignments", "t.child_key = $1"),
+    ChildTable("intake.episodes", "t.child_key = $1"),
+    ChildTable("intake.tasks", "t.child_key = $1"),
+    ChildTable("intake.alerts", "t.child_key = $1"),
+    ChildTable("intake.child_sequences", "t.child_key = $1"),
+    ChildTable("intake.outbox", "t.key = $1"),
+    ChildTable("intake.audit", "t.child_key = $1", erase="pseudonymise"),
+)
+
 
 async def write_read_model(conn: Connection, batches: list[tuple[str, list[tuple[Any, ...]]]]) -> None:
     """Write a batch's read-model rows: for each kind (a statement below), its rows in order."""
@@ -403,9 +429,12 @@ async def police_reports(pool: Pool, child_key: str, org_id: str) -> list[dateti
 
 
 @translated
-async def record_read(pool: Pool, at: datetime, org_id: str, api_key_id: str, child_key: str) -> None:
-    """Write a read of a child's record to the audit trail."""
-    await pool.execute(INSERT_AUDIT, at, org_id, api_key_id, "read:child", child_key, None)
+async def record_access(
+    pool: Pool, at: datetime, org_id: str, api_key_id: str, action: str, child_key: str | None
+) -> None:
+    """Write a read (`read:child`, `read:audit`) or a refused attempt (`refused:<status>:<problem>`) to
+    the audit trail: who, what, which child if any, when; never what was sent or seen."""
+    await pool.execute(INSERT_AUDIT, at, org_id, api_key_id, action, child_key, None)
 
 
 SELECT_AUDIT = """

@@ -8,6 +8,7 @@ from typing import Any, TypeAlias
 
 import asyncpg
 
+from shared.child_data import ChildTable
 from shared.db import columns
 from shared.inbox import Inbox
 
@@ -16,6 +17,36 @@ DELIVERY_CHANNEL = "notifier_deliveries"
 WAKE_WORKERS = f"SELECT pg_notify('{DELIVERY_CHANNEL}', '')"
 # Every message the notifier has applied (shared/inbox.py).
 INBOX = Inbox("notifier.inbox", "received_at")
+
+# A child's rows in the notifier, for export and erasure (shared/child_data.py), dependents first. A
+# webhook body is about the child if it names the child (reference and authority) or one of the
+# child's assignments.
+_CHILD_ASSIGNMENTS = (
+    "SELECT a.assignment_id FROM notifier.assignments a JOIN notifier.tasks k USING (task_id) "
+    "WHERE k.child_key = $1"
+)
+_ABOUT_THE_CHILD = (
+    """((position(convert_to('"child_ref":"' || $2 || '"', 'UTF8') IN {body}) > 0"""  # noqa: S608  # constants
+    """ AND position(convert_to(split_part($1, '/', 1), 'UTF8') IN {body}) > 0)"""
+    " OR EXISTS (SELECT 1 FROM (" + _CHILD_ASSIGNMENTS + ") c"
+    " WHERE position(convert_to(c.assignment_id::text, 'UTF8') IN {body}) > 0))"
+)
+CHILD_ROWS = (
+    ChildTable(
+        "notifier.delivery_attempts",
+        "t.delivery_id IN (SELECT d.id FROM notifier.deliveries d WHERE "  # noqa: S608  # constants
+        + _ABOUT_THE_CHILD.format(body="d.body")
+        + ")",
+    ),
+    ChildTable("notifier.deliveries", _ABOUT_THE_CHILD.format(body="t.body")),
+    ChildTable(
+        "notifier.interview_reports",
+        f"t.assignment_id IN (SELECT c.assignment_id::text FROM ({_CHILD_ASSIGNMENTS}) c)",  # noqa: S608
+    ),
+    ChildTable("notifier.assignments", f"t.assignment_id IN ({_CHILD_ASSIGNMENTS})"),
+    ChildTable("notifier.tasks", "t.child_key = $1"),
+    ChildTable("notifier.outbox", "t.key = $1"),
+)
 
 INSERT_TASKS = """
 INSERT INTO notifier.tasks (task_id, child_key, episode_id, responsible_authority, placement_authority,

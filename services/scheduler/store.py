@@ -11,6 +11,7 @@ from services.scheduler.child import ChildState, TaskState
 from services.scheduler.episodes import Episode
 from services.scheduler.history import Entry
 from services.scheduler.triggers import Outgoing
+from shared.child_data import ChildTable
 from shared.contracts.registry import BY_TYPE
 from shared.db import columns
 
@@ -31,6 +32,17 @@ SELECT child_key FROM scheduler.children WHERE child_key = ANY($1::text[]) ORDER
 # what was already published for the children (type ''), so that is not made again. Its snapshot is
 # taken after the children are locked (a statement of its own), so it holds every earlier event of
 # theirs; the events it adds itself it cannot see, and returns instead.
+# A child's rows in the scheduler, for export and erasure (shared/child_data.py).
+CHILD_ROWS = (
+    ChildTable("scheduler.facts", "t.child_key = $1"),
+    ChildTable("scheduler.emitted", "t.child_key = $1"),
+    ChildTable("scheduler.timers", "t.child_key = $1"),
+    ChildTable("scheduler.episodes", "t.child_key = $1"),
+    ChildTable("scheduler.interview_tasks", "t.child_key = $1"),
+    ChildTable("scheduler.outbox", "t.key = $1"),
+    ChildTable("scheduler.children", "t.child_key = $1"),
+)
+
 ADD_AND_LOAD_ENTRIES = """
 WITH added AS (
     INSERT INTO scheduler.facts (fact_key, child_key, type, time, data, received_at, seq)

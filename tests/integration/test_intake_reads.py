@@ -101,13 +101,21 @@ async def test_reads_and_writes_are_audited_and_only_operations_list_them(
     assert (await intake.get(A.path, headers=as_org("cardiff"))).status_code == 200
     assert (await intake.get(A.path, headers=as_org("swansea"))).status_code == 404
 
+    assert (await intake.get(A.path, headers={"authorization": "Bearer guessed"})).status_code == 401
     assert (await intake.get("/v1/audit", headers=as_org("cardiff"))).status_code == 403
+    assert (await intake.get("/v1/audit", params={"child": A.key}, headers=as_org("ops"))).status_code == 200
     page = (await intake.get("/v1/audit", params={"child": A.key}, headers=as_org("ops"))).json()
     entries = {(e["org_id"], e["action"]) for e in page["items"]}
     assert ("south-wales-police", "write:missing.reported") in entries
     assert ("cardiff", "read:child") in entries
-    assert not any(org == "swansea" for org, _ in entries)  # a refused read saw nothing
+    # refused attempts are on record too (a refused read saw nothing), and so is reading the trail
+    assert ("swansea", "refused:404:not-found") in entries
+    assert ("swansea", "read:child") not in entries
+    assert ("unknown", "refused:401:unauthorised") in entries
+    assert ("ops", "read:audit") in entries
     assert all(e["child_key"] == A.key for e in page["items"])
+    everything = (await intake.get("/v1/audit", headers=as_org("ops"))).json()["items"]
+    assert ("cardiff", "refused:403:forbidden") in {(e["org_id"], e["action"]) for e in everything}
 
     first = (await intake.get("/v1/audit", params={"limit": 1}, headers=as_org("ops"))).json()
     assert len(first["items"]) == 1

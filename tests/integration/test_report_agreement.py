@@ -18,6 +18,7 @@ from services.scheduler.settings import SchedulerSettings
 from shared import topics
 from shared.contracts.envelope import Envelope
 from shared.contracts.tasks import InterviewRequested
+from shared.kafka import client_options
 from tests.conftest import Place
 from tests.directory_factory import DirectoryFactory
 from tests.events import CARDIFF, NEWPORT
@@ -144,7 +145,7 @@ async def test_the_stored_report_and_the_replayed_report_agree(
 
 async def _requests(settings: SchedulerSettings) -> list[InterviewRequested]:
     envelopes = await read_all(
-        settings.kafka_bootstrap, [topics.named(settings.topic_namespace, topics.TASKS)]
+        client_options(settings), [topics.named(settings.topic_namespace, topics.TASKS)]
     )
     return [e.data for e in envelopes if isinstance(e.data, InterviewRequested)]
 

@@ -29,6 +29,7 @@ from services.scheduler.report.topic_log import read_all
 from services.scheduler.settings import SchedulerSettings
 from shared import topics
 from shared.directory import DirectoryError, open_directory
+from shared.kafka import client_options
 from shared.logging import configure_logging
 
 
@@ -139,4 +140,4 @@ async def from_database(
 async def from_topics(settings: SchedulerSettings) -> tuple[list[EpisodeRecord], list[TaskRecord]]:
     """The records rebuilt from every fact published on the four topics."""
     names = [topics.named(settings.topic_namespace, topic) for topic in topics.ALL]
-    return replay.records(await read_all(settings.kafka_bootstrap, names))
+    return replay.records(await read_all(client_options(settings), names))

@@ -16,9 +16,10 @@ log = structlog.get_logger()
 QUIET_POLLS = 5
 
 
-async def read_all(bootstrap: str, topic_names: list[str], timeout: float = 120.0) -> list[Envelope]:
-    """Every readable CloudEvent on the topics, from the first offset until caught up."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=50)
+async def read_all(client: dict[str, Any], topic_names: list[str], timeout: float = 120.0) -> list[Envelope]:
+    """Every readable CloudEvent on the topics, from the first offset until caught up. `client`: how
+    to reach the brokers (shared.kafka.client_options)."""
+    consumer = AIOKafkaConsumer(**client, enable_auto_commit=False, fetch_max_wait_ms=50)
     try:
         await consumer.start()  # inside: a consumer that failed to start must still be stopped
         await consumer._client.force_metadata_update()  # aiokafka exposes no public refresh
