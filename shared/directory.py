@@ -83,6 +83,22 @@ class TimingSettings(_Strict):
         return self
 
 
+class RetentionSettings(_Strict):
+    """How long rows are kept once they are no longer needed, in days; null keeps them for ever. Each
+    service removes its own, hourly (shared/retention.py)."""
+
+    # Outbox rows once published to Kafka: kept a while to show what was sent when.
+    published_outbox_days: float | None = Field(7, gt=0)
+    # Webhooks (bodies name children) and their attempts, once delivered. Failed and parked ones stay
+    # until an operator deals with them. A webhook sent again after this long is sent again in full.
+    delivered_webhook_days: float | None = Field(90, gt=0)
+    # The ids of applied events, kept to ignore redeliveries (which come within seconds, or with a
+    # dead-letter replay within days).
+    inbox_days: float | None = Field(30, gt=0)
+    # The audit trail: the council's records policy decides; kept until then.
+    audit_days: float | None = Field(None, gt=0)
+
+
 class TimingOverrides(_Strict):
     """An authority's own thresholds (DOMAIN rule 28): any of TimingSettings' keys, over the defaults."""
 
@@ -193,6 +209,7 @@ class Directory(_Strict):
     """Every organisation, indexed for the look-ups the services make."""
 
     settings: TimingSettings = TimingSettings()
+    retention: RetentionSettings = RetentionSettings()
     organisations: list[Organisation]
     _timings: dict[str, TimingSettings] = PrivateAttr(default_factory=dict)  # per authority code
 

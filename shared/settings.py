@@ -77,6 +77,11 @@ class CommonSettings(BaseSettings):
     db_pool_max: int = Field(10, ge=2, description="Largest database pool size per process.")
     log_level: str = Field("info", description="debug, info, warning or error.")
     http_host: str = Field("127.0.0.1", description="Interface the service's HTTP server listens on.")
+    retention_interval_seconds: float = Field(
+        3600,
+        gt=0,
+        description="How often a service removes rows past their retention period (directory `retention`).",
+    )
 
     @model_validator(mode="after")
     def _kafka_sign_in_complete(self) -> Self:

@@ -96,6 +96,7 @@ def write_demo_directory(folder: Path, receiver_url: str) -> tuple[Path, dict[st
     }
     header = "# Demo directory written by `mtp run`. Keys are in keys.json beside it. Not for real use.\n"
     directory_path.write_text(header + yaml.safe_dump(document, sort_keys=False))
+    directory_path.chmod(0o600)  # it holds the webhook secrets
     keys_path.write_text(json.dumps(keys, indent=2))
     keys_path.chmod(0o600)
     return directory_path, keys

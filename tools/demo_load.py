@@ -54,7 +54,7 @@ async def run_demo(
             seen: dict[str, dict[str, Any]] = {}
             sent = asyncio.Event()
             stop = asyncio.Event()
-            watcher = asyncio.create_task(_watch_offers(client, receiver, seen, stop))
+            watcher = asyncio.create_task(_watch_offers(client, receiver, keys["ops"], seen, stop))
 
             async def answer(assignment_id: str) -> None:
                 answers = provider_reports(assignment_id, seed)
@@ -131,12 +131,16 @@ async def _post(
 
 
 async def _watch_offers(
-    client: httpx.AsyncClient, receiver: str, seen: dict[str, dict[str, Any]], stop: asyncio.Event
+    client: httpx.AsyncClient,
+    receiver: str,
+    ops_key: str,
+    seen: dict[str, dict[str, Any]],
+    stop: asyncio.Event,
 ) -> None:
     """Collect `assignment.offered` webhooks from the receiver (it keeps only the latest few hundred)."""
     while not stop.is_set():
         try:
-            answer = await client.get(f"{receiver}/")
+            answer = await client.get(f"{receiver}/", headers={"authorization": f"Bearer {ops_key}"})
             for entry in answer.json() if answer.status_code == 200 else []:
                 if entry.get("type") != "assignment.offered":
                     continue

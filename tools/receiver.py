@@ -4,6 +4,7 @@
 It logs the event type and ids only, never the child's details.
 """
 
+import ipaddress
 from collections import deque
 from typing import Any
 
@@ -14,6 +15,13 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from shared.directory import Directory
 
 log = structlog.get_logger()
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def create_receiver(directory: Directory, keep: int = 200) -> FastAPI:
@@ -46,8 +54,15 @@ def create_receiver(directory: Directory, keep: int = 200) -> FastAPI:
         log.info("webhook_received", **entry)
         return Response(status_code=204)
 
-    @app.get("/")
-    async def recent() -> list[dict[str, Any]]:
+    @app.get("/", response_model=None)
+    async def recent(request: Request) -> list[dict[str, Any]] | Response:
+        """What it received (children's details included): only to a caller on this machine that
+        shows an operations key of the directory."""
+        client = request.client.host if request.client else ""
+        scheme, _, key = request.headers.get("authorization", "").partition(" ")
+        found = directory.authenticate(key.strip()) if scheme.lower() == "bearer" else None
+        if not _loopback(client) or found is None or found[0].kind != "ops":
+            return Response(status_code=404)
         return list(received)
 
     return app

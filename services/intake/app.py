@@ -24,7 +24,8 @@ from shared.clock import Clock, SystemClock
 from shared.contracts.envelope import Envelope
 from shared.directory import LiveDirectory
 from shared.http import add_operational_routes
-from shared.runtime import Runtime, running
+from shared.retention import RetentionLoop
+from shared.runtime import Loop, Runtime, running
 
 log = structlog.get_logger()
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -53,8 +54,14 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        def loops(runtime: Runtime) -> list[Loop]:
+            purges = RetentionLoop(
+                runtime.pool, store.PURGES, directory, clock, settings.retention_interval_seconds
+            )
+            return [purges.run]
+
         async with running(
-            settings, service="intake", schema=SCHEMA, migrations=MIGRATIONS, subscribe=subscribe
+            settings, service="intake", schema=SCHEMA, migrations=MIGRATIONS, subscribe=subscribe, loops=loops
         ) as runtime:
             app.state.runtime = runtime
             app.state.deps = Deps(

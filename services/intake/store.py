@@ -19,6 +19,7 @@ from shared import outbox
 from shared.child_data import ChildTable, pseudonym
 from shared.db import CONNECTION_ERRORS, columns
 from shared.inbox import Inbox
+from shared.retention import Purge
 
 log = structlog.get_logger()
 
@@ -280,6 +281,28 @@ async def record_operator_action(conn: Connection, action: str, child_key: str, 
     child's pseudonym: the record stays, the child is no longer named)."""
     subject = pseudonym(child_key) if action.startswith("erase") else child_key
     await conn.execute(INSERT_OPERATOR_ACTION, by, action, subject)
+
+
+# What intake removes once its retention period is over (shared/retention.py).
+PURGES = (
+    Purge(
+        "intake.outbox",
+        "DELETE FROM intake.outbox WHERE seq IN "
+        "(SELECT seq FROM intake.outbox WHERE sent_at < $1 LIMIT $2) RETURNING seq",
+        lambda r: r.published_outbox_days,
+    ),
+    Purge(
+        "intake.applied",
+        "DELETE FROM intake.applied WHERE event_key IN "
+        "(SELECT event_key FROM intake.applied WHERE applied_at < $1 LIMIT $2) RETURNING event_key",
+        lambda r: r.inbox_days,
+    ),
+    Purge(
+        "intake.audit",
+        "DELETE FROM intake.audit WHERE seq IN (SELECT seq FROM intake.audit WHERE at < $1 LIMIT $2) RETURNING seq",
+        lambda r: r.audit_days,
+    ),
+)
 
 
 # A child's rows in intake, for export and erasure (shared/child_data.py). The audit trail keeps its

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.notifier import handlers
+from services.notifier import handlers, store
 from services.notifier.acceptance import AcceptanceTimer
 from services.notifier.settings import NotifierSettings
 from services.notifier.store import SCHEMA
@@ -16,6 +16,7 @@ from services.notifier.webhooks.worker import DeliveryWorker
 from shared.clock import Clock, SystemClock
 from shared.directory import LiveDirectory
 from shared.http import add_operational_routes
+from shared.retention import RetentionLoop
 from shared.runtime import Loop, Runtime, running
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -37,7 +38,14 @@ def create_app(settings: NotifierSettings | None = None, clock: Clock | None = N
             poll_seconds=settings.acceptance_poll_seconds,
             exhausted_retry_seconds=settings.exhausted_retry_seconds,
         )
-        return [DeliveryWorker(runtime.pool, directory, clock, settings, handoff).run, timer.run]
+        retention = RetentionLoop(
+            runtime.pool, store.PURGES, directory, clock, settings.retention_interval_seconds
+        )
+        return [
+            DeliveryWorker(runtime.pool, directory, clock, settings, handoff).run,
+            timer.run,
+            retention.run,
+        ]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

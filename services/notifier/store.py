@@ -11,12 +11,37 @@ import asyncpg
 from shared.child_data import ChildTable
 from shared.db import columns
 from shared.inbox import Inbox
+from shared.retention import Purge
 
 SCHEMA = "notifier"
 DELIVERY_CHANNEL = "notifier_deliveries"
 WAKE_WORKERS = f"SELECT pg_notify('{DELIVERY_CHANNEL}', '')"
 # Every message the notifier has applied (shared/inbox.py).
 INBOX = Inbox("notifier.inbox", "received_at")
+
+# What the notifier removes once its retention period is over (shared/retention.py): delivered
+# webhooks with their attempts, published outbox rows, old inbox ids.
+PURGES = (
+    Purge(
+        "notifier.deliveries",
+        """WITH gone AS (SELECT id FROM notifier.deliveries WHERE state = 'delivered' AND delivered_at < $1 LIMIT $2),
+        attempts AS (DELETE FROM notifier.delivery_attempts WHERE delivery_id IN (SELECT id FROM gone))
+        DELETE FROM notifier.deliveries WHERE id IN (SELECT id FROM gone) RETURNING id""",
+        lambda r: r.delivered_webhook_days,
+    ),
+    Purge(
+        "notifier.outbox",
+        "DELETE FROM notifier.outbox WHERE seq IN "
+        "(SELECT seq FROM notifier.outbox WHERE sent_at < $1 LIMIT $2) RETURNING seq",
+        lambda r: r.published_outbox_days,
+    ),
+    Purge(
+        "notifier.inbox",
+        "DELETE FROM notifier.inbox WHERE event_key IN "
+        "(SELECT event_key FROM notifier.inbox WHERE received_at < $1 LIMIT $2) RETURNING event_key",
+        lambda r: r.inbox_days,
+    ),
+)
 
 # A child's rows in the notifier, for export and erasure (shared/child_data.py), dependents first. A
 # webhook body is about the child if it names the child (reference and authority) or one of the

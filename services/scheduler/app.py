@@ -7,13 +7,14 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.scheduler import handlers
+from services.scheduler import handlers, store
 from services.scheduler.settings import SchedulerSettings
 from services.scheduler.store import SCHEMA
 from services.scheduler.timers import TimerLoop
 from shared.clock import Clock, SystemClock
 from shared.directory import LiveDirectory
 from shared.http import add_operational_routes
+from shared.retention import RetentionLoop
 from shared.runtime import Loop, Runtime, running
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -35,7 +36,10 @@ def create_app(settings: SchedulerSettings | None = None, clock: Clock | None = 
             poll_seconds=settings.timer_poll_seconds,
             lease_seconds=settings.timer_lease_seconds,
         )
-        return [timer_loop.run]
+        retention = RetentionLoop(
+            runtime.pool, store.PURGES, directory, clock, settings.retention_interval_seconds
+        )
+        return [timer_loop.run, retention.run]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -14,6 +14,7 @@ from services.scheduler.triggers import Outgoing
 from shared.child_data import ChildTable
 from shared.contracts.registry import BY_TYPE
 from shared.db import columns
+from shared.retention import Purge
 
 SCHEMA = "scheduler"
 Pool: TypeAlias = asyncpg.Pool
@@ -32,6 +33,17 @@ SELECT child_key FROM scheduler.children WHERE child_key = ANY($1::text[]) ORDER
 # what was already published for the children (type ''), so that is not made again. Its snapshot is
 # taken after the children are locked (a statement of its own), so it holds every earlier event of
 # theirs; the events it adds itself it cannot see, and returns instead.
+# What the scheduler removes once its retention period is over (shared/retention.py). A child's history
+# stays: it is the child's record (erased with `mtp child erase`).
+PURGES = (
+    Purge(
+        "scheduler.outbox",
+        "DELETE FROM scheduler.outbox WHERE seq IN "
+        "(SELECT seq FROM scheduler.outbox WHERE sent_at < $1 LIMIT $2) RETURNING seq",
+        lambda r: r.published_outbox_days,
+    ),
+)
+
 # A child's rows in the scheduler, for export and erasure (shared/child_data.py).
 CHILD_ROWS = (
     ChildTable("scheduler.facts", "t.child_key = $1"),
