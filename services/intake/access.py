@@ -7,8 +7,8 @@ and the route answers 404 so that a child's existence is not revealed.
 """
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from services.intake.views import (
     AlertView,
@@ -25,6 +25,14 @@ from shared.directory import Directory, Organisation
 HELD = ("offered", "accepted")
 
 
+class PoliceReport(NamedTuple):
+    """A missing report a police force sent about the child: when the absence began, and when the
+    force sent it."""
+
+    missing_since: datetime
+    received_at: datetime
+
+
 def record_for(
     org: Organisation,
     directory: Directory,
@@ -33,7 +41,7 @@ def record_for(
     child_ref: str,
     rows: Any,  # store.ChildRows; typed loosely so this module imports no I/O
     known: bool,
-    police_reports: Sequence[datetime] = (),
+    police_reports: Sequence[PoliceReport] = (),
 ) -> ChildRecord | None:
     """The part of a child's record this organisation may see, or None (answered as 404)."""
     episodes = [EpisodeView(**row) for row in rows.episodes]
@@ -68,7 +76,16 @@ def record_for(
     if org.kind == "police":
         if not police_reports:
             return None
-        reported = {_episode_of(episodes, tasks, moment) for moment in police_reports}
+        # A report opens the episode it falls in only if the force sent it while that episode was open,
+        # or within the return-interview window after it ended (a return is often reported first): a
+        # report backdated into an old absence opens nothing.
+        window = timedelta(hours=directory.timing_for(authority).interview_window_hours)
+        reported = set()
+        for report in police_reports:
+            episode_id = _episode_of(episodes, tasks, report.missing_since)
+            ended = _ended(episodes, tasks, episode_id)
+            if episode_id is not None and (ended is None or report.received_at <= ended + window):
+                reported.add(episode_id)
         return ChildRecord(
             **base,
             seen_as="police",
@@ -125,6 +142,17 @@ def _episode_of(episodes: Sequence[EpisodeView], tasks: Sequence[TaskView], mome
     if any(t.episode_id == last.episode_id and t.returned_at < moment for t in tasks):
         return None
     return last.episode_id
+
+
+def _ended(
+    episodes: Sequence[EpisodeView], tasks: Sequence[TaskView], episode_id: str | None
+) -> datetime | None:
+    """When an episode ended: its end, or the return its task was opened for."""
+    episode = next((e for e in episodes if e.episode_id == episode_id), None)
+    if episode is not None and episode.ended_at is not None:
+        return episode.ended_at
+    returns = [t.returned_at for t in tasks if t.episode_id == episode_id]
+    return min(returns) if returns else None
 
 
 def _without(row: dict[str, Any], *names: str) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import structlog
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from services.intake import store
-from services.intake.access import record_for
+from services.intake.access import PoliceReport, record_for
 from services.intake.auth import Caller, caller
 from services.intake.deps import Deps
 from services.intake.errors import Forbidden, NotFound
@@ -57,7 +57,9 @@ async def get_child(
         rows=rows,
         known=await store.is_known(deps.pool, key, rows),
         police_reports=(
-            await store.police_reports(deps.pool, key, who.org.id) if who.org.kind == "police" else []
+            [PoliceReport(*report) for report in await store.police_reports(deps.pool, key, who.org.id)]
+            if who.org.kind == "police"
+            else []
         ),
     )
     if record is None:

@@ -410,7 +410,7 @@ FROM intake.alerts WHERE child_key = $1 ORDER BY raised_at, event_key
 """
 SELECT_KNOWN = "SELECT EXISTS (SELECT 1 FROM intake.events WHERE child_key = $1)"
 SELECT_POLICE_REPORTS = """
-SELECT missing_since FROM intake.events
+SELECT missing_since, received_at FROM intake.events
 WHERE child_key = $1 AND org_id = $2 AND missing_since IS NOT NULL
 """
 
@@ -446,9 +446,10 @@ async def is_known(pool: Pool, child_key: str, rows: ChildRows) -> bool:
 
 
 @translated
-async def police_reports(pool: Pool, child_key: str, org_id: str) -> list[datetime]:
-    """When each absence this police force reported began."""
-    return [row["missing_since"] for row in await pool.fetch(SELECT_POLICE_REPORTS, child_key, org_id)]
+async def police_reports(pool: Pool, child_key: str, org_id: str) -> list[tuple[datetime, datetime]]:
+    """When each absence this police force reported began, and when it reported it."""
+    rows = await pool.fetch(SELECT_POLICE_REPORTS, child_key, org_id)
+    return [(row["missing_since"], row["received_at"]) for row in rows]
 
 
 @translated

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from services.intake.access import record_for
+from services.intake.access import PoliceReport, record_for
 from shared.directory import Directory, load_directory
 from tests.directory_factory import CARDIFF, NEWPORT, SWANSEA, DirectoryFactory
 
@@ -78,7 +78,15 @@ def directory(tmp_path_factory: pytest.TempPathFactory) -> Directory:
     return load_directory(path)
 
 
-def seen(directory: Directory, org_id: str, *, police_reports: tuple[datetime, ...] = ()) -> Any:
+def seen(
+    directory: Directory,
+    org_id: str,
+    *,
+    police_reports: tuple[datetime, ...] = (),
+    sent_later: timedelta = timedelta(),
+) -> Any:
+    """The record as the organisation sees it; a police force's reports each sent `sent_later` after
+    the absence they report began."""
     org = directory.get(org_id)
     assert org is not None
     return record_for(
@@ -88,7 +96,7 @@ def seen(directory: Directory, org_id: str, *, police_reports: tuple[datetime, .
         child_ref="C-1",
         rows=ROWS,
         known=True,
-        police_reports=police_reports,
+        police_reports=[PoliceReport(moment, moment + sent_later) for moment in police_reports],
     )
 
 
@@ -130,6 +138,19 @@ def test_a_police_force_sees_only_the_episodes_it_reported_and_their_alerts(dire
         directory, "gwent-police", police_reports=(T0 + timedelta(days=1, hours=6),)
     )
     assert (after_the_first_return.episodes, after_the_first_return.alerts) == ([], [])
+
+
+def test_a_report_backdated_into_an_old_absence_opens_nothing(directory: Directory) -> None:
+    """A force sees an episode its report fell in only if it sent the report while the episode was
+    open, or within the interview window after the return (ep-1 came back on day 1 at 05:00)."""
+    late_but_involved = seen(
+        directory, "gwent-police", police_reports=(T0 + timedelta(days=1),), sent_later=timedelta(hours=30)
+    )
+    assert [e.episode_id for e in late_but_involved.episodes] == ["ep-1"]
+    backdated = seen(
+        directory, "gwent-police", police_reports=(T0 + timedelta(days=1),), sent_later=timedelta(days=60)
+    )
+    assert (backdated.episodes, backdated.alerts) == ([], [])
 
 
 def test_a_provider_sees_only_the_referral_of_what_it_holds_now(directory: Directory) -> None:
