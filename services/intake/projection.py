@@ -15,6 +15,7 @@ import structlog
 
 from services.intake import store
 from shared.contracts.assignments import (
+    INTERVIEW_COMPLETED,
     AssignmentAccepted,
     AssignmentAssigned,
     AssignmentClosed,
@@ -44,6 +45,15 @@ STATUS_OF: dict[type[AssignmentFact], str] = {
     AssignmentExpired: "expired",
     AssignmentClosed: "withdrawn",
 }
+
+
+def _status(fact: AssignmentFact) -> str:
+    """The assignment's status a fact leaves: a closing after the interview is `completed`."""
+    if isinstance(fact, AssignmentClosed) and fact.reason == INTERVIEW_COMPLETED:
+        return "completed"
+    return STATUS_OF[type(fact)]
+
+
 # Fields of an alert that are codes, numbers or times: what the read model keeps of it.
 _ALERT_SKIP = {"child_ref", "responsible_authority", "placement_authority", "episode_id"}
 
@@ -87,7 +97,7 @@ def _rows_of(key: str, envelope: Envelope) -> Iterator[tuple[str, tuple[Any, ...
                 data.provider_id,
                 data.child_key,
                 data.task_id,
-                STATUS_OF[type(data)],
+                _status(data),
                 data.at,
                 data.accept_by if isinstance(data, AssignmentAssigned) else None,
                 data.at if isinstance(data, AssignmentAssigned) else None,

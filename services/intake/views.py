@@ -65,7 +65,7 @@ class AssignmentView(_View):
     assignment_id: str
     provider_id: str
     task_id: str
-    status: Literal["offered", "accepted", "declined", "expired", "withdrawn"]
+    status: Literal["offered", "accepted", "declined", "expired", "withdrawn", "completed"]
     accept_by: datetime | None
     assigned_at: datetime | None
     updated_at: datetime

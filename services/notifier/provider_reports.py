@@ -13,7 +13,13 @@ from services.notifier import assigning, store
 from services.notifier.lifecycle import after_report
 from services.notifier.webhooks import queue
 from services.notifier.writes import Writes
-from shared.contracts.assignments import AssignmentAccepted, InterviewSummary, ReferralPacket
+from shared.contracts.assignments import (
+    INTERVIEW_COMPLETED,
+    AssignmentAccepted,
+    AssignmentClosed,
+    InterviewSummary,
+    ReferralPacket,
+)
 from shared.contracts.envelope import Envelope
 from shared.contracts.interviews import (
     InterviewCompleted,
@@ -103,6 +109,17 @@ async def _decide(
         await store.complete_assignment(conn, assignment, report.completed_at, report.outcome)
         await store.set_task_status(conn, held["task_id"], "closed")
         _tell_council(writes, held, packet, report, directory=directory, now=now)
+        # The assignment's work is done: intake stops showing the provider the referral packet.
+        done = AssignmentClosed(
+            child_ref=packet.child_ref,
+            responsible_authority=packet.responsible_authority,
+            task_id=str(held["task_id"]),
+            assignment_id=assignment,
+            provider_id=str(held["provider_id"]),
+            at=now,
+            reason=INTERVIEW_COMPLETED,
+        )
+        assigning.fact(writes, f"completed:{assignment}", done, now)
     log.info(
         "interview_report_applied",
         event_id=envelope.id,

@@ -63,9 +63,14 @@ class AssignmentExpired(AssignmentFact):
     type_name: ClassVar[str] = "assignment.expired"
 
 
+# AssignmentClosed's reason when the provider reported the interview held (or attempted): its work is done.
+INTERVIEW_COMPLETED = "interview_completed"
+
+
 class AssignmentClosed(AssignmentFact):
-    """The task ended without the provider (not offered, or every absence withdrawn): its offer or
-    assignment is withdrawn."""
+    """The assignment ended: the task ended without the provider (not offered, every absence withdrawn:
+    its offer or assignment is withdrawn), or the provider reported the interview (`reason`
+    interview_completed). Either way the provider no longer holds it."""
 
     type_name: ClassVar[str] = "assignment.closed"
 

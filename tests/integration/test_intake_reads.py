@@ -8,6 +8,7 @@ from shared import topics
 from shared.contracts.assignments import (
     AssignmentAccepted,
     AssignmentAssigned,
+    AssignmentClosed,
     AssignmentExhausted,
 )
 from shared.contracts.tasks import EpisodeOpened, ExploitationAlert, WindowWarning
@@ -92,6 +93,29 @@ async def test_interview_reports_travel_under_the_child_and_stop_when_the_assign
     assert council["assignments"][0]["status"] == "declined"
     assert council["assignments"][0]["reason"] == "no_capacity"
     assert council["tasks"][0]["warnings"] == ["no_provider_accepted"]
+
+
+async def test_a_provider_no_longer_sees_the_referral_once_it_has_reported_the_interview(
+    intake: httpx.AsyncClient, place: Place
+) -> None:
+    await build(intake, place, A)
+    done = AssignmentClosed(
+        child_ref=A.ref,
+        responsible_authority=A.responsible,
+        task_id=A.task,
+        assignment_id=A.assignment,
+        provider_id=A.provider,
+        at=datetime.now(UTC),
+        reason="interview_completed",
+    )  # as the notifier publishes it once the provider reports the interview
+    await publish(place.bootstrap, topics.named(place.namespace, topics.ASSIGNMENTS), A.key, done)
+
+    async def released() -> bool:
+        return (await intake.get(A.path, headers=as_org(A.provider))).status_code == 404
+
+    await poll(released)
+    council = (await intake.get(A.path, headers=as_org("cardiff"))).json()
+    assert council["assignments"][0]["status"] == "completed"
 
 
 async def test_reads_and_writes_are_audited_and_only_operations_list_them(

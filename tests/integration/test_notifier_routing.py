@@ -190,7 +190,7 @@ async def test_decline_moves_on_and_reports_update_the_assignment(
         await report(place, "C-401", "tros-gynnal", completed)
 
         summary = data_of((await poll(lambda: receiver.delivered("cardiff", "interview.completed")))[0])
-        facts = await fact_types(place, until="assignment.accepted")
+        facts = await fact_types(place, until="assignment.closed")
     assert summary["assignment_id"] == held
     assert summary["provider_id"] == "tros-gynnal"
     assert summary["outcome"] == "completed"
@@ -202,9 +202,11 @@ async def test_decline_moves_on_and_reports_update_the_assignment(
         "assignment.declined",
         "assignment.assigned",
         "assignment.accepted",
+        "assignment.closed",  # the interview is done: the provider holds it no longer
     ]
     assert facts[1][1]["reason"] == "no_capacity_this_week"
     assert facts[3][1]["provider_id"] == "tros-gynnal"
+    assert (facts[4][1]["assignment_id"], facts[4][1]["reason"]) == (held, "interview_completed")
 
     conn = await asyncpg.connect(place.database_url)
     try:
