@@ -1,9 +1,12 @@
 """asyncpg connection pools with JSON codecs."""
 
+import asyncio
 import json
 from typing import Any
 
 import asyncpg
+
+from shared.waits import wait_any
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -52,3 +55,20 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 )
 # What a background loop survives: the above, and any error the server reports for one round.
 LOOP_ERRORS: tuple[type[BaseException], ...] = (asyncpg.PostgresError, *CONNECTION_ERRORS)
+
+
+async def listen_until_stopped(
+    pool: "asyncpg.Pool[Any]", channel: str, callback: Any, stop: asyncio.Event, retry_seconds: float
+) -> None:
+    """Hold a connection LISTENing on `channel` until `stop` is set; when the
+    connection is lost, take another after `retry_seconds` (the caller polls meanwhile)."""
+    while not stop.is_set():
+        try:
+            async with pool.acquire() as conn:
+                await conn.add_listener(channel, callback)
+                try:
+                    await stop.wait()
+                finally:
+                    await conn.remove_listener(channel, callback)
+        except LOOP_ERRORS:
+            await wait_any(stop, timeout=retry_seconds)

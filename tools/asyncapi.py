@@ -11,7 +11,7 @@ import yaml
 from shared import topics
 from shared.contracts.registry import TOPIC_TYPES
 
-# Who sends and who reads each topic (ARCHITECTURE.md).
+# Who sends and who reads each topic (the README's "How it fits together").
 FLOWS: dict[str, tuple[str, tuple[str, ...]]] = {
     topics.EPISODES: ("intake", ("scheduler",)),
     topics.INTERVIEWS: ("intake", ("scheduler", "notifier")),

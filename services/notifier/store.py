@@ -584,12 +584,3 @@ async def enable_endpoint(
         replayed = await conn.fetch(REPLAY_FOR_URL, url, now) if replay_parked else []
         await conn.execute(WAKE_WORKERS)
     return org_id, len(replayed)
-
-
-async def listen(conn: Connection, callback: Any) -> None:
-    """Be told (on this connection) when deliveries are queued for any worker."""
-    await conn.add_listener(DELIVERY_CHANNEL, callback)
-
-
-async def unlisten(conn: Connection, callback: Any) -> None:
-    await conn.remove_listener(DELIVERY_CHANNEL, callback)

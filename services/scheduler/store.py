@@ -362,12 +362,3 @@ async def next_timer(pool: Pool) -> datetime | None:
     """When the next pending timer falls due."""
     moment: datetime | None = await pool.fetchval(NEXT_TIMER)
     return moment
-
-
-async def listen(conn: Connection, callback: Any) -> None:
-    """Be told (on this connection) of new timers earlier than the loop's next look."""
-    await conn.add_listener(TIMER_CHANNEL, callback)
-
-
-async def unlisten(conn: Connection, callback: Any) -> None:
-    await conn.remove_listener(TIMER_CHANNEL, callback)

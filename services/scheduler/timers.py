@@ -15,7 +15,7 @@ import structlog
 from services.scheduler import metrics, store
 from services.scheduler.settle import settle_children
 from shared.clock import Clock
-from shared.db import LOOP_ERRORS
+from shared.db import LOOP_ERRORS, listen_until_stopped
 from shared.directory import LiveDirectory
 from shared.waits import wait_any
 
@@ -120,13 +120,4 @@ class TimerLoop:
             self._wake.set()
 
     async def _listen(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                async with self._pool.acquire() as conn:
-                    await store.listen(conn, self._on_notify)
-                    try:
-                        await stop.wait()
-                    finally:
-                        await store.unlisten(conn, self._on_notify)
-            except LOOP_ERRORS:
-                await asyncio.sleep(self._poll)
+        await listen_until_stopped(self._pool, store.TIMER_CHANNEL, self._on_notify, stop, self._poll)

@@ -21,6 +21,7 @@ from shared.directory import (
     open_directory,
 )
 from tests.directory_factory import DirectoryFactory, key_for, secret_for
+from tests.kafka_reader import poll
 
 EXAMPLE = Path("deploy/directory.example.yaml")
 
@@ -163,9 +164,7 @@ async def test_sighup_reloads_the_directory(tmp_path: Path) -> None:
     live.reload_on_sighup(loop)
     try:
         os.kill(os.getpid(), signal.SIGHUP)
-        deadline = loop.time() + 5
-        while live.current is before and loop.time() < deadline:
-            await asyncio.sleep(0.01)
+        await poll(lambda: live.current is not before, timeout=5, interval=0.01)
     finally:
         live.stop_reloading()
         loop.remove_signal_handler(signal.SIGHUP)

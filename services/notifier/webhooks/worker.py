@@ -27,7 +27,7 @@ from services.notifier.webhooks.recording import AttemptRecorder
 from services.notifier.writes import Writes
 from shared.clock import Clock
 from shared.contracts.operations import EndpointDisabled
-from shared.db import LOOP_ERRORS
+from shared.db import LOOP_ERRORS, listen_until_stopped
 from shared.directory import LiveDirectory, Organisation
 from shared.waits import wait_any
 
@@ -310,13 +310,6 @@ class DeliveryWorker:
         self._wake.set()
 
     async def _listen(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                async with self._pool.acquire() as conn:
-                    await store.listen(conn, self._on_notify)
-                    try:
-                        await stop.wait()
-                    finally:
-                        await store.unlisten(conn, self._on_notify)
-            except LOOP_ERRORS:
-                await wait_any(stop, timeout=self._settings.delivery_poll_seconds)
+        await listen_until_stopped(
+            self._pool, store.DELIVERY_CHANNEL, self._on_notify, stop, self._settings.delivery_poll_seconds
+        )
