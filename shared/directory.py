@@ -95,8 +95,9 @@ class RetentionSettings(_Strict):
     # The ids of applied events, kept to ignore redeliveries (which come within seconds, or with a
     # dead-letter replay within days).
     inbox_days: float | None = Field(30, gt=0)
-    # The audit trail: the council's records policy decides; kept until then.
-    audit_days: float | None = Field(None, gt=0)
+    # The audit trail: the council's records policy decides; kept until then, and at least a year
+    # (intake's database role cannot remove younger records).
+    audit_days: float | None = Field(None, ge=365)
 
 
 class TimingOverrides(_Strict):

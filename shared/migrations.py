@@ -1,14 +1,40 @@
-"""Numbered SQL migrations per service schema, applied at start-up under an advisory lock."""
+"""Numbered SQL migrations per service schema, and the privileges each service's own role gets.
 
+A service applies its schema's pending migrations at start-up under an advisory lock, when its role
+may (it owns the schema: one role for everything, as in the tests). Where each service connects as a
+role of its own, the schema's owner applies them beforehand (`python -m services.<name>.migrate`,
+or `mtp migrate` for all three) and grants the service's role what it needs and no more: reading and
+writing its own tables, nothing in any other schema, no DDL, and no UPDATE or DELETE on the tables
+kept append-only (intake's audit trail). A service that finds migrations pending which its role
+cannot apply stops, saying which and how to apply them.
+"""
+
+import asyncio
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 import structlog
+import typer
 
 log = structlog.get_logger()
 _NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+_ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+class MigrationsNeeded(RuntimeError):
+    """Migrations are pending and this connection's role may not apply them."""
+
+    def __init__(self, schema: str, versions: Sequence[int]) -> None:
+        numbers = ", ".join(str(v) for v in versions)
+        super().__init__(
+            f"schema {schema} needs migrations {numbers}, which this service's database role may not "
+            f"apply: apply them as the schema's owner first (`python -m services.{schema}.migrate`, "
+            "or `mtp migrate` for every service)"
+        )
+        self.schema, self.versions = schema, list(versions)
 
 
 def migration_files(folder: Path) -> list[tuple[int, Path]]:
@@ -25,32 +51,58 @@ def migration_files(folder: Path) -> list[tuple[int, Path]]:
     return found
 
 
+def _steps(folder: Path, builtin: dict[int, tuple[str, str]] | None) -> dict[int, tuple[str, str]]:
+    steps = {version: (path.name, path.read_text()) for version, path in migration_files(folder)}
+    for version, step in (builtin or {}).items():
+        if version in steps:
+            raise ValueError(f"{folder}: migration {version} is reserved")
+        steps[version] = step
+    return steps
+
+
+async def _applied(conn: asyncpg.Connection, schema: str) -> set[int] | None:
+    """The versions applied so far; None when the schema has no migration record yet."""
+    if await conn.fetchval("SELECT to_regclass($1)", f"{schema}.schema_migrations") is None:
+        return None
+    return {row["version"] for row in await conn.fetch(f"SELECT version FROM {schema}.schema_migrations")}
+
+
 async def apply_migrations(
-    pool: "asyncpg.Pool[Any]", schema: str, folder: Path, *, builtin: dict[int, tuple[str, str]] | None = None
+    pool: "asyncpg.Pool[Any] | asyncpg.Connection",
+    schema: str,
+    folder: Path,
+    *,
+    builtin: dict[int, tuple[str, str]] | None = None,
 ) -> list[int]:
     """Create the schema if needed and apply the migrations not yet applied; return their numbers.
 
     `builtin` adds migrations defined in code (number -> (name, SQL)), such as the shared outbox table.
+    With nothing pending it changes nothing (so a role that may not change the schema can call it).
     """
-    applied_now: list[int] = []
+    steps = _steps(folder, builtin)
+    if isinstance(pool, asyncpg.Connection):
+        return await _apply(pool, schema, steps)
     async with pool.acquire() as conn:
-        # One applier at a time, whichever instance of whichever service starts first.
-        await conn.execute("SELECT pg_advisory_lock(hashtext($1))", f"migrations:{schema}")
+        return await _apply(conn, schema, steps)
+
+
+async def _apply(conn: asyncpg.Connection, schema: str, steps: dict[int, tuple[str, str]]) -> list[int]:
+    done = await _applied(conn, schema)
+    if done is not None and not set(steps) - done:
+        return []
+    applied_now: list[int] = []
+    # One applier at a time, whichever instance of whichever service starts first.
+    await conn.execute("SELECT pg_advisory_lock(hashtext($1))", f"migrations:{schema}")
+    try:
         try:
-            await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-            await conn.execute(
-                f"CREATE TABLE IF NOT EXISTS {schema}.schema_migrations ("
-                " version integer PRIMARY KEY, name text NOT NULL,"
-                " applied_at timestamptz NOT NULL DEFAULT now())"
-            )
-            done = {
-                row["version"] for row in await conn.fetch(f"SELECT version FROM {schema}.schema_migrations")
-            }
-            steps = {version: (path.name, path.read_text()) for version, path in migration_files(folder)}
-            for version, step in (builtin or {}).items():
-                if version in steps:
-                    raise ValueError(f"{folder}: migration {version} is reserved")
-                steps[version] = step
+            if done is None:
+                await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+                await conn.execute(
+                    f"CREATE TABLE IF NOT EXISTS {schema}.schema_migrations ("
+                    " version integer PRIMARY KEY, name text NOT NULL,"
+                    " applied_at timestamptz NOT NULL DEFAULT now())"
+                )
+            done = await _applied(conn, schema) or set()
             for version in sorted(steps):
                 if version in done:
                     continue
@@ -64,6 +116,76 @@ async def apply_migrations(
                     )
                 applied_now.append(version)
                 log.info("migration_applied", schema=schema, version=version, migration=name)
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", f"migrations:{schema}")
+        except asyncpg.InsufficientPrivilegeError:
+            missing = sorted(set(steps) - (done or set()))
+            log.error("migrations_needed", schema=schema, versions=missing)
+            raise MigrationsNeeded(schema, missing) from None
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", f"migrations:{schema}")
     return applied_now
+
+
+async def grant_service_role(
+    conn: asyncpg.Connection, schema: str, role: str, *, append_only: Sequence[str] = ()
+) -> None:
+    """Give a service's role its own schema's rows and nothing more: no DDL, nothing of any other
+    schema, and only SELECT and INSERT on the `append_only` tables. Run by the schema's owner after
+    every migration (it covers the tables those added)."""
+    if not _ROLE.match(role):
+        raise ValueError(f"{role!r} is not a role name this system uses (lower case, digits, _)")
+    async with conn.transaction():
+        await conn.execute(f"REVOKE ALL ON SCHEMA {schema} FROM PUBLIC")
+        await conn.execute(f"GRANT USAGE ON SCHEMA {schema} TO {role}")
+        await conn.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}")
+        await conn.execute(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}")
+        await conn.execute(f"REVOKE ALL ON ALL FUNCTIONS IN SCHEMA {schema} FROM PUBLIC")
+        await conn.execute(f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {schema} TO {role}")
+        # What records what was done is never rewritten by the service that writes it.
+        for table in ("schema_migrations", *append_only):
+            await conn.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {schema}.{table} FROM {role}")
+        await conn.execute(f"REVOKE INSERT ON {schema}.schema_migrations FROM {role}")
+
+
+def migrate_command(
+    schema: str,
+    folder: Path,
+    *,
+    builtin: dict[int, tuple[str, str]] | None = None,
+    append_only: Sequence[str] = (),
+) -> typer.Typer:
+    """A service's own `migrate` command: apply its schema's migrations as the owner (MTP_DATABASE_URL),
+    then grant the service's role (`--grant`) its rows."""
+    app = typer.Typer(add_completion=False)
+
+    async def run(dsn: str, grant: str | None) -> list[int]:
+        conn = await asyncpg.connect(dsn)
+        try:
+            applied = await apply_migrations(conn, schema, folder, builtin=builtin)
+            if grant:
+                await grant_service_role(conn, schema, grant, append_only=append_only)
+            return applied
+        finally:
+            await conn.close()
+
+    @app.command(
+        help=f"Apply the {schema} schema's migrations as its owner (MTP_DATABASE_URL); with --grant, "
+        "give the service's own role its rows and nothing more."
+    )
+    def migrate(
+        database_url: Annotated[
+            str, typer.Option(envvar="MTP_DATABASE_URL", help="DSN of the role that owns the schema.")
+        ],
+        grant: Annotated[
+            str | None,
+            typer.Option(help="The service's own database role, to be given its rows (and nothing else)."),
+        ] = None,
+    ) -> None:
+        try:
+            applied = asyncio.run(run(database_url, grant))
+        except (OSError, asyncpg.PostgresError) as exc:
+            typer.echo(f"{schema}: cannot migrate: {type(exc).__name__}: {exc}", err=True)
+            raise typer.Exit(2) from None
+        done = ", ".join(str(v) for v in applied) or "none pending"
+        typer.echo(f"{schema}: migrations applied: {done}" + (f"; rows granted to {grant}" if grant else ""))
+
+    return app

@@ -9,10 +9,16 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from services.intake import app as intake_app
+from services.notifier import app as notifier_app
+from services.scheduler import app as scheduler_app
 from shared import topics
 from shared.kafka import create_topics
+from shared.migrations import apply_migrations, grant_service_role
+from shared.outbox import outbox_migrations
 from tests.directory_factory import DirectoryFactory
 from tests.servers import Servers, start_servers
+from tools.database_roles import login_roles, service_logins
 from tools.embedded import database_dsn
 
 
@@ -74,6 +80,30 @@ async def place(servers: Servers) -> AsyncIterator[Place]:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+async def least_privilege(place: Place) -> dict[str, str]:
+    """Each service's own database login for this test's database, as `mtp run` and compose have them:
+    a role per service, the schemas owned by another role that applied the migrations and granted each
+    service its rows (intake's audit trail append-only). Returns each service's DSN."""
+    owner = (await login_roles(place.database_url, {OWNER: True}))[OWNER]
+    logins = await service_logins(place.database_url, prefix=ROLE_PREFIX)
+    conn = await asyncpg.connect(owner)
+    try:
+        for schema, folder, append_only in SCHEMAS:
+            await apply_migrations(conn, schema, folder, builtin=outbox_migrations(schema))
+            await grant_service_role(conn, schema, f"{ROLE_PREFIX}{schema}", append_only=append_only)
+    finally:
+        await conn.close()
+    return logins
+
+
+OWNER, ROLE_PREFIX = "mtp_test_owner", "mtp_test_"
+SCHEMAS = (
+    ("intake", Path(intake_app.__file__).parent / "migrations", ("audit",)),
+    ("scheduler", Path(scheduler_app.__file__).parent / "migrations", ()),
+    ("notifier", Path(notifier_app.__file__).parent / "migrations", ()),
+)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ import asyncio
 import getpass
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,7 @@ from shared.logging import configure_logging
 from shared.settings import CommonSettings
 from tools.keys import new_api_key, new_webhook_secret
 from tools.local_servers import demo_keys, embedded_env
+from tools.migrate import MigrationFailed, migrate_all
 
 app = typer.Typer(
     help="Missing the Point: return interviews for children missing from care, on time and independent.",
@@ -107,6 +109,36 @@ def create_topics_command() -> None:
     typer.echo(f"topics ready: {', '.join(names)}")
 
 
+@app.command("migrate")
+def migrate_command(
+    intake_role: Annotated[
+        str | None, typer.Option(help="Intake's database role: its rows; the audit trail append-only.")
+    ] = None,
+    scheduler_role: Annotated[
+        str | None, typer.Option(help="The scheduler's database role: its rows.")
+    ] = None,
+    notifier_role: Annotated[str | None, typer.Option(help="The notifier's database role: its rows.")] = None,
+    data_dir: Annotated[
+        Path, typer.Option(help="The folder of a running `mtp run`, for its database.")
+    ] = Path(".mtp"),
+) -> None:
+    """Apply every service's database migrations, signed in as the schemas' owner (MTP_DATABASE_URL),
+    and give each service's own role (the user of its MTP_DATABASE_URL) its schema's rows. Run it
+    before starting a new release; a service whose role may not apply a pending migration refuses to
+    start until this has run."""
+    env = {**embedded_env(data_dir), **os.environ}
+    if not env.get("MTP_DATABASE_URL"):
+        typer.echo("mtp migrate: set MTP_DATABASE_URL to the schemas' owner's DSN", err=True)
+        raise typer.Exit(2)
+    roles = {"intake": intake_role, "scheduler": scheduler_role, "notifier": notifier_role}
+    try:
+        for line in migrate_all(env, roles):
+            typer.echo(line)
+    except MigrationFailed as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
 @dlq_app.command("list")
 def dlq_list() -> None:
     """Count the messages in each dead-letter topic, by reason (contents are never shown)."""
@@ -121,6 +153,12 @@ def dlq_list() -> None:
 @dlq_app.command("replay")
 def dlq_replay(
     topic: Annotated[str, typer.Argument(help="The original topic, e.g. mtp.episodes.v1.")],
+    by: Annotated[
+        str, typer.Option(help="Who runs it, for the audit trail (default: your login name).")
+    ] = "",
+    data_dir: Annotated[
+        Path, typer.Option(help="The folder of a running `mtp run`, for its database.")
+    ] = Path(".mtp"),
 ) -> None:
     """Put a topic's dead letters back on the topic (after fixing what made them unreadable).
 
@@ -131,9 +169,42 @@ def dlq_replay(
 
     if topic not in topics.ALL:
         raise typer.BadParameter(f"one of {', '.join(topics.ALL)}")
+    _audit([], ["dlq", "replay", topic.split(".")[1]], by, {**embedded_env(data_dir), **os.environ})
     settings = CommonSettings()
     count = asyncio.run(replay(client_options(settings), topic, settings.topic_namespace))
     typer.echo(f"replayed {count} message(s) from {topics.dlq(topic)} to {topic}")
+
+
+AUTHORITY = re.compile(r"^[EWSN][0-9]{8}$")
+
+
+def _option_value(args: list[str], name: str) -> str | None:
+    """The value given to an option among arguments passed through (`--name value` or `--name=value`)."""
+    for i, arg in enumerate(args):
+        if arg == name and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(f"{name}="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _audit(args: list[str], what: list[str], by: str, env: dict[str, str]) -> None:
+    """Write the command about to run to intake's audit trail (who, what, when); refuse to run it when
+    that cannot be done. Asking for help reads nothing, and is not recorded."""
+    if "--help" in args:
+        return
+    action = ":".join(["cli", *what])
+    done = subprocess.run(  # noqa: S603  # our interpreter and module
+        [sys.executable, "-m", "services.intake.operator_audit", action, "--by", by or getpass.getuser()],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines()
+        typer.echo(f"not run: {lines[-1] if lines else 'the audit trail cannot be written'}", err=True)
+        raise typer.Exit(2)
 
 
 @app.command()
@@ -174,11 +245,16 @@ def report(
     data_dir: Annotated[
         Path, typer.Option(help="The folder of a running `mtp run`, for its database and directory.")
     ] = Path(".mtp"),
+    by: Annotated[
+        str, typer.Option(help="Who runs it, for the audit trail (default: your login name).")
+    ] = "",
 ) -> None:
     """The figures councils return for an authority and period (`mtp report --help` for the options)."""
     # The report is the scheduler's (it reads the scheduler's tables); shared never imports a service,
     # so it runs as the scheduler's own command, with the variables of a running `mtp run` filled in.
     env = {**embedded_env(data_dir), **os.environ}
+    authority = _option_value(ctx.args, "--authority")
+    _audit(ctx.args, ["report", *([authority] if authority and AUTHORITY.match(authority) else [])], by, env)
     command = [sys.executable, "-m", "services.scheduler.report", *ctx.args]
     raise typer.Exit(subprocess.run(command, env=env, check=False).returncode)  # noqa: S603  # our module
 
@@ -192,11 +268,18 @@ def deliveries(
     data_dir: Annotated[
         Path, typer.Option(help="The folder of a running `mtp run`, for its database.")
     ] = Path(".mtp"),
+    by: Annotated[
+        str, typer.Option(help="Who runs it, for the audit trail (default: your login name).")
+    ] = "",
 ) -> None:
     """Webhook deliveries that did not get through: list, replay, enable-endpoint (`mtp deliveries --help`)."""
     # The notifier's own operations, run as its command (shared and the tools never import a service),
     # with the variables of a running `mtp run` filled in.
     env = {**embedded_env(data_dir), **os.environ}
+    operation = next((arg for arg in ctx.args if not arg.startswith("-")), "")
+    _audit(
+        ctx.args, ["deliveries", *([operation] if re.fullmatch(r"[a-z-]{1,32}", operation) else [])], by, env
+    )
     command = [sys.executable, "-m", "services.notifier.ops", *ctx.args]
     raise typer.Exit(subprocess.run(command, env=env, check=False).returncode)  # noqa: S603  # our module
 

@@ -24,9 +24,11 @@ from rich.console import Console
 from shared import topics
 from shared.kafka import create_topics
 from shared.settings import CommonSettings
+from tools.database_roles import service_logins
 from tools.demo import write_demo_directory
 from tools.drain import wait_until_drained
 from tools.embedded import EmbeddedPostgres, Tansu, database_dsn, start_postgres, start_tansu
+from tools.migrate import migrate_all
 
 console = Console(stderr=True, highlight=False, soft_wrap=True)
 COLOURS = {"intake": "cyan", "scheduler": "magenta", "notifier": "yellow", "receiver": "green"}
@@ -40,6 +42,7 @@ class Stack:
     broker: Tansu | None = None
     database: EmbeddedPostgres | None = None
     processes: dict[str, "subprocess.Popen[bytes]"] = field(default_factory=dict)
+    logins: dict[str, str] = field(default_factory=dict)  # each service's own database DSN
     stopping: bool = False
 
 
@@ -53,7 +56,10 @@ def run(data_dir: Path) -> int:
     try:
         env = _prepare(stack, data_dir)
         for service in ("intake", "scheduler", "notifier"):
-            stack.processes[service] = _spawn(service, [sys.executable, "-m", f"services.{service}"], env)
+            login = {"MTP_DATABASE_URL": stack.logins[service]} if service in stack.logins else {}
+            stack.processes[service] = _spawn(
+                service, [sys.executable, "-m", f"services.{service}"], {**env, **login}
+            )
         intake_url = f"http://127.0.0.1:{env.get('MTP_INTAKE_PORT', '8000')}"
         _wait_ready(stack, intake_url, stop)
         console.print(
@@ -86,6 +92,11 @@ def _prepare(stack: Stack, data_dir: Path) -> dict[str, str]:
         stack.database = start_postgres(data_dir.resolve() / "postgres")
         env["MTP_DATABASE_URL"] = _ensure_database(stack.database, "mtp")
         console.print(f"database: embedded PostgreSQL, data in {data_dir / 'postgres'}")
+        # Each service signs in as a role of its own; the server's owner applies the migrations and
+        # grants each role its own schema's rows (intake's audit trail append-only).
+        stack.logins = asyncio.run(service_logins(env["MTP_DATABASE_URL"]))
+        for line in migrate_all(env, {service: f"mtp_{service}" for service in stack.logins}):
+            console.print(line)
     settings = CommonSettings(
         kafka_bootstrap=env["MTP_KAFKA_BOOTSTRAP"], database_url=env["MTP_DATABASE_URL"]
     )

@@ -48,19 +48,17 @@ async def get_child(
     """Read the record intake built from the topics; every successful read is audited."""
     deps: Deps = request.app.state.deps
     key = child_key(authority, child_ref)
-    rows = await store.child_rows(deps.pool, key)
+    rows = await store.child_rows(deps.pool, key, who.org.id)
     record = record_for(
         who.org,
         deps.directory,
         authority=authority,
         child_ref=child_ref,
         rows=rows,
-        known=await store.is_known(deps.pool, key, rows),
-        police_reports=(
-            [PoliceReport(*report) for report in await store.police_reports(deps.pool, key, who.org.id)]
-            if who.org.kind == "police"
-            else []
-        ),
+        known=rows.known,
+        police_reports=[PoliceReport(*report) for report in rows.reported_by_caller]
+        if who.org.kind == "police"
+        else [],
     )
     if record is None:
         raise NotFound()

@@ -276,10 +276,11 @@ INSERT INTO intake.audit (at, org_id, api_key_id, action, child_key, event_id) V
 """
 
 
-async def record_operator_action(conn: Connection, action: str, child_key: str, by: str) -> None:
-    """Write an operator's export or erasure of a child's data to the audit trail (an erasure under the
-    child's pseudonym: the record stays, the child is no longer named)."""
-    subject = pseudonym(child_key) if action.startswith("erase") else child_key
+async def record_operator_action(conn: Connection, action: str, child_key: str | None, by: str) -> None:
+    """Write an operator's command to the audit trail: an export or erasure of a child's data (an
+    erasure under the child's pseudonym: the record stays, the child is no longer named), or a command
+    that reads children's data in bulk (no child named)."""
+    subject = pseudonym(child_key) if child_key and action.startswith("erase") else child_key
     await conn.execute(INSERT_OPERATOR_ACTION, by, action, subject)
 
 
@@ -299,7 +300,8 @@ PURGES = (
     ),
     Purge(
         "intake.audit",
-        "DELETE FROM intake.audit WHERE seq IN (SELECT seq FROM intake.audit WHERE at < $1 LIMIT $2) RETURNING seq",
+        # Append-only for intake's role: only the owner's function removes audit records (migration 005).
+        "SELECT intake.purge_audit($1, $2)",
         lambda r: r.audit_days,
     ),
 )
@@ -417,39 +419,37 @@ WHERE child_key = $1 AND org_id = $2 AND missing_since IS NOT NULL
 
 @dataclass(frozen=True)
 class ChildRows:
-    """Everything intake knows about one child, before access rules are applied."""
+    """Everything intake knows about one child, before access rules are applied, and what the caller
+    itself reported about the child."""
 
     episodes: list[dict[str, Any]]
     tasks: list[dict[str, Any]]
     assignments: list[dict[str, Any]]
     alerts: list[dict[str, Any]]
+    known: bool  # read from the topics, or sent to intake
+    reported_by_caller: list[tuple[datetime, datetime]]  # (missing_since, received_at) of its reports
 
 
 @translated
-async def child_rows(pool: Pool, child_key: str) -> ChildRows:
-    """Read one child's episodes, tasks, assignments and alerts."""
+async def child_rows(pool: Pool, child_key: str, caller: str) -> ChildRows:
+    """Read one child's episodes, tasks, assignments and alerts, whether intake knows the child, and
+    the missing reports `caller` sent about it. The same six statements whoever asks and whatever
+    the answer, so a child nobody may see and a child that does not exist take the same time."""
     async with pool.acquire() as conn, conn.transaction(readonly=True, isolation="repeatable_read"):
-        return ChildRows(
-            episodes=[dict(r) for r in await conn.fetch(SELECT_EPISODES, child_key)],
-            tasks=[dict(r) for r in await conn.fetch(SELECT_TASKS, child_key)],
-            assignments=[dict(r) for r in await conn.fetch(SELECT_ASSIGNMENTS, child_key)],
-            alerts=[dict(r) for r in await conn.fetch(SELECT_ALERTS, child_key)],
-        )
-
-
-@translated
-async def is_known(pool: Pool, child_key: str, rows: ChildRows) -> bool:
-    """Whether intake knows anything of the child: read from the topics, or sent to intake."""
-    if rows.episodes or rows.tasks or rows.assignments or rows.alerts:
-        return True
-    return bool(await pool.fetchval(SELECT_KNOWN, child_key))
-
-
-@translated
-async def police_reports(pool: Pool, child_key: str, org_id: str) -> list[tuple[datetime, datetime]]:
-    """When each absence this police force reported began, and when it reported it."""
-    rows = await pool.fetch(SELECT_POLICE_REPORTS, child_key, org_id)
-    return [(row["missing_since"], row["received_at"]) for row in rows]
+        episodes = [dict(r) for r in await conn.fetch(SELECT_EPISODES, child_key)]
+        tasks = [dict(r) for r in await conn.fetch(SELECT_TASKS, child_key)]
+        assignments = [dict(r) for r in await conn.fetch(SELECT_ASSIGNMENTS, child_key)]
+        alerts = [dict(r) for r in await conn.fetch(SELECT_ALERTS, child_key)]
+        sent = bool(await conn.fetchval(SELECT_KNOWN, child_key))
+        reports = await conn.fetch(SELECT_POLICE_REPORTS, child_key, caller)
+    return ChildRows(
+        episodes=episodes,
+        tasks=tasks,
+        assignments=assignments,
+        alerts=alerts,
+        known=sent or bool(episodes or tasks or assignments or alerts),
+        reported_by_caller=[(row["missing_since"], row["received_at"]) for row in reports],
+    )
 
 
 @translated

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Place
+from tests.conftest import Place, least_privilege
 from tests.directory_factory import DirectoryFactory
 from tests.e2e.stack import Stack, running_stack, service_env
 from tests.receiver import Receiver
@@ -18,6 +18,15 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 
 @pytest.fixture
-def stack(place: Place, directory: DirectoryFactory, receiver: Receiver, tmp_path: Path) -> Iterator[Stack]:
-    with running_stack(service_env(place.env(directory.write(receiver.url))), tmp_path) as running:
+async def logins(place: Place) -> dict[str, str]:
+    """Each service's own database role, as `mtp run` and compose give them."""
+    return await least_privilege(place)
+
+
+@pytest.fixture
+def stack(
+    place: Place, directory: DirectoryFactory, receiver: Receiver, logins: dict[str, str], tmp_path: Path
+) -> Iterator[Stack]:
+    env = service_env(place.env(directory.write(receiver.url)))
+    with running_stack(env, tmp_path, logins) as running:
         yield running

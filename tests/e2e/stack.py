@@ -23,6 +23,7 @@ class Stack:
 
     env: dict[str, str]
     log_dir: Path
+    logins: dict[str, str] = field(default_factory=dict)  # a service's own database DSN, if it has one
     processes: dict[str, "subprocess.Popen[bytes]"] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
 
@@ -36,6 +37,8 @@ class Stack:
         port = port or free_port()
         self.ports[label] = port
         env = {**self.env, f"MTP_{name.upper()}_PORT": str(port)}
+        if name in self.logins:
+            env["MTP_DATABASE_URL"] = self.logins[name]
         log = open(self.log_dir / f"{label}.log", "ab")  # noqa: SIM115  # the process owns it
         self.processes[label] = subprocess.Popen(
             [sys.executable, "-m", f"services.{name}"],
@@ -107,9 +110,12 @@ def service_env(base: dict[str, str]) -> dict[str, str]:
 
 
 @contextmanager
-def running_stack(env: dict[str, str], log_dir: Path) -> Iterator[Stack]:
-    """The three services as processes, ready, and stopped afterwards whatever happens."""
-    stack = Stack(env=env, log_dir=log_dir)
+def running_stack(
+    env: dict[str, str], log_dir: Path, logins: dict[str, str] | None = None
+) -> Iterator[Stack]:
+    """The three services as processes, ready, and stopped afterwards whatever happens; with `logins`,
+    each signs in to the database as its own role."""
+    stack = Stack(env=env, log_dir=log_dir, logins=logins or {})
     try:
         for name in SERVICES:
             stack.start(name)

@@ -30,7 +30,9 @@ ENGLISH_ONLY = {
 
 
 @pytest.fixture
-def stack(place: Place, directory: DirectoryFactory, receiver: Receiver, tmp_path: Path) -> Iterator[Stack]:
+def stack(
+    place: Place, directory: DirectoryFactory, receiver: Receiver, logins: dict[str, str], tmp_path: Path
+) -> Iterator[Stack]:
     extra = [
         {
             **ENGLISH_ONLY,
@@ -39,7 +41,7 @@ def stack(place: Place, directory: DirectoryFactory, receiver: Receiver, tmp_pat
         }
     ]
     with running_stack(
-        service_env(place.env(directory.write(receiver.url, extra=extra))), tmp_path
+        service_env(place.env(directory.write(receiver.url, extra=extra))), tmp_path, logins
     ) as running:
         yield running
 

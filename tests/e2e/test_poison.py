@@ -7,6 +7,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import httpx
 from aiokafka import AIOKafkaProducer
 
@@ -114,7 +115,12 @@ async def test_a_replayed_dead_letter_is_applied_once_the_cause_is_gone(
         )  # fmt: skip
     finally:
         await producer.stop()
-    env = {**os.environ, "MTP_KAFKA_BOOTSTRAP": place.bootstrap, "MTP_TOPIC_NAMESPACE": place.namespace}
+    env = {
+        **os.environ,
+        "MTP_KAFKA_BOOTSTRAP": place.bootstrap,
+        "MTP_TOPIC_NAMESPACE": place.namespace,
+        "MTP_DATABASE_URL": place.database_url,
+    }
     for _ in range(2):
         done = await asyncio.to_thread(
             subprocess.run,
@@ -128,3 +134,10 @@ async def test_a_replayed_dead_letter_is_applied_once_the_cause_is_gone(
     )  # fmt: skip
     assert "invalid_data" in listing.stdout
     assert "P-2" not in listing.stdout
+    # each replay is in the audit trail: who ran it, on which topic, when
+    conn = await asyncpg.connect(place.database_url)
+    try:
+        actions = await conn.fetch("SELECT org_id, action FROM intake.audit WHERE action LIKE 'cli:%'")
+    finally:
+        await conn.close()
+    assert [(r["org_id"], r["action"]) for r in actions] == [("operator", "cli:dlq:replay:episodes")] * 2

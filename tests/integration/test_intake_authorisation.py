@@ -2,12 +2,15 @@
 each event type and the read × its own child and someone else's child."""
 
 import asyncio
+import contextvars
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
+import pytest
 
-from shared import topics
+from shared import db, topics
 from shared.contracts.assignments import AssignmentAssigned
 from tests.conftest import Place
 from tests.directory_factory import DirectoryFactory
@@ -88,6 +91,37 @@ async def test_a_refused_read_looks_like_a_child_that_does_not_exist(
     hidden = await intake.get(A.path, headers=as_org("swansea"))
     missing = await intake.get("/v1/children/W06000011/nobody", headers=as_org("swansea"))
     assert (hidden.status_code, hidden.json()) == (missing.status_code, missing.json())
+
+
+REQUEST: contextvars.ContextVar[str] = contextvars.ContextVar("request")
+
+
+async def test_a_child_nobody_may_see_costs_the_same_statements_as_one_that_does_not_exist(
+    place: Place, directory: DirectoryFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Answer time must not tell whether a child exists: both reads run the same statements, in order."""
+    ran: dict[str, list[str]] = {}
+
+    def logged(query: asyncpg.connection.LoggedQuery) -> None:
+        # asyncpg calls this in a copy of the querying task's context: the request's tag is in it
+        label = REQUEST.get(None)
+        if label is not None:
+            ran.setdefault(label, []).append(query.query)
+
+    async def init(conn: asyncpg.Connection) -> None:
+        await original(conn)
+        conn.add_query_logger(logged)
+
+    original = db._init_connection
+    monkeypatch.setattr(db, "_init_connection", init)
+    async with intake_client(place, directory) as intake:
+        await build(intake, place, A)
+        for org in ("swansea", "gwent-police", "cardiff-youth-support"):
+            for label, path in (("hidden", A.path), ("missing", "/v1/children/W06000015/nobody")):
+                REQUEST.set(f"{org}:{label}")
+                assert (await intake.get(path, headers=as_org(org))).status_code == 404
+            assert ran[f"{org}:hidden"] == ran[f"{org}:missing"], org
+            assert len(ran[f"{org}:hidden"]) >= 6
 
 
 async def test_no_organisation_can_set_the_source(intake: httpx.AsyncClient, place: Place) -> None:

@@ -1,0 +1,13 @@
+"""`python -m services.notifier.migrate [--grant ROLE]`: apply the notifier schema's migrations as the schema's
+owner (MTP_DATABASE_URL) and give notifier's own database role its rows (`mtp migrate` runs this for
+every service)."""
+
+from services.notifier.app import MIGRATIONS
+from services.notifier.store import SCHEMA
+from shared.migrations import migrate_command
+from shared.outbox import outbox_migrations
+
+app = migrate_command(SCHEMA, MIGRATIONS, builtin=outbox_migrations(SCHEMA))
+
+if __name__ == "__main__":
+    app()

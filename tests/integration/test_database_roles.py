@@ -1,0 +1,132 @@
+"""Least privilege, enforced by PostgreSQL: each service's role reads and writes its own schema only,
+changes no schema, and cannot rewrite or remove the audit trail; the schemas' owner applies the
+migrations (`mtp migrate`), and a service whose role may not apply a pending one refuses to start."""
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from services.intake.app import MIGRATIONS as INTAKE_MIGRATIONS
+from shared.migrations import MigrationsNeeded, apply_migrations
+from shared.outbox import outbox_migrations
+from tests.conftest import OWNER, ROLE_PREFIX, Place
+from tools.database_roles import login_roles, service_logins
+
+REFUSED = asyncpg.InsufficientPrivilegeError
+
+
+@pytest.fixture
+async def logins(place: Place, tmp_path: Path) -> dict[str, str]:
+    """The owner applies every migration with `mtp migrate`, granting each service's role."""
+    owner = (await login_roles(place.database_url, {OWNER: True}))[OWNER]
+    services = await service_logins(place.database_url, prefix=ROLE_PREFIX)
+    done = await asyncio.to_thread(  # our own command line
+        subprocess.run,
+        [
+            sys.executable, "-m", "tools.cli", "migrate", "--data-dir", str(tmp_path),
+            "--intake-role", f"{ROLE_PREFIX}intake",
+            "--scheduler-role", f"{ROLE_PREFIX}scheduler",
+            "--notifier-role", f"{ROLE_PREFIX}notifier",
+        ],
+        env={**os.environ, "MTP_DATABASE_URL": owner},
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "intake: migrations applied: 0, 1, 2, 3, 4, 5, 900; rows granted to mtp_test_intake" in done.stdout
+    return {"owner": owner, **services}
+
+
+@pytest.fixture
+async def as_intake(logins: dict[str, str]) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(logins["intake"])
+    yield conn
+    await conn.close()
+
+
+async def _audit(conn: asyncpg.Connection, at: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO intake.audit (at, org_id, api_key_id, action, child_key) "
+        "VALUES ($1, 'cardiff', 'k1', 'read:child', 'W06000015/C-1')",
+        at,
+    )
+
+
+async def test_intake_may_add_to_the_audit_trail_but_never_change_or_remove_it(
+    as_intake: asyncpg.Connection,
+) -> None:
+    now = datetime.now(UTC)
+    await _audit(as_intake, now - timedelta(days=400))
+    await _audit(as_intake, now)
+    with pytest.raises(REFUSED):
+        await as_intake.execute("UPDATE intake.audit SET org_id = 'someone-else'")
+    with pytest.raises(REFUSED):
+        await as_intake.execute("DELETE FROM intake.audit")
+    with pytest.raises(REFUSED):
+        await as_intake.execute("TRUNCATE intake.audit")
+    # Its one way to remove records is the retention function, for records over a year old only.
+    with pytest.raises(REFUSED, match="at least 365 days"):
+        await as_intake.fetch("SELECT intake.purge_audit($1, 100)", now)
+    removed = await as_intake.fetch("SELECT intake.purge_audit($1, 100)", now - timedelta(days=365))
+    assert len(removed) == 1
+    assert await as_intake.fetchval("SELECT count(*) FROM intake.audit") == 1
+
+
+async def test_intake_changes_no_schema_and_cannot_fake_a_migration(as_intake: asyncpg.Connection) -> None:
+    with pytest.raises(REFUSED):
+        await as_intake.execute("CREATE TABLE intake.extra (id int)")
+    with pytest.raises(REFUSED):
+        await as_intake.execute("ALTER TABLE intake.audit ADD COLUMN note text")
+    with pytest.raises(REFUSED):
+        await as_intake.execute("INSERT INTO intake.schema_migrations (version, name) VALUES (6, 'x')")
+    with pytest.raises(REFUSED):
+        await as_intake.execute("DELETE FROM intake.schema_migrations")
+
+
+@pytest.mark.parametrize(
+    ("service", "others"),
+    [
+        ("intake", ["scheduler.facts", "notifier.deliveries"]),
+        ("scheduler", ["intake.audit", "intake.events", "notifier.deliveries"]),
+        ("notifier", ["scheduler.facts", "intake.audit"]),
+    ],
+)
+async def test_no_service_reads_or_writes_another_services_tables(
+    logins: dict[str, str], service: str, others: list[str]
+) -> None:
+    conn = await asyncpg.connect(logins[service])
+    try:
+        # its own rows it may read and write
+        await conn.execute(f"DELETE FROM {service}.outbox WHERE false")  # noqa: S608  # fixed names
+        for table in others:
+            with pytest.raises(REFUSED):
+                await conn.fetch(f"SELECT * FROM {table} LIMIT 1")  # noqa: S608  # fixed names
+            with pytest.raises(REFUSED):
+                await conn.execute(f"DELETE FROM {table}")  # noqa: S608  # fixed names
+    finally:
+        await conn.close()
+
+
+async def test_a_service_whose_role_may_not_apply_a_pending_migration_says_so(
+    as_intake: asyncpg.Connection, tmp_path: Path
+) -> None:
+    # nothing pending: the service's role starts without touching the schema
+    assert (
+        await apply_migrations(as_intake, "intake", INTAKE_MIGRATIONS, builtin=outbox_migrations("intake"))
+        == []
+    )
+    newer = tmp_path / "migrations"
+    shutil.copytree(INTAKE_MIGRATIONS, newer)
+    (newer / "006_newer.sql").write_text("CREATE TABLE intake.newer (id int);")
+    with pytest.raises(MigrationsNeeded, match=r"needs migrations 6.*mtp migrate") as refused:
+        await apply_migrations(as_intake, "intake", newer, builtin=outbox_migrations("intake"))
+    assert refused.value.versions == [6]
