@@ -1,10 +1,15 @@
 """Sequences councils, police forces and providers meet every week, each once lost an interview or an
 alert or sent a false one. Each test states what the council or the provider must see."""
 
+from pathlib import Path
+
+from services.notifier.recipients import council_recipients
 from services.scheduler.child import ChildState
 from services.scheduler.history import Entry
 from services.scheduler.triggers import Outgoing, due_events
 from shared.contracts.tasks import EpisodeChanged, InterviewRequested, InterviewUpdated, WindowBreached
+from shared.directory import load_directory
+from tests.directory_factory import DirectoryFactory
 from tests.unit.timeline import (
     COUNCIL,
     NEWPORT,
@@ -141,6 +146,21 @@ def test_when_the_police_withdraw_their_only_report_the_episode_ends_and_the_cou
         ("south-wales-police", ["report_withdrawn"]),
     ]
     assert child.episodes[0].live  # the council's own report still stands
+
+
+def test_a_police_force_joining_the_councils_episode_is_told_to_the_council_by_name(tmp_path: Path) -> None:
+    """Access follows the reports: once a force's report joins an episode the force can read it, so the
+    responsible council learns who joined (and not of its own reports)."""
+    council = reported(hours(0), org=COUNCIL, ref=None)
+    police = reported(hours(0.5))
+    child = state(council, police)
+    (episode,) = child.episodes
+    assert episode.reports == [council.key, police.key]
+    (joined,) = [o.data for o in published(child, "changed")]
+    assert isinstance(joined, EpisodeChanged)
+    assert (joined.by, joined.changes) == ("south-wales-police", ["report_added"])
+    directory = load_directory(DirectoryFactory(tmp_path).write())
+    assert [org.id for org in council_recipients(directory, joined)] == ["cardiff"]
 
 
 # 4. Ids never move: a late report of an earlier, separate absence gets an id of its own.
