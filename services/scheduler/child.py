@@ -297,12 +297,18 @@ def _changes(old: Snapshot, new: Snapshot) -> list[str]:
 
 
 def _revise(history: list[Packet], task: Task, episodes: dict[str, Episode], window: timedelta) -> None:
-    """Note the task's packet if it changed (the first one is what was requested)."""
-    if not task.open and history:
-        return
+    """Note the task's packet if it changed (the first one is what was requested). Once a task has
+    ended, only the absences it covers can still change (a return learnt late moved one under its
+    interview, or took one out): that is published, so every reader knows which interview covers
+    which absence; its provider, done, is not asked anything."""
     packet = _packet(task, episodes, window)
-    if packet is not None and (not history or history[-1] != packet):
-        history.append(packet)
+    if packet is None or (history and history[-1] == packet):
+        return
+    if not task.open and history:
+        if set(packet.episode_ids) == set(history[-1].episode_ids):
+            return
+        packet = replace(history[-1], episode_ids=packet.episode_ids)
+    history.append(packet)
 
 
 def _packet(task: Task, episodes: dict[str, Episode], window: timedelta) -> Packet | None:

@@ -15,7 +15,11 @@ had to be made, and never taken back, so nothing once published about a task bec
   interview after all: the absence goes back under the interview that covered it, and the task it
   had been given ends as covered if it has nothing else to do (its provider is told the task closed).
   Both are looked at again at every step, so the task an absence ends in is the one the final
-  timeline says covered it.
+  timeline says covered it: the earliest interview held once the child was back.
+- A return learnt later can also split an absence an interview was held for. The part that keeps the
+  absence's id goes where the rule above says; a part that comes out with an id of its own is covered
+  by that interview too when the child was back from it before the interview, rather than given a
+  second one.
 """
 
 from dataclasses import dataclass, field
@@ -43,6 +47,8 @@ class Task:
     ended: str | None = None  # an interview outcome, or why it closed without one
     ended_at: datetime | None = None
     reports: list[Entry] = field(default_factory=list)  # the providers' reports on it, in known order
+    # The missing reports of the absences its interview covered, as known when it was held.
+    held_for: frozenset[str] = frozenset()
 
     @property
     def open(self) -> bool:
@@ -85,6 +91,11 @@ class TaskBook:
         self._apply_reports()
         self._reconcile(fact, episodes)
         self._close(fact, episodes)
+        for task in self.tasks:
+            if not task.held_for and task.held_at is not None:
+                task.held_for = frozenset(
+                    r for i in task.episode_ids if i in episodes for r in episodes[i].reports
+                )
 
     def _cover_returns(self, episodes: dict[str, Episode]) -> None:
         fresh = [
@@ -93,12 +104,22 @@ class TaskBook:
             if e.returned_at is not None and e.live and e.episode_id not in self.task_of
         ]
         for episode in sorted(fresh, key=lambda e: (e.returned_at, e.known_at)):
-            current = next((t for t in reversed(self.tasks) if t.open), None)
+            current = next((t for t in reversed(self.tasks) if t.open), None) or self._held_for(episode)
             if current is not None:
                 current.episode_ids.append(episode.episode_id)
                 self.task_of[episode.episode_id] = current.task_id
             elif episode.episode_id not in self.not_offered:  # the council said no interview: none opens
                 self._open(episode.episode_id, episode.return_known or episode.known_at)
+
+    def _held_for(self, episode: Episode) -> Task | None:
+        """A task whose interview was held, after the child came back, for an absence this one was part
+        of (until a return learnt later split it off)."""
+        returned, reports = episode.returned_at, set(episode.reports)
+        for task in self.tasks:
+            held = task.held_at
+            if held is not None and returned is not None and held >= returned and task.held_for & reports:
+                return task
+        return None
 
     def _open(self, episode_id: str, created: KnownKey) -> Task:
         task_id = stable_id("task", episode_id)
@@ -146,8 +167,10 @@ class TaskBook:
             if origin != task.task_id or episode is None or episode.returned_at is None:
                 continue
             current = self.task(self.task_of.get(episode_id))
-            if episode.returned_at > held_at or current is None or current.held_at is not None:
-                continue  # still after the interview, or interviewed again where it is
+            if episode.returned_at > held_at or current is None:
+                continue  # still after the interview
+            if current.held_at is not None and current.held_at <= held_at:
+                continue  # interviewed where it is, no later
             current.episode_ids.remove(episode_id)
             task.episode_ids.append(episode_id)
             self.task_of[episode_id] = task.task_id

@@ -340,3 +340,49 @@ def test_an_absence_the_council_will_not_offer_keeps_no_task_when_the_interview_
     assert len(child.tasks) == 1
     assert [r.data.task_id for r in published(child, "requested")] == [task_id]
     assert child.episodes[1].not_offered_at == hours(41)
+
+
+def test_a_late_return_splitting_an_absence_two_interviews_were_held_for_leaves_each_part_covered_once() -> (
+    None
+):
+    """The council reported the child missing again at 5 h, an hour after coming back; the police
+    reported at 45 h, back at 49 h: one absence, as known, so it was given a task of its own once the
+    first interview had been held at 9 h, and that task's provider held one at 95 h. Then the police
+    report the child was back at 9 h: two absences. The first was covered by the interview at 9 h,
+    when the child was back (not by the one at 95 h, past its window: no false breach); the second by
+    the interview at 95 h (no third task asking for an interview already held)."""
+    opening = [reported(hours(0), ref="R0"), returned(hours(4))]
+    first = task_of(*opening)
+    council = reported(hours(5), org=COUNCIL, ref=None)
+    later = [reported(hours(45), ref="R2"), returned(hours(49))]
+    so_far = [
+        opening,
+        assigned(hours(4), first),
+        accepted(hours(7), first),
+        council,
+        later,
+        completed(hours(9), first),
+    ]
+    second = state(*so_far).tasks[1].task_id
+    child = state(
+        *so_far,
+        assigned(hours(49), second),
+        accepted(hours(93), second),
+        completed(hours(95), second),
+        returned(hours(9)),
+    )
+    assert [(e.started_at, e.returned_at, e.task_id) for e in child.episodes] == [
+        (hours(0), hours(4), first),
+        (hours(5), hours(9), first),
+        (hours(45), hours(49), second),
+    ]
+    assert [t.task_id for t in child.tasks] == [first, second]
+    assert [e.offered_at for e in child.episodes] == [hours(9), hours(9), hours(95)]
+    assert not any(e.breached(LATER) for e in child.episodes)
+    assert published(child, "breach") == []
+    # every reader of the topics learns which interview covers which absence
+    updates = [o.data for o in published(child, "updated") if isinstance(o.data, InterviewUpdated)]
+    assert {(u.task_id, tuple(u.episode_ids)) for u in updates} >= {
+        (first, (child.episodes[0].episode_id, child.episodes[1].episode_id)),
+        (second, (child.episodes[2].episode_id,)),
+    }

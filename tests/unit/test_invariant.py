@@ -215,10 +215,12 @@ def check_invariant(final: ChildState, published: dict[str, Outgoing], end: date
         if item.kind == "updated":
             _, task, revision = key.split(":")
             assert tasks[task].packets[int(revision)].offer_due_at == item.data.offer_due_at  # type: ignore[attr-defined]
-    # No absence is offered twice: a task it was ever put in, other than the one that covers it in the
-    # end, held no interview after the child came back from it (as the final timeline has it). A task
-    # can be asked for on what was known then and closed once a later report shows an interview
-    # already held had covered the absence; it may not end as a second interview of the same absence.
+    # No absence is offered twice: when a task it was ever put in, other than the one that covers it in
+    # the end, held an interview after the child came back from it (as the final timeline has it), the
+    # task that covers it held one too, after the return and no later than that one. A task can be asked
+    # for on what was known then and revised or closed once a later report shows an interview already
+    # held had covered the absence; the absence may not end waiting for a second, later interview. (A
+    # task that kept other absences of its own may hold its interview for them afterwards.)
     covered: dict[str, list[str]] = {}
     for item in published.values():
         if isinstance(item.data, InterviewRequested | InterviewUpdated):
@@ -234,7 +236,12 @@ def check_invariant(final: ChildState, published: dict[str, Outgoing], end: date
             if episode_id in other.episode_ids:
                 continue
             held = other.task.held_at
-            assert held is None or held < episode.returned_at, "an absence was offered twice"
+            if held is None or held < episode.returned_at:
+                continue
+            (covering,) = [t for t in final.tasks if episode_id in t.episode_ids] or [None]
+            covered_at = covering.task.held_at if covering is not None else None
+            assert covered_at is not None, "an absence was offered twice"
+            assert episode.returned_at <= covered_at <= held, "an absence was offered twice"
     for episode in final.episodes:
         covering = [t for t in final.tasks if episode.episode_id in t.episode_ids]
         if episode.returned_at is not None and episode.live:

@@ -51,6 +51,8 @@ class _Task:
     completions: list[tuple[datetime, str]] = field(default_factory=list)  # in the order reported
     accepted: bool = False
     closed: InterviewClosed | None = None
+    covers: tuple[str, ...] = ()  # the episodes its latest word lists
+    said: int = 0  # when that word was published, in order
 
 
 @dataclass
@@ -69,6 +71,7 @@ class _Log:
 def records(envelopes: Iterable[Envelope]) -> tuple[list[EpisodeRecord], list[TaskRecord]]:
     """Every episode and task the topics tell of, with what the figures need."""
     facts = _collect(envelopes)
+    _covering_tasks(facts)
     _returns_before_numbering(facts)
     _attach_reports(facts)
     return _episode_records(facts), _task_records(facts)
@@ -77,7 +80,7 @@ def records(envelopes: Iterable[Envelope]) -> tuple[list[EpisodeRecord], list[Ta
 def _collect(envelopes: Iterable[Envelope]) -> _Log:
     facts = _Log()
     not_offered: list[tuple[InterviewNotOffered, datetime]] = []
-    for envelope in envelopes:  # each child's events in the order they were published
+    for said, envelope in enumerate(envelopes):  # each child's events in the order they were published
         data = envelope.data
         if isinstance(data, EpisodeOpened):
             facts.episodes.setdefault(data.episode_id, _Episode(data))
@@ -85,9 +88,9 @@ def _collect(envelopes: Iterable[Envelope]) -> _Log:
             facts.episodes[data.episode_id].latest = data
         elif isinstance(data, InterviewRequested):
             facts.tasks.setdefault(data.task_id, _Task(data))
-            _cover(facts, data.task_id, data.episode_ids or [data.episode_id])
+            _cover(facts, data.task_id, data.episode_ids or [data.episode_id], said)
         elif isinstance(data, InterviewUpdated):
-            _cover(facts, data.task_id, data.episode_ids)
+            _cover(facts, data.task_id, data.episode_ids, said)
         elif isinstance(data, InterviewClosed) and data.task_id in facts.tasks:
             facts.tasks[data.task_id].closed = data
         elif isinstance(data, InterviewNotOffered):
@@ -114,11 +117,27 @@ def _collect(envelopes: Iterable[Envelope]) -> _Log:
     return facts
 
 
-def _cover(facts: _Log, task_id: str, episode_ids: Iterable[str]) -> None:
-    """The latest word on which task covers an episode stands."""
-    for episode_id in episode_ids:
+def _cover(facts: _Log, task_id: str, episode_ids: Iterable[str], said: int) -> None:
+    """The latest word on which task covers an episode stands (see _covering_tasks)."""
+    listed = tuple(episode_ids)
+    for episode_id in listed:
         if episode_id in facts.episodes:
             facts.episodes[episode_id].task_id = task_id
+    task = facts.tasks.get(task_id)
+    if task is not None:
+        task.covers, task.said = listed, said
+
+
+def _covering_tasks(facts: _Log) -> None:
+    """Which task covers each episode, once every word is in: one whose latest word lists it, and not
+    one that closed because an interview already held covered its absences (that task's last word
+    still lists them: it closed instead of saying more), the latest said of those."""
+    for episode_id, episode in facts.episodes.items():
+        listing = [task for task in facts.tasks.values() if episode_id in task.covers]
+        kept = [t for t in listing if t.closed is None or t.closed.reason != "covered_by_interview"]
+        chosen = max(kept or listing, key=lambda t: t.said, default=None)
+        if chosen is not None:
+            episode.task_id = chosen.requested.task_id
 
 
 def _returns_before_numbering(facts: _Log) -> None:
