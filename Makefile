@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BROWSER := $(VENV)/.browser
+AXE_CORE := axe-core@4.14.1
 
 .PHONY: install run test lint lock bench clean
 
@@ -17,7 +19,23 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/mtp run
 
-test: $(STAMP)
+# The browser tests drive Debian's chromium with its chromedriver and run axe-core (npm) in the pages.
+$(BROWSER): Makefile
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing chromium and chromium-driver for the browser tests"; \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null \
+			|| { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null; }; \
+		else \
+			echo "The browser tests need Chromium and ChromeDriver: install them (Debian: sudo apt-get install chromium chromium-driver), then run make test again." >&2; \
+			exit 1; \
+		fi; \
+	fi
+	@command -v npm >/dev/null || { echo "The browser tests need npm to fetch axe-core: install Node.js and npm (Debian: sudo apt-get install npm), then run make test again." >&2; exit 1; }
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/node $(AXE_CORE)
+	@touch $@
+
+test: $(STAMP) $(BROWSER)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

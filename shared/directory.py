@@ -48,6 +48,20 @@ class ApiKey(_Strict):
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
 
+PersonRole = Literal["coordinator", "manager", "worker", "ops"]
+
+
+class Person(_Strict):
+    """Someone who signs in to the web pages for their organisation. The directory holds only the
+    argon2id hash of the one-time password `mtp people add` printed; the password they choose at their
+    first sign-in is kept by intake."""
+
+    id: Slug
+    name: str = Field(min_length=1, max_length=100)
+    role: PersonRole
+    password_argon2: Annotated[str, Field(pattern=r"^\$argon2id\$")]
+
+
 class RepeatMissing(_Strict):
     """Episodes within a period that make a child a repeat missing child."""
 
@@ -135,6 +149,7 @@ class Organisation(_Strict):
     languages: list[Language] = Field(default_factory=lambda: list[Language](["en"]))
     capacity: int = Field(10, ge=0)
     api_keys: list[ApiKey] = Field(default_factory=list)
+    people: list[Person] = Field(default_factory=list)  # who signs in to the web pages
     settings: TimingOverrides | None = None  # a local authority's own thresholds
     _secrets: list[SecretStr] = PrivateAttr(default_factory=list)
 
@@ -263,6 +278,12 @@ class Directory(_Strict):
     def get(self, org_id: str) -> Organisation | None:
         """Return an organisation by id."""
         return next((org for org in self.organisations if org.id == org_id), None)
+
+    def person(self, org_id: str, person_id: str) -> tuple[Organisation, Person] | None:
+        """An organisation's person, by ids."""
+        org = self.get(org_id)
+        person = next((p for p in org.people if p.id == person_id), None) if org else None
+        return (org, person) if org is not None and person is not None else None
 
     def authority(self, code: str) -> Organisation | None:
         """Return the local authority with this ONS code."""

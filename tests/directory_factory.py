@@ -1,12 +1,14 @@
 """Directories for tests: the demo organisations with known keys and webhook URLs of the test's choosing."""
 
 import base64
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from argon2 import PasswordHasher
 
 CARDIFF = "W06000015"
 NEWPORT = "W06000022"
@@ -19,6 +21,26 @@ def key_for(org_id: str) -> str:
 
 def secret_for(org_id: str) -> str:
     return "whsec_" + base64.b64encode(hashlib.sha256(org_id.encode()).digest()).decode()
+
+
+def password_for(org_id: str, person_id: str) -> str:
+    """A person's one-time password in the tests' directories."""
+    return f"one-time-{org_id}-{person_id}"
+
+
+# Who signs in to the web pages, by organisation: (id, name, role).
+PEOPLE = {
+    "cardiff": [("a-jones", "Alys Jones", "coordinator")],
+    "newport": [("b-evans", "Bryn Evans", "coordinator")],
+    "nyas-cymru": [("c-price", "Cerys Price", "worker")],
+    "cardiff-youth-support": [("d-owen", "Dafydd Owen", "worker")],
+}
+
+
+@functools.cache
+def _argon2(password: str) -> str:
+    # the lightest parameters argon2id allows: the tests sign in often, and what is tested is the flow
+    return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(password)
 
 
 @dataclass
@@ -85,6 +107,18 @@ class DirectoryFactory:
             *(extra or []),
         ]
         for org in organisations:
+            org.setdefault(
+                "people",
+                [
+                    {
+                        "id": pid,
+                        "name": name,
+                        "role": role,
+                        "password_argon2": _argon2(password_for(org["id"], pid)),
+                    }
+                    for pid, name, role in PEOPLE.get(org["id"], [])
+                ],
+            )
             org.setdefault(
                 "api_keys",
                 [{"id": f"{org['id']}-1", "sha256": hashlib.sha256(key_for(org["id"]).encode()).hexdigest()}],

@@ -20,7 +20,7 @@ from shared.directory import DirectoryError, load_directory, open_directory
 from shared.kafka import client_options, create_topics, topic_options
 from shared.logging import configure_logging
 from shared.settings import CommonSettings
-from tools.keys import new_api_key, new_webhook_secret
+from tools.keys import new_api_key, new_one_time_password, new_webhook_secret
 from tools.local_servers import demo_keys, embedded_env
 from tools.migrate import MigrationFailed, migrate_all
 
@@ -35,6 +35,10 @@ dlq_app = typer.Typer(
     help="Dead-letter topics: messages a consumer could not read, kept with the reason.", no_args_is_help=True
 )
 app.add_typer(dlq_app, name="dlq")
+people_app = typer.Typer(
+    help="People who sign in to the web pages: `add` makes a one-time password.", no_args_is_help=True
+)
+app.add_typer(people_app, name="people")
 child_app = typer.Typer(
     help="Everything held about one child, for a subject-access request (export) or an erasure "
     "(erase), across the three services' tables. Each run is recorded in the audit trail.",
@@ -64,6 +68,29 @@ def keys_new(
     typer.echo(f"API key (give to {org}, shown once): {key}")
     typer.echo("For the directory:")
     typer.echo(f'    api_keys: [{{id: {org}-{os.urandom(2).hex()}, sha256: "{digest}"}}]')
+
+
+@people_app.command("add")
+def people_add(
+    org: Annotated[str, typer.Argument(help="The organisation's id in the directory, e.g. cardiff.")],
+    person: Annotated[str, typer.Argument(help="Their user name: lower case, digits and -, e.g. a-jones.")],
+    name: Annotated[str, typer.Option(help="Their name as the pages show it.")],
+    role: Annotated[
+        str, typer.Option(help="coordinator or manager (a council), worker (a provider), or ops.")
+    ] = "coordinator",
+) -> None:
+    """Print a one-time password for a person (give it to them: they choose their own at the first
+    sign-in) and the lines to add under their organisation in the directory (then reload it: SIGHUP)."""
+    if role not in ("coordinator", "manager", "worker", "ops"):
+        raise typer.BadParameter("coordinator, manager, worker or ops", param_hint="--role")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", person):
+        raise typer.BadParameter("lower case letters, digits and -", param_hint="PERSON")
+    password, argon2 = new_one_time_password()
+    typer.echo(
+        f"one-time password for {person} at {org} (shown once; to be changed at first sign-in): {password}"
+    )
+    typer.echo(f"For the directory, under {org}:")
+    typer.echo(f'    people: [{{id: {person}, name: "{name}", role: {role}, password_argon2: "{argon2}"}}]')
 
 
 @keys_app.command("secret")

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from tools.keys import new_api_key, new_webhook_secret
+from tools.keys import new_api_key, new_one_time_password, new_webhook_secret
 
 ORGANISATIONS: list[dict[str, Any]] = [
     {"id": "south-wales-police", "kind": "police", "name": "South Wales Police"},
@@ -62,21 +62,32 @@ ORGANISATIONS: list[dict[str, Any]] = [
 ]
 
 
+# Who signs in to the web pages in the demo: a coordinator at each council, a worker at each provider.
+DEMO_PEOPLE = {"local_authority": ("coordinator", "Demo Coordinator"), "provider": ("worker", "Demo Worker")}
+
+
 def write_demo_directory(folder: Path, receiver_url: str) -> tuple[Path, dict[str, str]]:
-    """Write (or reuse) the demo directory; return its path and each organisation's API key."""
+    """Write (or reuse) the demo directory; return its path and each organisation's API key. The
+    people's one-time passwords are in people.json beside it (`demo_people`)."""
     folder.mkdir(parents=True, exist_ok=True)
     directory_path = folder / "directory.yaml"
-    keys_path = folder / "keys.json"
-    if directory_path.exists() and keys_path.exists():
+    keys_path, people_path = folder / "keys.json", folder / "people.json"
+    if directory_path.exists() and keys_path.exists() and people_path.exists():
         keys: dict[str, str] = json.loads(keys_path.read_text())
         return directory_path, keys
     keys = {}
+    people: dict[str, dict[str, str]] = {}
     organisations = []
     for template in ORGANISATIONS:
         org = {k: v for k, v in template.items() if k != "notify"}
         key, digest = new_api_key(org["id"].split("-")[0])
         keys[org["id"]] = key
         org["api_keys"] = [{"id": f"{org['id']}-demo", "sha256": digest}]
+        if org["kind"] in DEMO_PEOPLE:
+            role, name = DEMO_PEOPLE[org["kind"]]
+            password, argon2 = new_one_time_password()
+            people[org["id"]] = {"person": role, "one_time_password": password}
+            org["people"] = [{"id": role, "name": name, "role": role, "password_argon2": argon2}]
         if org["kind"] == "provider":
             org["webhook_url"] = f"{receiver_url}/{org['id']}"
             org["webhook_secret"] = new_webhook_secret()
@@ -99,4 +110,12 @@ def write_demo_directory(folder: Path, receiver_url: str) -> tuple[Path, dict[st
     directory_path.chmod(0o600)  # it holds the webhook secrets
     keys_path.write_text(json.dumps(keys, indent=2))
     keys_path.chmod(0o600)
+    people_path.write_text(json.dumps(people, indent=2))
+    people_path.chmod(0o600)
     return directory_path, keys
+
+
+def demo_people(folder: Path) -> dict[str, dict[str, str]]:
+    """Each demo organisation's person and one-time password (to be changed at the first sign-in)."""
+    people: dict[str, dict[str, str]] = json.loads((folder / "people.json").read_text())
+    return people

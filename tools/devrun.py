@@ -25,7 +25,7 @@ from shared import topics
 from shared.kafka import create_topics
 from shared.settings import CommonSettings
 from tools.database_roles import service_logins
-from tools.demo import write_demo_directory
+from tools.demo import demo_people, write_demo_directory
 from tools.drain import wait_until_drained
 from tools.embedded import EmbeddedPostgres, Tansu, database_dsn, start_postgres, start_tansu
 from tools.migrate import migrate_all
@@ -116,6 +116,12 @@ def _prepare(stack: Stack, data_dir: Path) -> dict[str, str]:
         console.print("demo API keys (Authorization: Bearer <key>):")
         for org_id, key in keys.items():
             console.print(f"  {org_id:<24} {key}")
+        intake_url = f"http://127.0.0.1:{env.get('MTP_INTAKE_PORT', '8000')}/web/"
+        console.print(
+            f"web pages on {intake_url}: organisation, user name, one-time password (first sign-in only):"
+        )
+        for org_id, person in demo_people(data_dir / "demo").items():
+            console.print(f"  {org_id:<24} {person['person']:<12} {person['one_time_password']}")
     else:
         console.print(f"directory: {env['MTP_DIRECTORY']}")
     return env

@@ -19,6 +19,7 @@ from services.intake.deps import Deps
 from services.intake.errors import Invalid, Problem, Unavailable
 from services.intake.settings import IntakeSettings
 from services.intake.store import SCHEMA
+from services.intake.web import pages
 from shared import consumer, topics
 from shared.clock import Clock, SystemClock
 from shared.contracts.envelope import Envelope
@@ -94,6 +95,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
     )
     app.include_router(handlers.router)
     app.include_router(reads.router)
+    app.include_router(pages.router)
     app.openapi = lambda: _with_bearer_auth(app)  # type: ignore[method-assign]  # FastAPI's documented hook
 
     async def database_ready() -> bool:

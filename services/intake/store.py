@@ -304,6 +304,19 @@ PURGES = (
         "SELECT intake.purge_audit($1, $2)",
         lambda r: r.audit_days,
     ),
+    # Web sessions end within 12 hours and sign-in failures count for 15 minutes: a day is plenty.
+    Purge(
+        "intake.web_sessions",
+        "DELETE FROM intake.web_sessions WHERE id_sha256 IN "
+        "(SELECT id_sha256 FROM intake.web_sessions WHERE seen_at < $1 LIMIT $2) RETURNING id_sha256",
+        lambda r: 1.0,
+    ),
+    Purge(
+        "intake.web_sign_in_failures",
+        "DELETE FROM intake.web_sign_in_failures WHERE ctid IN "
+        "(SELECT ctid FROM intake.web_sign_in_failures WHERE at < $1 LIMIT $2) RETURNING at",
+        lambda r: 1.0,
+    ),
 )
 
 

@@ -1,0 +1,123 @@
+"""Every word the web pages show, in English and in Welsh (Welsh public bodies offer their services in
+Welsh as well as English). A page asks for a string by its key; a key missing in either language is an
+error at import, not a blank on a page."""
+
+from datetime import datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+Lang = Literal["en", "cy"]
+LANGS: tuple[Lang, ...] = ("en", "cy")
+LONDON = ZoneInfo("Europe/London")
+
+STRINGS: dict[str, tuple[str, str]] = {
+    "service": ("Missing the Point", "Missing the Point"),
+    "skip": ("Skip to the main content", "Neidio i'r prif gynnwys"),
+    "other_language": ("Cymraeg", "English"),
+    "sign_in": ("Sign in", "Mewngofnodi"),
+    "sign_out": ("Sign out", "Allgofnodi"),
+    "organisation": ("Organisation", "Sefydliad"),
+    "person": ("Your user name", "Eich enw defnyddiwr"),
+    "password": ("Password", "Cyfrinair"),
+    "new_password": ("New password (at least 12 characters)", "Cyfrinair newydd (o leiaf 12 nod)"),
+    "change_password": ("Choose your password", "Dewiswch eich cyfrinair"),
+    "change_password_why": (
+        "This is your first sign-in: choose a password only you know.",
+        "Dyma'ch mewngofnodi cyntaf: dewiswch gyfrinair mai dim ond chi sy'n ei wybod.",
+    ),
+    "save": ("Save", "Cadw"),
+    "wrong": (
+        "The organisation, user name or password is not right.",
+        "Nid yw'r sefydliad, yr enw defnyddiwr na'r cyfrinair yn gywir.",
+    ),
+    "throttled": (
+        "Too many attempts. Try again in 15 minutes.",
+        "Gormod o ymdrechion. Rhowch gynnig arall arni ymhen 15 munud.",
+    ),
+    "too_short": ("The password needs at least 12 characters.", "Mae angen o leiaf 12 nod yn y cyfrinair."),
+    "expired": ("Please sign in again.", "Mewngofnodwch eto, os gwelwch yn dda."),
+    "refused": (
+        "That form had expired. Nothing was changed: please try again.",
+        "Roedd y ffurflen honno wedi dod i ben. Ni newidiwyd dim: rhowch gynnig arall arni.",
+    ),
+    "signed_in_as": ("Signed in as {name}, {org}", "Wedi mewngofnodi fel {name}, {org}"),
+    "board": ("Coordinator's board", "Bwrdd y cydlynydd"),
+    "board_host": (
+        "Children placed in your area (read only)",
+        "Plant a leolwyd yn eich ardal (darllen yn unig)",
+    ),
+    "missing_now": ("Missing now", "Ar goll nawr"),
+    "open_windows": ("Return interviews to offer", "Cyfweliadau dychwelyd i'w cynnig"),
+    "alerts": ("Safeguarding alerts", "Rhybuddion diogelu"),
+    "none": ("None.", "Dim."),
+    "child": ("Child", "Plentyn"),
+    "missing_since": ("Missing since", "Ar goll ers"),
+    "risk": ("Risk", "Risg"),
+    "indicators": ("Exploitation indicators", "Dangosyddion camfanteisio"),
+    "placed_in": ("Placed in", "Wedi'i leoli yn"),
+    "returned": ("Returned", "Dychwelodd"),
+    "offer_by": ("Offer by", "Cynnig erbyn"),
+    "time_left": ("Time left", "Amser ar ôl"),
+    "holder": ("Who holds it", "Pwy sydd â hi"),
+    "alert": ("Alert", "Rhybudd"),
+    "raised": ("Raised", "Codwyd"),
+    "worklist": ("Your worklist", "Eich rhestr waith"),
+    "offers_waiting": ("Offers waiting for your answer", "Cynigion yn aros am eich ateb"),
+    "accepted_interviews": ("Interviews you hold", "Cyfweliadau sydd gennych"),
+    "accept_by": ("Answer by", "Atebwch erbyn"),
+    "language": ("Language", "Iaith"),
+    "accept": ("Accept", "Derbyn"),
+    "decline": ("Decline", "Gwrthod"),
+    "decline_reason": ("Why you decline", "Pam rydych yn gwrthod"),
+    "record_offer": (
+        "Record that the child was offered the interview",
+        "Cofnodi bod y plentyn wedi cael cynnig",
+    ),
+    "offered": ("Offered to the child", "Cynigiwyd i'r plentyn"),
+    "status_offered": ("offered to {who}", "cynigiwyd i {who}"),
+    "status_accepted": ("accepted by {who}", "derbyniwyd gan {who}"),
+    "status_completed": ("interview reported by {who}", "cyfweliad wedi'i adrodd gan {who}"),
+    "status_nobody": ("nobody yet", "neb eto"),
+    "breached": ("window passed", "mae'r cyfnod wedi mynd heibio"),
+    "closes_in": ("closes in {left}", "yn cau ymhen {left}"),
+    "no_page": ("There is no page for your role yet.", "Nid oes tudalen ar gyfer eich rôl eto."),
+    "not_found": ("Not found.", "Heb ei ganfod."),
+    "done": (
+        "Done. It shows here once the system has taken it in.",
+        "Wedi'i wneud. Bydd yn ymddangos yma unwaith y bydd y system wedi'i dderbyn.",
+    ),
+    "reason_no_capacity": ("No capacity", "Dim capasiti"),
+    "reason_conflict_of_interest": ("Conflict of interest", "Gwrthdaro buddiannau"),
+    "reason_outside_area": ("Outside our area", "Y tu allan i'n hardal"),
+    "reason_language_unavailable": ("Language not available", "Iaith ddim ar gael"),
+    "risk_no_apparent_risk": ("no apparent risk", "dim risg amlwg"),
+    "risk_low": ("low", "isel"),
+    "risk_medium": ("medium", "canolig"),
+    "risk_high": ("high", "uchel"),
+    "lang_en": ("English", "Saesneg"),
+    "lang_cy": ("Welsh", "Cymraeg"),
+    "lang_none": ("not stated", "heb ei nodi"),
+}
+DECLINE_REASONS = ("no_capacity", "conflict_of_interest", "outside_area", "language_unavailable")
+UNITS: dict[Lang, tuple[str, str, str]] = {"en": ("d", "h", "min"), "cy": ("d", "awr", "mun")}
+
+
+def text(lang: Lang, key: str, **values: str) -> str:
+    """The string for `key` in `lang`, with `{name}` places filled."""
+    english, welsh = STRINGS[key]
+    return (welsh if lang == "cy" else english).format(**values)
+
+
+def when(moment: datetime | None) -> str:
+    """A moment as councils read it: UK local time, day and time."""
+    return moment.astimezone(LONDON).strftime("%d/%m/%Y %H:%M") if moment else ""
+
+
+def left(lang: Lang, span: timedelta) -> str:
+    """A time left, in days, hours and minutes ('2 d 5 h 12 min')."""
+    minutes = max(int(span.total_seconds() // 60), 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    d, h, m = UNITS[lang]
+    parts = ([f"{days} {d}"] if days else []) + ([f"{hours} {h}"] if days or hours else []) + [f"{mins} {m}"]
+    return " ".join(parts)

@@ -1,0 +1,392 @@
+"""The web pages people use: sign-in, the coordinator's board and the provider worker's worklist, in
+English and Welsh, rendered by intake from its read model, with actions that go through the same path
+as the API (`submit`: the same checks, idempotency and audit) under the person's name.
+
+Every page is sent with a strict Content-Security-Policy (scripts and styles only from /web/static,
+nothing inline), and every page view, sign-in, sign-out and action is in the audit trail with the
+person's id (`person:<id>` in the API key's place).
+"""
+
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import structlog
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from services.intake import store as intake_store
+from services.intake.auth import Caller
+from services.intake.deps import Deps
+from services.intake.errors import Problem
+from services.intake.submit import submit
+from services.intake.web import accounts
+from services.intake.web import store as web_store
+from services.intake.web.i18n import DECLINE_REASONS, LANGS, Lang, left, text, when
+
+log = structlog.get_logger()
+router = APIRouter(prefix="/web", include_in_schema=False)
+HERE = Path(__file__).parent
+STATIC = {"app.js": "text/javascript", "app.css": "text/css"}
+TEMPLATES = Environment(
+    loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]), auto_reload=False
+)
+SECURITY_HEADERS = {
+    "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "cache-control": "no-store",
+}
+FORM_COOKIE = "mtp_form"  # the sign-in form's own CSRF token (double submit): no session exists yet
+MAX_FORM = 4096
+
+
+def _deps(request: Request) -> Deps:
+    deps: Deps = request.app.state.deps
+    return deps
+
+
+def _lang(request: Request) -> Lang:
+    chosen = request.cookies.get(accounts.LANG_COOKIE)
+    return "cy" if chosen == "cy" else "en"
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+
+
+def _page(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+    lang = _lang(request)
+    html = TEMPLATES.get_template(template).render(
+        lang=lang,
+        t=lambda key, **kw: text(lang, key, **kw),
+        when=when,
+        here=request.url.path,
+        who=values.pop("who", None),
+        **values,
+    )
+    return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    body = await request.body()
+    if len(body) > MAX_FORM:
+        return {}
+    return {k: v[0] for k, v in parse_qs(body.decode(errors="replace"), keep_blank_values=True).items()}
+
+
+async def _who(request: Request) -> accounts.SignedIn | None:
+    session_id = request.cookies.get(accounts.COOKIE)
+    if not session_id:
+        return None
+    deps = _deps(request)
+    return await accounts.signed_in(deps.pool, deps.directory, session_id, deps.clock.now())
+
+
+def _to_sign_in(request: Request) -> RedirectResponse:
+    return RedirectResponse("/web/sign-in", status_code=303, headers=SECURITY_HEADERS)
+
+
+async def _audit(request: Request, who: accounts.SignedIn, action: str) -> None:
+    deps = _deps(request)
+    await intake_store.record_access(deps.pool, deps.clock.now(), who.org.id, who.key_id, action, None)
+
+
+@router.get("/static/{name}")
+async def static(name: str) -> Response:
+    if name not in STATIC:
+        return Response(status_code=404)
+    return FileResponse(
+        HERE / "static" / name, media_type=STATIC[name], headers={"cache-control": "no-cache"}
+    )
+
+
+@router.get("/lang/{lang}")
+async def choose_language(lang: str, next: str = "/web/") -> RedirectResponse:  # the query's name
+    target = next if next.startswith("/web/") and "//" not in next else "/web/"
+    response = RedirectResponse(target, status_code=303, headers=SECURITY_HEADERS)
+    if lang in LANGS:
+        response.set_cookie(accounts.LANG_COOKIE, lang, max_age=365 * 86400, samesite="strict", httponly=True)
+    return response
+
+
+@router.get("/sign-in")
+async def sign_in_page(request: Request) -> HTMLResponse:
+    return _sign_in(request)
+
+
+def _sign_in(
+    request: Request, message: str = "", status: int = 200, org: str = "", person: str = ""
+) -> HTMLResponse:
+    token = secrets.token_urlsafe(24)
+    organisations = [o for o in _deps(request).directory.organisations if o.people]
+    response = _page(
+        request,
+        "sign_in.html",
+        status,
+        title=text(_lang(request), "sign_in"),
+        form_token=token,
+        organisations=organisations,
+        chosen_org=org,
+        chosen_person=person,
+        message=message,
+    )
+    response.set_cookie(FORM_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request))
+    return response
+
+
+@router.post("/sign-in")
+async def sign_in(request: Request) -> Response:
+    deps, lang = _deps(request), _lang(request)
+    form = await _form(request)
+    org_id, person_id, password = form.get("org", ""), form.get("person", ""), form.get("password", "")
+    if not accounts.csrf_ok(request.cookies.get(FORM_COOKIE, ""), form.get("csrf")):
+        return _sign_in(request, text(lang, "refused"), 403, org_id, person_id)
+    now = deps.clock.now()
+    address = request.client.host if request.client else "unknown"
+    if await accounts.throttled(deps.pool, org_id, person_id, address, now):
+        log.info("web_sign_in_throttled", org=org_id)
+        return _sign_in(request, text(lang, "throttled"), 429, org_id, person_id)
+    found = await accounts.check_password(deps.pool, deps.directory, org_id, person_id, password)
+    if found is None:
+        await web_store.record_failure(
+            deps.pool, list(accounts.throttle_subjects(org_id, person_id, address)), now
+        )
+        await intake_store.record_access(
+            deps.pool,
+            now,
+            org_id if deps.directory.get(org_id) else "unknown",
+            "web",
+            "refused:401:sign-in",
+            None,
+        )
+        log.info("web_sign_in_refused", org=org_id)
+        return _sign_in(request, text(lang, "wrong"), 401, org_id, person_id)
+    org, person, must_change = found
+    await web_store.clear_failures(deps.pool, accounts.throttle_subjects(org.id, person.id, address)[0])
+    session_id = await accounts.start_session(deps.pool, org, person, now)
+    await intake_store.record_access(deps.pool, now, org.id, f"person:{person.id}", "web:sign-in", None)
+    log.info("web_signed_in", org=org.id)
+    response = RedirectResponse(
+        "/web/password" if must_change else "/web/", status_code=303, headers=SECURITY_HEADERS
+    )
+    response.set_cookie(
+        accounts.COOKIE, session_id, httponly=True, samesite="strict", secure=_secure(request), path="/web"
+    )
+    response.delete_cookie(FORM_COOKIE)
+    return response
+
+
+@router.post("/sign-out")
+async def sign_out(request: Request) -> Response:
+    who = await _who(request)
+    form = await _form(request)
+    if who is None:
+        return _to_sign_in(request)
+    if not accounts.csrf_ok(who.csrf, form.get("csrf")):  # a form from elsewhere signs nobody out
+        return RedirectResponse("/web/", status_code=303, headers=SECURITY_HEADERS)
+    await web_store.end_session(_deps(request).pool, who.session_hash)
+    await _audit(request, who, "web:sign-out")
+    response = _to_sign_in(request)
+    response.delete_cookie(accounts.COOKIE, path="/web")
+    return response
+
+
+@router.get("/password")
+async def password_page(request: Request) -> Response:
+    who = await _who(request)
+    if who is None:
+        return _to_sign_in(request)
+    return _page(request, "password.html", who=who, title=text(_lang(request), "change_password"))
+
+
+@router.post("/password")
+async def choose_password(request: Request) -> Response:
+    who = await _who(request)
+    if who is None:
+        return _to_sign_in(request)
+    form, lang = await _form(request), _lang(request)
+    if not accounts.csrf_ok(who.csrf, form.get("csrf")):
+        return _page(
+            request,
+            "password.html",
+            403,
+            who=who,
+            title=text(lang, "change_password"),
+            message=text(lang, "refused"),
+        )
+    password = form.get("password", "")
+    if len(password) < accounts.MIN_PASSWORD:
+        return _page(
+            request,
+            "password.html",
+            422,
+            who=who,
+            title=text(lang, "change_password"),
+            message=text(lang, "too_short"),
+        )
+    deps = _deps(request)
+    await web_store.choose_password(
+        deps.pool, who.org.id, who.person.id, accounts.HASHER.hash(password), deps.clock.now()
+    )
+    await _audit(request, who, "web:password-chosen")
+    return RedirectResponse("/web/", status_code=303, headers=SECURITY_HEADERS)
+
+
+@router.get("/")
+async def home(request: Request) -> Response:
+    who = await _who(request)
+    if who is None:
+        return _to_sign_in(request)
+    deps, lang = _deps(request), _lang(request)
+    if await web_store.chosen_password(deps.pool, who.org.id, who.person.id) is None:
+        return RedirectResponse("/web/password", status_code=303, headers=SECURITY_HEADERS)
+    version = await web_store.version(deps.pool)
+    if who.org.kind == "local_authority" and who.person.role in ("coordinator", "manager"):
+        await _audit(request, who, "web:view:board")
+        return _page(
+            request,
+            "board.html",
+            who=who,
+            title=text(lang, "board"),
+            live=version,
+            **await _board(deps, who, lang),
+        )
+    if who.org.kind == "provider" and who.person.role == "worker":
+        await _audit(request, who, "web:view:worklist")
+        message = text(lang, "done") if request.query_params.get("done") else ""
+        return _page(
+            request,
+            "worklist.html",
+            who=who,
+            title=text(lang, "worklist"),
+            live=version,
+            message=message,
+            **await _worklist(deps, who),
+        )
+    return _page(request, "message.html", who=who, title=text(lang, "service"), message=text(lang, "no_page"))
+
+
+@router.get("/live")
+async def live(request: Request) -> Response:
+    """What a page polls to know it should fetch itself again: the read model's version."""
+    who = await _who(request)
+    if who is None:
+        return JSONResponse({"signed_in": False}, status_code=401, headers=SECURITY_HEADERS)
+    return JSONResponse({"version": await web_store.version(_deps(request).pool)}, headers=SECURITY_HEADERS)
+
+
+def _child_ref(child_key: str) -> str:
+    return child_key.partition("/")[2]
+
+
+def _authority_name(deps: Deps, code: str) -> str:
+    council = deps.directory.authority(code)
+    return council.name if council else code
+
+
+async def _board(deps: Deps, who: accounts.SignedIn, lang: Lang) -> dict[str, Any]:
+    code = who.org.authority_code or ""
+    rows = await web_store.board(deps.pool, code)
+    now = deps.clock.now()
+
+    def window(row: dict[str, Any]) -> dict[str, Any]:
+        timing = deps.directory.timing_for(row["child_key"].partition("/")[0])
+        warn_at = row["returned_at"] + timedelta(hours=timing.offer_warning_hours)
+        provider = deps.directory.get(row["provider_id"]) if row["provider_id"] else None
+        holder = text(lang, "status_nobody")
+        if provider is not None and row["assignment_status"] in ("offered", "accepted"):
+            holder = text(lang, f"status_{row['assignment_status']}", who=provider.name)
+        breached = row["breached_at"] is not None or row["offer_due_at"] <= now
+        return {
+            **row,
+            "child_ref": _child_ref(row["child_key"]),
+            "placement": _authority_name(deps, row["placement_authority"]),
+            "holder": holder,
+            "warn_at": warn_at,
+            "state": "breached" if breached else "warning" if now >= warn_at else "open",
+            "left": text(lang, "breached")
+            if breached
+            else text(lang, "closes_in", left=left(lang, row["offer_due_at"] - now)),
+        }
+
+    return {
+        "windows": [window(r) for r in rows["windows"]],
+        "hosted": [window(r) for r in rows["hosted"]],
+        "missing": [
+            {
+                **r,
+                "child_ref": _child_ref(r["child_key"]),
+                "placement": _authority_name(deps, r["placement_authority"]),
+                "indicators": ", ".join(r["exploitation_indicators"]),
+            }
+            for r in rows["missing"]
+        ],
+        "alerts": [{**r, "child_ref": _child_ref(r["child_key"])} for r in rows["alerts"]],
+    }
+
+
+async def _worklist(deps: Deps, who: accounts.SignedIn) -> dict[str, Any]:
+    rows = [
+        {
+            **r,
+            "child_ref": _child_ref(r["child_key"]),
+            "placement": _authority_name(deps, r["placement_authority"]),
+        }
+        for r in await web_store.worklist(deps.pool, who.org.id)
+    ]
+    return {
+        "waiting": [r for r in rows if r["status"] == "offered"],
+        "held": [r for r in rows if r["status"] == "accepted"],
+        "reasons": DECLINE_REASONS,
+    }
+
+
+ACTIONS = {"accept": "interview.accepted", "decline": "interview.declined", "offer": "interview.offered"}
+
+
+@router.post("/assignments/{assignment_id}/{action}")
+async def act(request: Request, assignment_id: str, action: str) -> Response:
+    """A provider worker's answer to an offer, or their record of the offer to the child."""
+    who = await _who(request)
+    if who is None:
+        return _to_sign_in(request)
+    deps, lang, form = _deps(request), _lang(request), await _form(request)
+    title = text(lang, "worklist")
+    if not accounts.csrf_ok(who.csrf, form.get("csrf")):
+        return _page(request, "message.html", 403, who=who, title=title, message=text(lang, "refused"))
+    if (
+        action not in ACTIONS
+        or who.org.kind != "provider"
+        or not await web_store.holds(deps.pool, who.org.id, assignment_id)
+    ):
+        return _page(request, "message.html", 404, who=who, title=title, message=text(lang, "not_found"))
+    now = deps.clock.now()
+    data: dict[str, Any] = {"assignment_id": assignment_id}
+    if action == "decline":
+        data["reason"] = form.get("reason") if form.get("reason") in DECLINE_REASONS else DECLINE_REASONS[0]
+    if action == "offer":
+        data["offered_at"] = now.isoformat()
+    event = {
+        "specversion": "1.0",
+        # One id per assignment and action: a second press is a repeat, not a second report.
+        "id": f"web-{ACTIONS[action].split('.')[1]}-{assignment_id}",
+        "type": ACTIONS[action],
+        "time": now.isoformat(),
+        "data": data,
+    }
+    caller = Caller(org=who.org, key_id=who.key_id)
+    try:
+        await submit(deps, caller, [event], batch=False)
+    except Problem as exc:
+        if exc.status != 409:  # 409: pressed before, with another time; what was recorded stands
+            log.info("web_action_refused", org=who.org.id, status=exc.status, problem=exc.slug)
+            return _page(
+                request, "message.html", exc.status, who=who, title=title, message=exc.detail or exc.title
+            )
+    log.info("web_action", org=who.org.id, action=action)
+    return RedirectResponse("/web/?done=1", status_code=303, headers=SECURITY_HEADERS)

@@ -1,0 +1,164 @@
+"""The coordinator's board and the provider worker's worklist in headless Chromium, against the three
+services as processes: a child reported and back is on the council's board with its countdown; the
+provider's worker accepts the offer and records the offer to the child in their worklist; the board
+shows who holds the interview by itself, without a reload; the host council sees the child read
+only; the Welsh switch turns every page Welsh; axe-core finds nothing serious on any page, in
+either language."""
+
+import asyncio
+import os
+import shutil
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.wait import WebDriverWait
+
+from tests.browser import chromium, serious_violations
+from tests.directory_factory import PEOPLE, key_for, password_for
+from tests.e2e.stack import Stack
+from tests.events import NEWPORT, report, returned
+from tests.kafka_reader import poll
+from tests.receiver import Receiver
+
+CHILD = "WEB-7"
+
+
+async def post(stack: Stack, org: str, event: dict[str, Any]) -> None:
+    headers = {"authorization": f"Bearer {key_for(org)}", "content-type": "application/cloudevents+json"}
+    async with httpx.AsyncClient(base_url=stack.intake_url) as client:
+        answer = await client.post("/v1/events", json=event, headers=headers)
+    assert answer.status_code == 202, answer.text
+
+
+async def in_browser(step: Callable[[], Any]) -> Any:
+    """Selenium blocks: run its steps off the event loop, which the webhook receiver needs."""
+    return await asyncio.to_thread(step)
+
+
+async def until(
+    driver: webdriver.Chrome, found: Callable[[webdriver.Chrome], bool], timeout: float = 60
+) -> None:
+    await poll(lambda: asyncio.to_thread(found, driver), timeout=timeout, interval=0.2)
+
+
+def arrived(driver: webdriver.Chrome, path: str) -> None:
+    """Wait (up to 15 s) for the browser to be on `path` after a form was sent."""
+    WebDriverWait(driver, 15).until(
+        lambda d: d.current_url.endswith(path), f"not on {path}: {driver.current_url}: {main_text(driver)}"
+    )
+
+
+def sign_in_first_time(driver: webdriver.Chrome, base: str, org: str, person: str) -> None:
+    driver.get(f"{base}/web/sign-in")
+    driver.find_element(By.CSS_SELECTOR, f"#org option[value='{org}']").click()
+    driver.find_element(By.ID, "person").send_keys(person)
+    driver.find_element(By.ID, "password").send_keys(password_for(org, person))
+    driver.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
+    arrived(driver, "/web/password")
+    driver.find_element(By.ID, "new").send_keys(f"{person}-chose-this-one")
+    driver.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
+    arrived(driver, "/web/")
+
+
+def main_text(driver: webdriver.Chrome) -> str:
+    """The main content's text as shown (read again if the page replaced it while reading)."""
+    for _ in range(5):
+        try:
+            return str(driver.find_element(By.ID, "main").text)
+        except StaleElementReferenceException:
+            continue
+    return ""
+
+
+def press(driver: webdriver.Chrome, action: str) -> None:
+    driver.find_element(By.CSS_SELECTOR, f"form[action$='/{action}'] button").click()
+
+
+def accessibility(driver: webdriver.Chrome, base: str, page: str) -> dict[str, list[dict[str, Any]]]:
+    """axe-core's serious findings on a page, in English and in Welsh."""
+    found = {}
+    for lang in ("en", "cy"):
+        driver.get(f"{base}/web/lang/{lang}?next={page}")
+        assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang
+        found[f"{page} ({lang})"] = serious_violations(driver)
+    driver.get(f"{base}/web/lang/en?next={page}")
+    return found
+
+
+async def test_a_coordinator_and_a_provider_worker_act_on_one_child_in_their_browsers(
+    stack: Stack, receiver: Receiver, tmp_path: Path
+) -> None:
+    base = stack.intake_url
+    now = datetime.now(UTC)
+    await post(stack, "south-wales-police", report(CHILD, since=now - timedelta(hours=6), placement=NEWPORT))
+    await post(stack, "south-wales-police", returned(CHILD, at=now - timedelta(minutes=20)))
+    offer = (await poll(lambda: receiver.delivered(None, "assignment.offered"), timeout=60))[0]
+    provider = offer.org
+    worker = PEOPLE[provider][0][0]
+
+    coordinator = await in_browser(lambda: chromium(tmp_path / "coordinator"))
+    provider_worker = await in_browser(lambda: chromium(tmp_path / "worker"))
+    host = await in_browser(lambda: chromium(tmp_path / "host"))
+    try:
+        # The coordinator sees the returned child and its window closing.
+        await in_browser(lambda: sign_in_first_time(coordinator, base, "cardiff", "a-jones"))
+        await until(coordinator, lambda d: CHILD in main_text(d) and "closes in 2 d" in main_text(d))
+        await in_browser(lambda: coordinator.execute_script("window.stillTheSamePage = true;"))
+
+        # The provider's worker accepts the offer, then records the offer made to the child.
+        await in_browser(lambda: sign_in_first_time(provider_worker, base, provider, worker))
+        await until(provider_worker, lambda d: CHILD in main_text(d) and "Offers waiting" in main_text(d))
+        await in_browser(lambda: press(provider_worker, "accept"))
+        await until(
+            provider_worker, lambda d: bool(d.find_elements(By.CSS_SELECTOR, "form[action$='/offer']"))
+        )
+        shot = tmp_path / "worklist.png"
+        await in_browser(lambda: provider_worker.save_screenshot(str(shot)))
+        await in_browser(lambda: press(provider_worker, "offer"))
+        await until(provider_worker, lambda d: "Offered to the child" in main_text(d))
+
+        # The board follows by itself: who holds the interview, without a reload.
+        provider_name = {"nyas-cymru": "NYAS Cymru", "cardiff-youth-support": "Cardiff in-house"}[provider]
+        await until(coordinator, lambda d: f"accepted by {provider_name}" in main_text(d))
+        assert await in_browser(
+            lambda: coordinator.execute_script("return window.stillTheSamePage === true;")
+        )
+        board_shot = tmp_path / "board.png"
+        await in_browser(lambda: coordinator.save_screenshot(str(board_shot)))
+
+        # The host council sees the child placed in its area, and nothing it could act on.
+        await in_browser(lambda: sign_in_first_time(host, base, "newport", "b-evans"))
+        await until(host, lambda d: CHILD in main_text(d))
+        assert "read only" in await in_browser(lambda: main_text(host))
+        assert await in_browser(lambda: host.find_elements(By.CSS_SELECTOR, "main form")) == []
+
+        # Welsh on every page, chosen once and remembered.
+        await in_browser(lambda: coordinator.find_element(By.CSS_SELECTOR, "a[hreflang='cy']").click())
+        assert await in_browser(lambda: coordinator.find_element(By.TAG_NAME, "h1").text) == (
+            "Bwrdd y cydlynydd – Cardiff"
+        )
+        await in_browser(lambda: coordinator.get(f"{base}/web/"))
+        welsh = await in_browser(lambda: main_text(coordinator))
+        assert "Cyfweliadau dychwelyd i'w cynnig" in welsh
+        assert f"derbyniwyd gan {provider_name}" in welsh
+        await in_browser(lambda: coordinator.get(f"{base}/web/lang/en?next=/web/"))
+
+        # Nothing serious for axe-core on any page, in either language.
+        found: dict[str, list[dict[str, Any]]] = {}
+        found |= await in_browser(lambda: accessibility(coordinator, base, "/web/"))
+        found |= await in_browser(lambda: accessibility(provider_worker, base, "/web/"))
+        found |= await in_browser(lambda: accessibility(host, base, "/web/sign-in"))
+        assert {page: v for page, v in found.items() if v} == {}
+    finally:
+        for driver in (coordinator, provider_worker, host):
+            await in_browser(driver.quit)
+    keep = os.environ.get("MTP_SCREENSHOT_DIR")
+    if keep:  # the README's pictures come from here
+        shutil.copy(board_shot, Path(keep) / "board.png")
+        shutil.copy(shot, Path(keep) / "worklist.png")

@@ -1,0 +1,128 @@
+"""The web pages over HTTP, as a browser sends them: signing in (first password changed, wrong ones
+slowed down), forms refused without their CSRF token, each person seeing their own organisation's
+page only, and every sign-in and page view in the audit trail with the person's id."""
+
+import re
+
+import httpx
+
+from tests.conftest import Place
+from tests.directory_factory import DirectoryFactory, password_for
+from tests.integration.conftest import as_org, intake_client
+from tests.integration.intake_world import A, build
+
+
+def token(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found, page.text[:500]
+    return found.group(1)
+
+
+async def sign_in(
+    web: httpx.AsyncClient, org: str, person: str, password: str | None = None
+) -> httpx.Response:
+    form = await web.get("/web/sign-in")
+    return await web.post(
+        "/web/sign-in",
+        data={
+            "csrf": token(form),
+            "org": org,
+            "person": person,
+            "password": password or password_for(org, person),
+        },
+    )
+
+
+async def first_sign_in(web: httpx.AsyncClient, org: str, person: str) -> None:
+    answer = await sign_in(web, org, person)
+    assert (answer.status_code, answer.headers["location"]) == (303, "/web/password")
+    page = await web.get("/web/password")
+    chosen = await web.post(
+        "/web/password", data={"csrf": token(page), "password": f"chosen-by-{person}-123"}
+    )
+    assert (chosen.status_code, chosen.headers["location"]) == (303, "/web/")
+
+
+async def test_a_first_sign_in_must_choose_a_password_and_the_one_time_one_stops_working(
+    place: Place, directory: DirectoryFactory
+) -> None:
+    async with intake_client(place, directory) as web:
+        answer = await sign_in(web, "cardiff", "a-jones")
+        cookie = answer.headers["set-cookie"]
+        assert "HttpOnly" in cookie
+        assert "SameSite=strict" in cookie
+        assert "Path=/web" in cookie
+        assert (await web.get("/web/")).headers["location"] == "/web/password"  # nothing else until then
+        page = await web.get("/web/password")
+        short = await web.post("/web/password", data={"csrf": token(page), "password": "short"})
+        assert short.status_code == 422
+        await web.post("/web/password", data={"csrf": token(page), "password": "a-long-new-password"})
+        board = await web.get("/web/")
+        assert board.status_code == 200
+        assert "script-src 'self'" in board.headers["content-security-policy"]
+        assert '<html lang="en">' in board.text
+        web.cookies.clear()
+        assert (await sign_in(web, "cardiff", "a-jones")).status_code == 401  # the one-time password
+        assert (await sign_in(web, "cardiff", "a-jones", "a-long-new-password")).headers[
+            "location"
+        ] == "/web/"
+
+
+async def test_a_form_without_its_token_changes_nothing(place: Place, directory: DirectoryFactory) -> None:
+    async with intake_client(place, directory) as web:
+        await first_sign_in(web, "nyas-cymru", "c-price")
+        refused = await web.post("/web/assignments/asg-x/accept", data={"csrf": "not-the-token"})
+        assert refused.status_code == 403
+        assert "Nothing was changed" in refused.text
+        out = await web.post("/web/sign-out", data={})  # no token: still signed in
+        assert (await web.get("/web/")).status_code == 200
+        assert out.status_code == 303
+        web.cookies.pop("mtp_form", None)
+        no_form_cookie = await web.post(
+            "/web/sign-in", data={"csrf": "x", "org": "cardiff", "person": "a-jones", "password": "y"}
+        )
+        assert no_form_cookie.status_code == 403
+
+
+async def test_repeated_wrong_passwords_make_that_person_wait(
+    place: Place, directory: DirectoryFactory
+) -> None:
+    async with intake_client(place, directory) as web:
+        for _ in range(5):
+            assert (await sign_in(web, "newport", "b-evans", "guess-again")).status_code == 401
+        waited = await sign_in(web, "newport", "b-evans")  # even the right password, now
+        assert waited.status_code == 429
+        assert "15 minutes" in waited.text
+        assert (await sign_in(web, "cardiff", "a-jones")).status_code == 303  # others are not held up
+
+
+async def test_each_person_sees_their_own_organisations_page_and_it_is_audited(
+    intake: httpx.AsyncClient, place: Place, directory: DirectoryFactory
+) -> None:
+    await build(intake, place, A)  # Cardiff's child placed in Newport, offered to NYAS Cymru
+    async with intake_client(place, directory) as web:
+        await first_sign_in(web, "cardiff", "a-jones")
+        board = await web.get("/web/")
+        assert A.ref in board.text
+        assert "<h1>Coordinator&#39;s board – Cardiff</h1>" in board.text
+        assert "offered to NYAS Cymru" in board.text
+        web.cookies.clear()
+        await first_sign_in(web, "newport", "b-evans")
+        host = await web.get("/web/")
+        assert A.ref in host.text
+        assert "read only" in host.text
+        assert '<form method="post" action="/web/assignments' not in host.text
+        web.cookies.clear()
+        await first_sign_in(web, "cardiff-youth-support", "d-owen")
+        other = await web.get("/web/")
+        assert A.ref not in other.text  # not its assignment
+        refused = await web.post(f"/web/assignments/{A.assignment}/accept", data={"csrf": token(other)})
+        assert refused.status_code == 404  # by URL either
+        web.cookies.clear()
+        await sign_in(web, "cardiff", "a-jones", "chosen-by-a-jones-123")
+        welsh = await web.get("/web/lang/cy?next=/web/", follow_redirects=True)
+        assert '<html lang="cy">' in welsh.text
+        assert "Bwrdd y cydlynydd" in welsh.text
+    audit = (await intake.get("/v1/audit?org=cardiff", headers=as_org("ops"))).json()["items"]
+    actions = {(entry["api_key_id"], entry["action"]) for entry in audit}
+    assert {("person:a-jones", "web:sign-in"), ("person:a-jones", "web:view:board")} <= actions
