@@ -80,6 +80,14 @@ def press(driver: webdriver.Chrome, action: str) -> None:
     driver.find_element(By.CSS_SELECTOR, f"form[action$='/{action}'] button").click()
 
 
+def record_interview(driver: webdriver.Chrome) -> None:
+    form = driver.find_element(By.CSS_SELECTOR, "form[action$='/interview']")
+    form.find_element(By.CSS_SELECTOR, "select[name=outcome] option[value=completed]").click()
+    form.find_element(By.CSS_SELECTOR, "input[name=indicator][value=county_lines]").click()
+    form.find_element(By.CSS_SELECTOR, "input[name=safeguarding_concern]").click()
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+
 def accessibility(driver: webdriver.Chrome, base: str, page: str) -> dict[str, list[dict[str, Any]]]:
     """axe-core's serious findings on a page, in English and in Welsh."""
     found = {}
@@ -120,6 +128,9 @@ async def test_a_coordinator_and_a_provider_worker_act_on_one_child_in_their_bro
         )
         shot = tmp_path / "worklist.png"
         await in_browser(lambda: provider_worker.save_screenshot(str(shot)))
+        found: dict[str, list[dict[str, Any]]] = {}  # axe-core's serious findings, by page and language
+        found |= await in_browser(lambda: accessibility(provider_worker, base, "/web/"))
+        found = {f"worklist {page}": v for page, v in found.items()}
         await in_browser(lambda: press(provider_worker, "offer"))
         await until(provider_worker, lambda d: "Offered to the child" in main_text(d))
 
@@ -138,6 +149,15 @@ async def test_a_coordinator_and_a_provider_worker_act_on_one_child_in_their_bro
         assert "read only" in await in_browser(lambda: main_text(host))
         assert await in_browser(lambda: host.find_elements(By.CSS_SELECTOR, "main form")) == []
 
+        # The worker records the interview: county lines, and a safeguarding concern. The referral
+        # leaves their worklist and the window the board, and the council's alerts show the new
+        # indicator, all by themselves.
+        await in_browser(lambda: record_interview(provider_worker))
+        await until(provider_worker, lambda d: CHILD not in main_text(d))
+        await until(
+            coordinator, lambda d: "Exploitation" in main_text(d) and "accepted by" not in main_text(d)
+        )
+
         # Welsh on every page, chosen once and remembered.
         await in_browser(lambda: coordinator.find_element(By.CSS_SELECTOR, "a[hreflang='cy']").click())
         assert await in_browser(lambda: coordinator.find_element(By.TAG_NAME, "h1").text) == (
@@ -146,13 +166,11 @@ async def test_a_coordinator_and_a_provider_worker_act_on_one_child_in_their_bro
         await in_browser(lambda: coordinator.get(f"{base}/web/"))
         welsh = await in_browser(lambda: main_text(coordinator))
         assert "Cyfweliadau dychwelyd i'w cynnig" in welsh
-        assert f"derbyniwyd gan {provider_name}" in welsh
+        assert "Camfanteisio" in welsh  # the exploitation alert, in Welsh
         await in_browser(lambda: coordinator.get(f"{base}/web/lang/en?next=/web/"))
 
         # Nothing serious for axe-core on any page, in either language.
-        found: dict[str, list[dict[str, Any]]] = {}
         found |= await in_browser(lambda: accessibility(coordinator, base, "/web/"))
-        found |= await in_browser(lambda: accessibility(provider_worker, base, "/web/"))
         found |= await in_browser(lambda: accessibility(host, base, "/web/sign-in"))
         assert {page: v for page, v in found.items() if v} == {}
     finally:

@@ -30,3 +30,5 @@ CREATE INDEX web_sign_in_failures_subject ON intake.web_sign_in_failures (subjec
 CREATE INDEX tasks_child_prefix ON intake.tasks (child_key text_pattern_ops);
 CREATE INDEX episodes_child_prefix ON intake.episodes (child_key text_pattern_ops);
 CREATE INDEX alerts_child_prefix ON intake.alerts (child_key text_pattern_ops);
+-- Who holds each task, for the board (the latest assignment of each).
+CREATE INDEX assignments_task ON intake.assignments (task_id, assigned_at DESC NULLS LAST, updated_at DESC);

@@ -74,6 +74,22 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Cofnodi bod y plentyn wedi cael cynnig",
     ),
     "offered": ("Offered to the child", "Cynigiwyd i'r plentyn"),
+    "record_interview": ("Record the interview", "Cofnodi'r cyfweliad"),
+    "outcome": ("Outcome", "Canlyniad"),
+    "outcome_completed": ("Interview held", "Cynhaliwyd y cyfweliad"),
+    "outcome_child_declined": ("The child declined", "Gwrthododd y plentyn"),
+    "outcome_unable_to_contact": ("Could not reach the child", "Methu cysylltu â'r plentyn"),
+    "child_decline_reason": ("If the child declined: why", "Os gwrthododd y plentyn: pam"),
+    "child_reason_none": ("(not declined)", "(heb wrthod)"),
+    "child_reason_did_not_want_to_talk": ("Did not want to talk", "Nid oedd eisiau siarad"),
+    "child_reason_spoke_to_someone_else": ("Spoke to someone else", "Siaradodd â rhywun arall"),
+    "child_reason_other": ("Another reason", "Rheswm arall"),
+    "indicator_cce": ("Child criminal exploitation", "Camfanteisio troseddol ar blant"),
+    "indicator_county_lines": ("County lines", "Llinellau cyffuriau"),
+    "indicator_cse": ("Child sexual exploitation", "Camfanteisio rhywiol ar blant"),
+    "indicator_trafficking": ("Trafficking", "Masnachu pobl"),
+    "indicator_other": ("Other exploitation", "Camfanteisio arall"),
+    "safeguarding_concern": ("A safeguarding concern was raised", "Codwyd pryder diogelu"),
     "status_offered": ("offered to {who}", "cynigiwyd i {who}"),
     "status_accepted": ("accepted by {who}", "derbyniwyd gan {who}"),
     "status_completed": ("interview reported by {who}", "cyfweliad wedi'i adrodd gan {who}"),
@@ -94,11 +110,18 @@ STRINGS: dict[str, tuple[str, str]] = {
     "risk_low": ("low", "isel"),
     "risk_medium": ("medium", "canolig"),
     "risk_high": ("high", "uchel"),
+    "alert.high_risk": ("High risk", "Risg uchel"),
+    "alert.exploitation": ("Exploitation", "Camfanteisio"),
+    "alert.repeat_missing": ("Repeatedly missing", "Ar goll dro ar ôl tro"),
+    "alert.long_missing": ("Missing a long time", "Ar goll ers amser hir"),
     "lang_en": ("English", "Saesneg"),
     "lang_cy": ("Welsh", "Cymraeg"),
     "lang_none": ("not stated", "heb ei nodi"),
 }
 DECLINE_REASONS = ("no_capacity", "conflict_of_interest", "outside_area", "language_unavailable")
+CHILD_REASONS = ("did_not_want_to_talk", "spoke_to_someone_else", "other")
+OUTCOMES = ("completed", "child_declined", "unable_to_contact")
+INDICATORS = ("cce", "county_lines", "cse", "trafficking", "other")
 UNITS: dict[Lang, tuple[str, str, str]] = {"en": ("d", "h", "min"), "cy": ("d", "awr", "mun")}
 
 

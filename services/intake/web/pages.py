@@ -25,7 +25,18 @@ from services.intake.errors import Problem
 from services.intake.submit import submit
 from services.intake.web import accounts
 from services.intake.web import store as web_store
-from services.intake.web.i18n import DECLINE_REASONS, LANGS, Lang, left, text, when
+from services.intake.web.i18n import (
+    CHILD_REASONS,
+    DECLINE_REASONS,
+    INDICATORS,
+    LANGS,
+    OUTCOMES,
+    STRINGS,
+    Lang,
+    left,
+    text,
+    when,
+)
 
 log = structlog.get_logger()
 router = APIRouter(prefix="/web", include_in_schema=False)
@@ -73,10 +84,16 @@ def _page(request: Request, template: str, status: int = 200, **values: Any) -> 
 
 
 async def _form(request: Request) -> dict[str, str]:
+    """The form's fields (the first value of each)."""
+    return {k: v[0] for k, v in (await _form_lists(request)).items()}
+
+
+async def _form_lists(request: Request) -> dict[str, list[str]]:
+    """The form's fields with every value (checkboxes send one per box ticked)."""
     body = await request.body()
     if len(body) > MAX_FORM:
         return {}
-    return {k: v[0] for k, v in parse_qs(body.decode(errors="replace"), keep_blank_values=True).items()}
+    return parse_qs(body.decode(errors="replace"), keep_blank_values=True)
 
 
 async def _who(request: Request) -> accounts.SignedIn | None:
@@ -284,28 +301,34 @@ def _child_ref(child_key: str) -> str:
     return child_key.partition("/")[2]
 
 
-def _authority_name(deps: Deps, code: str) -> str:
-    council = deps.directory.authority(code)
-    return council.name if council else code
+def _authority_names(deps: Deps) -> dict[str, str]:
+    """Each council's name by its code (made once per page: a page may name thousands)."""
+    return {org.authority_code: org.name for org in deps.directory.organisations if org.authority_code}
 
 
 async def _board(deps: Deps, who: accounts.SignedIn, lang: Lang) -> dict[str, Any]:
     code = who.org.authority_code or ""
     rows = await web_store.board(deps.pool, code)
     now = deps.clock.now()
+    directory = deps.directory
+    names = {org.id: org.name for org in directory.organisations}
+    councils = _authority_names(deps)
+    warnings: dict[str, timedelta] = {}  # by responsible authority: its own thresholds
 
     def window(row: dict[str, Any]) -> dict[str, Any]:
-        timing = deps.directory.timing_for(row["child_key"].partition("/")[0])
-        warn_at = row["returned_at"] + timedelta(hours=timing.offer_warning_hours)
-        provider = deps.directory.get(row["provider_id"]) if row["provider_id"] else None
+        authority = row["child_key"].partition("/")[0]
+        if authority not in warnings:
+            warnings[authority] = timedelta(hours=directory.timing_for(authority).offer_warning_hours)
+        warn_at = row["returned_at"] + warnings[authority]
+        provider = names.get(row["provider_id"]) if row["provider_id"] else None
         holder = text(lang, "status_nobody")
         if provider is not None and row["assignment_status"] in ("offered", "accepted"):
-            holder = text(lang, f"status_{row['assignment_status']}", who=provider.name)
+            holder = text(lang, f"status_{row['assignment_status']}", who=provider)
         breached = row["breached_at"] is not None or row["offer_due_at"] <= now
         return {
             **row,
             "child_ref": _child_ref(row["child_key"]),
-            "placement": _authority_name(deps, row["placement_authority"]),
+            "placement": councils.get(row["placement_authority"], row["placement_authority"]),
             "holder": holder,
             "warn_at": warn_at,
             "state": "breached" if breached else "warning" if now >= warn_at else "open",
@@ -321,21 +344,29 @@ async def _board(deps: Deps, who: accounts.SignedIn, lang: Lang) -> dict[str, An
             {
                 **r,
                 "child_ref": _child_ref(r["child_key"]),
-                "placement": _authority_name(deps, r["placement_authority"]),
+                "placement": councils.get(r["placement_authority"], r["placement_authority"]),
                 "indicators": ", ".join(r["exploitation_indicators"]),
             }
             for r in rows["missing"]
         ],
-        "alerts": [{**r, "child_ref": _child_ref(r["child_key"])} for r in rows["alerts"]],
+        "alerts": [
+            {
+                **r,
+                "child_ref": _child_ref(r["child_key"]),
+                "label": text(lang, r["alert_type"]) if r["alert_type"] in STRINGS else r["alert_type"],
+            }
+            for r in rows["alerts"]
+        ],
     }
 
 
 async def _worklist(deps: Deps, who: accounts.SignedIn) -> dict[str, Any]:
+    councils = _authority_names(deps)
     rows = [
         {
             **r,
             "child_ref": _child_ref(r["child_key"]),
-            "placement": _authority_name(deps, r["placement_authority"]),
+            "placement": councils.get(r["placement_authority"], r["placement_authority"]),
         }
         for r in await web_store.worklist(deps.pool, who.org.id)
     ]
@@ -343,10 +374,18 @@ async def _worklist(deps: Deps, who: accounts.SignedIn) -> dict[str, Any]:
         "waiting": [r for r in rows if r["status"] == "offered"],
         "held": [r for r in rows if r["status"] == "accepted"],
         "reasons": DECLINE_REASONS,
+        "outcomes": OUTCOMES,
+        "child_reasons": CHILD_REASONS,
+        "indicators": INDICATORS,
     }
 
 
-ACTIONS = {"accept": "interview.accepted", "decline": "interview.declined", "offer": "interview.offered"}
+ACTIONS = {
+    "accept": "interview.accepted",
+    "decline": "interview.declined",
+    "offer": "interview.offered",
+    "interview": "interview.completed",
+}
 
 
 @router.post("/assignments/{assignment_id}/{action}")
@@ -355,7 +394,8 @@ async def act(request: Request, assignment_id: str, action: str) -> Response:
     who = await _who(request)
     if who is None:
         return _to_sign_in(request)
-    deps, lang, form = _deps(request), _lang(request), await _form(request)
+    deps, lang, lists = _deps(request), _lang(request), await _form_lists(request)
+    form = {k: v[0] for k, v in lists.items()}
     title = text(lang, "worklist")
     if not accounts.csrf_ok(who.csrf, form.get("csrf")):
         return _page(request, "message.html", 403, who=who, title=title, message=text(lang, "refused"))
@@ -371,6 +411,17 @@ async def act(request: Request, assignment_id: str, action: str) -> Response:
         data["reason"] = form.get("reason") if form.get("reason") in DECLINE_REASONS else DECLINE_REASONS[0]
     if action == "offer":
         data["offered_at"] = now.isoformat()
+    if action == "interview":
+        outcome = form.get("outcome", "")
+        data |= {
+            "completed_at": now.isoformat(),
+            "outcome": outcome if outcome in OUTCOMES else "completed",
+            "exploitation_indicators": sorted({i for i in lists.get("indicator", []) if i in INDICATORS}),
+            "safeguarding_concern": form.get("safeguarding_concern") == "yes",
+        }
+        if data["outcome"] == "child_declined":
+            reason = form.get("decline_reason", "")
+            data["decline_reason"] = reason if reason in CHILD_REASONS else "other"
     event = {
         "specversion": "1.0",
         # One id per assignment and action: a second press is a repeat, not a second report.
