@@ -22,7 +22,7 @@ from selenium.webdriver.support.wait import WebDriverWait
 from tests.browser import chromium, serious_violations
 from tests.directory_factory import PEOPLE, key_for, password_for
 from tests.e2e.stack import Stack
-from tests.events import NEWPORT, report, returned
+from tests.events import CARDIFF, NEWPORT, report, returned
 from tests.kafka_reader import poll
 from tests.receiver import Receiver
 
@@ -171,6 +171,7 @@ async def test_a_coordinator_and_a_provider_worker_act_on_one_child_in_their_bro
 
         # Nothing serious for axe-core on any page, in either language.
         found |= await in_browser(lambda: accessibility(coordinator, base, "/web/"))
+        found |= await in_browser(lambda: accessibility(coordinator, base, f"/web/children/{CARDIFF}/{CHILD}"))
         found |= await in_browser(lambda: accessibility(host, base, "/web/sign-in"))
         assert {page: v for page, v in found.items() if v} == {}
     finally:

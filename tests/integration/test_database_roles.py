@@ -43,7 +43,7 @@ async def logins(place: Place, tmp_path: Path) -> dict[str, str]:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert (
-        "intake: migrations applied: 0, 1, 2, 3, 4, 5, 6, 900; rows granted to mtp_test_intake" in done.stdout
+        "intake: migrations applied: 0, 1, 2, 3, 4, 5, 6, 7, 900; rows granted to mtp_test_intake" in done.stdout
     )
     return {"owner": owner, **services}
 
@@ -128,7 +128,7 @@ async def test_a_service_whose_role_may_not_apply_a_pending_migration_says_so(
     )
     newer = tmp_path / "migrations"
     shutil.copytree(INTAKE_MIGRATIONS, newer)
-    (newer / "007_newer.sql").write_text("CREATE TABLE intake.newer (id int);")
-    with pytest.raises(MigrationsNeeded, match=r"needs migrations 7.*mtp migrate") as refused:
+    (newer / "008_newer.sql").write_text("CREATE TABLE intake.newer (id int);")
+    with pytest.raises(MigrationsNeeded, match=r"needs migrations 8.*mtp migrate") as refused:
         await apply_migrations(as_intake, "intake", newer, builtin=outbox_migrations("intake"))
-    assert refused.value.versions == [7]
+    assert refused.value.versions == [8]

@@ -3,13 +3,18 @@ slowed down), forms refused without their CSRF token, each person seeing their o
 page only, and every sign-in and page view in the audit trail with the person's id."""
 
 import re
+from datetime import UTC, datetime
 
 import httpx
 
+from shared import topics
+from shared.contracts.tasks import HighRiskAlert
 from tests.conftest import Place
 from tests.directory_factory import DirectoryFactory, password_for
+from tests.events import publish
 from tests.integration.conftest import as_org, intake_client
 from tests.integration.intake_world import A, build
+from tests.kafka_reader import poll
 
 
 def token(page: httpx.Response) -> str:
@@ -126,3 +131,68 @@ async def test_each_person_sees_their_own_organisations_page_and_it_is_audited(
     audit = (await intake.get("/v1/audit?org=cardiff", headers=as_org("ops"))).json()["items"]
     actions = {(entry["api_key_id"], entry["action"]) for entry in audit}
     assert {("person:a-jones", "web:sign-in"), ("person:a-jones", "web:view:board")} <= actions
+
+
+async def test_a_coordinator_reads_the_childs_timeline_acknowledges_an_alert_and_records_no_interview(
+    intake: httpx.AsyncClient, place: Place, directory: DirectoryFactory
+) -> None:
+    await build(intake, place, A)
+    alert = HighRiskAlert(
+        child_ref=A.ref,
+        responsible_authority=A.responsible,
+        placement_authority=A.placement,
+        episode_id=A.episode,
+        raised_at=datetime.now(UTC),
+    )
+    await publish(place.bootstrap, topics.named(place.namespace, topics.TASKS), A.key, alert)
+
+    async def alert_read() -> bool:
+        record = await intake.get(A.path, headers=as_org("cardiff"))
+        return bool(record.json()["alerts"])
+
+    await poll(alert_read, timeout=60)
+    async with intake_client(place, directory) as web:
+        await first_sign_in(web, "cardiff", "a-jones")
+        board = await web.get("/web/")
+        assert f'href="/web/children/{A.responsible}/{A.ref}"' in board.text
+        assert "High risk" in board.text
+        acked = await web.post(
+            "/web/alerts/acknowledge",
+            data={"csrf": token(board), "alert": re.findall(r'name="alert" value="([^"]+)"', board.text)[0]},
+        )
+        assert acked.status_code == 303
+        assert "Acknowledged by Alys Jones" in (await web.get("/web/")).text
+        someone_elses = await web.post(
+            "/web/alerts/acknowledge", data={"csrf": token(board), "alert": "nope"}
+        )
+        assert someone_elses.status_code == 404
+
+        child = await web.get(A.path.replace("/v1/", "/web/"))
+        assert child.status_code == 200
+        assert "Child W-A1" in child.text
+        assert "offered" in child.text
+        recorded = await web.post(
+            f"/web/children/{A.responsible}/{A.ref}/not-offered",
+            data={"csrf": token(child), "episode": A.episode, "reason": "child_in_custody"},
+        )
+        assert (recorded.status_code, recorded.headers["location"]) == (
+            303,
+            f"/web/children/{A.responsible}/{A.ref}?done=1",
+        )
+        web.cookies.clear()
+        await first_sign_in(web, "newport", "b-evans")  # the host council: the timeline, read only
+        hosted = await web.get(A.path.replace("/v1/", "/web/"))
+        assert hosted.status_code == 200
+        assert "not-offered" not in hosted.text
+        refused = await web.post(
+            f"/web/children/{A.responsible}/{A.ref}/not-offered",
+            data={"csrf": token(hosted), "episode": A.episode, "reason": "other"},
+        )
+        assert refused.status_code == 404
+        web.cookies.clear()
+        await first_sign_in(web, "nyas-cymru", "c-price")  # a provider has its worklist, not timelines
+        assert (await web.get(A.path.replace("/v1/", "/web/"))).status_code == 404
+    audit = (await intake.get(f"/v1/audit?child={A.key}", headers=as_org("ops"))).json()["items"]
+    actions = {(entry["org_id"], entry["api_key_id"], entry["action"]) for entry in audit}
+    assert ("cardiff", "person:a-jones", "web:view:child") in actions
+    assert ("cardiff", "person:a-jones", "write:interview.not_offered") in actions

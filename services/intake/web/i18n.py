@@ -114,6 +114,44 @@ STRINGS: dict[str, tuple[str, str]] = {
     "alert.exploitation": ("Exploitation", "Camfanteisio"),
     "alert.repeat_missing": ("Repeatedly missing", "Ar goll dro ar ôl tro"),
     "alert.long_missing": ("Missing a long time", "Ar goll ers amser hir"),
+    "acknowledge": ("Acknowledge", "Cydnabod"),
+    "acknowledged": ("Acknowledged by {name}, {at}", "Cydnabuwyd gan {name}, {at}"),
+    "child_page": ("Child {ref}", "Plentyn {ref}"),
+    "episodes": ("Episodes", "Cyfnodau"),
+    "tasks": ("Return interviews", "Cyfweliadau dychwelyd"),
+    "assignments": ("Providers asked", "Darparwyr a holwyd"),
+    "started": ("Started", "Dechreuodd"),
+    "ended": ("Ended", "Daeth i ben"),
+    "kind": ("Kind", "Math"),
+    "kind_missing": ("missing", "ar goll"),
+    "kind_away": ("away", "i ffwrdd"),
+    "end_returned": ("returned", "dychwelodd"),
+    "end_cancelled": ("cancelled", "canslwyd"),
+    "end_left_care": ("left care", "gadawodd ofal"),
+    "end_kind_changed": ("became another kind", "newidiodd ei fath"),
+    "still_missing": ("still missing", "dal ar goll"),
+    "provider": ("Provider", "Darparwr"),
+    "status": ("Status", "Statws"),
+    "updated": ("Updated", "Diweddarwyd"),
+    "state": ("State", "Cyflwr"),
+    "state_open": ("open", "ar agor"),
+    "state_breached": ("window passed", "mae'r cyfnod wedi mynd heibio"),
+    "state_closed": ("closed: {reason}", "ar gau: {reason}"),
+    "not_offered": (
+        "Record that no interview will be offered",
+        "Cofnodi na fydd cyfweliad yn cael ei gynnig",
+    ),
+    "not_offered_reason": ("Why not", "Pam ddim"),
+    "no_offer_child_moved_abroad": ("The child moved abroad", "Symudodd y plentyn dramor"),
+    "no_offer_child_in_custody": ("The child is in custody", "Mae'r plentyn yn y ddalfa"),
+    "no_offer_child_in_hospital": ("The child is in hospital", "Mae'r plentyn yn yr ysbyty"),
+    "no_offer_other": ("Another reason", "Rheswm arall"),
+    "assignment_offered": ("offered", "cynigiwyd"),
+    "assignment_accepted": ("accepted", "derbyniwyd"),
+    "assignment_declined": ("declined", "gwrthodwyd"),
+    "assignment_expired": ("no answer in time", "dim ateb mewn pryd"),
+    "assignment_withdrawn": ("withdrawn", "tynnwyd yn ôl"),
+    "assignment_completed": ("interview reported", "cyfweliad wedi'i adrodd"),
     "lang_en": ("English", "Saesneg"),
     "lang_cy": ("Welsh", "Cymraeg"),
     "lang_none": ("not stated", "heb ei nodi"),
@@ -121,6 +159,7 @@ STRINGS: dict[str, tuple[str, str]] = {
 DECLINE_REASONS = ("no_capacity", "conflict_of_interest", "outside_area", "language_unavailable")
 CHILD_REASONS = ("did_not_want_to_talk", "spoke_to_someone_else", "other")
 OUTCOMES = ("completed", "child_declined", "unable_to_contact")
+NOT_OFFERED_REASONS = ("child_moved_abroad", "child_in_custody", "child_in_hospital", "other")
 INDICATORS = ("cce", "county_lines", "cse", "trafficking", "other")
 UNITS: dict[Lang, tuple[str, str, str]] = {"en": ("d", "h", "min"), "cy": ("d", "awr", "mun")}
 

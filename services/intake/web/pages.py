@@ -7,6 +7,7 @@ nothing inline), and every page view, sign-in, sign-out and action is in the aud
 person's id (`person:<id>` in the API key's place).
 """
 
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -19,10 +20,12 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from services.intake import store as intake_store
+from services.intake.access import record_for
 from services.intake.auth import Caller
 from services.intake.deps import Deps
 from services.intake.errors import Problem
 from services.intake.submit import submit
+from services.intake.views import ChildRecord
 from services.intake.web import accounts
 from services.intake.web import store as web_store
 from services.intake.web.i18n import (
@@ -30,6 +33,7 @@ from services.intake.web.i18n import (
     DECLINE_REASONS,
     INDICATORS,
     LANGS,
+    NOT_OFFERED_REASONS,
     OUTCOMES,
     STRINGS,
     Lang,
@@ -37,6 +41,7 @@ from services.intake.web.i18n import (
     text,
     when,
 )
+from shared.contracts.common import child_key
 
 log = structlog.get_logger()
 router = APIRouter(prefix="/web", include_in_schema=False)
@@ -297,6 +302,10 @@ async def live(request: Request) -> Response:
     return JSONResponse({"version": await web_store.version(_deps(request).pool)}, headers=SECURITY_HEADERS)
 
 
+def _alert_label(lang: Lang, alert_type: str) -> str:
+    return text(lang, alert_type) if alert_type in STRINGS else alert_type
+
+
 def _child_ref(child_key: str) -> str:
     return child_key.partition("/")[2]
 
@@ -313,6 +322,7 @@ async def _board(deps: Deps, who: accounts.SignedIn, lang: Lang) -> dict[str, An
     directory = deps.directory
     names = {org.id: org.name for org in directory.organisations}
     councils = _authority_names(deps)
+    people = {p.id: p.name for p in who.org.people}
     warnings: dict[str, timedelta] = {}  # by responsible authority: its own thresholds
 
     def window(row: dict[str, Any]) -> dict[str, Any]:
@@ -327,6 +337,7 @@ async def _board(deps: Deps, who: accounts.SignedIn, lang: Lang) -> dict[str, An
         breached = row["breached_at"] is not None or row["offer_due_at"] <= now
         return {
             **row,
+            "authority": authority,
             "child_ref": _child_ref(row["child_key"]),
             "placement": councils.get(row["placement_authority"], row["placement_authority"]),
             "holder": holder,
@@ -343,6 +354,7 @@ async def _board(deps: Deps, who: accounts.SignedIn, lang: Lang) -> dict[str, An
         "missing": [
             {
                 **r,
+                "authority": code,
                 "child_ref": _child_ref(r["child_key"]),
                 "placement": councils.get(r["placement_authority"], r["placement_authority"]),
                 "indicators": ", ".join(r["exploitation_indicators"]),
@@ -352,8 +364,10 @@ async def _board(deps: Deps, who: accounts.SignedIn, lang: Lang) -> dict[str, An
         "alerts": [
             {
                 **r,
+                "authority": code,
                 "child_ref": _child_ref(r["child_key"]),
-                "label": text(lang, r["alert_type"]) if r["alert_type"] in STRINGS else r["alert_type"],
+                "label": _alert_label(lang, r["alert_type"]),
+                "acknowledged_name": people.get(r["acknowledged_by"] or "", r["acknowledged_by"]),
             }
             for r in rows["alerts"]
         ],
@@ -441,3 +455,143 @@ async def act(request: Request, assignment_id: str, action: str) -> Response:
             )
     log.info("web_action", org=who.org.id, action=action)
     return RedirectResponse("/web/?done=1", status_code=303, headers=SECURITY_HEADERS)
+
+
+AUTHORITY = re.compile(r"^[EWSN][0-9]{8}$")
+CHILD_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+@router.get("/children/{authority}/{child_ref}")
+async def child_page(request: Request, authority: str, child_ref: str, done: str = "") -> Response:
+    """A child's timeline, for the council responsible (which may act on it) and a council the child
+    is placed in (read only): what the API's access rules let that council see, nothing more."""
+    who = await _who(request)
+    if who is None:
+        return _to_sign_in(request)
+    deps, lang = _deps(request), _lang(request)
+    record = await _record(deps, who, authority, child_ref)
+    if record is None:
+        return _page(
+            request,
+            "message.html",
+            404,
+            who=who,
+            title=text(lang, "not_found"),
+            message=text(lang, "not_found"),
+        )
+    await intake_store.record_access(
+        deps.pool, deps.clock.now(), who.org.id, who.key_id, "web:view:child", child_key(authority, child_ref)
+    )
+    now = deps.clock.now()
+    tasks = [
+        {
+            "returned_at": task.returned_at,
+            "offer_due_at": task.offer_due_at,
+            "episode_id": task.episode_id,
+            "open": task.closed_reason is None and task.breached_at is None and task.offer_due_at > now,
+            "state": text(lang, "state_closed", reason=task.closed_reason)
+            if task.closed_reason
+            else text(lang, "state_breached")
+            if task.breached_at or task.offer_due_at <= now
+            else text(lang, "state_open"),
+        }
+        for task in record.tasks
+    ]
+    return _page(
+        request,
+        "child.html",
+        who=who,
+        title=text(lang, "child_page", ref=child_ref),
+        record=record,
+        tasks=tasks,
+        alerts=[{"label": _alert_label(lang, a.type), "raised_at": a.raised_at} for a in record.alerts],
+        councils=_authority_names(deps),
+        names={org.id: org.name for org in deps.directory.organisations},
+        can_act=record.seen_as == "responsible_authority",
+        not_offered_reasons=NOT_OFFERED_REASONS,
+        message=text(lang, "done") if done else "",
+    )
+
+
+async def _record(deps: Deps, who: accounts.SignedIn, authority: str, child_ref: str) -> ChildRecord | None:
+    """What this person's council may see of the child (councils' coordinators and managers only)."""
+    if not (AUTHORITY.match(authority) and CHILD_REF.match(child_ref)):
+        return None
+    if who.org.kind != "local_authority" or who.person.role not in ("coordinator", "manager"):
+        return None
+    key = child_key(authority, child_ref)
+    rows = await intake_store.child_rows(deps.pool, key, who.org.id)
+    return record_for(
+        who.org, deps.directory, authority=authority, child_ref=child_ref, rows=rows, known=rows.known
+    )
+
+
+@router.post("/children/{authority}/{child_ref}/not-offered")
+async def not_offered(request: Request, authority: str, child_ref: str) -> Response:
+    """The responsible council records that an episode's interview will not be offered, and why."""
+    who = await _who(request)
+    if who is None:
+        return _to_sign_in(request)
+    deps, lang, form = _deps(request), _lang(request), await _form(request)
+    title = text(lang, "child_page", ref=child_ref)
+    if not accounts.csrf_ok(who.csrf, form.get("csrf")):
+        return _page(request, "message.html", 403, who=who, title=title, message=text(lang, "refused"))
+    record = await _record(deps, who, authority, child_ref)
+    episode = form.get("episode", "")
+    if (
+        record is None
+        or record.seen_as != "responsible_authority"
+        or episode not in {e.episode_id for e in record.episodes}
+    ):
+        return _page(request, "message.html", 404, who=who, title=title, message=text(lang, "not_found"))
+    reason = form.get("reason", "")
+    now = deps.clock.now()
+    event = {
+        "specversion": "1.0",
+        "id": f"web-not-offered-{episode}",  # once per episode: the first record stands
+        "type": "interview.not_offered",
+        "time": now.isoformat(),
+        "data": {
+            "child_ref": child_ref,
+            "responsible_authority": authority,
+            "episode_id": episode,
+            "reason": reason if reason in NOT_OFFERED_REASONS else "other",
+        },
+    }
+    try:
+        await submit(deps, Caller(org=who.org, key_id=who.key_id), [event], batch=False)
+    except Problem as exc:
+        if exc.status != 409:
+            return _page(
+                request, "message.html", exc.status, who=who, title=title, message=exc.detail or exc.title
+            )
+    log.info("web_action", org=who.org.id, action="not_offered")
+    return RedirectResponse(
+        f"/web/children/{authority}/{child_ref}?done=1", status_code=303, headers=SECURITY_HEADERS
+    )
+
+
+@router.post("/alerts/acknowledge")
+async def acknowledge(request: Request) -> Response:
+    """A coordinator acknowledges one of their council's alerts; colleagues see who and when."""
+    who = await _who(request)
+    if who is None:
+        return _to_sign_in(request)
+    deps, lang, form = _deps(request), _lang(request), await _form(request)
+    title = text(lang, "board")
+    if not accounts.csrf_ok(who.csrf, form.get("csrf")):
+        return _page(request, "message.html", 403, who=who, title=title, message=text(lang, "refused"))
+    if (
+        who.org.kind != "local_authority"
+        or not who.org.authority_code
+        or who.person.role not in ("coordinator", "manager")
+    ):
+        return _page(request, "message.html", 404, who=who, title=title, message=text(lang, "not_found"))
+    now = deps.clock.now()
+    found = await web_store.acknowledge(
+        deps.pool, form.get("alert", ""), who.org.authority_code, who.org.id, who.person.id, now
+    )
+    if not found:
+        return _page(request, "message.html", 404, who=who, title=title, message=text(lang, "not_found"))
+    await _audit(request, who, "web:acknowledge-alert")
+    return RedirectResponse("/web/", status_code=303, headers=SECURITY_HEADERS)

@@ -97,8 +97,10 @@ ORDER BY t.offer_due_at
 LIMIT $2
 """
 BOARD_ALERTS = """
-SELECT child_key, episode_id, alert_type, raised_at
-FROM intake.alerts WHERE child_key LIKE $1 ORDER BY raised_at DESC LIMIT $2
+SELECT a.event_key, a.child_key, a.episode_id, a.alert_type, a.raised_at,
+       k.person_id AS acknowledged_by, k.at AS acknowledged_at
+FROM intake.alerts a LEFT JOIN intake.web_alert_acknowledgements k ON k.event_key = a.event_key
+WHERE a.child_key LIKE $1 ORDER BY a.raised_at DESC LIMIT $2
 """
 HOSTED_WINDOWS = """
 SELECT t.task_id, t.child_key, t.placement_authority, t.returned_at, t.offer_due_at, t.risk_level,
@@ -155,3 +157,22 @@ async def holds(pool: Pool, provider_id: str, assignment_id: str) -> bool:
             provider_id,
         )
     )
+
+
+async def acknowledge(
+    pool: Pool, event_key: str, authority: str, org_id: str, person_id: str, now: datetime
+) -> bool:
+    """Record that a person acknowledged one of their council's alerts (the first acknowledgement
+    stands); False if there is no such alert of that council's children."""
+    done = await pool.fetchval(
+        "INSERT INTO intake.web_alert_acknowledgements (event_key, org_id, person_id, at)"
+        " SELECT event_key, $3, $4, $5 FROM intake.alerts WHERE event_key = $1 AND child_key LIKE $2"
+        " ON CONFLICT (event_key) DO NOTHING RETURNING true",
+        event_key, f"{authority}/%", org_id, person_id, now,
+    )  # fmt: skip
+    exists = done or await pool.fetchval(
+        "SELECT true FROM intake.alerts WHERE event_key = $1 AND child_key LIKE $2",
+        event_key,
+        f"{authority}/%",
+    )
+    return bool(exists)
