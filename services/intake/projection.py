@@ -105,7 +105,8 @@ def _rows_of(key: str, envelope: Envelope) -> Iterator[tuple[str, tuple[Any, ...
             ),
         )
     elif isinstance(data, AssignmentExhausted):
-        details = {"task_id": data.task_id, "raised_at": data.at.isoformat()}
+        # which providers could not take it, and why (provider ids and reason codes: no child data)
+        details = {"task_id": data.task_id, "raised_at": data.at.isoformat(), "excluded": data.excluded}
         yield (
             store.INSERT_ALERT,
             (key, data.child_key, data.episode_id, envelope.type, data.at, details),

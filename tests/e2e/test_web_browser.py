@@ -171,7 +171,9 @@ async def test_a_coordinator_and_a_provider_worker_act_on_one_child_in_their_bro
 
         # Nothing serious for axe-core on any page, in either language.
         found |= await in_browser(lambda: accessibility(coordinator, base, "/web/"))
-        found |= await in_browser(lambda: accessibility(coordinator, base, f"/web/children/{CARDIFF}/{CHILD}"))
+        found |= await in_browser(
+            lambda: accessibility(coordinator, base, f"/web/children/{CARDIFF}/{CHILD}")
+        )
         found |= await in_browser(lambda: accessibility(host, base, "/web/sign-in"))
         assert {page: v for page, v in found.items() if v} == {}
     finally:

@@ -43,7 +43,8 @@ async def logins(place: Place, tmp_path: Path) -> dict[str, str]:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert (
-        "intake: migrations applied: 0, 1, 2, 3, 4, 5, 6, 7, 900; rows granted to mtp_test_intake" in done.stdout
+        "intake: migrations applied: 0, 1, 2, 3, 4, 5, 6, 7, 900; rows granted to mtp_test_intake"
+        in done.stdout
     )
     return {"owner": owner, **services}
 

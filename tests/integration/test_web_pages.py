@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 import httpx
 
 from shared import topics
+from shared.contracts.assignments import AssignmentExhausted
 from shared.contracts.tasks import HighRiskAlert
 from tests.conftest import Place
 from tests.directory_factory import DirectoryFactory, password_for
 from tests.events import publish
 from tests.integration.conftest import as_org, intake_client
-from tests.integration.intake_world import A, build
+from tests.integration.intake_world import A, build, provider_declines
 from tests.kafka_reader import poll
 
 
@@ -196,3 +197,37 @@ async def test_a_coordinator_reads_the_childs_timeline_acknowledges_an_alert_and
     actions = {(entry["org_id"], entry["api_key_id"], entry["action"]) for entry in audit}
     assert ("cardiff", "person:a-jones", "web:view:child") in actions
     assert ("cardiff", "person:a-jones", "write:interview.not_offered") in actions
+
+
+async def test_the_board_says_which_task_nobody_could_take_and_why_each_provider_could_not(
+    intake: httpx.AsyncClient, place: Place, directory: DirectoryFactory
+) -> None:
+    await build(intake, place, A)
+    await provider_declines(intake, place, A)
+    exhausted = AssignmentExhausted(
+        child_ref=A.ref,
+        responsible_authority=A.responsible,
+        task_id=A.task,
+        placement_authority=A.placement,
+        episode_id=A.episode,
+        at=datetime.now(UTC),
+        excluded={
+            "nyas-cymru": "already_asked_for_this_task",
+            "cardiff-youth-support": "employed_by_responsible_authority",
+        },
+    )
+    await publish(place.bootstrap, topics.named(place.namespace, topics.ASSIGNMENTS), A.key, exhausted)
+
+    async def exhausted_read() -> bool:
+        record = await intake.get(A.path, headers=as_org("cardiff"))
+        return any(a["type"] == "assignment.exhausted" for a in record.json()["alerts"])
+
+    await poll(exhausted_read, timeout=60)
+    async with intake_client(place, directory) as web:
+        await first_sign_in(web, "cardiff", "a-jones")
+        board = (await web.get("/web/")).text
+        assert "Nobody independent could take these" in board
+        assert "NYAS Cymru: already asked, and said no or did not answer" in board
+        assert "Cardiff in-house: employed by the council itself" in board
+        welsh = (await web.get("/web/lang/cy?next=/web/", follow_redirects=True)).text
+        assert "Cardiff in-house: wedi&#39;i gyflogi gan y cyngor ei hun" in welsh

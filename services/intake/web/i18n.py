@@ -152,6 +152,27 @@ STRINGS: dict[str, tuple[str, str]] = {
     "assignment_expired": ("no answer in time", "dim ateb mewn pryd"),
     "assignment_withdrawn": ("withdrawn", "tynnwyd yn ôl"),
     "assignment_completed": ("interview reported", "cyfweliad wedi'i adrodd"),
+    "exhausted": ("Nobody independent could take these", "Ni allai neb annibynnol gymryd y rhain"),
+    "exhausted_why": (
+        "Offered again when a place frees while the window is open; you may need to act now.",
+        "Bydd yn cael ei gynnig eto pan fydd lle'n rhydd tra bo'r cyfnod ar agor; efallai y bydd angen i chi weithredu nawr.",
+    ),
+    "why_employed_by_responsible_authority": (
+        "employed by the council itself",
+        "wedi'i gyflogi gan y cyngor ei hun",
+    ),
+    "why_employed_by_police": ("employed by the police", "wedi'i gyflogi gan yr heddlu"),
+    "why_does_not_cover_host_authority": (
+        "does not cover where the child lives",
+        "nid yw'n cwmpasu lle mae'r plentyn yn byw",
+    ),
+    "why_no_welsh_interviews": ("no interviews in Welsh", "dim cyfweliadau yn Gymraeg"),
+    "why_endpoint_disabled": ("cannot be reached", "ni ellir ei gyrraedd"),
+    "why_already_asked_for_this_task": (
+        "already asked, and said no or did not answer",
+        "wedi'i holi eisoes, a gwrthododd neu ni atebodd",
+    ),
+    "why_at_capacity": ("full", "llawn"),
     "lang_en": ("English", "Saesneg"),
     "lang_cy": ("Welsh", "Cymraeg"),
     "lang_none": ("not stated", "heb ei nodi"),

@@ -302,6 +302,10 @@ async def live(request: Request) -> Response:
     return JSONResponse({"version": await web_store.version(_deps(request).pool)}, headers=SECURITY_HEADERS)
 
 
+def _reason(lang: Lang, code: str) -> str:
+    return text(lang, f"why_{code}") if f"why_{code}" in STRINGS else code
+
+
 def _alert_label(lang: Lang, alert_type: str) -> str:
     return text(lang, alert_type) if alert_type in STRINGS else alert_type
 
@@ -360,6 +364,19 @@ async def _board(deps: Deps, who: accounts.SignedIn, lang: Lang) -> dict[str, An
                 "indicators": ", ".join(r["exploitation_indicators"]),
             }
             for r in rows["missing"]
+        ],
+        "exhausted": [
+            {
+                "authority": code,
+                "child_ref": _child_ref(r["child_key"]),
+                "offer_due_at": r["offer_due_at"],
+                "raised_at": r["raised_at"],
+                "excluded": [
+                    (names.get(provider, provider), _reason(lang, reason))
+                    for provider, reason in sorted((r["details"].get("excluded") or {}).items())
+                ],
+            }
+            for r in rows["exhausted"]
         ],
         "alerts": [
             {

@@ -102,6 +102,17 @@ SELECT a.event_key, a.child_key, a.episode_id, a.alert_type, a.raised_at,
 FROM intake.alerts a LEFT JOIN intake.web_alert_acknowledgements k ON k.event_key = a.event_key
 WHERE a.child_key LIKE $1 ORDER BY a.raised_at DESC LIMIT $2
 """
+BOARD_EXHAUSTED = """
+SELECT a.child_key, a.details, a.raised_at, t.offer_due_at
+FROM intake.alerts a JOIN intake.tasks t ON t.task_id = a.details->>'task_id'
+WHERE a.child_key LIKE $1 AND a.alert_type = 'assignment.exhausted' AND t.closed_reason IS NULL
+  AND NOT EXISTS (
+      SELECT 1 FROM intake.assignments s
+      WHERE s.task_id = t.task_id AND s.status IN ('offered', 'accepted', 'completed')
+        AND s.updated_at > a.raised_at)
+ORDER BY a.raised_at DESC
+LIMIT $2
+"""
 HOSTED_WINDOWS = """
 SELECT t.task_id, t.child_key, t.placement_authority, t.returned_at, t.offer_due_at, t.risk_level,
        t.preferred_language, t.breached_at, t.warnings,
@@ -127,6 +138,7 @@ async def board(pool: Pool, authority: str, limit: int = 500) -> dict[str, list[
             "missing": [dict(r) for r in await conn.fetch(BOARD_MISSING, own)],
             "windows": [dict(r) for r in await conn.fetch(BOARD_WINDOWS, own, limit)],
             "alerts": [dict(r) for r in await conn.fetch(BOARD_ALERTS, own, 50)],
+            "exhausted": [dict(r) for r in await conn.fetch(BOARD_EXHAUSTED, own, 200)],
             "hosted": [dict(r) for r in await conn.fetch(HOSTED_WINDOWS, authority, own, limit)],
         }
 
