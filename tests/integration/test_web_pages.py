@@ -3,10 +3,12 @@ slowed down), forms refused without their CSRF token, each person seeing their o
 page only, and every sign-in and page view in the audit trail with the person's id."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import httpx
 
+from services.intake.web import accounts
 from shared import topics
 from shared.contracts.assignments import AssignmentExhausted
 from shared.contracts.tasks import HighRiskAlert
@@ -231,3 +233,45 @@ async def test_the_board_says_which_task_nobody_could_take_and_why_each_provider
         assert "Cardiff in-house: employed by the council itself" in board
         welsh = (await web.get("/web/lang/cy?next=/web/", follow_redirects=True)).text
         assert "Cardiff in-house: wedi&#39;i gyflogi gan y cyngor ei hun" in welsh
+
+
+async def test_a_session_ends_after_30_minutes_unused_or_12_hours_in_all_and_at_the_next_sign_in(
+    place: Place, directory: DirectoryFactory
+) -> None:
+    async with intake_client(place, directory) as web:
+        await first_sign_in(web, "cardiff", "a-jones")
+        first = web.cookies["mtp_session"]
+        pool = await asyncpg.create_pool(place.database_url)
+        try:
+            key = accounts.digest(first)
+            now = datetime.now(UTC)
+            # used 29 minutes ago: still live, and its last use moves to now
+            await pool.execute(
+                "UPDATE intake.web_sessions SET seen_at = $2 WHERE id_sha256 = $1",
+                key,
+                now - timedelta(minutes=29),
+            )
+            assert (await web.get("/web/")).status_code == 200
+            await pool.execute(
+                "UPDATE intake.web_sessions SET seen_at = $2 WHERE id_sha256 = $1",
+                key,
+                now - timedelta(minutes=31),
+            )
+            assert (await web.get("/web/")).headers["location"] == "/web/sign-in"
+            await pool.execute(
+                "UPDATE intake.web_sessions SET seen_at = $2, created_at = $3 WHERE id_sha256 = $1",
+                key, now, now - timedelta(hours=12, minutes=1),
+            )  # fmt: skip
+            assert (await web.get("/web/")).headers["location"] == "/web/sign-in"
+            await pool.execute(
+                "UPDATE intake.web_sessions SET created_at = $2 WHERE id_sha256 = $1", key, now
+            )
+            assert (await web.get("/web/")).status_code == 200
+            # signing in again gives a new id; the old one no longer works
+            await sign_in(web, "cardiff", "a-jones", "chosen-by-a-jones-123")
+            assert web.cookies["mtp_session"] != first
+            assert (
+                await pool.fetchval("SELECT count(*) FROM intake.web_sessions WHERE id_sha256 = $1", key) == 0
+            )
+        finally:
+            await pool.close()

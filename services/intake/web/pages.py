@@ -190,6 +190,9 @@ async def sign_in(request: Request) -> Response:
         return _sign_in(request, text(lang, "wrong"), 401, org_id, person_id)
     org, person, must_change = found
     await web_store.clear_failures(deps.pool, accounts.throttle_subjects(org.id, person.id, address)[0])
+    earlier = request.cookies.get(accounts.COOKIE)
+    if earlier:  # a session id is never carried across a sign-in
+        await web_store.end_session(deps.pool, accounts.digest(earlier))
     session_id = await accounts.start_session(deps.pool, org, person, now)
     await intake_store.record_access(deps.pool, now, org.id, f"person:{person.id}", "web:sign-in", None)
     log.info("web_signed_in", org=org.id)
