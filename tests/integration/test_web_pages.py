@@ -173,7 +173,8 @@ async def test_a_coordinator_reads_the_childs_timeline_acknowledges_an_alert_and
         child = await web.get(A.path.replace("/v1/", "/web/"))
         assert child.status_code == 200
         assert "Child W-A1" in child.text
-        assert "offered" in child.text
+        assert "offered" in child.text  # NYAS Cymru was offered it
+        assert '<th scope="row">missing</th><td>South Wales Police</td>' in child.text  # who reported it
         recorded = await web.post(
             f"/web/children/{A.responsible}/{A.ref}/not-offered",
             data={"csrf": token(child), "episode": A.episode, "reason": "child_in_custody"},
@@ -187,6 +188,7 @@ async def test_a_coordinator_reads_the_childs_timeline_acknowledges_an_alert_and
         hosted = await web.get(A.path.replace("/v1/", "/web/"))
         assert hosted.status_code == 200
         assert "not-offered" not in hosted.text
+        assert "South Wales Police" not in hosted.text  # who reported is the responsible council's to see
         refused = await web.post(
             f"/web/children/{A.responsible}/{A.ref}/not-offered",
             data={"csrf": token(hosted), "episode": A.episode, "reason": "other"},

@@ -503,6 +503,7 @@ async def child_page(request: Request, authority: str, child_ref: str, done: str
         deps.pool, deps.clock.now(), who.org.id, who.key_id, "web:view:child", child_key(authority, child_ref)
     )
     now = deps.clock.now()
+    names = {org.id: org.name for org in deps.directory.organisations}
     tasks = [
         {
             "returned_at": task.returned_at,
@@ -525,8 +526,18 @@ async def child_page(request: Request, authority: str, child_ref: str, done: str
         record=record,
         tasks=tasks,
         alerts=[{"label": _alert_label(lang, a.type), "raised_at": a.raised_at} for a in record.alerts],
+        reports=[
+            {
+                "label": _alert_label(lang, r["event_type"]),
+                "by": names.get(r["org_id"], r["org_id"]),
+                "at": r["received_at"],
+            }
+            for r in await web_store.reports(deps.pool, child_key(authority, child_ref))
+        ]
+        if record.seen_as == "responsible_authority"
+        else [],
         councils=_authority_names(deps),
-        names={org.id: org.name for org in deps.directory.organisations},
+        names=names,
         can_act=record.seen_as == "responsible_authority",
         not_offered_reasons=NOT_OFFERED_REASONS,
         message=text(lang, "done") if done else "",

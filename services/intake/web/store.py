@@ -188,3 +188,13 @@ async def acknowledge(
         f"{authority}/%",
     )
     return bool(exists)
+
+
+async def reports(pool: Pool, child_key: str) -> list[dict[str, Any]]:
+    """What each organisation sent about the child: the event's type, who, when (never its content)."""
+    rows = await pool.fetch(
+        "SELECT event_type, org_id, received_at FROM intake.events WHERE child_key = $1"
+        " ORDER BY received_at, event_id LIMIT 500",
+        child_key,
+    )
+    return [dict(r) for r in rows]
