@@ -40,6 +40,7 @@ class SignedIn:
     person: Person
     csrf: str
     session_hash: str
+    must_choose_password: bool  # signed in with the one-time password: nothing else until then
 
     @property
     def key_id(self) -> str:
@@ -107,7 +108,8 @@ async def signed_in(
     if found is None:  # removed from the directory: the session ends with it
         await store.end_session(pool, digest(session_id))
         return None
-    return SignedIn(found[0], found[1], row["csrf"], digest(session_id))
+    chosen = await store.chosen_password(pool, row["org_id"], row["person_id"])
+    return SignedIn(found[0], found[1], row["csrf"], digest(session_id), chosen is None)
 
 
 def csrf_ok(expected: str, given: str | None) -> bool:

@@ -102,11 +102,23 @@ async def _form_lists(request: Request) -> dict[str, list[str]]:
 
 
 async def _who(request: Request) -> accounts.SignedIn | None:
+    """The person signed in, if any (including one who must still choose a password)."""
     session_id = request.cookies.get(accounts.COOKIE)
     if not session_id:
         return None
     deps = _deps(request)
     return await accounts.signed_in(deps.pool, deps.directory, session_id, deps.clock.now())
+
+
+async def _person(request: Request) -> accounts.SignedIn | RedirectResponse:
+    """The person signed in and ready to work, or where they must go first (sign-in, or choosing
+    their password after signing in with the one-time one)."""
+    who = await _who(request)
+    if who is None:
+        return _to_sign_in(request)
+    if who.must_choose_password:
+        return RedirectResponse("/web/password", status_code=303, headers=SECURITY_HEADERS)
+    return who
 
 
 def _to_sign_in(request: Request) -> RedirectResponse:
@@ -123,7 +135,9 @@ async def static(name: str) -> Response:
     if name not in STATIC:
         return Response(status_code=404)
     return FileResponse(
-        HERE / "static" / name, media_type=STATIC[name], headers={"cache-control": "no-cache"}
+        HERE / "static" / name,
+        media_type=STATIC[name],
+        headers={"cache-control": "no-cache", "x-content-type-options": "nosniff"},
     )
 
 
@@ -170,23 +184,17 @@ async def sign_in(request: Request) -> Response:
         return _sign_in(request, text(lang, "refused"), 403, org_id, person_id)
     now = deps.clock.now()
     address = request.client.host if request.client else "unknown"
+    known_org = org_id if deps.directory.get(org_id) else "unknown"  # logs never carry what was typed
     if await accounts.throttled(deps.pool, org_id, person_id, address, now):
-        log.info("web_sign_in_throttled", org=org_id)
+        log.info("web_sign_in_throttled", org=known_org)
         return _sign_in(request, text(lang, "throttled"), 429, org_id, person_id)
     found = await accounts.check_password(deps.pool, deps.directory, org_id, person_id, password)
     if found is None:
         await web_store.record_failure(
             deps.pool, list(accounts.throttle_subjects(org_id, person_id, address)), now
         )
-        await intake_store.record_access(
-            deps.pool,
-            now,
-            org_id if deps.directory.get(org_id) else "unknown",
-            "web",
-            "refused:401:sign-in",
-            None,
-        )
-        log.info("web_sign_in_refused", org=org_id)
+        await intake_store.record_access(deps.pool, now, known_org, "web", "refused:401:sign-in", None)
+        log.info("web_sign_in_refused", org=known_org)
         return _sign_in(request, text(lang, "wrong"), 401, org_id, person_id)
     org, person, must_change = found
     await web_store.clear_failures(deps.pool, accounts.throttle_subjects(org.id, person.id, address)[0])
@@ -264,12 +272,10 @@ async def choose_password(request: Request) -> Response:
 
 @router.get("/")
 async def home(request: Request) -> Response:
-    who = await _who(request)
-    if who is None:
-        return _to_sign_in(request)
+    who = await _person(request)
+    if isinstance(who, RedirectResponse):
+        return who
     deps, lang = _deps(request), _lang(request)
-    if await web_store.chosen_password(deps.pool, who.org.id, who.person.id) is None:
-        return RedirectResponse("/web/password", status_code=303, headers=SECURITY_HEADERS)
     version = await web_store.version(deps.pool)
     if who.org.kind == "local_authority" and who.person.role in ("coordinator", "manager"):
         await _audit(request, who, "web:view:board")
@@ -425,9 +431,9 @@ ACTIONS = {
 @router.post("/assignments/{assignment_id}/{action}")
 async def act(request: Request, assignment_id: str, action: str) -> Response:
     """A provider worker's answer to an offer, or their record of the offer to the child."""
-    who = await _who(request)
-    if who is None:
-        return _to_sign_in(request)
+    who = await _person(request)
+    if isinstance(who, RedirectResponse):
+        return who
     deps, lang, lists = _deps(request), _lang(request), await _form_lists(request)
     form = {k: v[0] for k, v in lists.items()}
     title = text(lang, "worklist")
@@ -485,9 +491,9 @@ CHILD_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 async def child_page(request: Request, authority: str, child_ref: str, done: str = "") -> Response:
     """A child's timeline, for the council responsible (which may act on it) and a council the child
     is placed in (read only): what the API's access rules let that council see, nothing more."""
-    who = await _who(request)
-    if who is None:
-        return _to_sign_in(request)
+    who = await _person(request)
+    if isinstance(who, RedirectResponse):
+        return who
     deps, lang = _deps(request), _lang(request)
     record = await _record(deps, who, authority, child_ref)
     if record is None:
@@ -560,9 +566,9 @@ async def _record(deps: Deps, who: accounts.SignedIn, authority: str, child_ref:
 @router.post("/children/{authority}/{child_ref}/not-offered")
 async def not_offered(request: Request, authority: str, child_ref: str) -> Response:
     """The responsible council records that an episode's interview will not be offered, and why."""
-    who = await _who(request)
-    if who is None:
-        return _to_sign_in(request)
+    who = await _person(request)
+    if isinstance(who, RedirectResponse):
+        return who
     deps, lang, form = _deps(request), _lang(request), await _form(request)
     title = text(lang, "child_page", ref=child_ref)
     if not accounts.csrf_ok(who.csrf, form.get("csrf")):
@@ -605,9 +611,9 @@ async def not_offered(request: Request, authority: str, child_ref: str) -> Respo
 @router.post("/alerts/acknowledge")
 async def acknowledge(request: Request) -> Response:
     """A coordinator acknowledges one of their council's alerts; colleagues see who and when."""
-    who = await _who(request)
-    if who is None:
-        return _to_sign_in(request)
+    who = await _person(request)
+    if isinstance(who, RedirectResponse):
+        return who
     deps, lang, form = _deps(request), _lang(request), await _form(request)
     title = text(lang, "board")
     if not accounts.csrf_ok(who.csrf, form.get("csrf")):
