@@ -62,7 +62,9 @@ async def test_a_first_sign_in_must_choose_a_password_and_the_one_time_one_stops
         assert "Path=/web" in cookie
         # nothing else until then: no page, no action
         assert (await web.get("/web/")).headers["location"] == "/web/password"
-        assert (await web.get(f"/web/children/{A.responsible}/{A.ref}")).headers["location"] == "/web/password"
+        assert (await web.get(f"/web/children/{A.responsible}/{A.ref}")).headers[
+            "location"
+        ] == "/web/password"
         assert (await web.post("/web/alerts/acknowledge", data={})).headers["location"] == "/web/password"
         page = await web.get("/web/password")
         short = await web.post("/web/password", data={"csrf": token(page), "password": "short"})
