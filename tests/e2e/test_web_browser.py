@@ -80,6 +80,27 @@ def press(driver: webdriver.Chrome, action: str) -> None:
     driver.find_element(By.CSS_SELECTOR, f"form[action$='/{action}'] button").click()
 
 
+def send_a_forged_acknowledgement(driver: webdriver.Chrome) -> None:
+    """Submit the board's first acknowledgement form with another token, as a forged form would."""
+    driver.get(driver.current_url)
+    driver.execute_script(
+        "const form = document.querySelector(\"form[action='/web/alerts/acknowledge']\");"
+        "form.querySelector('input[name=csrf]').value = 'forged'; form.submit();"
+    )
+    WebDriverWait(driver, 15).until(lambda d: "Nothing was changed" in main_text(d))
+
+
+def wrong_sign_in(driver: webdriver.Chrome, base: str) -> None:
+    driver.get(f"{base}/web/sign-in")
+    driver.find_element(By.CSS_SELECTOR, "#org option[value='newport']").click()
+    driver.find_element(By.ID, "person").send_keys("b-evans")
+    driver.find_element(By.ID, "password").send_keys("not-the-password")
+    driver.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
+    WebDriverWait(driver, 15).until(
+        lambda d: "/web/sign-in" in d.current_url and d.find_elements(By.CSS_SELECTOR, ".message")
+    )
+
+
 def record_interview(driver: webdriver.Chrome) -> None:
     form = driver.find_element(By.CSS_SELECTOR, "form[action$='/interview']")
     form.find_element(By.CSS_SELECTOR, "select[name=outcome] option[value=completed]").click()
@@ -168,6 +189,18 @@ async def test_a_coordinator_and_a_provider_worker_act_on_one_child_in_their_bro
         assert "Cyfweliadau dychwelyd i'w cynnig" in welsh
         assert "Camfanteisio" in welsh  # the exploitation alert, in Welsh
         await in_browser(lambda: coordinator.get(f"{base}/web/lang/en?next=/web/"))
+
+        # A form whose token was tampered with changes nothing; five wrong passwords make a person wait.
+        await in_browser(lambda: send_a_forged_acknowledgement(coordinator))
+        assert "Nothing was changed" in await in_browser(lambda: main_text(coordinator))
+        for _ in range(5):
+            await in_browser(lambda: wrong_sign_in(host, base))
+        assert "The organisation, user name or password is not right." in await in_browser(
+            lambda: main_text(host)
+        )
+        await in_browser(lambda: wrong_sign_in(host, base))
+        assert "Too many attempts" in await in_browser(lambda: main_text(host))
+        await in_browser(lambda: coordinator.get(f"{base}/web/"))
 
         # Nothing serious for axe-core on any page, in either language.
         found |= await in_browser(lambda: accessibility(coordinator, base, "/web/"))
