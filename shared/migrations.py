@@ -137,7 +137,7 @@ async def grant_service_role(
         await conn.execute(f"REVOKE ALL ON SCHEMA {schema} FROM PUBLIC")
         await conn.execute(f"GRANT USAGE ON SCHEMA {schema} TO {role}")
         await conn.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}")
-        await conn.execute(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}")
+        await conn.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role}")  # no setval
         await conn.execute(f"REVOKE ALL ON ALL FUNCTIONS IN SCHEMA {schema} FROM PUBLIC")
         await conn.execute(f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {schema} TO {role}")
         # What records what was done is never rewritten by the service that writes it.

@@ -90,7 +90,8 @@ def people_add(
         f"one-time password for {person} at {org} (shown once; to be changed at first sign-in): {password}"
     )
     typer.echo(f"For the directory, under {org}:")
-    typer.echo(f'    people: [{{id: {person}, name: "{name}", role: {role}, password_argon2: "{argon2}"}}]')
+    entry = {"id": person, "name": name, "role": role, "password_argon2": argon2}
+    typer.echo(f"    people: [{json.dumps(entry)}]")  # JSON is YAML: the name is quoted whatever it holds
 
 
 @keys_app.command("secret")

@@ -104,7 +104,8 @@ class TaskBook:
             if e.returned_at is not None and e.live and e.episode_id not in self.task_of
         ]
         for episode in sorted(fresh, key=lambda e: (e.returned_at, e.known_at)):
-            current = next((t for t in reversed(self.tasks) if t.open), None) or self._held_for(episode)
+            # an interview already held for the absence it was part of covers it before any open task
+            current = self._held_for(episode) or next((t for t in reversed(self.tasks) if t.open), None)
             if current is not None:
                 current.episode_ids.append(episode.episode_id)
                 self.task_of[episode.episode_id] = current.task_id

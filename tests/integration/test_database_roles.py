@@ -43,7 +43,7 @@ async def logins(place: Place, tmp_path: Path) -> dict[str, str]:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert (
-        "intake: migrations applied: 0, 1, 2, 3, 4, 5, 6, 7, 900; rows granted to mtp_test_intake"
+        "intake: migrations applied: 0, 1, 2, 3, 4, 5, 6, 7, 8, 900; rows granted to mtp_test_intake"
         in done.stdout
     )
     return {"owner": owner, **services}
@@ -79,6 +79,10 @@ async def test_intake_may_add_to_the_audit_trail_but_never_change_or_remove_it(
     # Its one way to remove records is the retention function, for records over a year old only.
     with pytest.raises(REFUSED, match="at least 365 days"):
         await as_intake.fetch("SELECT intake.purge_audit($1, 100)", now)
+    with pytest.raises(asyncpg.InvalidParameterValueError):  # a batch without a bound
+        await as_intake.fetch("SELECT intake.purge_audit($1, NULL)", now - timedelta(days=365))
+    with pytest.raises(REFUSED):  # nor can it move the numbering, to fake gaps or collisions
+        await as_intake.fetchval("SELECT setval('intake.audit_seq_seq', 1)")
     removed = await as_intake.fetch("SELECT intake.purge_audit($1, 100)", now - timedelta(days=365))
     assert len(removed) == 1
     assert await as_intake.fetchval("SELECT count(*) FROM intake.audit") == 1
@@ -129,7 +133,7 @@ async def test_a_service_whose_role_may_not_apply_a_pending_migration_says_so(
     )
     newer = tmp_path / "migrations"
     shutil.copytree(INTAKE_MIGRATIONS, newer)
-    (newer / "008_newer.sql").write_text("CREATE TABLE intake.newer (id int);")
-    with pytest.raises(MigrationsNeeded, match=r"needs migrations 8.*mtp migrate") as refused:
+    (newer / "009_newer.sql").write_text("CREATE TABLE intake.newer (id int);")
+    with pytest.raises(MigrationsNeeded, match=r"needs migrations 9.*mtp migrate") as refused:
         await apply_migrations(as_intake, "intake", newer, builtin=outbox_migrations("intake"))
-    assert refused.value.versions == [8]
+    assert refused.value.versions == [9]

@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
+import pytest
 
 from services.intake.web import accounts
 from shared import topics
 from shared.contracts.assignments import AssignmentExhausted
 from shared.contracts.tasks import HighRiskAlert
+from tests import directory_factory
 from tests.conftest import Place
 from tests.directory_factory import DirectoryFactory, password_for
 from tests.events import publish
@@ -87,6 +89,8 @@ async def test_a_form_without_its_token_changes_nothing(place: Place, directory:
         refused = await web.post("/web/assignments/asg-x/accept", data={"csrf": "not-the-token"})
         assert refused.status_code == 403
         assert "Nothing was changed" in refused.text
+        odd = await web.post("/web/assignments/asg-x/accept", data={"csrf": "é-not-ascii"})
+        assert odd.status_code == 403
         out = await web.post("/web/sign-out", data={})  # no token: still signed in
         assert (await web.get("/web/")).status_code == 200
         assert out.status_code == 303
@@ -274,6 +278,14 @@ async def test_a_session_ends_after_30_minutes_unused_or_12_hours_in_all_and_at_
                 "UPDATE intake.web_sessions SET created_at = $2 WHERE id_sha256 = $1", key, now
             )
             assert (await web.get("/web/")).status_code == 200
+            # a page's poll does not count as use: a screen left open still signs out
+            await pool.execute("UPDATE intake.web_sessions SET seen_at = $2 WHERE id_sha256 = $1", key, now - timedelta(minutes=20))  # fmt: skip
+            assert (await web.get("/web/live")).status_code == 200
+            seen = await pool.fetchval("SELECT seen_at FROM intake.web_sessions WHERE id_sha256 = $1", key)
+            assert seen < now - timedelta(minutes=19)
+            await pool.execute("UPDATE intake.web_sessions SET seen_at = $2 WHERE id_sha256 = $1", key, now - timedelta(minutes=31))  # fmt: skip
+            assert (await web.get("/web/live")).status_code == 401
+            await pool.execute("UPDATE intake.web_sessions SET seen_at = $2 WHERE id_sha256 = $1", key, now)
             # signing in again gives a new id; the old one no longer works
             await sign_in(web, "cardiff", "a-jones", "chosen-by-a-jones-123")
             assert web.cookies["mtp_session"] != first
@@ -282,3 +294,28 @@ async def test_a_session_ends_after_30_minutes_unused_or_12_hours_in_all_and_at_
             )
         finally:
             await pool.close()
+
+
+async def test_a_new_one_time_password_resets_the_account_and_a_chosen_password_is_not_changed_from_a_session(
+    place: Place, directory: DirectoryFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with intake_client(place, directory) as web:
+        await first_sign_in(web, "cardiff", "a-jones")
+        board = await web.get("/web/")
+        again = await web.post(
+            "/web/password", data={"csrf": token(board), "password": "taken-over-by-someone"}
+        )
+        assert again.headers["location"] == "/web/"  # no second change from an open session
+        web.cookies.clear()
+        assert (await sign_in(web, "cardiff", "a-jones", "taken-over-by-someone")).status_code == 401
+    # `mtp people add cardiff a-jones` again: the directory holds a new one-time password's hash
+    monkeypatch.setattr(
+        directory_factory,
+        "password_for",
+        lambda org, person: "a-new-one-time-password" if person == "a-jones" else f"one-time-{org}-{person}",
+    )
+    async with intake_client(place, directory) as web:
+        answer = await sign_in(web, "cardiff", "a-jones", "a-new-one-time-password")
+        assert answer.headers["location"] == "/web/password"  # she must choose again
+        web.cookies.clear()
+        assert (await sign_in(web, "cardiff", "a-jones", "chosen-by-a-jones-123")).status_code == 401

@@ -96,6 +96,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "status_nobody": ("nobody yet", "neb eto"),
     "breached": ("window passed", "mae'r cyfnod wedi mynd heibio"),
     "closes_in": ("closes in {left}", "yn cau ymhen {left}"),
+    "closing_soon": ("closing soon: {left} left", "yn cau cyn bo hir: {left} ar ôl"),
     "no_page": ("There is no page for your role yet.", "Nid oes tudalen ar gyfer eich rôl eto."),
     "not_found": ("Not found.", "Heb ei ganfod."),
     "done": (

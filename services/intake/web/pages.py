@@ -252,6 +252,8 @@ async def choose_password(request: Request) -> Response:
             title=text(lang, "change_password"),
             message=text(lang, "refused"),
         )
+    if not who.must_choose_password:  # changed once, at the first sign-in; a reset is a new one-time password
+        return RedirectResponse("/web/", status_code=303, headers=SECURITY_HEADERS)
     password = form.get("password", "")
     if len(password) < accounts.MIN_PASSWORD:
         return _page(
@@ -263,9 +265,11 @@ async def choose_password(request: Request) -> Response:
             message=text(lang, "too_short"),
         )
     deps = _deps(request)
+    chosen = await accounts.hash_password(password)
     await web_store.choose_password(
-        deps.pool, who.org.id, who.person.id, accounts.HASHER.hash(password), deps.clock.now()
+        deps.pool, who.org.id, who.person.id, who.person.password_argon2, chosen, deps.clock.now()
     )
+    await web_store.end_sessions_of(deps.pool, who.org.id, who.person.id, keep=who.session_hash)
     await _audit(request, who, "web:password-chosen")
     return RedirectResponse("/web/", status_code=303, headers=SECURITY_HEADERS)
 
@@ -304,9 +308,14 @@ async def home(request: Request) -> Response:
 
 @router.get("/live")
 async def live(request: Request) -> Response:
-    """What a page polls to know it should fetch itself again: the read model's version."""
-    who = await _who(request)
-    if who is None:
+    """What a page polls to know it should fetch itself again: the read model's version. Asking does
+    not count as using the session: a screen left open still signs out after 30 minutes."""
+    deps = _deps(request)
+    session_id = request.cookies.get(accounts.COOKIE, "")
+    live = bool(session_id) and await web_store.session_live(
+        deps.pool, accounts.digest(session_id), deps.clock.now(), accounts.IDLE, accounts.LONGEST
+    )
+    if not live:
         return JSONResponse({"signed_in": False}, status_code=401, headers=SECURITY_HEADERS)
     return JSONResponse({"version": await web_store.version(_deps(request).pool)}, headers=SECURITY_HEADERS)
 
@@ -358,7 +367,11 @@ async def _board(deps: Deps, who: accounts.SignedIn, lang: Lang) -> dict[str, An
             "state": "breached" if breached else "warning" if now >= warn_at else "open",
             "left": text(lang, "breached")
             if breached
-            else text(lang, "closes_in", left=left(lang, row["offer_due_at"] - now)),
+            else text(
+                lang,
+                "closing_soon" if now >= warn_at else "closes_in",
+                left=left(lang, row["offer_due_at"] - now),
+            ),
         }
 
     return {
@@ -442,6 +455,7 @@ async def act(request: Request, assignment_id: str, action: str) -> Response:
     if (
         action not in ACTIONS
         or who.org.kind != "provider"
+        or who.person.role != "worker"
         or not await web_store.holds(deps.pool, who.org.id, assignment_id)
     ):
         return _page(request, "message.html", 404, who=who, title=title, message=text(lang, "not_found"))
@@ -628,7 +642,7 @@ async def acknowledge(request: Request) -> Response:
     found = await web_store.acknowledge(
         deps.pool, form.get("alert", ""), who.org.authority_code, who.org.id, who.person.id, now
     )
-    if not found:
+    if found is None:
         return _page(request, "message.html", 404, who=who, title=title, message=text(lang, "not_found"))
-    await _audit(request, who, "web:acknowledge-alert")
+    await intake_store.record_access(deps.pool, now, who.org.id, who.key_id, "web:acknowledge-alert", found)
     return RedirectResponse("/web/", status_code=303, headers=SECURITY_HEADERS)

@@ -29,24 +29,54 @@ async def session(pool: Pool, id_sha256: str, now: datetime, idle: timedelta, lo
     )  # fmt: skip
 
 
+async def session_live(
+    pool: Pool, id_sha256: str, now: datetime, idle: timedelta, longest: timedelta
+) -> bool:
+    """Whether the session is live, without counting this as its use (a page's poll is not a person)."""
+    return bool(
+        await pool.fetchval(
+            "SELECT true FROM intake.web_sessions WHERE id_sha256 = $1"
+            " AND seen_at > $2::timestamptz - $3::interval AND created_at > $2::timestamptz - $4::interval",
+            id_sha256,
+            now,
+            idle,
+            longest,
+        )
+    )
+
+
+async def end_sessions_of(pool: Pool, org_id: str, person_id: str, keep: str) -> None:
+    """End every other session of a person (their password changed)."""
+    await pool.execute(
+        "DELETE FROM intake.web_sessions WHERE org_id = $1 AND person_id = $2 AND id_sha256 <> $3",
+        org_id, person_id, keep,
+    )  # fmt: skip
+
+
 async def end_session(pool: Pool, id_sha256: str) -> None:
     await pool.execute("DELETE FROM intake.web_sessions WHERE id_sha256 = $1", id_sha256)
 
 
-async def chosen_password(pool: Pool, org_id: str, person_id: str) -> str | None:
+async def chosen_password(pool: Pool, org_id: str, person_id: str, issued: str) -> str | None:
+    """The password the person chose after signing in with the one-time password whose hash is
+    `issued` (the directory's): a new one-time password (`mtp people add` again) sets it aside."""
     value: str | None = await pool.fetchval(
-        "SELECT password_argon2 FROM intake.web_passwords WHERE org_id = $1 AND person_id = $2",
-        org_id, person_id,
+        "SELECT password_argon2 FROM intake.web_passwords WHERE org_id = $1 AND person_id = $2"
+        " AND issued_argon2 = $3",
+        org_id, person_id, issued,
     )  # fmt: skip
     return value
 
 
-async def choose_password(pool: Pool, org_id: str, person_id: str, argon2: str, now: datetime) -> None:
+async def choose_password(
+    pool: Pool, org_id: str, person_id: str, issued: str, argon2: str, now: datetime
+) -> None:
     await pool.execute(
-        "INSERT INTO intake.web_passwords (org_id, person_id, password_argon2, changed_at)"
-        " VALUES ($1, $2, $3, $4) ON CONFLICT (org_id, person_id)"
-        " DO UPDATE SET password_argon2 = EXCLUDED.password_argon2, changed_at = EXCLUDED.changed_at",
-        org_id, person_id, argon2, now,
+        "INSERT INTO intake.web_passwords (org_id, person_id, password_argon2, changed_at, issued_argon2)"
+        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id, person_id)"
+        " DO UPDATE SET password_argon2 = EXCLUDED.password_argon2, changed_at = EXCLUDED.changed_at,"
+        " issued_argon2 = EXCLUDED.issued_argon2",
+        org_id, person_id, argon2, now, issued,
     )  # fmt: skip
 
 
@@ -173,28 +203,29 @@ async def holds(pool: Pool, provider_id: str, assignment_id: str) -> bool:
 
 async def acknowledge(
     pool: Pool, event_key: str, authority: str, org_id: str, person_id: str, now: datetime
-) -> bool:
+) -> str | None:
     """Record that a person acknowledged one of their council's alerts (the first acknowledgement
-    stands); False if there is no such alert of that council's children."""
-    done = await pool.fetchval(
+    stands); return the alert's child, or None if there is no such alert of that council's children."""
+    await pool.execute(
         "INSERT INTO intake.web_alert_acknowledgements (event_key, org_id, person_id, at)"
         " SELECT event_key, $3, $4, $5 FROM intake.alerts WHERE event_key = $1 AND child_key LIKE $2"
-        " ON CONFLICT (event_key) DO NOTHING RETURNING true",
+        " ON CONFLICT (event_key) DO NOTHING",
         event_key, f"{authority}/%", org_id, person_id, now,
     )  # fmt: skip
-    exists = done or await pool.fetchval(
-        "SELECT true FROM intake.alerts WHERE event_key = $1 AND child_key LIKE $2",
+    child: str | None = await pool.fetchval(
+        "SELECT child_key FROM intake.alerts WHERE event_key = $1 AND child_key LIKE $2",
         event_key,
         f"{authority}/%",
     )
-    return bool(exists)
+    return child
 
 
 async def reports(pool: Pool, child_key: str) -> list[dict[str, Any]]:
-    """What each organisation sent about the child: the event's type, who, when (never its content)."""
+    """What each organisation sent about the child: the event's type, who, when (never its content);
+    the newest 500, oldest first."""
     rows = await pool.fetch(
         "SELECT event_type, org_id, received_at FROM intake.events WHERE child_key = $1"
-        " ORDER BY received_at, event_id LIMIT 500",
+        " ORDER BY received_at DESC, event_id DESC LIMIT 500",
         child_key,
     )
-    return [dict(r) for r in rows]
+    return [dict(r) for r in reversed(rows)]
