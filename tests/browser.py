@@ -35,7 +35,11 @@ def chromium(profile: Path) -> webdriver.Chrome:
     options.binary_location = browser
     for switch in (*SWITCHES, f"--user-data-dir={profile}"):
         options.add_argument(switch)
-    return webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver))
+    chrome = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver))
+    # A page reached by a click may still be loading when the next step looks for an element: each
+    # look waits up to 5 s for it to appear (the steps' own conditions are polled with deadlines).
+    chrome.implicitly_wait(5)
+    return chrome
 
 
 def serious_violations(driver: webdriver.Chrome) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.wait import WebDriverWait
 
@@ -50,7 +50,7 @@ async def until(
 def arrived(driver: webdriver.Chrome, path: str) -> None:
     """Wait (up to 15 s) for the browser to be on `path` after a form was sent."""
     WebDriverWait(driver, 15).until(
-        lambda d: d.current_url.endswith(path), f"not on {path}: {driver.current_url}: {main_text(driver)}"
+        lambda d: d.current_url.endswith(path), f"the browser never reached {path}"
     )
 
 
@@ -67,17 +67,25 @@ def sign_in_first_time(driver: webdriver.Chrome, base: str, org: str, person: st
 
 
 def main_text(driver: webdriver.Chrome) -> str:
-    """The main content's text as shown (read again if the page replaced it while reading)."""
+    """The main content's text as shown; empty while a page is still on its way (or was replaced while
+    being read): the callers poll until what they expect is there."""
     for _ in range(5):
         try:
             return str(driver.find_element(By.ID, "main").text)
-        except StaleElementReferenceException:
+        except (StaleElementReferenceException, NoSuchElementException):
             continue
     return ""
 
 
 def press(driver: webdriver.Chrome, action: str) -> None:
-    driver.find_element(By.CSS_SELECTOR, f"form[action$='/{action}'] button").click()
+    """Press a form's button (found again if the page refreshed itself between finding and pressing)."""
+    for _ in range(5):
+        try:
+            driver.find_element(By.CSS_SELECTOR, f"form[action$='/{action}'] button").click()
+            return
+        except StaleElementReferenceException:
+            continue
+    raise AssertionError(f"could not press the {action} button")
 
 
 def send_a_forged_acknowledgement(driver: webdriver.Chrome) -> None:
