@@ -53,12 +53,6 @@ def digest(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
 
 
-def new_one_time_password() -> tuple[str, str]:
-    """A one-time password and its argon2id hash (for `mtp people add`)."""
-    password = secrets.token_urlsafe(12)
-    return password, HASHER.hash(password)
-
-
 def _verifies(argon2: str, password: str) -> bool:
     try:
         return HASHER.verify(argon2, password)

@@ -125,6 +125,23 @@ def _to_sign_in(request: Request) -> RedirectResponse:
     return RedirectResponse("/web/sign-in", status_code=303, headers=SECURITY_HEADERS)
 
 
+def _message(request: Request, who: accounts.SignedIn, status: int, title: str, message: str) -> HTMLResponse:
+    return _page(request, "message.html", status, who=who, title=title, message=message)
+
+
+async def _send(deps: Deps, who: accounts.SignedIn, event: dict[str, Any]) -> Problem | None:
+    """Send one event as the person's organisation, through the API's own path; the refusal, if any.
+    A 409 is a button pressed before (the event's id is per assignment or episode and action, its time
+    differs): what was recorded then stands."""
+    try:
+        await submit(deps, Caller(org=who.org, key_id=who.key_id), [event], batch=False)
+    except Problem as exc:
+        if exc.status != 409:
+            log.info("web_action_refused", org=who.org.id, status=exc.status, problem=exc.slug)
+            return exc
+    return None
+
+
 async def _audit(request: Request, who: accounts.SignedIn, action: str) -> None:
     deps = _deps(request)
     await intake_store.record_access(deps.pool, deps.clock.now(), who.org.id, who.key_id, action, None)
@@ -303,7 +320,7 @@ async def home(request: Request) -> Response:
             message=message,
             **await _worklist(deps, who),
         )
-    return _page(request, "message.html", who=who, title=text(lang, "service"), message=text(lang, "no_page"))
+    return _message(request, who, 200, text(lang, "service"), text(lang, "no_page"))
 
 
 @router.get("/live")
@@ -451,14 +468,14 @@ async def act(request: Request, assignment_id: str, action: str) -> Response:
     form = {k: v[0] for k, v in lists.items()}
     title = text(lang, "worklist")
     if not accounts.csrf_ok(who.csrf, form.get("csrf")):
-        return _page(request, "message.html", 403, who=who, title=title, message=text(lang, "refused"))
+        return _message(request, who, 403, title, text(lang, "refused"))
     if (
         action not in ACTIONS
         or who.org.kind != "provider"
         or who.person.role != "worker"
         or not await web_store.holds(deps.pool, who.org.id, assignment_id)
     ):
-        return _page(request, "message.html", 404, who=who, title=title, message=text(lang, "not_found"))
+        return _message(request, who, 404, title, text(lang, "not_found"))
     now = deps.clock.now()
     data: dict[str, Any] = {"assignment_id": assignment_id}
     if action == "decline":
@@ -484,15 +501,9 @@ async def act(request: Request, assignment_id: str, action: str) -> Response:
         "time": now.isoformat(),
         "data": data,
     }
-    caller = Caller(org=who.org, key_id=who.key_id)
-    try:
-        await submit(deps, caller, [event], batch=False)
-    except Problem as exc:
-        if exc.status != 409:  # 409: pressed before, with another time; what was recorded stands
-            log.info("web_action_refused", org=who.org.id, status=exc.status, problem=exc.slug)
-            return _page(
-                request, "message.html", exc.status, who=who, title=title, message=exc.detail or exc.title
-            )
+    refused = await _send(deps, who, event)
+    if refused is not None:
+        return _message(request, who, refused.status, title, refused.detail or refused.title)
     log.info("web_action", org=who.org.id, action=action)
     return RedirectResponse("/web/?done=1", status_code=303, headers=SECURITY_HEADERS)
 
@@ -511,14 +522,7 @@ async def child_page(request: Request, authority: str, child_ref: str, done: str
     deps, lang = _deps(request), _lang(request)
     record = await _record(deps, who, authority, child_ref)
     if record is None:
-        return _page(
-            request,
-            "message.html",
-            404,
-            who=who,
-            title=text(lang, "not_found"),
-            message=text(lang, "not_found"),
-        )
+        return _message(request, who, 404, text(lang, "not_found"), text(lang, "not_found"))
     await intake_store.record_access(
         deps.pool, deps.clock.now(), who.org.id, who.key_id, "web:view:child", child_key(authority, child_ref)
     )
@@ -586,7 +590,7 @@ async def not_offered(request: Request, authority: str, child_ref: str) -> Respo
     deps, lang, form = _deps(request), _lang(request), await _form(request)
     title = text(lang, "child_page", ref=child_ref)
     if not accounts.csrf_ok(who.csrf, form.get("csrf")):
-        return _page(request, "message.html", 403, who=who, title=title, message=text(lang, "refused"))
+        return _message(request, who, 403, title, text(lang, "refused"))
     record = await _record(deps, who, authority, child_ref)
     episode = form.get("episode", "")
     if (
@@ -594,7 +598,7 @@ async def not_offered(request: Request, authority: str, child_ref: str) -> Respo
         or record.seen_as != "responsible_authority"
         or episode not in {e.episode_id for e in record.episodes}
     ):
-        return _page(request, "message.html", 404, who=who, title=title, message=text(lang, "not_found"))
+        return _message(request, who, 404, title, text(lang, "not_found"))
     reason = form.get("reason", "")
     now = deps.clock.now()
     event = {
@@ -609,13 +613,9 @@ async def not_offered(request: Request, authority: str, child_ref: str) -> Respo
             "reason": reason if reason in NOT_OFFERED_REASONS else "other",
         },
     }
-    try:
-        await submit(deps, Caller(org=who.org, key_id=who.key_id), [event], batch=False)
-    except Problem as exc:
-        if exc.status != 409:
-            return _page(
-                request, "message.html", exc.status, who=who, title=title, message=exc.detail or exc.title
-            )
+    refused = await _send(deps, who, event)
+    if refused is not None:
+        return _message(request, who, refused.status, title, refused.detail or refused.title)
     log.info("web_action", org=who.org.id, action="not_offered")
     return RedirectResponse(
         f"/web/children/{authority}/{child_ref}?done=1", status_code=303, headers=SECURITY_HEADERS
@@ -631,18 +631,18 @@ async def acknowledge(request: Request) -> Response:
     deps, lang, form = _deps(request), _lang(request), await _form(request)
     title = text(lang, "board")
     if not accounts.csrf_ok(who.csrf, form.get("csrf")):
-        return _page(request, "message.html", 403, who=who, title=title, message=text(lang, "refused"))
+        return _message(request, who, 403, title, text(lang, "refused"))
     if (
         who.org.kind != "local_authority"
         or not who.org.authority_code
         or who.person.role not in ("coordinator", "manager")
     ):
-        return _page(request, "message.html", 404, who=who, title=title, message=text(lang, "not_found"))
+        return _message(request, who, 404, title, text(lang, "not_found"))
     now = deps.clock.now()
     found = await web_store.acknowledge(
         deps.pool, form.get("alert", ""), who.org.authority_code, who.org.id, who.person.id, now
     )
     if found is None:
-        return _page(request, "message.html", 404, who=who, title=title, message=text(lang, "not_found"))
+        return _message(request, who, 404, title, text(lang, "not_found"))
     await intake_store.record_access(deps.pool, now, who.org.id, who.key_id, "web:acknowledge-alert", found)
     return RedirectResponse("/web/", status_code=303, headers=SECURITY_HEADERS)

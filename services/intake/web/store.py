@@ -9,6 +9,12 @@ import asyncpg
 Pool: TypeAlias = asyncpg.Pool
 
 
+# A session still live at $2: used within the idle time ($3) and begun within the longest ($4).
+_LIVE = "id_sha256 = $1 AND seen_at > $2::timestamptz - $3::interval AND created_at > $2::timestamptz - $4::interval"
+USE_SESSION = f"UPDATE intake.web_sessions SET seen_at = $2 WHERE {_LIVE} RETURNING org_id, person_id, csrf"  # noqa: S608  # fixed text
+SESSION_LIVE = f"SELECT true FROM intake.web_sessions WHERE {_LIVE}"  # noqa: S608  # fixed text
+
+
 async def create_session(
     pool: Pool, id_sha256: str, org_id: str, person_id: str, csrf: str, now: datetime
 ) -> None:
@@ -21,28 +27,14 @@ async def create_session(
 
 async def session(pool: Pool, id_sha256: str, now: datetime, idle: timedelta, longest: timedelta) -> Any:
     """The live session with this id (its last use moved to now), or None."""
-    return await pool.fetchrow(
-        "UPDATE intake.web_sessions SET seen_at = $2 WHERE id_sha256 = $1"
-        " AND seen_at > $2::timestamptz - $3::interval AND created_at > $2::timestamptz - $4::interval"
-        " RETURNING org_id, person_id, csrf, created_at",
-        id_sha256, now, idle, longest,
-    )  # fmt: skip
+    return await pool.fetchrow(USE_SESSION, id_sha256, now, idle, longest)
 
 
 async def session_live(
     pool: Pool, id_sha256: str, now: datetime, idle: timedelta, longest: timedelta
 ) -> bool:
     """Whether the session is live, without counting this as its use (a page's poll is not a person)."""
-    return bool(
-        await pool.fetchval(
-            "SELECT true FROM intake.web_sessions WHERE id_sha256 = $1"
-            " AND seen_at > $2::timestamptz - $3::interval AND created_at > $2::timestamptz - $4::interval",
-            id_sha256,
-            now,
-            idle,
-            longest,
-        )
-    )
+    return bool(await pool.fetchval(SESSION_LIVE, id_sha256, now, idle, longest))
 
 
 async def end_sessions_of(pool: Pool, org_id: str, person_id: str, keep: str) -> None:
@@ -112,7 +104,8 @@ FROM intake.episodes e
 WHERE e.child_key LIKE $1 AND e.ended_at IS NULL
 ORDER BY e.started_at
 """
-BOARD_WINDOWS = """
+# Open return-interview windows, each with its latest assignment (who holds it), soonest due first.
+_WINDOWS = """
 SELECT t.task_id, t.child_key, t.placement_authority, t.returned_at, t.offer_due_at, t.risk_level,
        t.preferred_language, t.breached_at, t.warnings,
        a.provider_id, a.status AS assignment_status
@@ -121,11 +114,14 @@ LEFT JOIN LATERAL (
     SELECT provider_id, status FROM intake.assignments
     WHERE task_id = t.task_id ORDER BY assigned_at DESC NULLS LAST, updated_at DESC LIMIT 1
 ) a ON true
-WHERE t.child_key LIKE $1 AND t.closed_reason IS NULL
-  AND (a.status IS NULL OR a.status <> 'completed')
+WHERE t.closed_reason IS NULL AND (a.status IS NULL OR a.status <> 'completed') AND {which}
 ORDER BY t.offer_due_at
 LIMIT $2
 """
+BOARD_WINDOWS = _WINDOWS.format(which="t.child_key LIKE $1")  # the council's own children
+HOSTED_WINDOWS = _WINDOWS.format(  # children of other councils placed in its area
+    which="t.placement_authority = $3 AND t.child_key NOT LIKE $1"
+)
 BOARD_ALERTS = """
 SELECT a.event_key, a.child_key, a.episode_id, a.alert_type, a.raised_at,
        k.person_id AS acknowledged_by, k.at AS acknowledged_at
@@ -143,20 +139,6 @@ WHERE a.child_key LIKE $1 AND a.alert_type = 'assignment.exhausted' AND t.closed
 ORDER BY a.raised_at DESC
 LIMIT $2
 """
-HOSTED_WINDOWS = """
-SELECT t.task_id, t.child_key, t.placement_authority, t.returned_at, t.offer_due_at, t.risk_level,
-       t.preferred_language, t.breached_at, t.warnings,
-       a.provider_id, a.status AS assignment_status
-FROM intake.tasks t
-LEFT JOIN LATERAL (
-    SELECT provider_id, status FROM intake.assignments
-    WHERE task_id = t.task_id ORDER BY assigned_at DESC NULLS LAST, updated_at DESC LIMIT 1
-) a ON true
-WHERE t.placement_authority = $1 AND t.child_key NOT LIKE $2 AND t.closed_reason IS NULL
-  AND (a.status IS NULL OR a.status <> 'completed')
-ORDER BY t.offer_due_at
-LIMIT $3
-"""
 
 
 async def board(pool: Pool, authority: str, limit: int = 500) -> dict[str, list[dict[str, Any]]]:
@@ -169,7 +151,7 @@ async def board(pool: Pool, authority: str, limit: int = 500) -> dict[str, list[
             "windows": [dict(r) for r in await conn.fetch(BOARD_WINDOWS, own, limit)],
             "alerts": [dict(r) for r in await conn.fetch(BOARD_ALERTS, own, 50)],
             "exhausted": [dict(r) for r in await conn.fetch(BOARD_EXHAUSTED, own, 200)],
-            "hosted": [dict(r) for r in await conn.fetch(HOSTED_WINDOWS, authority, own, limit)],
+            "hosted": [dict(r) for r in await conn.fetch(HOSTED_WINDOWS, own, limit, authority)],
         }
 
 
