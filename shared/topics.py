@@ -4,8 +4,12 @@ EPISODES = "mtp.episodes.v1"
 INTERVIEWS = "mtp.interviews.v1"
 TASKS = "mtp.tasks.v1"
 ASSIGNMENTS = "mtp.assignments.v1"
+FIGURES = "mtp.figures.v1"  # each authority's counts, keyed by its code
 
-ALL = (EPISODES, INTERVIEWS, TASKS, ASSIGNMENTS)
+# The topics that carry what happened to children (what a replay rebuilds the figures from) ...
+FACTS = (EPISODES, INTERVIEWS, TASKS, ASSIGNMENTS)
+# ... and every topic, the figures counted from them included.
+ALL = (*FACTS, FIGURES)
 
 
 def dlq(topic: str) -> str:

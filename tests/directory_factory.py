@@ -30,7 +30,7 @@ def password_for(org_id: str, person_id: str) -> str:
 
 # Who signs in to the web pages, by organisation: (id, name, role).
 PEOPLE = {
-    "cardiff": [("a-jones", "Alys Jones", "coordinator")],
+    "cardiff": [("a-jones", "Alys Jones", "coordinator"), ("e-morgan", "Elin Morgan", "manager")],
     "newport": [("b-evans", "Bryn Evans", "coordinator")],
     "nyas-cymru": [("c-price", "Cerys Price", "worker")],
     "cardiff-youth-support": [("d-owen", "Dafydd Owen", "worker")],

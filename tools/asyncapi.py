@@ -17,6 +17,7 @@ FLOWS: dict[str, tuple[str, tuple[str, ...]]] = {
     topics.INTERVIEWS: ("intake", ("scheduler", "notifier")),
     topics.TASKS: ("scheduler", ("notifier", "intake")),
     topics.ASSIGNMENTS: ("notifier", ("scheduler", "intake")),
+    topics.FIGURES: ("scheduler", ("intake",)),
 }
 
 _CE_HEADERS: dict[str, Any] = {
@@ -61,6 +62,13 @@ _KEY = {
     "type": "string",
     "description": "<responsible_authority>/<child_ref>: one child's events stay in order on one partition.",
 }
+# Topics keyed otherwise than by the child.
+_KEYS = {
+    topics.FIGURES: {
+        "type": "string",
+        "description": "<authority>: one authority's figures stay in order on one partition.",
+    }
+}
 
 
 def build() -> dict[str, Any]:
@@ -83,7 +91,7 @@ def build() -> dict[str, Any]:
                 "summary": (model.__doc__ or "").strip().splitlines()[0],
                 "contentType": "application/json",
                 "headers": {"$ref": "#/components/schemas/CloudEventHeaders"},
-                "bindings": {"kafka": {"key": _KEY}},
+                "bindings": {"kafka": {"key": _KEYS.get(topic, _KEY)}},
                 "payload": {"$ref": f"#/components/schemas/{name}"},
             }
             refs[name] = {"$ref": f"#/components/messages/{name}"}

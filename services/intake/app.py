@@ -42,13 +42,13 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
 
     def subscribe(broker: KafkaBroker, runtime: Runtime) -> None:
         async def project(envelopes: Sequence[Envelope]) -> None:
-            """Apply task and assignment facts to intake's read model."""
+            """Apply task and assignment facts and figures to intake's read model."""
             await projection.apply(runtime.pool, envelopes, clock.now())
 
         consumer.subscribe(
             broker,
             settings,
-            topics_in=(topics.TASKS, topics.ASSIGNMENTS),
+            topics_in=(topics.TASKS, topics.ASSIGNMENTS, topics.FIGURES),
             group=READ_MODEL_GROUP,
             handler=project,
         )

@@ -1,10 +1,12 @@
-"""The read model: tasks and assignment facts from the topics, applied per batch in one transaction.
+"""The read model: tasks, assignment facts and figures from the topics, applied per batch in one
+transaction.
 
 Intake never reads another service's tables; what it shows a child's readers, and which assignments
 a provider holds, it learns here. Each event is applied once (its `<source>|<id>` is kept in
 `intake.applied` in the same transaction), so a redelivered batch changes nothing. A batch costs one
 statement per kind of row, not one per event: rows of a kind are written in the order their events
-came, and the kinds in an order where a warning or breach finds its task already written.
+came, and the kinds in an order where a warning or breach finds its task already written. An
+authority's figures replace the same period's older figures (by their `as_of`), so they skip the inbox.
 """
 
 from collections.abc import Iterator, Sequence
@@ -25,6 +27,7 @@ from shared.contracts.assignments import (
     AssignmentFact,
 )
 from shared.contracts.envelope import Envelope
+from shared.contracts.figures import FiguresPublished
 from shared.contracts.tasks import (
     EpisodeChanged,
     EpisodeOpened,
@@ -76,14 +79,33 @@ async def apply(pool: store.Pool, envelopes: Sequence[Envelope], now: datetime) 
     """Apply a batch of topic events to the read model; return how many were new."""
     rows: dict[str, list[tuple[Any, ...]]] = {statement: [] for statement in WRITE_ORDER}
     applied = 0
+    figures = [e.data for e in envelopes if isinstance(e.data, FiguresPublished)]
+    others = [e for e in envelopes if not isinstance(e.data, FiguresPublished)]
     async with pool.acquire() as conn, conn.transaction():
-        for envelope in await store.INBOX.first_seen(conn, envelopes, now):
+        if figures:
+            await conn.executemany(store.UPSERT_FIGURES, [_figures_row(f) for f in figures])
+        for envelope in await store.INBOX.first_seen(conn, others, now):
             for statement, args in _rows_of(envelope.event_key, envelope):
                 rows[statement].append(args)
             applied += 1
         await store.write_read_model(conn, [(statement, rows[statement]) for statement in WRITE_ORDER])
     log.info("read_model_applied", count=len(envelopes), applied=applied)
     return applied
+
+
+def _figures_row(figures: FiguresPublished) -> tuple[Any, ...]:
+    counts = figures.model_dump(
+        mode="json", exclude={"authority", "period", "kind", "first_day", "last_day", "as_of"}
+    )
+    return (
+        figures.authority,
+        figures.period,
+        figures.kind,
+        figures.first_day,
+        figures.last_day,
+        figures.as_of,
+        counts,
+    )
 
 
 def _rows_of(key: str, envelope: Envelope) -> Iterator[tuple[str, tuple[Any, ...]]]:

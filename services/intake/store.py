@@ -341,6 +341,18 @@ async def write_read_model(conn: Connection, batches: list[tuple[str, list[tuple
             await conn.executemany(statement, rows)
 
 
+# A period's figures: a later count replaces an earlier one, never the other way round (a repeat of
+# the same event changes nothing, so these events need no inbox).
+UPSERT_FIGURES = """
+INSERT INTO intake.figures (authority, period, kind, first_day, last_day, as_of, figures)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (authority, period) DO UPDATE SET
+    kind = EXCLUDED.kind, first_day = EXCLUDED.first_day, last_day = EXCLUDED.last_day,
+    as_of = EXCLUDED.as_of, figures = EXCLUDED.figures
+WHERE intake.figures.as_of < EXCLUDED.as_of
+"""
+
+
 # Facts of one child arrive in order, but a later status never goes back to an earlier one:
 # offered < accepted < declined/expired.
 UPSERT_ASSIGNMENT = """

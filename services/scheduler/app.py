@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.scheduler import handlers, store
+from services.scheduler.figures_loop import FiguresLoop
 from services.scheduler.settings import SchedulerSettings
 from services.scheduler.store import SCHEMA
 from services.scheduler.timers import TimerLoop
@@ -39,7 +40,14 @@ def create_app(settings: SchedulerSettings | None = None, clock: Clock | None = 
         retention = RetentionLoop(
             runtime.pool, store.PURGES, directory, clock, settings.retention_interval_seconds
         )
-        return [timer_loop.run, retention.run]
+        figures = FiguresLoop(
+            runtime.pool,
+            clock,
+            directory,
+            namespace=settings.topic_namespace,
+            interval_seconds=settings.figures_interval_seconds,
+        )
+        return [timer_loop.run, retention.run, figures.run]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

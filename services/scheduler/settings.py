@@ -16,3 +16,9 @@ class SchedulerSettings(CommonSettings):
         gt=0,
         description="How long a silent instance keeps its claimed timers before another takes them.",
     )
+    figures_interval_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="How often the authorities' figures are counted again and published when they may "
+        "have changed (the senior manager's page shows them as of that moment).",
+    )

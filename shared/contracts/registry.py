@@ -4,6 +4,7 @@ from shared import topics
 from shared.contracts.assignments import ASSIGNMENT_FACTS
 from shared.contracts.common import EventData
 from shared.contracts.episodes import EPISODE_EVENTS
+from shared.contracts.figures import FIGURES_EVENTS
 from shared.contracts.interviews import INTERVIEW_EVENTS
 from shared.contracts.tasks import TASK_EVENTS
 
@@ -12,6 +13,7 @@ TOPIC_TYPES: dict[str, tuple[type[EventData], ...]] = {
     topics.INTERVIEWS: INTERVIEW_EVENTS,
     topics.TASKS: TASK_EVENTS,
     topics.ASSIGNMENTS: ASSIGNMENT_FACTS,
+    topics.FIGURES: FIGURES_EVENTS,
 }
 
 BY_TYPE: dict[str, type[EventData]] = {

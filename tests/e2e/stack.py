@@ -98,10 +98,12 @@ class Stack:
 
 
 def service_env(base: dict[str, str]) -> dict[str, str]:
-    """The environment services get in these tests: quick group joins, loopback webhooks, fast retries."""
+    """The environment services get in these tests: quick group joins, loopback webhooks, fast retries,
+    figures counted again every second."""
     return {
         **base,
         "MTP_RETRY_BASE_SECONDS": "0.5",
+        "MTP_FIGURES_INTERVAL_SECONDS": "1",
         "MTP_WEBHOOK_TIMEOUT_SECONDS": "3",
         "PYTHONPATH": os.pathsep.join(
             filter(None, [str(Path(__file__).resolve().parents[2]), base.get("PYTHONPATH")])

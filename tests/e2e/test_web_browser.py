@@ -2,8 +2,9 @@
 services as processes: a child reported and back is on the council's board with its countdown; the
 provider's worker accepts the offer and records the offer to the child in their worklist; the board
 shows who holds the interview by itself, without a reload; the host council sees the child read
-only; the Welsh switch turns every page Welsh; axe-core finds nothing serious on any page, in
-either language."""
+only; the council's senior manager sees the child counted in the month's figures, with the chart;
+the Welsh switch turns every page Welsh; axe-core finds nothing serious on any page, in either
+language."""
 
 import asyncio
 import os
@@ -19,6 +20,7 @@ from selenium.common.exceptions import NoSuchElementException, StaleElementRefer
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.wait import WebDriverWait
 
+from services.intake.web.i18n import LONDON
 from tests.browser import chromium, serious_violations
 from tests.directory_factory import PEOPLE, key_for, password_for
 from tests.e2e.stack import Stack
@@ -117,6 +119,13 @@ def record_interview(driver: webdriver.Chrome) -> None:
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
 
 
+def counted_in(driver: webdriver.Chrome, base: str, month: str) -> bool:
+    """Whether the month's figures count the child's episode (the page is read again each time)."""
+    driver.get(f"{base}/web/figures?period={month}")
+    cells = driver.find_elements(By.XPATH, "//table[@class='figures']//tr[th='Episodes that began']/td")
+    return bool(cells) and int(cells[0].text) >= 1
+
+
 def accessibility(driver: webdriver.Chrome, base: str, page: str) -> dict[str, list[dict[str, Any]]]:
     """axe-core's serious findings on a page, in English and in Welsh."""
     found = {}
@@ -142,6 +151,7 @@ async def test_a_coordinator_and_a_provider_worker_act_on_one_child_in_their_bro
     coordinator = await in_browser(lambda: chromium(tmp_path / "coordinator"))
     provider_worker = await in_browser(lambda: chromium(tmp_path / "worker"))
     host = await in_browser(lambda: chromium(tmp_path / "host"))
+    manager = await in_browser(lambda: chromium(tmp_path / "manager"))
     try:
         # The coordinator sees the returned child and its window closing.
         await in_browser(lambda: sign_in_first_time(coordinator, base, "cardiff", "a-jones"))
@@ -187,6 +197,20 @@ async def test_a_coordinator_and_a_provider_worker_act_on_one_child_in_their_bro
             coordinator, lambda d: "Exploitation" in main_text(d) and "accepted by" not in main_text(d)
         )
 
+        # The senior manager sees the child counted in its month's figures, then the year's chart.
+        month = (now - timedelta(hours=6)).astimezone(LONDON).strftime("%Y-%m")
+        await in_browser(lambda: sign_in_first_time(manager, base, "cardiff", "e-morgan"))
+        await in_browser(lambda: manager.find_element(By.LINK_TEXT, "Figures").click())
+        await until(manager, lambda d: "Return interview figures" in main_text(d))
+        await until(manager, lambda d: counted_in(d, base, month))
+        await in_browser(lambda: manager.get(f"{base}/web/figures"))
+        assert await in_browser(lambda: manager.find_elements(By.CSS_SELECTOR, "main svg[role=img] rect.bar"))
+        figures_shot = tmp_path / "figures.png"
+        await in_browser(lambda: manager.set_window_size(1280, 1200))  # down to the chart's month names
+        await in_browser(lambda: manager.save_screenshot(str(figures_shot)))
+        await in_browser(lambda: manager.find_element(By.CSS_SELECTOR, "a[hreflang='cy']").click())
+        assert "Ffigurau cyfweliadau dychwelyd" in await in_browser(lambda: main_text(manager))
+
         # Welsh on every page, chosen once and remembered.
         await in_browser(lambda: coordinator.find_element(By.CSS_SELECTOR, "a[hreflang='cy']").click())
         assert await in_browser(lambda: coordinator.find_element(By.TAG_NAME, "h1").text) == (
@@ -216,11 +240,13 @@ async def test_a_coordinator_and_a_provider_worker_act_on_one_child_in_their_bro
             lambda: accessibility(coordinator, base, f"/web/children/{CARDIFF}/{CHILD}")
         )
         found |= await in_browser(lambda: accessibility(host, base, "/web/sign-in"))
+        found |= await in_browser(lambda: accessibility(manager, base, "/web/figures"))
         assert {page: v for page, v in found.items() if v} == {}
     finally:
-        for driver in (coordinator, provider_worker, host):
+        for driver in (coordinator, provider_worker, host, manager):
             await in_browser(driver.quit)
     keep = os.environ.get("MTP_SCREENSHOT_DIR")
     if keep:  # the README's pictures come from here
         shutil.copy(board_shot, Path(keep) / "board.png")
         shutil.copy(shot, Path(keep) / "worklist.png")
+        shutil.copy(figures_shot, Path(keep) / "figures.png")

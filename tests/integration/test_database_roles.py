@@ -43,7 +43,7 @@ async def logins(place: Place, tmp_path: Path) -> dict[str, str]:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert (
-        "intake: migrations applied: 0, 1, 2, 3, 4, 5, 6, 7, 8, 900; rows granted to mtp_test_intake"
+        "intake: migrations applied: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 900; rows granted to mtp_test_intake"
         in done.stdout
     )
     return {"owner": owner, **services}
@@ -133,7 +133,8 @@ async def test_a_service_whose_role_may_not_apply_a_pending_migration_says_so(
     )
     newer = tmp_path / "migrations"
     shutil.copytree(INTAKE_MIGRATIONS, newer)
-    (newer / "009_newer.sql").write_text("CREATE TABLE intake.newer (id int);")
-    with pytest.raises(MigrationsNeeded, match=r"needs migrations 9.*mtp migrate") as refused:
+    following = max(int(f.name[:3]) for f in INTAKE_MIGRATIONS.glob("[0-9][0-9][0-9]_*.sql")) + 1
+    (newer / f"{following:03d}_newer.sql").write_text("CREATE TABLE intake.newer (id int);")
+    with pytest.raises(MigrationsNeeded, match=rf"needs migrations {following}.*mtp migrate") as refused:
         await apply_migrations(as_intake, "intake", newer, builtin=outbox_migrations("intake"))
-    assert refused.value.versions == [9]
+    assert refused.value.versions == [following]

@@ -1,5 +1,5 @@
-"""The web pages people use: sign-in, the coordinator's board and the provider worker's worklist, in
-English and Welsh, rendered by intake from its read model, with actions that go through the same path
+"""The web pages people use: sign-in, the coordinator's board, the council's figures and the provider
+worker's worklist, in English and Welsh, rendered by intake from its read model, with actions that go through the same path
 as the API (`submit`: the same checks, idempotency and audit) under the person's name.
 
 Every page is sent with a strict Content-Security-Policy (scripts and styles only from /web/static,
@@ -27,12 +27,14 @@ from services.intake.errors import Problem
 from services.intake.submit import submit
 from services.intake.views import ChildRecord
 from services.intake.web import accounts
+from services.intake.web import figures as figures_page
 from services.intake.web import store as web_store
 from services.intake.web.i18n import (
     CHILD_REASONS,
     DECLINE_REASONS,
     INDICATORS,
     LANGS,
+    LONDON,
     NOT_OFFERED_REASONS,
     OUTCOMES,
     STRINGS,
@@ -42,6 +44,7 @@ from services.intake.web.i18n import (
     when,
 )
 from shared.contracts.common import child_key
+from shared.contracts.figures import FiguresPublished
 
 log = structlog.get_logger()
 router = APIRouter(prefix="/web", include_in_schema=False)
@@ -81,7 +84,7 @@ def _page(request: Request, template: str, status: int = 200, **values: Any) -> 
         lang=lang,
         t=lambda key, **kw: text(lang, key, **kw),
         when=when,
-        here=request.url.path,
+        here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         who=values.pop("who", None),
         **values,
     )
@@ -335,6 +338,84 @@ async def live(request: Request) -> Response:
     if not live:
         return JSONResponse({"signed_in": False}, status_code=401, headers=SECURITY_HEADERS)
     return JSONResponse({"version": await web_store.version(_deps(request).pool)}, headers=SECURITY_HEADERS)
+
+
+def _figures_reader(who: accounts.SignedIn) -> str | None:
+    """The authority whose figures this person may read: a council's coordinators and managers read
+    their own council's."""
+    if who.org.kind == "local_authority" and who.person.role in ("coordinator", "manager"):
+        return who.org.authority_code
+    return None
+
+
+async def _chosen_figures(
+    request: Request, who: accounts.SignedIn, period: str | None
+) -> tuple[list[FiguresPublished], FiguresPublished | None] | Response:
+    """The authority's published periods and the one asked for (the current financial year when none
+    was), or the page that says why not."""
+    lang, deps = _lang(request), _deps(request)
+    authority = _figures_reader(who)
+    if authority is None:
+        return _message(request, who, 403, text(lang, "figures"), text(lang, "no_page"))
+    periods = await figures_page.published(deps.pool, authority)
+    if period is None:
+        return periods, figures_page.default_period(periods, deps.clock.now().astimezone(LONDON).date())
+    chosen = next((p for p in periods if p.period == period), None)
+    if chosen is None:
+        return _message(request, who, 404, text(lang, "figures"), text(lang, "no_such_period"))
+    return periods, chosen
+
+
+@router.get("/figures")
+async def figures(request: Request, period: str | None = None) -> Response:
+    """The senior manager's page: the council's figures for a month, quarter or financial year."""
+    who = await _person(request)
+    if isinstance(who, RedirectResponse):
+        return who
+    found = await _chosen_figures(request, who, period)
+    if isinstance(found, Response):
+        return found
+    periods, chosen = found
+    lang = _lang(request)
+    await _audit(request, who, "web:view:figures")
+    columns = figures_page.parts(periods, chosen) if chosen else []
+    return _page(
+        request,
+        "figures.html",
+        who=who,
+        title=text(lang, "figures"),
+        periods=periods,
+        chosen=chosen,
+        columns=columns,
+        rows=figures_page.rows(lang, columns),
+        headline=figures_page.headline(lang, chosen) if chosen else [],
+        chart=figures_page.chart(lang, figures_page.months_of(columns)),
+        label=lambda p: figures_page.label(lang, p),
+        short=lambda p: figures_page.short_label(lang, p),
+    )
+
+
+@router.get("/figures.csv")
+async def figures_csv(request: Request, period: str | None = None) -> Response:
+    """The same figures as a CSV file, with the columns and rows of `mtp report --format csv`."""
+    who = await _person(request)
+    if isinstance(who, RedirectResponse):
+        return who
+    found = await _chosen_figures(request, who, period)
+    if isinstance(found, Response):
+        return found
+    periods, chosen = found
+    if chosen is None:
+        return _message(
+            request, who, 404, text(_lang(request), "figures"), text(_lang(request), "no_figures")
+        )
+    await _audit(request, who, "web:download:figures")
+    name = f"figures-{chosen.authority}-{chosen.period.replace('/', '-')}.csv"
+    return Response(
+        figures_page.as_csv(chosen.authority, figures_page.parts(periods, chosen)),
+        media_type="text/csv; charset=utf-8",
+        headers={**SECURITY_HEADERS, "content-disposition": f'attachment; filename="{name}"'},
+    )
 
 
 def _reason(lang: Lang, code: str) -> str:

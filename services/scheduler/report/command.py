@@ -78,7 +78,11 @@ def main(
     ] = Source.database,
     as_of: Annotated[
         datetime | None,
-        typer.Option(help="Count windows closed by this moment (UTC); default now.", show_default=False),
+        typer.Option(
+            formats=["%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"],
+            help="Count windows closed by this moment (UTC), e.g. 2026-11-30T06:30:00; default now.",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     settings = SchedulerSettings()
@@ -139,5 +143,5 @@ async def from_database(
 
 async def from_topics(settings: SchedulerSettings) -> tuple[list[EpisodeRecord], list[TaskRecord]]:
     """The records rebuilt from every fact published on the four topics."""
-    names = [topics.named(settings.topic_namespace, topic) for topic in topics.ALL]
+    names = [topics.named(settings.topic_namespace, topic) for topic in topics.FACTS]
     return replay.records(await read_all(client_options(settings), names))

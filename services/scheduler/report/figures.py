@@ -18,7 +18,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from shared.contracts.figures import PERCENTAGES, percentage
+
 LOCAL = ZoneInfo("Europe/London")
+FINANCIAL_YEAR_START = 4  # councils' years run from April to March
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,14 @@ class Period:
             first = following
         return found
 
+    @classmethod
+    def financial_year(cls, day: date) -> "Period":
+        """The financial year (April to March) holding a day."""
+        start = day.year if day.month >= FINANCIAL_YEAR_START else day.year - 1
+        return cls(
+            date(start, FINANCIAL_YEAR_START, 1), date(start + 1, FINANCIAL_YEAR_START, 1) - timedelta(days=1)
+        )
+
     @property
     def label(self) -> str:
         whole_months = self.first.day == 1 and (self.last + timedelta(days=1)).day == 1
@@ -112,6 +123,8 @@ class Period:
             return self.first.strftime("%Y-%m")
         if whole_months and months == 3 and self.first.month % 3 == 1:
             return f"{self.first.year}-Q{(self.first.month + 2) // 3}"
+        if whole_months and months == 12 and self.first.month == FINANCIAL_YEAR_START:
+            return f"{self.first.year}/{(self.first.year + 1) % 100:02d}"
         return f"{self.first.isoformat()}..{self.last.isoformat()}"
 
 
@@ -156,12 +169,11 @@ class Figures:
 
     def as_dict(self) -> dict[str, object]:
         """Counts and percentages (one decimal; None where nothing was due)."""
-        return {
-            **asdict(self),
-            "pct_offered_within_window": _round(self.pct_offered),
-            "pct_accepted": _round(self.pct_accepted),
-            "pct_completed_within_window": _round(self.pct_completed),
+        percentages = {
+            name: percentage(getattr(self, part), getattr(self, whole))
+            for name, (part, whole) in PERCENTAGES.items()
         }
+        return {**asdict(self), **percentages}
 
 
 @dataclass(frozen=True)
@@ -285,7 +297,3 @@ def _due(episode: EpisodeRecord, window: timedelta) -> datetime:
 
 def _pct(part: int, whole: int) -> float | None:
     return 100.0 * part / whole if whole else None
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)

@@ -8,33 +8,10 @@ from rich.console import Console
 from rich.table import Table
 
 from services.scheduler.report.figures import Figures, Report
+from shared.contracts.figures import FIGURES
 
 # (field, label) in the order a council's return lists them.
-ROWS = [
-    ("episodes", "episodes"),
-    ("children", "children"),
-    ("in_area", "  in area"),
-    ("out_of_area", "  out of area"),
-    ("returned", "returned"),
-    ("windows_closed", "  window closed"),
-    ("windows_open", "  window still open"),
-    ("offers_decided", "offer decided (window closed, offered, declined or not offered)"),
-    ("offered_within_window", "  offered within window"),
-    ("pct_offered_within_window", "  % offered within window"),
-    ("declined", "  child declined (after an offer)"),
-    ("unable_to_contact", "  provider could not reach the child (an attempt)"),
-    ("not_offered", "  recorded as not offered"),
-    ("interviews_decided", "interview decided (closed or held)"),
-    ("completed_within_window", "  interviewed within window"),
-    ("pct_completed_within_window", "  % completed within window"),
-    ("breaches", "breaches (no offer in window)"),
-    ("breach_alerts", "breach alerts raised"),
-    ("tasks", "interview tasks"),
-    ("accepted", "  accepted by a provider"),
-    ("pct_accepted", "  % accepted"),
-    ("repeat_missing_alerts", "repeat missing alerts"),
-    ("exploitation_alerts", "exploitation alerts"),
-]
+ROWS = FIGURES
 
 
 def render(report: Report, output: str) -> str:

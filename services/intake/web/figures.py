@@ -1,0 +1,221 @@
+"""The senior manager's figures page: an authority's figures (DOMAIN rule 21) for a month, quarter or
+financial year, as the scheduler last published them, drawn as a table, an SVG chart and a CSV file.
+
+The CSV has the columns and rows of `mtp report --format csv` for the same period (the period, then
+its quarters, then its months), so a figure read here and one read from the command are the same.
+"""
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import asyncpg
+
+from services.intake.web.i18n import NOT_OFFERED_REASONS, Lang, text
+from shared.contracts.figures import FIGURES, FiguresPublished
+
+SELECT_FIGURES = """
+SELECT authority, period, kind, first_day, last_day, as_of, figures
+FROM intake.figures WHERE authority = $1
+ORDER BY first_day DESC, last_day DESC
+"""
+KIND_ORDER = {"year": 0, "quarter": 1, "month": 2}
+MONTHS: dict[Lang, tuple[str, ...]] = {
+    "en": (
+        "January", "February", "March", "April", "May", "June",
+        "July", "August", "September", "October", "November", "December",
+    ),
+    "cy": (
+        "Ionawr", "Chwefror", "Mawrth", "Ebrill", "Mai", "Mehefin",
+        "Gorffennaf", "Awst", "Medi", "Hydref", "Tachwedd", "Rhagfyr",
+    ),
+}  # fmt: skip
+# The chart's drawing area, in the SVG's own units (it scales with the page).
+WIDTH, HEIGHT, LEFT, TOP, BOTTOM = 960, 320, 48, 24, 40
+
+
+async def published(pool: asyncpg.Pool, authority: str) -> list[FiguresPublished]:
+    """Every period's figures for the authority, newest period first."""
+    return [
+        FiguresPublished.model_validate(
+            {
+                **{k: row[k] for k in ("authority", "period", "kind", "first_day", "last_day", "as_of")},
+                **row["figures"],
+            }
+        )
+        for row in await pool.fetch(SELECT_FIGURES, authority)
+    ]
+
+
+def default_period(periods: list[FiguresPublished], today: date) -> FiguresPublished | None:
+    """The financial year holding today, else the latest period there is."""
+    years = [p for p in periods if p.kind == "year"]
+    current = [p for p in years if p.first_day <= today <= p.last_day]
+    choices = current or years or periods
+    return choices[0] if choices else None
+
+
+def parts(periods: list[FiguresPublished], whole: FiguresPublished) -> list[FiguresPublished]:
+    """The period, then its quarters, then its months (as `mtp report` lists them; a part the same as
+    the whole is not listed again)."""
+    inside = [
+        p
+        for p in periods
+        if whole.first_day <= p.first_day
+        and p.last_day <= whole.last_day
+        and KIND_ORDER[p.kind] > KIND_ORDER[whole.kind]
+    ]
+    inside.sort(key=lambda p: (KIND_ORDER[p.kind], p.first_day))
+    return [whole, *inside]
+
+
+def months_of(columns: list[FiguresPublished]) -> list[FiguresPublished]:
+    """The months among the columns, or the period itself when it is a month."""
+    return [p for p in columns if p.kind == "month"]
+
+
+def label(lang: Lang, figures: FiguresPublished) -> str:
+    """How a period is named on the page: 'September 2026', 'Q3 2026 (July–September)', '2026/27'."""
+    first, last = figures.first_day, figures.last_day
+    if figures.kind == "month":
+        return f"{MONTHS[lang][first.month - 1]} {first.year}"
+    if figures.kind == "quarter":
+        quarter = (first.month + 2) // 3
+        return text(
+            lang,
+            "quarter_label",
+            n=str(quarter),
+            year=str(first.year),
+            first=MONTHS[lang][first.month - 1],
+            last=MONTHS[lang][last.month - 1],
+        )
+    return text(lang, "year_label", period=figures.period)
+
+
+def short_label(lang: Lang, figures: FiguresPublished) -> str:
+    """A column's or a bar's name: the month's first three letters and year, or the period's code."""
+    if figures.kind == "month":
+        return f"{MONTHS[lang][figures.first_day.month - 1][:3]} {figures.first_day.year}"
+    return figures.period
+
+
+def cell(value: int | float | None) -> str:
+    """A figure as the table shows it: a count, a percentage, or a dash where nothing was due."""
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.1f}%"
+    return str(value)
+
+
+def rows(lang: Lang, columns: list[FiguresPublished]) -> list[dict[str, Any]]:
+    """The table: one row per figure (a sub-figure indented under its own), a cell per period; the
+    reasons recorded for 'not offered' under it."""
+    reasons = sorted({reason for f in columns for reason in f.not_offered_by_reason})
+    found: list[dict[str, Any]] = []
+    for field, english in FIGURES:
+        found.append(
+            {
+                "label": text(lang, f"fig_{field}"),
+                "sub": english.startswith(" "),
+                "cells": [cell(f.value(field)) for f in columns],
+            }
+        )
+        if field == "not_offered":
+            found.extend(
+                {
+                    "label": text(lang, f"no_offer_{reason}") if reason in NOT_OFFERED_REASONS else reason,
+                    "sub": True,
+                    "cells": [str(f.not_offered_by_reason.get(reason, 0)) for f in columns],
+                }
+                for reason in reasons
+            )
+    return found
+
+
+def headline(lang: Lang, figures: FiguresPublished) -> list[tuple[str, str]]:
+    """The four figures a manager looks at first."""
+    return [
+        (text(lang, f"fig_{field}"), cell(figures.value(field)))
+        for field in ("pct_offered_within_window", "pct_completed_within_window", "breaches", "episodes")
+    ]
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    height: float
+    value: str  # what is written above it
+    series: str  # "offered" or "interviewed"
+
+
+@dataclass(frozen=True)
+class Group:
+    label: str
+    x: float  # the centre of the month's pair of bars
+    bars: list[Bar]
+
+
+def chart(lang: Lang, months: list[FiguresPublished]) -> dict[str, Any]:
+    """Bars for % offered and % interviewed within the window, a pair per month, with a text summary
+    (the SVG's description) that says the same as the bars."""
+    plot_width, plot_height = WIDTH - LEFT - 8, HEIGHT - TOP - BOTTOM
+    step = plot_width / max(len(months), 1)
+    bar = min(step * 0.4, 40.0)
+    groups: list[Group] = []
+    summary: list[str] = []
+    for index, month in enumerate(months):
+        centre = LEFT + step * (index + 0.5)
+        bars = []
+        values = []
+        for offset, series, field in (
+            (-1, "offered", "pct_offered_within_window"),
+            (0, "interviewed", "pct_completed_within_window"),
+        ):
+            value = month.value(field)
+            height = plot_height * (value or 0) / 100
+            bars.append(
+                Bar(
+                    x=round(centre + offset * bar + (2 if offset == 0 else -2), 1),
+                    y=round(TOP + plot_height - height, 1),
+                    height=round(height, 1),
+                    value="–" if value is None else f"{value:.0f}%",
+                    series=series,
+                )
+            )
+            values.append(cell(value))
+        groups.append(Group(label=short_label(lang, month), x=round(centre, 1), bars=bars))
+        summary.append(
+            text(lang, "chart_month", month=label(lang, month), offered=values[0], interviewed=values[1])
+        )
+    return {
+        "width": WIDTH,
+        "height": HEIGHT,
+        "left": LEFT,
+        "top": TOP,
+        "bottom": TOP + plot_height,
+        "right": WIDTH - 8,
+        "bar": round(bar, 1),
+        "ticks": [(pct, round(TOP + plot_height * (1 - pct / 100), 1)) for pct in (0, 25, 50, 75, 100)],
+        "groups": groups,
+        "description": " ".join(summary),
+    }
+
+
+def as_csv(authority: str, columns: list[FiguresPublished]) -> str:
+    """The CSV `mtp report --format csv` writes for the same period."""
+    out = io.StringIO()
+    fields = ["authority", "period", *(field for field, _ in FIGURES), "not_offered_by_reason"]
+    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    for figures in columns:
+        row: dict[str, object] = {"authority": authority, "period": figures.period}
+        row.update({field: figures.value(field) for field, _ in FIGURES})
+        row["not_offered_by_reason"] = ";".join(
+            f"{k}={n}" for k, n in sorted(figures.not_offered_by_reason.items())
+        )
+        writer.writerow(row)
+    return out.getvalue()
