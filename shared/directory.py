@@ -1,4 +1,4 @@
-"""The directory (CONTRACT §1): who is who, their hashed API keys, endpoints and timing settings."""
+"""The directory (README: The directory): who is who, their hashed API keys, endpoints and timing settings."""
 
 import base64
 import hashlib
@@ -115,7 +115,7 @@ class RetentionSettings(_Strict):
 
 
 class TimingOverrides(_Strict):
-    """An authority's own thresholds (DOMAIN rule 28): any of TimingSettings' keys, over the defaults."""
+    """An authority's own thresholds (docs/domain.md rule 28): any of TimingSettings' keys, over the defaults."""
 
     interview_window_hours: float | None = Field(None, gt=0)
     acceptance_reminder_hours: float | None = Field(None, gt=0)

@@ -1,4 +1,4 @@
-"""Who sees what of a child's record (DOMAIN rules 13 and 20, CONTRACT §2): a pure function.
+"""Who sees what of a child's record (docs/domain.md rules 13 and 20): a pure function.
 
 ops and the responsible authority see all of it; a host authority the episodes placed in its area,
 with their tasks and assignments, read-only; a police force the episodes it reported itself and their

@@ -1,4 +1,4 @@
-"""Who may send what (DOMAIN rule 20, CONTRACT §2), and which authorities exist."""
+"""Who may send what (docs/domain.md rule 20), and which authorities exist."""
 
 from typing import Any
 
@@ -25,7 +25,7 @@ def may_send(org: Organisation, data: EventData, held_assignments: frozenset[str
 
 
 def withdrawal_refused(org: Organisation, data: Cancelled, own_reports: frozenset[str]) -> str | None:
-    """Why this organisation may not send this cancellation (DOMAIN rule 25), or None if it may.
+    """Why this organisation may not send this cancellation (docs/domain.md rule 25), or None if it may.
 
     `own_reports` are the ids of the missing reports this organisation has sent about the child."""
     if data.reason == LEFT_CARE:

@@ -73,7 +73,7 @@ class AssignmentView(_View):
 
 
 class ReferralView(_View):
-    """What a provider holding an assignment may see (DOMAIN rule 13)."""
+    """What a provider holding an assignment may see (docs/domain.md rule 13)."""
 
     assignment_id: str
     status: Literal["offered", "accepted"]

@@ -61,7 +61,7 @@ def task_key(task_id: str) -> str:
 
 
 def packet_of(request: InterviewRequested | InterviewUpdated, directory: Directory) -> ReferralPacket:
-    """What a provider is told about the child (DOMAIN rule 13), and whom at the council to ask."""
+    """What a provider is told about the child (docs/domain.md rule 13), and whom at the council to ask."""
     coordinator = directory.authority(request.responsible_authority)
     return ReferralPacket(
         child_ref=request.child_ref,

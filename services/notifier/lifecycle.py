@@ -1,4 +1,4 @@
-"""What a provider's report does to an assignment (DOMAIN rule 12): pure, no I/O.
+"""What a provider's report does to an assignment (docs/domain.md rule 12): pure, no I/O.
 
 An assignment is `offered`, then `accepted` and finally `completed`; it ends early as `declined`
 (the provider hands it back, before or after accepting) or `expired` (silence past accept_by). Only `offered` and `accepted` hold a place in the

@@ -1,4 +1,4 @@
-"""Deciding what happens to a task that needs a provider (DOMAIN rules 10-12): pure, no I/O.
+"""Deciding what happens to a task that needs a provider (docs/domain.md rules 10-12): pure, no I/O.
 
 Given the referral and what the notifier knows (each provider's open assignments, the URLs disabled
 after a 410 Gone, who was already asked), the best eligible provider is offered the task with an

@@ -1,4 +1,4 @@
-"""Which councils hear of what the scheduler publishes (DOMAIN rules 6, 14 and 25): pure, no I/O."""
+"""Which councils hear of what the scheduler publishes (docs/domain.md rules 6, 14 and 25): pure, no I/O."""
 
 from shared.contracts.tasks import EpisodeChanged, TaskEvent, WindowBreached
 from shared.directory import Directory, Organisation
@@ -7,7 +7,7 @@ from shared.directory import Directory, Organisation
 def council_recipients(directory: Directory, event: TaskEvent) -> list[Organisation]:
     """The responsible authority, and the host authority too when the child is placed out of area. A
     change to an episode goes to the responsible authority only when another organisation made it
-    (DOMAIN rule 25), and to the host authority, which learns so of a placement in its area."""
+    (docs/domain.md rule 25), and to the host authority, which learns so of a placement in its area."""
     responsible = directory.authority(event.responsible_authority)
     found = [responsible] if responsible is not None else []
     if isinstance(event, EpisodeChanged) and responsible is not None and event.by == responsible.id:

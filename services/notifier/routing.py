@@ -1,4 +1,4 @@
-"""Choosing an independent provider for a return interview (DOMAIN rules 10-12).
+"""Choosing an independent provider for a return interview (docs/domain.md rules 10-12).
 
 Eligible: not employed by the responsible authority or by a police force, covers the host authority,
 has room (open assignments below capacity), offers Welsh when the child prefers Welsh, can be reached

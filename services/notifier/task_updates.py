@@ -1,4 +1,4 @@
-"""The scheduler's later word on a task (DOMAIN rule 24): an updated referral reaches the provider that
+"""The scheduler's later word on a task (docs/domain.md rule 24): an updated referral reaches the provider that
 holds it, and a task that closed without an interview withdraws its assignment.
 
 An updated referral (the child went missing again and came back, the deadline moved, the risk, the

@@ -1,7 +1,7 @@
 """A child's episodes: reports grouped into absences by what happened, named by what was known first.
 
-Reports describe absences; an episode is one absence, however many organisations report it (DOMAIN
-rules 22-26):
+Reports describe absences; an episode is one absence, however many organisations report it
+(docs/domain.md rules 22-26):
 
 - A return separates absences: a report that starts at or after a known return is a new absence, even
   when that return is learnt late. Between two returns, reports with the same police reference are one

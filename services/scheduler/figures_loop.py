@@ -1,4 +1,4 @@
-"""Publishing each authority's figures (DOMAIN rule 21) for the senior manager's page.
+"""Publishing each authority's figures (docs/domain.md rule 21) for the senior manager's page.
 
 Intake renders the page but may not read the scheduler's tables: the scheduler counts the figures
 (the same counting as `mtp report --source database`) and publishes them on `mtp.figures.v1`, counts

@@ -38,7 +38,7 @@ async def settle_children(
     loaded = await store.add_and_load_entries(conn, keys, new_entries, now)
     # Children whose events were all repeats need no work unless a timer woke them.
     targets = [key for key in keys if key in loaded.changed or key in child_keys]
-    # Each responsible authority may have thresholds of its own (DOMAIN rule 28).
+    # Each responsible authority may have thresholds of its own (docs/domain.md rule 28).
     timings = {key: directory.timing_for(key.split("/", 1)[0]) for key in targets}
     states: dict[str, ChildState] = {key: fold(loaded.entries.get(key, []), timings[key]) for key in targets}
 

@@ -1,4 +1,4 @@
-"""Return-interview tasks, decided in the order the system learnt of things (DOMAIN rules 5, 8, 9, 24).
+"""Return-interview tasks, decided in the order the system learnt of things (docs/domain.md rules 5, 8, 9, 24).
 
 A task is the interview a returned child is owed. Each decision is made with what was known when it
 had to be made, and never taken back, so nothing once published about a task becomes untrue:

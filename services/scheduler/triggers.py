@@ -1,5 +1,5 @@
 """What the scheduler publishes: interview requests and updates, window warnings and breaches, changes
-to episodes, and the safeguarding alerts (DOMAIN rules 5-9, 14-18 and 22-27), from a child's state at
+to episodes, and the safeguarding alerts (docs/domain.md rules 5-9, 14-18 and 22-27), from a child's state at
 a given time.
 
 Each outgoing event has a deterministic key, so it is published once however often the state is

@@ -95,7 +95,7 @@ class AssignmentExhausted(ChildEvent):
 
 
 class ReferralPacket(EventData):
-    """All a provider may know about a child (DOMAIN rule 13)."""
+    """All a provider may know about a child (docs/domain.md rule 13)."""
 
     child_ref: ChildRef
     responsible_authority: AuthorityCode

@@ -49,7 +49,7 @@ async def test_report_and_return_reach_an_independent_provider_as_a_signed_offer
     assert due == datetime.fromisoformat(
         returned("E-1", at=now - timedelta(minutes=30))["data"]["returned_at"]
     ) + timedelta(hours=72)
-    # The referral packet carries no police reference or other intelligence (DOMAIN rule 13).
+    # The referral packet carries no police reference or other intelligence (docs/domain.md rule 13).
     assert "police_reference" not in json.dumps(event)
     # The out-of-area child's host authority heard of the episode too.
     await poll(lambda: receiver.delivered("newport", "episode.opened"), timeout=30)

@@ -1,4 +1,4 @@
-"""The authorisation matrix (DOMAIN rule 20, CONTRACT §2), table-driven: each kind of organisation ×
+"""The authorisation matrix (docs/domain.md rule 20), table-driven: each kind of organisation ×
 each event type and the read × its own child and someone else's child."""
 
 import asyncio

@@ -2,8 +2,8 @@
 the meantime is published exactly once per id, in order per child.
 
 The embedded broker keeps its log in memory, so a restarted one starts empty: what is ours to prove
-is that events accepted while it was away waited in the outbox and arrived after (ARCHITECTURE,
-Running). This test has a broker of its own so that stopping it disturbs no other test.
+is that events accepted while it was away waited in the outbox and arrived after (README,
+Operating). This test has a broker of its own so that stopping it disturbs no other test.
 """
 
 import asyncio

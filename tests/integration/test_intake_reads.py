@@ -192,7 +192,7 @@ async def test_an_assignment_never_goes_back_to_an_earlier_status(
 async def test_a_police_force_reads_the_episodes_it_reported_not_the_councils_own(
     intake: httpx.AsyncClient, place: Place
 ) -> None:
-    """DOMAIN rule 20: the council's earlier 'away' episode, never reported to police, stays hidden
+    """docs/domain.md rule 20: the council's earlier 'away' episode, never reported to police, stays hidden
     from the force that reported the child missing later."""
     now = datetime.now(UTC)
     child, key = "W-P1", f"{CARDIFF}/W-P1"

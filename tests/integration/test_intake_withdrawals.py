@@ -1,4 +1,4 @@
-"""Intake's rules for the reports added with the episode model (DOMAIN rules 25 and 27, CONTRACT §2):
+"""Intake's rules for the reports added with the episode model (docs/domain.md rules 25 and 27):
 each organisation withdraws only its own reports, only the responsible authority says a child left care
 or records an interview as not offered, a child's decline carries a reason code, and every event about a
 child is numbered in the order intake accepted it."""

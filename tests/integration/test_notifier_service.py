@@ -80,7 +80,7 @@ async def test_a_failing_receiver_gets_the_event_once_delivered_with_the_same_we
 async def test_a_breach_reaches_both_councils_and_the_responsible_councils_senior_manager(
     notifier: FastAPI, place: Place, receiver: Receiver
 ) -> None:
-    """DOMAIN rule 6: the coordinator and the LA's senior manager are told; the host council too,
+    """docs/domain.md rule 6: the coordinator and the LA's senior manager are told; the host council too,
     for a child placed out of area (rule 8)."""
     now = datetime.now(UTC)
     breach = WindowBreached(

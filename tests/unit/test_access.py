@@ -122,7 +122,7 @@ def test_a_host_authority_sees_only_what_happened_in_its_area(directory: Directo
 
 
 def test_a_police_force_sees_only_the_episodes_it_reported_and_their_alerts(directory: Directory) -> None:
-    """DOMAIN rule 20: not the child's other absences (a council's own, not reported to police)."""
+    """docs/domain.md rule 20: not the child's other absences (a council's own, not reported to police)."""
     assert seen(directory, "gwent-police") is None
     second = seen(directory, "gwent-police", police_reports=(T0 + timedelta(days=2, hours=1),))
     assert [e.episode_id for e in second.episodes] == ["ep-2"]

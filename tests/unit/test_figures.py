@@ -1,4 +1,4 @@
-"""The figures of DOMAIN rule 21 from episode records: which episodes count, and how the window is judged."""
+"""The figures of docs/domain.md rule 21 from episode records: which episodes count, and how the window is judged."""
 
 from datetime import UTC, date, datetime, timedelta
 

@@ -1,4 +1,4 @@
-"""Provider eligibility and ranking (DOMAIN rules 10-12) as a table of cases."""
+"""Provider eligibility and ranking (docs/domain.md rules 10-12) as a table of cases."""
 
 import pytest
 

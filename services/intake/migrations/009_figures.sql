@@ -1,4 +1,4 @@
--- Each authority's figures (DOMAIN rule 21) as the scheduler last published them, for the senior
+-- Each authority's figures (docs/domain.md rule 21) as the scheduler last published them, for the senior
 -- manager's page: counts only, one row per authority and period (month, quarter or financial year).
 CREATE TABLE intake.figures (
     authority  text        NOT NULL,

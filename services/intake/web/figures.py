@@ -1,4 +1,4 @@
-"""The senior manager's figures page: an authority's figures (DOMAIN rule 21) for a month, quarter or
+"""The senior manager's figures page: an authority's figures (docs/domain.md rule 21) for a month, quarter or
 financial year, as the scheduler last published them, drawn as a table, an SVG chart and a CSV file.
 
 The CSV has the columns and rows of `mtp report --format csv` for the same period (the period, then

@@ -1,4 +1,4 @@
-"""`mtp report` (`python -m services.scheduler.report`): the figures councils return (DOMAIN rule 21).
+"""`mtp report` (`python -m services.scheduler.report`): the figures councils return (docs/domain.md rule 21).
 
 Reads the scheduler's stored state (MTP_DATABASE_URL) or, with `--source topics`, replays the four
 topics from the beginning (MTP_KAFKA_BOOTSTRAP, MTP_TOPIC_NAMESPACE); the window length comes from the
@@ -49,7 +49,7 @@ app = typer.Typer(add_completion=False)
 
 @app.command(
     help=(
-        "The figures councils return (DOMAIN rule 21) for one responsible authority and period: episodes,"
+        "The figures councils return (docs/domain.md rule 21) for one responsible authority and period: episodes,"
         " children, % offered within the window, % accepted, % completed within the window, breaches,"
         " in-area and out-of-area episodes, repeat-missing and exploitation alerts, and apart from the offers:"
         " windows the child declined, attempts that could not reach the child, and windows recorded as not"

@@ -1,4 +1,4 @@
-"""The figures councils return for an authority and a period (DOMAIN rule 21), from per-episode records.
+"""The figures councils return for an authority and a period (docs/domain.md rule 21), from per-episode records.
 
 Pure counting, no I/O: the records come either from the scheduler's read models (`report_store`) or
 from a replay of the topics (`replay`), and the two must give the same figures.
@@ -8,7 +8,7 @@ an interview task to the month its first episode started in, months and quarters
 them, in UK local time (Europe/London). Episodes cancelled as reported in error are left out. A window
 figure is decided once it is known: an offer made within the window counts as soon as it is made, a
 window that closed without one counts as missed; a window still open with no offer yet counts for
-neither. Only an offer is an offer (DOMAIN rule 27): a child declining, a provider unable to reach the
+neither. Only an offer is an offer (docs/domain.md rule 27): a child declining, a provider unable to reach the
 child and a window the council recorded as not offered are each counted apart, never as offered.
 """
 

@@ -6,7 +6,7 @@ tasks and the episodes they cover from `interview.requested` and `interview.upda
 without an interview from `interview.closed`; who holds which task from `mtp.assignments.v1`; offers,
 declines, attempts and interviews from `mtp.interviews.v1`; "not offered" records from
 `mtp.episodes.v1`; alerts from the alerts themselves. Whether an offer came in a window, and which
-window it settles, is worked out again here from the DOMAIN rules, so the agreement of the two checks
+window it settles, is worked out again here from the rules (docs/domain.md), so the agreement of the two checks
 both. (For episodes announced before episodes were numbered, which were never announced as changed,
 the end is taken from the first return reported after the episode began, as it was then.)
 """
