@@ -3,16 +3,21 @@
 import asyncio
 import getpass
 import json
+import logging
 import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from importlib import metadata
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 import uvicorn
+from aiokafka.errors import KafkaError
 from rich.console import Console
 
 from shared import topics
@@ -21,7 +26,7 @@ from shared.kafka import client_options, create_topics, topic_options
 from shared.logging import configure_logging
 from shared.settings import CommonSettings
 from tools.keys import new_api_key, new_one_time_password, new_webhook_secret
-from tools.local_servers import demo_keys, embedded_env
+from tools.local_servers import DATA_DIR, demo_keys, embedded_env
 from tools.migrate import MigrationFailed, migrate_all
 
 app = typer.Typer(
@@ -29,6 +34,23 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+def _version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"mtp {metadata.version('missing-the-point')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and stop.")
+    ] = False,
+) -> None:
+    """Missing the Point: return interviews for children missing from care, on time and independent."""
+
+
 keys_app = typer.Typer(help="API keys and webhook secrets for the directory.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 dlq_app = typer.Typer(
@@ -51,7 +73,7 @@ app.add_typer(child_app, name="child")
 def run(
     data_dir: Annotated[
         Path, typer.Option(help="Where the embedded database and demo directory live.")
-    ] = Path(".mtp"),
+    ] = DATA_DIR,
 ) -> None:
     """Start the whole system on this machine (embedded broker and database unless MTP_* name servers)."""
     from tools.devrun import run as run_stack  # pulls in development dependencies
@@ -118,22 +140,50 @@ def check_directory(path: Annotated[Path, typer.Argument(help="The directory YAM
         )
 
 
+def _settings_beside(data_dir: Path) -> CommonSettings:
+    """The settings from MTP_* variables, filled in with what a running `mtp run` uses where unset."""
+    for name, value in embedded_env(data_dir).items():
+        os.environ.setdefault(name, value)
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # a refused connection is said once, below
+    return CommonSettings()
+
+
+@contextmanager
+def _broker(settings: CommonSettings) -> Iterator[None]:
+    """Say in one line that the broker cannot be reached, rather than with a traceback."""
+    try:
+        yield
+    except (KafkaError, OSError) as exc:
+        typer.echo(
+            f"cannot reach the broker at {settings.kafka_bootstrap} (MTP_KAFKA_BOOTSTRAP): {type(exc).__name__}."
+            " Is it running? Beside `make run` this is found by itself.",
+            err=True,
+        )
+        raise typer.Exit(2) from None
+
+
+DataDirOption = Annotated[
+    Path, typer.Option("--data-dir", help="The folder of a running `mtp run`, for its broker and database.")
+]
+
+
 @app.command("create-topics")
-def create_topics_command() -> None:
+def create_topics_command(data_dir: DataDirOption = DATA_DIR) -> None:
     """Create the mtp.*.v1 topics and their .dlq twins on MTP_KAFKA_BOOTSTRAP (idempotent), with
     MTP_TOPIC_PARTITIONS, MTP_TOPIC_REPLICATION_FACTOR, MTP_TOPIC_MIN_INSYNC_REPLICAS and
     MTP_TOPIC_RETENTION_HOURS."""
-    settings = CommonSettings()
+    settings = _settings_beside(data_dir)
     names = topics.all_with_dlq(settings.topic_namespace)
-    asyncio.run(
-        create_topics(
-            settings.kafka_bootstrap,
-            names,
-            settings.topic_partitions,
-            **topic_options(settings),
-            client=client_options(settings),
+    with _broker(settings):
+        asyncio.run(
+            create_topics(
+                settings.kafka_bootstrap,
+                names,
+                settings.topic_partitions,
+                **topic_options(settings),
+                client=client_options(settings),
+            )
         )
-    )
     typer.echo(f"topics ready: {', '.join(names)}")
 
 
@@ -148,7 +198,7 @@ def migrate_command(
     notifier_role: Annotated[str | None, typer.Option(help="The notifier's database role: its rows.")] = None,
     data_dir: Annotated[
         Path, typer.Option(help="The folder of a running `mtp run`, for its database.")
-    ] = Path(".mtp"),
+    ] = DATA_DIR,
 ) -> None:
     """Apply every service's database migrations, signed in as the schemas' owner (MTP_DATABASE_URL),
     and give each service's own role (the user of its MTP_DATABASE_URL) its schema's rows. Run it
@@ -168,12 +218,14 @@ def migrate_command(
 
 
 @dlq_app.command("list")
-def dlq_list() -> None:
+def dlq_list(data_dir: DataDirOption = DATA_DIR) -> None:
     """Count the messages in each dead-letter topic, by reason (contents are never shown)."""
     from tools.dlq import inspect
 
-    settings = CommonSettings()
-    for found in asyncio.run(inspect(client_options(settings), settings.topic_namespace)):
+    settings = _settings_beside(data_dir)
+    with _broker(settings):
+        counted = asyncio.run(inspect(client_options(settings), settings.topic_namespace))
+    for found in counted:
         reasons = ", ".join(f"{reason}: {count}" for reason, count in sorted(found.reasons.items())) or "-"
         typer.echo(f"{found.topic:<32} {found.total:>6}  {reasons}")
 
@@ -186,7 +238,7 @@ def dlq_replay(
     ] = "",
     data_dir: Annotated[
         Path, typer.Option(help="The folder of a running `mtp run`, for its database.")
-    ] = Path(".mtp"),
+    ] = DATA_DIR,
 ) -> None:
     """Put a topic's dead letters back on the topic (after fixing what made them unreadable).
 
@@ -197,9 +249,10 @@ def dlq_replay(
 
     if topic not in topics.ALL:
         raise typer.BadParameter(f"one of {', '.join(topics.ALL)}")
-    _audit([], ["dlq", "replay", topic.split(".")[1]], by, {**embedded_env(data_dir), **os.environ})
-    settings = CommonSettings()
-    count = asyncio.run(replay(client_options(settings), topic, settings.topic_namespace))
+    settings = _settings_beside(data_dir)
+    _audit([], ["dlq", "replay", topic.split(".")[1]], by, dict(os.environ))
+    with _broker(settings):
+        count = asyncio.run(replay(client_options(settings), topic, settings.topic_namespace))
     typer.echo(f"replayed {count} message(s) from {topics.dlq(topic)} to {topic}")
 
 
@@ -230,7 +283,7 @@ def _audit(args: list[str], what: list[str], by: str, env: dict[str, str]) -> No
         check=False,
     )
     if done.returncode != 0:
-        lines = done.stderr.strip().splitlines()
+        lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
         typer.echo(f"not run: {lines[-1] if lines else 'the audit trail cannot be written'}", err=True)
         raise typer.Exit(2)
 
@@ -260,7 +313,7 @@ def receiver(
         directory = open_directory(CommonSettings().directory, allow_examples=True)
     except DirectoryError as exc:
         typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(2) from None
     uvicorn.run(create_receiver(directory), host=host, port=port, log_config=None, access_log=False)
 
 
@@ -272,7 +325,7 @@ def report(
     ctx: typer.Context,
     data_dir: Annotated[
         Path, typer.Option(help="The folder of a running `mtp run`, for its database and directory.")
-    ] = Path(".mtp"),
+    ] = DATA_DIR,
     by: Annotated[
         str, typer.Option(help="Who runs it, for the audit trail (default: your login name).")
     ] = "",
@@ -295,7 +348,7 @@ def deliveries(
     ctx: typer.Context,
     data_dir: Annotated[
         Path, typer.Option(help="The folder of a running `mtp run`, for its database.")
-    ] = Path(".mtp"),
+    ] = DATA_DIR,
     by: Annotated[
         str, typer.Option(help="Who runs it, for the audit trail (default: your login name).")
     ] = "",
@@ -327,9 +380,7 @@ def demo(
     seed: Annotated[
         int | None, typer.Option(help="Repeat an earlier demo exactly (same events, same ids).")
     ] = None,
-    data_dir: Annotated[Path, typer.Option(help="The folder of a running `mtp run` (demo keys).")] = Path(
-        ".mtp"
-    ),
+    data_dir: Annotated[Path, typer.Option(help="The folder of a running `mtp run` (demo keys).")] = DATA_DIR,
 ) -> None:
     """Send a realistic spread of missing episodes to a running `mtp run`, at an accelerated pace.
 
@@ -339,6 +390,9 @@ def demo(
     """
     from tools.demo_load import run_demo
 
+    if not (data_dir / "demo" / "keys.json").exists():
+        typer.echo(f"no `make run` found at {data_dir}: start it first (the demo uses its keys)", err=True)
+        raise typer.Exit(2)
     console = Console(stderr=True)
     chosen = seed if seed is not None else int.from_bytes(os.urandom(3), "big")
     tally = asyncio.run(
@@ -376,6 +430,11 @@ DataDir = Annotated[Path, typer.Option(help="The folder of a running `mtp run`, 
 def _each_service(action: list[str], data_dir: Path) -> dict[str, Any]:
     """Run a child-data command in every service, in turn; their answers, together."""
     env = {**embedded_env(data_dir), **os.environ}
+    if not env.get("MTP_DATABASE_URL"):
+        typer.echo(
+            "not run: set MTP_DATABASE_URL (or run beside `make run`, which is found by itself)", err=True
+        )
+        raise typer.Exit(2)
     found: dict[str, Any] = {}
     for service in SERVICES:
         done = subprocess.run(  # noqa: S603  # our modules
@@ -396,7 +455,7 @@ def _each_service(action: list[str], data_dir: Path) -> dict[str, Any]:
 
 @child_app.command("export")
 def child_export(
-    authority: Authority, child_ref: ChildRef, by: By = "", data_dir: DataDir = Path(".mtp")
+    authority: Authority, child_ref: ChildRef, by: By = "", data_dir: DataDir = DATA_DIR
 ) -> None:
     """Print every row held about the child, by service and table, as JSON (the data subject's copy)."""
     who = by or getpass.getuser()
@@ -411,7 +470,7 @@ def child_erase(
     child_ref: ChildRef,
     reason: Annotated[str, typer.Option(help="Why, as a code: e.g. erasure_request, retention_expired.")],
     by: By = "",
-    data_dir: DataDir = Path(".mtp"),
+    data_dir: DataDir = DATA_DIR,
 ) -> None:
     """Delete everything held about the child (the audit trail keeps its records under a pseudonym);
     print how many rows each table lost. Running it again changes nothing. Events already on the

@@ -28,6 +28,7 @@ from tools.database_roles import service_logins
 from tools.demo import demo_people, write_demo_directory
 from tools.drain import wait_until_drained
 from tools.embedded import EmbeddedPostgres, Tansu, database_dsn, start_postgres, start_tansu
+from tools.local_servers import record_broker
 from tools.migrate import migrate_all
 
 console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -87,6 +88,7 @@ def _prepare(stack: Stack, data_dir: Path) -> dict[str, str]:
     if not env.get("MTP_KAFKA_BOOTSTRAP"):
         stack.broker = start_tansu(log_path=data_dir / "tansu.log")
         env["MTP_KAFKA_BOOTSTRAP"] = stack.broker.bootstrap
+        record_broker(data_dir, stack.broker.bootstrap)
         console.print(f"broker: Tansu (memory) on {stack.broker.bootstrap}")
     if not env.get("MTP_DATABASE_URL"):
         stack.database = start_postgres(data_dir.resolve() / "postgres")

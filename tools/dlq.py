@@ -64,8 +64,8 @@ async def inspect(client: dict[str, Any], namespace: str = "") -> list[DeadLette
     reach the brokers (shared.kafka.client_options)."""
     found = []
     consumer = AIOKafkaConsumer(**client, enable_auto_commit=False)
-    await consumer.start()
     try:
+        await consumer.start()
         for topic in topics.ALL:
             name = topics.dlq(topics.named(namespace, topic))
             records = await _read_all(consumer, name, from_committed=False)
@@ -84,9 +84,9 @@ async def replay(client: dict[str, Any], topic: str, namespace: str = "") -> int
     source = topics.dlq(topics.named(namespace, topic))
     consumer = AIOKafkaConsumer(**client, group_id=f"{namespace}{REPLAY_GROUP}", enable_auto_commit=False)
     producer = AIOKafkaProducer(**client, acks="all")
-    await consumer.start()
-    await producer.start()
     try:
+        await consumer.start()
+        await producer.start()
         records = await _read_all(consumer, source, from_committed=True)
         for record in records:
             headers = [(name, value) for name, value in record.headers if not name.startswith("mtp_dlq_")]

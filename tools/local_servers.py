@@ -2,18 +2,41 @@
 
 `mtp run` starts the embedded PostgreSQL on a data folder and writes the demo directory there, but the
 shell the operator types in next does not have their MTP_* variables. PostgreSQL's own
-`postmaster.pid` names the port and socket folder of the running server.
+`postmaster.pid` names the port and socket folder of the running server; `mtp run` writes its broker's
+address beside it (`broker.json`, with its own process id: the broker lives as long as it does).
 """
 
 import json
+import os
 from pathlib import Path
 
 DATABASE = "mtp"  # the database `mtp run` creates
+# Where `mtp run` keeps its data, and where the other commands look for it: `.mtp` in this checkout,
+# whatever folder a command is run from (MTP_DATA_DIR names another).
+DATA_DIR = Path(os.environ.get("MTP_DATA_DIR") or Path(__file__).resolve().parents[1] / ".mtp")
+
+
+def record_broker(data_dir: Path, bootstrap: str) -> None:
+    """Note the embedded broker's address for commands run beside `mtp run`."""
+    (data_dir / "broker.json").write_text(json.dumps({"bootstrap": bootstrap, "pid": os.getpid()}))
+
+
+def _running_broker(data_dir: Path) -> str | None:
+    try:
+        noted = json.loads((data_dir / "broker.json").read_text())
+        os.kill(int(noted["pid"]), 0)  # still running (signal 0 only asks)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return str(noted["bootstrap"])
 
 
 def embedded_env(data_dir: Path) -> dict[str, str]:
-    """MTP_DATABASE_URL and MTP_DIRECTORY of the `mtp run` using `data_dir`, for those it can find."""
+    """MTP_DATABASE_URL, MTP_KAFKA_BOOTSTRAP and MTP_DIRECTORY of the `mtp run` using `data_dir`, for
+    those it can find."""
     found: dict[str, str] = {}
+    bootstrap = _running_broker(data_dir)
+    if bootstrap:
+        found["MTP_KAFKA_BOOTSTRAP"] = bootstrap
     pid_file = data_dir / "postgres" / "postmaster.pid"
     if pid_file.exists():
         # Lines: pid, data folder, start time, port, socket folder, listen address, ...

@@ -29,9 +29,15 @@ def record(
         str, typer.Argument(help="What the operator runs, as a code: cli:<command>[:<detail>].")
     ],
     by: Annotated[str, typer.Option(help="Who runs it (kept in the audit trail).")],
-    database_url: Annotated[str, typer.Option(envvar="MTP_DATABASE_URL", help="PostgreSQL DSN.")],
+    database_url: Annotated[str, typer.Option(envvar="MTP_DATABASE_URL", help="PostgreSQL DSN.")] = "",
 ) -> None:
     """Write one operator action to intake's audit trail."""
+    if not database_url:
+        typer.echo(
+            "cannot write the audit trail: set MTP_DATABASE_URL (or run beside `make run`, which is found by itself)",
+            err=True,
+        )
+        raise typer.Exit(2)
     if not ACTION.match(action):
         raise typer.BadParameter(
             "a code: cli:<command>[:<detail>], letters, digits, _ and -", param_hint="ACTION"

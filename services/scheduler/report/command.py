@@ -115,9 +115,11 @@ async def build(
     settings: SchedulerSettings, authority: str, period: Period, *, source: str, as_of: datetime
 ) -> Report:
     """Load the records from the chosen source and count them."""
-    timing = open_directory(settings.directory, allow_examples=True).timing_for(
-        authority
-    )  # the authority's own window
+    directory = open_directory(settings.directory, allow_examples=True)
+    if directory.authority(authority) is None:
+        known = ", ".join(sorted(org.authority_code or "" for org in directory.of_kind("local_authority")))
+        raise DirectoryError(f"{authority} is not a council in the directory ({known})")
+    timing = directory.timing_for(authority)  # the authority's own window
     window = timedelta(hours=timing.interview_window_hours)
     if source == "topics":
         episodes, tasks = await from_topics(settings)
