@@ -15,7 +15,7 @@ import asyncpg
 import structlog
 from faststream.kafka import KafkaBroker
 
-from shared import offsets
+from shared import metrics, offsets
 from shared.db import create_pool
 from shared.kafka import make_broker, make_producer
 from shared.migrations import apply_migrations
@@ -63,6 +63,7 @@ async def running(
     loops: Callable[[Runtime], list[Loop]] | None = None,
 ) -> AsyncIterator[Runtime]:
     """Start a service's database pool, relay, loops and subscribers; stop them in order."""
+    metrics.record_build(service)
     pool = await create_pool(settings.database_url, service=service, max_size=settings.db_pool_max)
     await apply_migrations(pool, schema, migrations, builtin=outbox_migrations(schema))
     relay = OutboxRelay(

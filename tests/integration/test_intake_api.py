@@ -3,6 +3,7 @@
 import asyncio
 import json
 from datetime import UTC, datetime, timedelta
+from importlib import metadata
 
 import httpx
 import pytest
@@ -204,6 +205,8 @@ async def test_health_readiness_and_metrics(intake: httpx.AsyncClient) -> None:
     assert ready.json()["checks"]["database"] is True
     metrics = await intake.get("/metrics")
     assert "mtp_intake_events_total" in metrics.text
+    assert 'mtp_build_info{python="' in metrics.text
+    assert f'service="intake",version="{metadata.version("missing-the-point")}"' in metrics.text
 
 
 async def test_an_id_twice_in_one_batch_is_stored_once_or_refused_if_it_differs(

