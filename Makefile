@@ -4,6 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BROWSER := $(VENV)/.browser
+PROMTOOL := $(VENV)/.promtool
 AXE_CORE := axe-core@4.14.1
 
 .PHONY: install run test lint lock bench clean
@@ -35,7 +36,21 @@ $(BROWSER): Makefile
 	npm install --silent --no-audit --no-fund --prefix $(VENV)/node $(AXE_CORE)
 	@touch $@
 
-test: $(STAMP) $(BROWSER)
+# The alert rules are checked with promtool, from Debian's prometheus package.
+$(PROMTOOL): Makefile
+	@if ! command -v promtool >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing prometheus (for promtool) to test the alert rules"; \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >/dev/null \
+			|| { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >/dev/null; }; \
+		else \
+			echo "The alert-rule tests need promtool: install it (Debian: sudo apt-get install prometheus), then run make test again." >&2; \
+			exit 1; \
+		fi; \
+	fi
+	@touch $@
+
+test: $(STAMP) $(BROWSER) $(PROMTOOL)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -6,13 +6,16 @@ from collections.abc import Awaitable, Callable
 import structlog
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
-from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger()
 
 Check = Callable[[], Awaitable[bool]]
 
+READY = Gauge(
+    "mtp_ready", "1 when the latest /readyz found the dependency answering, 0 when it did not.", ["check"]
+)
 REQUEST_SECONDS = Histogram(
     "mtp_http_request_seconds",
     "HTTP request duration by route and status.",
@@ -36,6 +39,7 @@ def add_operational_routes(app: FastAPI, checks: dict[str, Check]) -> None:
                 results[name] = await check()
             except Exception:
                 results[name] = False
+            READY.labels(check=name).set(1 if results[name] else 0)
         ready = all(results.values())
         return JSONResponse({"ready": ready, "checks": results}, status_code=200 if ready else 503)
 
