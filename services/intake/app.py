@@ -20,6 +20,7 @@ from services.intake.errors import Invalid, Problem, Unavailable
 from services.intake.settings import IntakeSettings
 from services.intake.store import SCHEMA
 from services.intake.web import pages
+from services.intake.webhook_docs import webhooks_router
 from shared import consumer, topics
 from shared.clock import Clock, SystemClock
 from shared.contracts.envelope import Envelope
@@ -96,6 +97,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
     app.include_router(handlers.router)
     app.include_router(reads.router)
     app.include_router(pages.router)
+    app.webhooks.include_router(webhooks_router())
     app.openapi = lambda: _with_bearer_auth(app)  # type: ignore[method-assign]  # FastAPI's documented hook
 
     async def database_ready() -> bool:
@@ -176,7 +178,11 @@ def _with_bearer_auth(app: FastAPI) -> dict[str, Any]:
     """The OpenAPI document, saying once that every operation needs `Authorization: Bearer <key>`."""
     if app.openapi_schema is None:
         document = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+            webhooks=app.webhooks.routes,
         )
         document.setdefault("components", {})["securitySchemes"] = {
             "apiKey": {"type": "http", "scheme": "bearer", "description": "An API key from the directory."}

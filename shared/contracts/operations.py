@@ -17,3 +17,13 @@ class EndpointDisabled(EventData):
     webhook_id: str = Field(description="The delivery that was answered 410.")
     event_type: str
     disabled_at: Timestamp
+
+
+class WebhookTest(EventData):
+    """A test message (`mtp webhooks test ORG`): it carries nothing about any child. Check that its
+    signature verifies and answer 2xx; nothing else needs doing."""
+
+    type_name: ClassVar[str] = "webhook.test"
+
+    org_id: str = Field(description="Directory id of the organisation the test was sent to.")
+    sent_at: Timestamp

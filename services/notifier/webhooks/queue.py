@@ -10,6 +10,7 @@ import structlog
 from services.notifier.writes import Writes
 from shared.contracts.common import EventData
 from shared.contracts.envelope import Envelope
+from shared.contracts.webhooks import sent_to
 from shared.directory import Organisation
 
 log = structlog.get_logger()
@@ -40,6 +41,8 @@ def enqueue(
 ) -> str | None:
     """Queue one webhook to an organisation, at its usual URL or at `url`, with the transaction's
     other rows; return its webhook id (None if it has no URL)."""
+    if not sent_to(org.kind, data):  # the webhooks' contract (shared/contracts/webhooks.py) lists it first
+        raise TypeError(f"{data.type_name} is not a webhook a {org.kind} receives")
     url = url or org.delivery_url
     if url is None:
         log.warning("recipient_without_url", org=org.id, event_type=data.type_name)
