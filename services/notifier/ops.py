@@ -5,14 +5,19 @@ never a webhook body (bodies name children).
 """
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated, TypeVar
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from services.notifier import store
+from services.notifier.webhooks import queue
+from shared.contracts.operations import WebhookTest
 from shared.db import CONNECTION_ERRORS, create_pool
+from shared.directory import DirectoryError, open_directory
 
 T = TypeVar("T")
 
@@ -27,7 +32,7 @@ app = typer.Typer(
     ),
     epilog=(
         "Examples:  list  |  list --state failed --org nyas-cymru  |  replay 12 15  |  "
-        "replay --state failed  |  enable-endpoint https://nyas.example/hooks/mtp"
+        "replay --state failed  |  enable-endpoint https://nyas.example/hooks/mtp  |  test nyas-cymru"
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -147,6 +152,74 @@ def enable_endpoint(
     else:
         typer.echo(f"enabled {url} ({org_id})")
     typer.echo(f"replayed {count} deliveries")
+
+
+@app.command("test")
+def send_test(
+    org_id: Annotated[str, typer.Argument(help="The organisation's id in the directory, e.g. nyas-cymru.")],
+    database_url: DatabaseUrl,
+    directory: Annotated[
+        Path | None, typer.Option(envvar="MTP_DIRECTORY", help="The directory file (its URLs and secrets).")
+    ] = None,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for the first answer.")] = 30.0,
+) -> None:
+    """Send the organisation a signed `webhook.test` (nothing about any child) through the notifier,
+    as any webhook is sent, and say how its receiver answered."""
+    try:
+        found = open_directory(directory, allow_examples=True)
+    except DirectoryError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    org = found.get(org_id)
+    if org is None:
+        known = ", ".join(o.id for o in found.organisations if o.delivery_url)
+        typer.echo(f"{org_id} is not in the directory (with a webhook URL: {known})", err=True)
+        raise typer.Exit(2)
+    url = org.delivery_url
+    if url is None:
+        typer.echo(f"{org_id} has no webhook URL in the directory", err=True)
+        raise typer.Exit(2)
+    now = datetime.now(UTC)
+    message_id = queue.webhook_id("test", org.id, now.isoformat())
+    data = WebhookTest(org_id=org.id, sent_at=now)
+
+    async def send_and_watch(pool: store.Pool) -> Any:
+        async with pool.acquire() as conn:
+            await store.add_delivery(
+                conn,
+                webhook_id=message_id,
+                org_id=org.id,
+                url=url,
+                event_type=data.type_name,
+                body=queue.body(message_id, data, now),
+                now=now,
+            )
+        deadline = time.monotonic() + wait
+        while True:
+            row = await store.delivery_state(pool, message_id)
+            if (row["attempts"] > 0 and row["state"] != "pending") or time.monotonic() > deadline:
+                return row
+            if (row["attempts"] > 0 and row["last_status"] is not None) or row["last_error"]:
+                return row
+            await asyncio.sleep(0.2)
+
+    typer.echo(f"sending {data.type_name} {message_id} to {url}")
+    row = _with_pool(database_url, send_and_watch)
+    answer = (
+        f"status {row['last_status']}" if row["last_status"] is not None else row["last_error"] or "no answer"
+    )
+    took = f" in {row['latency_ms']:.0f} ms" if row["latency_ms"] is not None else ""
+    if row["state"] == "delivered":
+        typer.echo(f"delivered: {answer}{took}")
+        return
+    if row["attempts"] == 0:
+        typer.echo(f"not sent within {wait:g} s: is the notifier running? (it stays queued)", err=True)
+    else:
+        typer.echo(
+            f"not delivered ({row['state']}): {answer}{took}; the notifier retries it (mtp deliveries list)",
+            err=True,
+        )
+    raise typer.Exit(1)
 
 
 if __name__ == "__main__":

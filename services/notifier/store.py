@@ -277,6 +277,19 @@ async def add_delivery(
     await conn.execute(INSERT_DELIVERY, webhook_id, org_id, url, event_type, body, now)
 
 
+DELIVERY_STATE = """
+SELECT d.state, d.attempts, d.last_status, d.last_error,
+    (SELECT a.latency_ms FROM notifier.delivery_attempts a WHERE a.delivery_id = d.id
+     ORDER BY a.attempted_at DESC LIMIT 1) AS latency_ms
+FROM notifier.deliveries d WHERE d.webhook_id = $1
+"""
+
+
+async def delivery_state(pool: "Pool", webhook_id: str) -> Any:
+    """Where one delivery stands: state, attempts, the last answer and how long it took."""
+    return await pool.fetchrow(DELIVERY_STATE, webhook_id)
+
+
 async def claim_deliveries(
     pool: "asyncpg.Pool[Any]", now: datetime, lease: timedelta, limit: int
 ) -> list[Claimed]:
