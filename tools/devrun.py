@@ -22,6 +22,7 @@ import httpx
 from rich.console import Console
 
 from shared import topics
+from shared.directory import DirectoryError, open_directory
 from shared.kafka import create_topics
 from shared.settings import CommonSettings
 from tools.database_roles import service_logins
@@ -30,6 +31,7 @@ from tools.drain import wait_until_drained
 from tools.embedded import EmbeddedPostgres, Tansu, database_dsn, start_postgres, start_tansu
 from tools.local_servers import record_broker
 from tools.migrate import migrate_all
+from tools.recovery import last_run_drained, note_drained, note_running, republish
 
 console = Console(stderr=True, highlight=False, soft_wrap=True)
 COLOURS = {"intake": "cyan", "scheduler": "magenta", "notifier": "yellow", "receiver": "green"}
@@ -77,7 +79,7 @@ def run(data_dir: Path) -> int:
         console.print(f"[bold red]cannot start:[/] {exc}")
         _shutdown(stack, env={})
         return 1
-    _shutdown(stack, env)
+    _shutdown(stack, env, data_dir)
     return 0
 
 
@@ -107,6 +109,7 @@ def _prepare(stack: Stack, data_dir: Path) -> dict[str, str]:
             settings.kafka_bootstrap, topics.all_with_dlq(settings.topic_namespace), settings.topic_partitions
         )
     )
+    _recover(stack, data_dir, env)
     if not env.get("MTP_DIRECTORY"):
         receiver = f"http://127.0.0.1:{RECEIVER_PORT}"
         path, keys = write_demo_directory(data_dir / "demo", receiver)
@@ -127,6 +130,24 @@ def _prepare(stack: Stack, data_dir: Path) -> dict[str, str]:
     else:
         console.print(f"directory: {env['MTP_DIRECTORY']}")
     return env
+
+
+def _recover(stack: Stack, data_dir: Path, env: dict[str, str]) -> None:
+    """After a run that stopped without draining, publish again what the embedded broker lost with it."""
+    drained = last_run_drained(data_dir)
+    note_running(data_dir)
+    if drained or stack.broker is None:  # a broker of the operator's own kept its log
+        return
+    directory = env.get("MTP_DIRECTORY") or str(data_dir / "demo" / "directory.yaml")
+    try:
+        within = open_directory(Path(directory), allow_examples=True).retention.inbox_days or 30.0
+    except DirectoryError:
+        within = 30.0
+    counts = asyncio.run(republish(env["MTP_DATABASE_URL"], within))
+    console.print(
+        f"[yellow]the last run stopped without draining:[/] publishing again what the broker lost with it"
+        f" ({', '.join(f'{schema} {n}' for schema, n in counts.items())} events; consumers ignore repeats)"
+    )
 
 
 def _ensure_database(database: EmbeddedPostgres, name: str) -> str:
@@ -180,7 +201,7 @@ def _wait_ready(stack: Stack, intake_url: str, stop: threading.Event, timeout: f
         raise RuntimeError(f"intake was not ready after {timeout:.0f} s")
 
 
-def _shutdown(stack: Stack, env: dict[str, str]) -> None:
+def _shutdown(stack: Stack, env: dict[str, str], data_dir: Path | None = None) -> None:
     if stack.stopping:
         return
     stack.stopping = True
@@ -194,8 +215,10 @@ def _shutdown(stack: Stack, env: dict[str, str]) -> None:
         console.print(
             "consumers caught up"
             if drained
-            else "[yellow]consumers still busy after 30 s; stopping anyway[/]"
+            else "[yellow]consumers still busy after 30 s; stopping anyway (the next start publishes again)[/]"
         )
+        if drained and data_dir is not None:
+            note_drained(data_dir)
     _terminate(stack, ["scheduler", "notifier", "receiver"])
     if stack.broker is not None:
         stack.broker.stop()

