@@ -98,16 +98,19 @@ async def create_topics(
     replication_factor: int = 1,
     configs: dict[str, str] | None = None,
     client: dict[str, Any] | None = None,
+    wait_seconds: float = 15.0,
 ) -> None:
-    """Create topics that do not exist yet (idempotent); retry while the broker is starting. `client`
-    holds the connection's security (client_options), `configs` topic settings such as retention.ms."""
+    """Create topics that do not exist yet (idempotent); retry for up to `wait_seconds` while the broker
+    is starting. `client` holds the connection's security (client_options), `configs` topic settings
+    such as retention.ms."""
     admin = AIOKafkaAdminClient(**{"bootstrap_servers": bootstrap, **(client or {})}, client_id="mtp-admin")
-    for attempt in range(30):
+    deadline = asyncio.get_running_loop().time() + wait_seconds
+    while True:
         try:
             await admin.start()
             break
         except KafkaError:
-            if attempt == 29:
+            if asyncio.get_running_loop().time() >= deadline:
                 raise
             await asyncio.sleep(0.5)
     try:

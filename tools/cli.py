@@ -173,7 +173,10 @@ DataDirOption = Annotated[
 
 
 @app.command("create-topics")
-def create_topics_command(data_dir: DataDirOption = DATA_DIR) -> None:
+def create_topics_command(
+    data_dir: DataDirOption = DATA_DIR,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for a broker that is still starting.")] = 15.0,
+) -> None:
     """Create the mtp.*.v1 topics and their .dlq twins on MTP_KAFKA_BOOTSTRAP (idempotent), with
     MTP_TOPIC_PARTITIONS, MTP_TOPIC_REPLICATION_FACTOR, MTP_TOPIC_MIN_INSYNC_REPLICAS and
     MTP_TOPIC_RETENTION_HOURS."""
@@ -187,6 +190,7 @@ def create_topics_command(data_dir: DataDirOption = DATA_DIR) -> None:
                 settings.topic_partitions,
                 **topic_options(settings),
                 client=client_options(settings),
+                wait_seconds=wait,
             )
         )
     typer.echo(f"topics ready: {', '.join(names)}")

@@ -29,7 +29,7 @@ from tools.embedded import free_port
 from tools.local_servers import embedded_env
 
 ROOT = Path(__file__).resolve().parents[2]
-CHILDREN = 200
+CHILDREN = 100
 
 
 def start(data_dir: Path, env: dict[str, str], log: Path) -> "subprocess.Popen[bytes]":

@@ -38,7 +38,7 @@ def one_line(done: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("command", [["dlq", "list"], ["create-topics"]])
+@pytest.mark.parametrize("command", [["dlq", "list"], ["create-topics", "--wait", "1"]])
 def test_a_broker_that_cannot_be_reached_is_said_in_one_line(command: list[str], tmp_path: Path) -> None:
     said = one_line(mtp(*command, cwd=tmp_path, MTP_KAFKA_BOOTSTRAP=NOWHERE))
     assert said.startswith(f"cannot reach the broker at {NOWHERE} (MTP_KAFKA_BOOTSTRAP)")
