@@ -28,11 +28,11 @@ async def test_the_guides_receiver_takes_a_signed_webhook_once_and_refuses_a_for
         "webhook-signature": Webhook(SECRET).sign("msg_1", now, body),
         "content-type": "application/cloudevents+json",
     }
-    assert client.post("/hooks/missing-the-point", content=body, headers=headers).json() == {
-        "status": "received"
-    }
-    assert client.post("/hooks/missing-the-point", content=body, headers=headers).json() == {
-        "status": "repeat"
-    }
-    forged = {**headers, "webhook-id": "msg_2"}
-    assert client.post("/hooks/missing-the-point", content=body, headers=forged).status_code == 401
+    async with client:
+        first = await client.post("/hooks/missing-the-point", content=body, headers=headers)
+        again = await client.post("/hooks/missing-the-point", content=body, headers=headers)
+        forged = {**headers, "webhook-id": "msg_2"}
+        refused = await client.post("/hooks/missing-the-point", content=body, headers=forged)
+    assert first.json() == {"status": "received"}
+    assert again.json() == {"status": "repeat"}
+    assert refused.status_code == 401
