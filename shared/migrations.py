@@ -7,9 +7,14 @@ or `mtp migrate` for all three) and grants the service's role what it needs and 
 writing its own tables, nothing in any other schema, no DDL, and no UPDATE or DELETE on the tables
 kept append-only (intake's audit trail). A service that finds migrations pending which its role
 cannot apply stops, saying which and how to apply them.
+
+Each applied migration's SHA-256 is recorded beside it; a service whose migration files differ from what
+was applied (a file edited after the fact, or a release older than its database) refuses to start, and
+`mtp migrate --status` shows, per migration, whether it is applied, pending or different.
 """
 
 import asyncio
+import hashlib
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,6 +42,22 @@ class MigrationsNeeded(RuntimeError):
         self.schema, self.versions = schema, list(versions)
 
 
+class MigrationsDiffer(RuntimeError):
+    """The migrations applied to a schema are not the ones this code has."""
+
+    def __init__(self, schema: str, problems: Sequence[str]) -> None:
+        super().__init__(
+            f"schema {schema} does not match this release's migrations: {'; '.join(problems)}. Run the "
+            "release the database was migrated with, or restore the files (`mtp migrate --status` shows each)"
+        )
+        self.schema, self.problems = schema, list(problems)
+
+
+def checksum(sql: str) -> str:
+    """What identifies a migration's text."""
+    return hashlib.sha256(sql.encode()).hexdigest()
+
+
 def migration_files(folder: Path) -> list[tuple[int, Path]]:
     """Return the `NNN_name.sql` files of a folder in order; refuse duplicates and strays."""
     found: list[tuple[int, Path]] = []
@@ -60,11 +81,51 @@ def _steps(folder: Path, builtin: dict[int, tuple[str, str]] | None) -> dict[int
     return steps
 
 
-async def _applied(conn: asyncpg.Connection, schema: str) -> set[int] | None:
-    """The versions applied so far; None when the schema has no migration record yet."""
+async def _applied(conn: asyncpg.Connection, schema: str) -> dict[int, str | None] | None:
+    """The versions applied so far with their recorded checksums (None where applied before checksums
+    were kept); None when the schema has no migration record yet."""
     if await conn.fetchval("SELECT to_regclass($1)", f"{schema}.schema_migrations") is None:
         return None
-    return {row["version"] for row in await conn.fetch(f"SELECT version FROM {schema}.schema_migrations")}
+    rows = await conn.fetch(
+        f"SELECT version, to_jsonb(m)->>'checksum' AS checksum FROM {schema}.schema_migrations m"  # our schema names
+    )
+    return {row["version"]: row["checksum"] for row in rows}
+
+
+def _differences(schema: str, steps: dict[int, tuple[str, str]], done: dict[int, str | None]) -> list[str]:
+    found = [
+        f"migration {version} ({steps[version][0]}) differs from the one applied"
+        for version, recorded in sorted(done.items())
+        if version in steps and recorded is not None and recorded != checksum(steps[version][1])
+    ]
+    found += [
+        f"migration {version} was applied but this release does not have it"
+        for version in sorted(set(done) - set(steps))
+    ]
+    return found
+
+
+async def migration_status(
+    conn: asyncpg.Connection, schema: str, folder: Path, *, builtin: dict[int, tuple[str, str]] | None = None
+) -> list[tuple[int, str, str]]:
+    """Each migration (number, name, state): `applied`, `applied (checksum not recorded)`, `differs`,
+    `pending`, or `not in this release`."""
+    steps = _steps(folder, builtin)
+    done = await _applied(conn, schema) or {}
+    found = []
+    for version in sorted(set(steps) | set(done)):
+        if version not in steps:
+            found.append((version, "?", "not in this release"))
+            continue
+        name, sql = steps[version]
+        if version not in done:
+            state = "pending"
+        elif done[version] is None:
+            state = "applied (checksum not recorded)"
+        else:
+            state = "applied" if done[version] == checksum(sql) else "differs"
+        found.append((version, name, state))
+    return found
 
 
 async def apply_migrations(
@@ -88,8 +149,16 @@ async def apply_migrations(
 
 async def _apply(conn: asyncpg.Connection, schema: str, steps: dict[int, tuple[str, str]]) -> list[int]:
     done = await _applied(conn, schema)
-    if done is not None and not set(steps) - done:
-        return []
+    if done is not None:
+        differences = _differences(schema, steps, done)
+        if differences:
+            log.error("migrations_differ", schema=schema, problems=differences)
+            raise MigrationsDiffer(schema, differences)
+        if not set(steps) - set(done):
+            await _record_checksums(
+                conn, schema, steps, [v for v, recorded in done.items() if recorded is None]
+            )
+            return []
     applied_now: list[int] = []
     # One applier at a time, whichever instance of whichever service starts first.
     await conn.execute("SELECT pg_advisory_lock(hashtext($1))", f"migrations:{schema}")
@@ -100,9 +169,15 @@ async def _apply(conn: asyncpg.Connection, schema: str, steps: dict[int, tuple[s
                 await conn.execute(
                     f"CREATE TABLE IF NOT EXISTS {schema}.schema_migrations ("
                     " version integer PRIMARY KEY, name text NOT NULL,"
-                    " applied_at timestamptz NOT NULL DEFAULT now())"
+                    " applied_at timestamptz NOT NULL DEFAULT now(), checksum text)"
                 )
-            done = await _applied(conn, schema) or set()
+            await conn.execute(
+                f"ALTER TABLE {schema}.schema_migrations ADD COLUMN IF NOT EXISTS checksum text"
+            )
+            done = await _applied(conn, schema) or {}
+            await _record_checksums(
+                conn, schema, steps, [v for v, recorded in done.items() if recorded is None]
+            )
             for version in sorted(steps):
                 if version in done:
                     continue
@@ -110,19 +185,37 @@ async def _apply(conn: asyncpg.Connection, schema: str, steps: dict[int, tuple[s
                 async with conn.transaction():
                     await conn.execute(sql)
                     await conn.execute(
-                        f"INSERT INTO {schema}.schema_migrations (version, name) VALUES ($1, $2)",
+                        f"INSERT INTO {schema}.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
                         version,
                         name,
+                        checksum(sql),
                     )
                 applied_now.append(version)
                 log.info("migration_applied", schema=schema, version=version, migration=name)
         except asyncpg.InsufficientPrivilegeError:
-            missing = sorted(set(steps) - (done or set()))
+            missing = sorted(set(steps) - set(done or {}))
             log.error("migrations_needed", schema=schema, versions=missing)
             raise MigrationsNeeded(schema, missing) from None
     finally:
         await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", f"migrations:{schema}")
     return applied_now
+
+
+async def _record_checksums(
+    conn: asyncpg.Connection, schema: str, steps: dict[int, tuple[str, str]], versions: Sequence[int]
+) -> None:
+    """Record the checksums of migrations applied before checksums were kept (the files as they are now).
+    Only the schema's owner may: a service's own role leaves them for `mtp migrate`."""
+    if not versions:
+        return
+    try:
+        await conn.execute(f"ALTER TABLE {schema}.schema_migrations ADD COLUMN IF NOT EXISTS checksum text")
+        await conn.executemany(
+            f"UPDATE {schema}.schema_migrations SET checksum = $2 WHERE version = $1 AND checksum IS NULL",  # our schema names
+            [(version, checksum(steps[version][1])) for version in versions if version in steps],
+        )
+    except asyncpg.InsufficientPrivilegeError:
+        log.info("migration_checksums_left_to_the_owner", schema=schema, versions=list(versions))
 
 
 async def grant_service_role(
@@ -167,6 +260,13 @@ def migrate_command(
         finally:
             await conn.close()
 
+    async def status(dsn: str) -> list[tuple[int, str, str]]:
+        conn = await asyncpg.connect(dsn)
+        try:
+            return await migration_status(conn, schema, folder, builtin=builtin)
+        finally:
+            await conn.close()
+
     @app.command(
         help=f"Apply the {schema} schema's migrations as its owner (MTP_DATABASE_URL); with --grant, "
         "give the service's own role its rows and nothing more."
@@ -179,9 +279,22 @@ def migrate_command(
             str | None,
             typer.Option(help="The service's own database role, to be given its rows (and nothing else)."),
         ] = None,
+        show_status: Annotated[
+            bool,
+            typer.Option(
+                "--status", help="Change nothing: show each migration, applied, pending or different."
+            ),
+        ] = False,
     ) -> None:
         try:
+            if show_status:
+                for version, name, state in asyncio.run(status(database_url)):
+                    typer.echo(f"{schema}: {version:>3} {name:<32} {state}")
+                return
             applied = asyncio.run(run(database_url, grant))
+        except MigrationsDiffer as exc:
+            typer.echo(f"{schema}: {exc}", err=True)
+            raise typer.Exit(2) from None
         except (OSError, asyncpg.PostgresError) as exc:
             typer.echo(f"{schema}: cannot migrate: {type(exc).__name__}: {exc}", err=True)
             raise typer.Exit(2) from None

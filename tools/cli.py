@@ -27,7 +27,7 @@ from shared.logging import configure_logging
 from shared.settings import CommonSettings
 from tools.keys import new_api_key, new_one_time_password, new_webhook_secret
 from tools.local_servers import DATA_DIR, demo_keys, embedded_env
-from tools.migrate import MigrationFailed, migrate_all
+from tools.migrate import MigrationFailed, migrate_all, status_all
 
 app = typer.Typer(
     help="Missing the Point: return interviews for children missing from care, on time and independent.",
@@ -205,6 +205,13 @@ def migrate_command(
         str | None, typer.Option(help="The scheduler's database role: its rows.")
     ] = None,
     notifier_role: Annotated[str | None, typer.Option(help="The notifier's database role: its rows.")] = None,
+    show_status: Annotated[
+        bool,
+        typer.Option(
+            "--status",
+            help="Change nothing: show each migration of each service, applied, pending or different.",
+        ),
+    ] = False,
     data_dir: Annotated[
         Path, typer.Option(help="The folder of a running `mtp run`, for its database.")
     ] = DATA_DIR,
@@ -219,7 +226,7 @@ def migrate_command(
         raise typer.Exit(2)
     roles = {"intake": intake_role, "scheduler": scheduler_role, "notifier": notifier_role}
     try:
-        for line in migrate_all(env, roles):
+        for line in status_all(env) if show_status else migrate_all(env, roles):
             typer.echo(line)
     except MigrationFailed as exc:
         typer.echo(str(exc), err=True)

@@ -20,15 +20,28 @@ def migrate_all(env: dict[str, str], roles: dict[str, str | None]) -> list[str]:
     said: list[str] = []
     for service in SERVICES:
         grant = roles.get(service)
-        done = subprocess.run(  # noqa: S603  # our interpreter and modules
-            [sys.executable, "-m", f"services.{service}.migrate", *(["--grant", grant] if grant else [])],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            lines = done.stderr.strip().splitlines()
-            raise MigrationFailed(lines[-1] if lines else f"{service}: migrations failed")
-        said.append(done.stdout.strip().splitlines()[-1])  # its answer (the lines before are its logs)
+        said.append(
+            _each(service, ["--grant", grant] if grant else [], env)[-1]
+        )  # its answer, after its logs
     return said
+
+
+def status_all(env: dict[str, str]) -> list[str]:
+    """Each service's migrations and whether each is applied, pending or different (changes nothing)."""
+    return [
+        line for service in SERVICES for line in _each(service, ["--status"], env) if line.startswith(service)
+    ]
+
+
+def _each(service: str, args: list[str], env: dict[str, str]) -> list[str]:
+    done = subprocess.run(  # noqa: S603  # our interpreter and modules
+        [sys.executable, "-m", f"services.{service}.migrate", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines()
+        raise MigrationFailed(lines[-1] if lines else f"{service}: migrations failed")
+    return done.stdout.strip().splitlines()

@@ -15,7 +15,7 @@ import asyncpg
 import pytest
 
 from services.intake.app import MIGRATIONS as INTAKE_MIGRATIONS
-from shared.migrations import MigrationsNeeded, apply_migrations
+from shared.migrations import MigrationsDiffer, MigrationsNeeded, apply_migrations
 from shared.outbox import outbox_migrations
 from tests.conftest import OWNER, ROLE_PREFIX, Place
 from tools.database_roles import login_roles, service_logins
@@ -138,3 +138,68 @@ async def test_a_service_whose_role_may_not_apply_a_pending_migration_says_so(
     with pytest.raises(MigrationsNeeded, match=rf"needs migrations {following}.*mtp migrate") as refused:
         await apply_migrations(as_intake, "intake", newer, builtin=outbox_migrations("intake"))
     assert refused.value.versions == [following]
+
+
+def _status(owner: str, tmp_path: Path) -> dict[tuple[str, int], tuple[str, str]]:
+    """`mtp migrate --status`, read back: (schema, number) -> (file, state)."""
+    done = subprocess.run(  # our own command line
+        [sys.executable, "-m", "tools.cli", "migrate", "--status", "--data-dir", str(tmp_path)],
+        env={**os.environ, "MTP_DATABASE_URL": owner},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [line.split(None, 3) for line in done.stdout.splitlines()]
+    return {(schema.rstrip(":"), int(number)): (name, state) for schema, number, name, state in rows}
+
+
+async def test_migrate_status_shows_each_migration_a_file_changed_after_it_was_applied_stops_the_service_and_the_owner_records_missing_checksums(
+    logins: dict[str, str], as_intake: asyncpg.Connection, tmp_path: Path
+) -> None:
+    status = await asyncio.to_thread(_status, logins["owner"], tmp_path)
+    assert status["intake", 3] == ("003_police_reports.sql", "applied")
+    assert {state for _, state in status.values()} == {"applied"}
+    assert {schema for schema, _ in status} == {"intake", "scheduler", "notifier"}
+
+    # The same migrations, one of them edited after it was applied: the service refuses to start.
+    edited = tmp_path / "edited"
+    shutil.copytree(INTAKE_MIGRATIONS, edited)
+    police = edited / "003_police_reports.sql"
+    police.write_text(police.read_text() + "\n-- changed afterwards\n")
+    with pytest.raises(MigrationsDiffer, match=r"migration 3 \(003_police_reports\.sql\) differs"):
+        await apply_migrations(as_intake, "intake", edited, builtin=outbox_migrations("intake"))
+    # A release older than its database (a migration it does not have) refuses as well.
+    (edited / "003_police_reports.sql").write_text(police.read_text().replace("-- changed afterwards\n", ""))
+    older = tmp_path / "older"
+    shutil.copytree(INTAKE_MIGRATIONS, older)
+    newest = max(older.glob("[0-9][0-9][0-9]_*.sql"))
+    newest.unlink()
+    with pytest.raises(
+        MigrationsDiffer, match=rf"migration {int(newest.name[:3])} was applied but this release"
+    ):
+        await apply_migrations(as_intake, "intake", older, builtin=outbox_migrations("intake"))
+
+    # A database migrated before checksums were kept: the service starts (nothing to compare for those
+    # migrations) and may not record them itself; the owner's next migrate does.
+    owner = await asyncpg.connect(logins["owner"])
+    try:
+        await owner.execute("UPDATE intake.schema_migrations SET checksum = NULL WHERE version <= 2")
+    finally:
+        await owner.close()
+    assert (
+        await apply_migrations(as_intake, "intake", INTAKE_MIGRATIONS, builtin=outbox_migrations("intake"))
+        == []
+    )
+    status = await asyncio.to_thread(_status, logins["owner"], tmp_path)
+    assert status["intake", 2] == ("002_read_model.sql", "applied (checksum not recorded)")
+    owner = await asyncpg.connect(logins["owner"])
+    try:
+        assert (
+            await apply_migrations(owner, "intake", INTAKE_MIGRATIONS, builtin=outbox_migrations("intake"))
+            == []
+        )
+    finally:
+        await owner.close()
+    status = await asyncio.to_thread(_status, logins["owner"], tmp_path)
+    assert status["intake", 2] == ("002_read_model.sql", "applied")
