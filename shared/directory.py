@@ -1,4 +1,4 @@
-"""The directory (README: The directory): who is who, their hashed API keys, endpoints and timing settings."""
+"""The directory (docs/operations.md, "The directory"): who is who, their hashed API keys, endpoints and timing settings."""
 
 import base64
 import hashlib

@@ -2,7 +2,7 @@
 the meantime is published exactly once per id, in order per child.
 
 The embedded broker keeps its log in memory, so a restarted one starts empty: what is ours to prove
-is that events accepted while it was away waited in the outbox and arrived after (README,
+is that events accepted while it was away waited in the outbox and arrived after (docs/operations.md,
 Operating). This test has a broker of its own so that stopping it disturbs no other test.
 """
 
