@@ -9,8 +9,9 @@ kept append-only (intake's audit trail). A service that finds migrations pending
 cannot apply stops, saying which and how to apply them.
 
 Each applied migration's SHA-256 is recorded beside it; a service whose migration files differ from what
-was applied (a file edited after the fact, or a release older than its database) refuses to start, and
-`mtp migrate --status` shows, per migration, whether it is applied, pending or different.
+was applied (a file edited after the fact) refuses to start; one older than its database (an instance
+of the previous release, mid-deploy) starts and says so, migrations only adding. `mtp migrate --status`
+shows, per migration, whether it is applied, pending, different or from a newer release.
 """
 
 import asyncio
@@ -98,11 +99,12 @@ def _differences(schema: str, steps: dict[int, tuple[str, str]], done: dict[int,
         for version, recorded in sorted(done.items())
         if version in steps and recorded is not None and recorded != checksum(steps[version][1])
     ]
-    found += [
-        f"migration {version} was applied but this release does not have it"
-        for version in sorted(set(done) - set(steps))
-    ]
     return found
+
+
+def _newer(steps: dict[int, tuple[str, str]], done: dict[int, str | None]) -> list[int]:
+    """Migrations applied by a newer release (an instance of the older one still starting mid-deploy)."""
+    return sorted(set(done) - set(steps))
 
 
 async def migration_status(
@@ -154,6 +156,8 @@ async def _apply(conn: asyncpg.Connection, schema: str, steps: dict[int, tuple[s
         if differences:
             log.error("migrations_differ", schema=schema, problems=differences)
             raise MigrationsDiffer(schema, differences)
+        if _newer(steps, done):  # migrations only add, so an older release still works on it
+            log.warning("schema_newer_than_release", schema=schema, versions=_newer(steps, done))
         if not set(steps) - set(done):
             await _record_checksums(
                 conn, schema, steps, [v for v, recorded in done.items() if recorded is None]

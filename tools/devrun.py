@@ -27,9 +27,9 @@ from shared.kafka import create_topics
 from shared.settings import CommonSettings
 from tools.database_roles import service_logins
 from tools.demo import demo_people, write_demo_directory
-from tools.drain import wait_until_drained
+from tools.drain import READ_MODEL, consumer_lag, wait_until_drained
 from tools.embedded import EmbeddedPostgres, Tansu, database_dsn, start_postgres, start_tansu
-from tools.local_servers import record_broker
+from tools.local_servers import forget_broker, record_broker
 from tools.migrate import migrate_all
 from tools.recovery import last_run_drained, note_drained, note_running, republish
 
@@ -217,11 +217,15 @@ def _shutdown(stack: Stack, env: dict[str, str], data_dir: Path | None = None) -
             if drained
             else "[yellow]consumers still busy after 30 s; stopping anyway (the next start publishes again)[/]"
         )
-        if drained and data_dir is not None:
+        # Intake stopped first: anything published to its topics since is still unread by its read model.
+        read_model_lag = asyncio.run(consumer_lag(settings, *READ_MODEL)) if drained else None
+        if read_model_lag == 0 and data_dir is not None:
             note_drained(data_dir)
     _terminate(stack, ["scheduler", "notifier", "receiver"])
     if stack.broker is not None:
         stack.broker.stop()
+        if data_dir is not None:
+            forget_broker(data_dir)
     if stack.database is not None:
         stack.database.stop()
     console.print("stopped")

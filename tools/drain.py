@@ -15,6 +15,9 @@ CONSUMERS = {
     "mtp-scheduler": (topics.EPISODES, topics.INTERVIEWS, topics.ASSIGNMENTS),
     "mtp-notifier": (topics.TASKS, topics.INTERVIEWS),
 }
+# Intake's read model (stopped first, with intake): what reached its topics while the others drained
+# is lost with a memory-only broker unless published again at the next start.
+READ_MODEL = ("mtp-intake-read-model", (topics.TASKS, topics.ASSIGNMENTS, topics.FIGURES))
 OUTBOXES = ("intake", "scheduler", "notifier")
 
 

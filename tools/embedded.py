@@ -154,11 +154,23 @@ def _clear_stale_lock(data_dir: Path) -> None:
         pid, port, sockets = int(lines[0]), lines[3].strip(), lines[4].strip()
     except (OSError, ValueError, IndexError):
         return
-    if _alive(pid):
-        return
-    if sockets and port.isdigit():
-        (Path(sockets) / f".s.PGSQL.{port}.lock").unlink(missing_ok=True)
+    socket_path = Path(sockets) / f".s.PGSQL.{port}" if sockets and port.isdigit() else None
+    if _alive(pid) or (socket_path is not None and _answers(socket_path)):
+        return  # a server runs (perhaps seen from another process namespace): leave it to PostgreSQL
+    if socket_path is not None:
+        socket_path.with_name(socket_path.name + ".lock").unlink(missing_ok=True)
     lock.unlink(missing_ok=True)
+
+
+def _answers(socket_path: Path) -> bool:
+    """Whether something accepts connections on a Unix socket."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1)
+        try:
+            probe.connect(str(socket_path))
+        except OSError:
+            return False
+    return True
 
 
 def _alive(pid: int) -> bool:

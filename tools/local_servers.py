@@ -11,14 +11,23 @@ import os
 from pathlib import Path
 
 DATABASE = "mtp"  # the database `mtp run` creates
-# Where `mtp run` keeps its data, and where the other commands look for it: `.mtp` in this checkout,
-# whatever folder a command is run from (MTP_DATA_DIR names another).
-DATA_DIR = Path(os.environ.get("MTP_DATA_DIR") or Path(__file__).resolve().parents[1] / ".mtp")
+# Where `mtp run` keeps its data, and where the other commands look for it: `.mtp` in the checkout the
+# command line runs from, whatever folder it is started in; `.mtp` in the current folder where the
+# project is installed rather than checked out; MTP_DATA_DIR names another.
+_CHECKOUT = Path(__file__).resolve().parents[1]
+DATA_DIR = Path(
+    os.environ.get("MTP_DATA_DIR")
+    or (_CHECKOUT / ".mtp" if (_CHECKOUT / "pyproject.toml").exists() else Path.cwd() / ".mtp")
+)
 
 
 def record_broker(data_dir: Path, bootstrap: str) -> None:
     """Note the embedded broker's address for commands run beside `mtp run`."""
     (data_dir / "broker.json").write_text(json.dumps({"bootstrap": bootstrap, "pid": os.getpid()}))
+
+
+def forget_broker(data_dir: Path) -> None:
+    (data_dir / "broker.json").unlink(missing_ok=True)
 
 
 def _running_broker(data_dir: Path) -> str | None:

@@ -32,7 +32,7 @@ from shared.contracts.tasks import (
     WindowBreached,
     WindowWarning,
 )
-from shared.contracts.webhooks import RECIPIENTS, WEBHOOKS
+from shared.contracts.webhooks import RECIPIENTS, TO_COUNCILS, WEBHOOKS
 
 MEDIA = "application/cloudevents+json"
 RETURNED = datetime(2026, 11, 27, 8, 40, tzinfo=UTC)
@@ -176,7 +176,10 @@ def example(model: type[EventData]) -> dict[str, Any]:
         "type": model.type_name,
         "time": (RETURNED + timedelta(minutes=2)).isoformat(),
         "datacontenttype": "application/json",
-        "subject": getattr(data, "assignment_id", None) or getattr(data, "episode_id", None),
+        # councils' notices name the episode, providers' the assignment, operations' nothing
+        "subject": getattr(data, "episode_id", None)
+        if model in TO_COUNCILS
+        else getattr(data, "assignment_id", None),
         "data": data.model_dump(mode="json"),
     }
 

@@ -16,6 +16,7 @@ import typer
 from services.notifier import store
 from services.notifier.webhooks import queue
 from shared.contracts.operations import WebhookTest
+from shared.contracts.webhooks import sent_to
 from shared.db import CONNECTION_ERRORS, create_pool
 from shared.directory import DirectoryError, open_directory
 
@@ -176,8 +177,10 @@ def send_test(
         typer.echo(f"{org_id} is not in the directory (with a webhook URL: {known})", err=True)
         raise typer.Exit(2)
     url = org.delivery_url
-    if url is None:
-        typer.echo(f"{org_id} has no webhook URL in the directory", err=True)
+    if url is None or not sent_to(org.kind, WebhookTest(org_id=org.id, sent_at=datetime.now(UTC))):
+        typer.echo(
+            f"{org_id} receives no webhooks (no webhook URL in the directory, or a {org.kind})", err=True
+        )
         raise typer.Exit(2)
     now = datetime.now(UTC)
     message_id = queue.webhook_id("test", org.id, now.isoformat())

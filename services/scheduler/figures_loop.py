@@ -3,13 +3,14 @@
 Intake renders the page but may not read the scheduler's tables: the scheduler counts the figures
 (the same counting as `mtp report --source database`) and publishes them on `mtp.figures.v1`, counts
 only. A round looks for authorities whose figures may have changed since the last round: a child of
-theirs had a new event or a timer fired, or a window of theirs closed (a window that closes turns
-"still open" into "closed" or a breach without any event). For each, it counts every month, quarter
-and financial year of this financial year and the last one at one moment (whole seconds, so
-`mtp report --as-of` can count the same), and publishes the periods whose figures differ from what it
-last published for them (`scheduler.figures_sent`): a period's latest event holds its figures from its
-`as_of` until a later one. The first round after a start counts every local authority in the
-directory, so nothing missed while the scheduler was down stays stale.
+theirs had a new event or a timer fired, a fact stamped ahead of its arrival reached its moment, or a
+window of theirs closed (a window that closes turns "still open" into "closed" or a breach without any
+event). For each, it counts every month, quarter and financial year of this financial year and the last
+one at one moment (`as_of`, taken under the authority's lock; `mtp report --as-of` with it counts the
+same), and publishes the periods whose figures differ from what it last published for them
+(`scheduler.figures_sent`): a period's latest event holds its figures from its `as_of` until a later
+one. The first round after a start, and the first of each day (a new month or year begins; an erasure
+or a changed window may have changed old figures), counts every local authority in the directory.
 
 Rounds of two scheduler instances do not double up: an authority is counted under a transaction-level
 advisory lock, and an instance that cannot take it leaves that authority to the one that holds it.
@@ -41,9 +42,12 @@ log = structlog.get_logger()
 # Changes committed this long after the moment they were stamped with are still found by the next round.
 COMMIT_MARGIN = timedelta(minutes=1)
 
-# Authorities with a child whose history grew, whose timers fired, or whose window closed, since $1.
+# Authorities with a child whose history grew, whose timers fired, or whose window closed, since $1;
+# and those with a fact stamped ahead of its arrival (senders' clocks may run fast) whose moment came.
 CHANGED_AUTHORITIES = """
 SELECT split_part(child_key, '/', 1) AS authority FROM scheduler.facts WHERE received_at >= $1
+UNION
+SELECT split_part(child_key, '/', 1) FROM scheduler.facts WHERE time >= $1 AND time <= $2 AND time > received_at
 UNION
 SELECT split_part(child_key, '/', 1) FROM scheduler.timers WHERE fired_at >= $1
 UNION
@@ -124,20 +128,21 @@ class FiguresLoop:
     async def publish_round(self, since: datetime | None, now: datetime) -> int:
         """Count again the figures of every authority that may have changed since `since` (all of them
         when None) and publish the periods that did; return how many were published."""
-        if since is None:
-            authorities = {
-                org.authority_code
-                for org in self._directory.current.of_kind("local_authority")
-                if org.authority_code
+        authorities: set[str] = set()
+        if since is None or since.astimezone(LOCAL).date() != now.astimezone(LOCAL).date():
+            # at start, and on each new day (a new month or year begins, figures may have been erased)
+            directory = self._directory.current
+            authorities |= {
+                org.authority_code for org in directory.of_kind("local_authority") if org.authority_code
             }
-        else:
+        if since is not None:
             async with self._pool.acquire() as conn:
                 rows = await conn.fetch(CHANGED_AUTHORITIES, since - COMMIT_MARGIN, now)
-            authorities = {row["authority"] for row in rows}
+            authorities |= {row["authority"] for row in rows}
         published = 0
         for authority in sorted(authorities):
             try:
-                periods = await self._publish(authority, now)
+                periods = await self._publish(authority)
             except ValidationError as exc:  # figures no event can carry: say so, count the others
                 log.error("figures_not_publishable", authority=authority, errors=exc.error_count())
                 continue
@@ -146,13 +151,15 @@ class FiguresLoop:
             published += periods
         return published
 
-    async def _publish(self, authority: str, as_of: datetime) -> int:
+    async def _publish(self, authority: str) -> int:
         window_hours = self._directory.current.timing_for(authority).interview_window_hours
-        periods = periods_around(as_of.astimezone(LOCAL).date())
-        span = Period(periods[0][0].first, periods[-1][0].last)
         async with self._pool.acquire() as conn, conn.transaction():
             if not await conn.fetchval(LOCK_AUTHORITY, authority):
                 return 0  # another instance is counting it now
+            # Counted at a moment taken under the lock, so of two counts the later one is the newer.
+            as_of = self._clock.now()
+            periods = periods_around(as_of.astimezone(LOCAL).date())
+            span = Period(periods[0][0].first, periods[-1][0].last)
             sent = {row["period"]: row["digest"] for row in await conn.fetch(SELECT_SENT, authority)}
             episodes, tasks = await load_records(conn, authority, span)
             counted = _counted(authority, periods, episodes, tasks, as_of=as_of, window_hours=window_hours)
