@@ -60,9 +60,10 @@ async def disagreements(
 ) -> list[str]:
     """Each row of the page's CSV for the period that is not what the report counts for that row's
     period at the moment the figures were counted (empty when every row agrees)."""
-    page = rows((await web.get("/web/figures.csv", params={"period": period})).text)
-    if not page:
-        return [f"no figures for {period}"]
+    answer = await web.get("/web/figures.csv", params={"period": period})
+    if answer.status_code != 200:  # not published yet
+        return [f"no figures for {period} ({answer.status_code})"]
+    page = rows(answer.text)
     conn = await asyncpg.connect(settings.database_url)
     try:
         counted = {
