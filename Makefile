@@ -50,8 +50,9 @@ $(PROMTOOL): Makefile
 	fi
 	@touch $@
 
+# Two worker processes, each with its own broker and database; a test file's tests stay together.
 test: $(STAMP) $(BROWSER) $(PROMTOOL)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -98,7 +98,11 @@ async def least_privilege(place: Place) -> dict[str, str]:
     return logins
 
 
-OWNER, ROLE_PREFIX = "mtp_test_owner", "mtp_test_"
+# Roles belong to the whole server: each test process (pytest-xdist's worker, if any) has names of its
+# own, so two processes sharing one server (MTP_DATABASE_URL) never change each other's passwords.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+ROLE_PREFIX = f"mtp_test_{_WORKER}_" if _WORKER else "mtp_test_"
+OWNER = f"{ROLE_PREFIX}owner"
 SCHEMAS = (
     ("intake", Path(intake_app.__file__).parent / "migrations", ("audit",)),
     ("scheduler", Path(scheduler_app.__file__).parent / "migrations", ()),
