@@ -25,15 +25,15 @@ SWITCHES = (
 )
 
 
-def chromium(profile: Path) -> webdriver.Chrome:
-    """A fresh headless Chromium with its own profile folder."""
+def chromium(profile: Path, *extra: str) -> webdriver.Chrome:
+    """A fresh headless Chromium with its own profile folder (and any further switches)."""
     browser = os.environ.get("MTP_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
     driver = os.environ.get("MTP_CHROMEDRIVER", shutil.which("chromedriver") or "/usr/bin/chromedriver")
     if not (Path(browser).exists() and Path(driver).exists()):
         raise RuntimeError("the browser tests need chromium and chromedriver: `make test` installs them")
     options = webdriver.ChromeOptions()
     options.binary_location = browser
-    for switch in (*SWITCHES, f"--user-data-dir={profile}"):
+    for switch in (*SWITCHES, *extra, f"--user-data-dir={profile}"):
         options.add_argument(switch)
     chrome = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver))
     # A page reached by a click may still be loading when the next step looks for an element: each

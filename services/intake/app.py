@@ -15,6 +15,7 @@ from faststream.kafka import KafkaBroker
 from starlette.exceptions import HTTPException
 
 from services.intake import handlers, metrics, projection, reads, store
+from services.intake.api_docs import add_docs
 from services.intake.deps import Deps
 from services.intake.errors import Invalid, Problem, Unavailable
 from services.intake.settings import IntakeSettings
@@ -93,7 +94,10 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
             "`Authorization: Bearer <api key>`. Errors are RFC 9457 problems (`application/problem+json`)."
         ),
         lifespan=lifespan,
+        docs_url=None,  # served by api_docs, without a CDN
+        redoc_url=None,
     )
+    add_docs(app)
     app.include_router(handlers.router)
     app.include_router(reads.router)
     app.include_router(pages.router)
