@@ -45,6 +45,7 @@ class Unauthorised(Problem):
     status = 401
     slug = "unauthorised"
     title = "Missing or unknown API key"
+    headers = {"www-authenticate": 'Bearer realm="missing-the-point"'}  # noqa: RUF012  # read-only, per class
 
 
 class Forbidden(Problem):

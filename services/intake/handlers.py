@@ -21,6 +21,8 @@ BATCH_TYPE = "application/cloudevents-batch+json"
 
 @router.post(
     "/v1/events",
+    operation_id="postEvents",
+    tags=["events"],
     status_code=202,
     summary="Report an event (one CloudEvent, or a batch)",
     openapi_extra=examples.POST_EVENTS_OPENAPI,

@@ -38,6 +38,8 @@ def _problems(*statuses: int) -> dict[int | str, dict[str, object]]:
 
 @router.get(
     "/v1/children/{authority}/{child_ref}",
+    operation_id="getChild",
+    tags=["children"],
     summary="A child's episodes, tasks and assignments, as the caller may see them",
     response_model=ChildRecord,
     responses=_problems(401, 404, 422),
@@ -69,6 +71,8 @@ async def get_child(
 
 @router.get(
     "/v1/audit",
+    operation_id="listAudit",
+    tags=["audit"],
     summary="The audit trail of reads and writes (operations only)",
     response_model=AuditPage,
     responses=_problems(401, 403, 422),

@@ -80,6 +80,7 @@ async def test_authentication_failures_are_401_problems(intake: httpx.AsyncClien
         assert response.status_code == 401
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["type"] == "urn:mtp:problem:unauthorised"
+        assert response.headers["www-authenticate"].startswith("Bearer ")  # RFC 6750: how to sign in
 
 
 async def test_a_council_may_report_only_its_own_children(intake: httpx.AsyncClient) -> None:

@@ -1,6 +1,7 @@
-"""The webhooks are a contract: intake's OpenAPI document (3.1, valid) describes every payload the
-notifier may send, to whom, with the signature headers and an example that its own schema accepts; and
-the notifier refuses to queue a payload the contract does not list for that kind of organisation."""
+"""Intake's OpenAPI document is a contract: valid 3.1, every operation with a stable id for client
+generators, and every payload the notifier may send described, to whom, with the signature headers and
+an example that its own schema accepts; the notifier refuses to queue a payload the contract does not
+list for that kind of organisation."""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -41,6 +42,18 @@ def test_the_document_is_valid_openapi_3_1_with_every_webhook(document: dict[str
         assert "councils" in document["webhooks"][model.type_name]["post"]["summary"]
     for model in TO_OPERATIONS:
         assert "operations" in document["webhooks"][model.type_name]["post"]["summary"]
+
+
+def test_every_operation_has_a_stable_id_for_client_generators(document: dict[str, Any]) -> None:
+    operations = {
+        (path, method): operation["operationId"]
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    }
+    assert operations[("/v1/events", "post")] == "postEvents"
+    assert operations[("/v1/children/{authority}/{child_ref}", "get")] == "getChild"
+    assert operations[("/v1/audit", "get")] == "listAudit"
+    assert all(operation.get("tags") for item in document["paths"].values() for operation in item.values())
 
 
 def test_every_webhook_says_how_it_is_signed_and_its_example_fits_its_schema(
