@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+import asyncpg
 import httpx
+from aiokafka.errors import KafkaError
 from rich.console import Console
 
 from shared import topics
@@ -27,7 +29,7 @@ from shared.kafka import create_topics
 from shared.settings import CommonSettings
 from tools.database_roles import service_logins
 from tools.demo import demo_people, write_demo_directory
-from tools.drain import READ_MODEL, consumer_lag, wait_until_drained
+from tools.drain import nothing_left, wait_until_drained
 from tools.embedded import EmbeddedPostgres, Tansu, database_dsn, start_postgres, start_tansu
 from tools.local_servers import forget_broker, record_broker
 from tools.migrate import migrate_all
@@ -145,7 +147,8 @@ def _recover(stack: Stack, data_dir: Path, env: dict[str, str]) -> None:
         within = 30.0
     counts = asyncio.run(republish(env["MTP_DATABASE_URL"], within))
     console.print(
-        f"[yellow]the last run stopped without draining:[/] publishing again what the broker lost with it"
+        f"[yellow]the last run stopped before everything it published had been taken in:[/] publishing again"
+        f" what the broker lost with it"
         f" ({', '.join(f'{schema} {n}' for schema, n in counts.items())} events; consumers ignore repeats)"
     )
 
@@ -208,20 +211,22 @@ def _shutdown(stack: Stack, env: dict[str, str], data_dir: Path | None = None) -
     console.print("stopping: intake first, then the consumers once they have caught up")
     _terminate(stack, ["intake"])
     if env and all(p.poll() is None for n, p in stack.processes.items() if n in ("scheduler", "notifier")):
-        settings = CommonSettings(
-            kafka_bootstrap=env["MTP_KAFKA_BOOTSTRAP"], database_url=env["MTP_DATABASE_URL"]
-        )
-        drained = asyncio.run(wait_until_drained(settings, timeout=30))
+        drained = asyncio.run(wait_until_drained(_settings(env), timeout=30))
         console.print(
             "consumers caught up"
             if drained
             else "[yellow]consumers still busy after 30 s; stopping anyway (the next start publishes again)[/]"
         )
-        # Intake stopped first: anything published to its topics since is still unread by its read model.
-        read_model_lag = asyncio.run(consumer_lag(settings, *READ_MODEL)) if drained else None
-        if read_model_lag == 0 and data_dir is not None:
-            note_drained(data_dir)
     _terminate(stack, ["scheduler", "notifier", "receiver"])
+    # Every service has stopped: the note of a run in progress goes only if nothing was left unapplied
+    # (a service may have published after the drain; intake's read model stopped first).
+    if env and data_dir is not None and stack.broker is not None:
+        try:
+            left_nothing = asyncio.run(nothing_left(_settings(env)))
+        except (OSError, KafkaError, asyncpg.PostgresError):  # gone already: the note stays, to be safe
+            left_nothing = False
+        if left_nothing:
+            note_drained(data_dir)
     if stack.broker is not None:
         stack.broker.stop()
         if data_dir is not None:
@@ -229,6 +234,10 @@ def _shutdown(stack: Stack, env: dict[str, str], data_dir: Path | None = None) -
     if stack.database is not None:
         stack.database.stop()
     console.print("stopped")
+
+
+def _settings(env: dict[str, str]) -> CommonSettings:
+    return CommonSettings(kafka_bootstrap=env["MTP_KAFKA_BOOTSTRAP"], database_url=env["MTP_DATABASE_URL"])
 
 
 def _terminate(stack: Stack, names: list[str], timeout: float = 25.0) -> None:

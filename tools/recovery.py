@@ -2,14 +2,15 @@
 broker lost.
 
 The embedded broker keeps its log in memory. An orderly stop waits until the consumers have applied
-everything the relays published before stopping the broker; a crash does not, and events a relay had
+what the relays published before stopping the broker; a crash does not, and events a relay had
 handed to the broker (and marked sent) but a consumer had not yet applied are gone with it. Everything
 is still in PostgreSQL, so on the next start each service's outbox rows sent within the consumers'
 memory of what they applied (the directory's `retention.inbox_days`) are marked unsent again, and the
 relays publish them once more, in order. Consumers ignore what they had already applied.
 
-`mtp run` notes that it is running (`running` in its data folder) and removes the note only after an
-orderly stop in which the consumers caught up; finding the note at start means the last run did not.
+`mtp run` notes that it is running (`running` in its data folder) and removes the note only when, with
+every service stopped, no outbox holds a row and every consumer group (intake's read model included)
+has applied everything on its topics; finding the note at start means the last run did not get there.
 """
 
 from datetime import UTC, datetime, timedelta
