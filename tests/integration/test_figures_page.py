@@ -27,9 +27,8 @@ from shared.directory import LiveDirectory, open_directory
 from tests.conftest import Place
 from tests.directory_factory import DirectoryFactory
 from tests.events import CARDIFF, NEWPORT, publish
-from tests.history import episode_history, interview_history
 from tests.integration.conftest import intake_client
-from tests.integration.test_report_agreement import _requests, publish_all, settled
+from tests.integration.test_report_agreement import drive_history
 from tests.integration.test_web_pages import first_sign_in
 from tests.kafka_reader import poll
 
@@ -91,13 +90,7 @@ async def test_the_managers_page_shows_the_figures_the_report_gives(
     scheduler: FastAPI, settings: SchedulerSettings, place: Place, directory: DirectoryFactory
 ) -> None:
     now = datetime.now(UTC)
-    history = episode_history(now, CHILDREN)
-    numbers: dict[str, int] = {}
-    await publish_all(settings, history, numbers)
-    await settled(settings, len(history))
-    reports = interview_history(await _requests(settings), now)
-    await publish_all(settings, reports, numbers, first=len(history))
-    await settled(settings, len(history) + len(reports))
+    await drive_history(settings, CHILDREN, now)
 
     this_year = Period.financial_year(now.astimezone(LOCAL).date())
     this_month = now.astimezone(LOCAL).strftime("%Y-%m")

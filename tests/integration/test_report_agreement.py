@@ -95,18 +95,23 @@ async def settled(settings: SchedulerSettings, published: int) -> None:
     await poll(check, timeout=90, interval=0.3)
 
 
+async def drive_history(settings: SchedulerSettings, children: int, now: datetime) -> None:
+    """A generated history of `children` through the scheduler: the reports, then the notifier's and
+    providers' side for the tasks it opened; waits until every event is applied and published."""
+    history = episode_history(now, children)
+    numbers: dict[str, int] = {}
+    await publish_all(settings, history, numbers)
+    await settled(settings, len(history))
+    reports = interview_history(await _requests(settings), now)
+    await publish_all(settings, reports, numbers, first=len(history))
+    await settled(settings, len(history) + len(reports))
+
+
 async def test_the_stored_report_and_the_replayed_report_agree(
     scheduler: FastAPI, settings: SchedulerSettings
 ) -> None:
     now = datetime.now(UTC)
-    history = episode_history(now, CHILDREN)
-    numbers: dict[str, int] = {}
-    await publish_all(settings, history, numbers)
-    await settled(settings, len(history))
-    # The notifier's and providers' side, for the tasks the scheduler opened.
-    reports = interview_history(await _requests(settings), now)
-    await publish_all(settings, reports, numbers, first=len(history))
-    await settled(settings, len(history) + len(reports))
+    await drive_history(settings, CHILDREN, now)
 
     period = Period((now - timedelta(days=130)).date(), now.date())
     window = timedelta(hours=72)

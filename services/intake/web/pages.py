@@ -349,33 +349,33 @@ def _figures_reader(who: accounts.SignedIn) -> str | None:
 
 
 async def _chosen_figures(
-    request: Request, who: accounts.SignedIn, period: str | None
-) -> tuple[list[FiguresPublished], FiguresPublished | None] | Response:
-    """The authority's published periods and the one asked for (the current financial year when none
-    was), or the page that says why not."""
+    request: Request, period: str | None
+) -> tuple[accounts.SignedIn, list[FiguresPublished], FiguresPublished | None] | Response:
+    """Who asks, the authority's published periods and the one asked for (the current financial year
+    when none was); or where to go first, or the page that says why not."""
+    who = await _person(request)
+    if isinstance(who, RedirectResponse):
+        return who
     lang, deps = _lang(request), _deps(request)
     authority = _figures_reader(who)
     if authority is None:
         return _message(request, who, 403, text(lang, "figures"), text(lang, "no_page"))
     periods = await figures_page.published(deps.pool, authority)
     if period is None:
-        return periods, figures_page.default_period(periods, deps.clock.now().astimezone(LONDON).date())
+        return who, periods, figures_page.default_period(periods, deps.clock.now().astimezone(LONDON).date())
     chosen = next((p for p in periods if p.period == period), None)
     if chosen is None:
         return _message(request, who, 404, text(lang, "figures"), text(lang, "no_such_period"))
-    return periods, chosen
+    return who, periods, chosen
 
 
 @router.get("/figures")
 async def figures(request: Request, period: str | None = None) -> Response:
     """The senior manager's page: the council's figures for a month, quarter or financial year."""
-    who = await _person(request)
-    if isinstance(who, RedirectResponse):
-        return who
-    found = await _chosen_figures(request, who, period)
+    found = await _chosen_figures(request, period)
     if isinstance(found, Response):
         return found
-    periods, chosen = found
+    who, periods, chosen = found
     lang = _lang(request)
     await _audit(request, who, "web:view:figures")
     columns = figures_page.parts(periods, chosen) if chosen else []
@@ -398,13 +398,10 @@ async def figures(request: Request, period: str | None = None) -> Response:
 @router.get("/figures.csv")
 async def figures_csv(request: Request, period: str | None = None) -> Response:
     """The same figures as a CSV file, with the columns and rows of `mtp report --format csv`."""
-    who = await _person(request)
-    if isinstance(who, RedirectResponse):
-        return who
-    found = await _chosen_figures(request, who, period)
+    found = await _chosen_figures(request, period)
     if isinstance(found, Response):
         return found
-    periods, chosen = found
+    who, periods, chosen = found
     if chosen is None:
         return _message(
             request, who, 404, text(_lang(request), "figures"), text(_lang(request), "no_figures")
