@@ -5,11 +5,13 @@ INTERVIEWS = "mtp.interviews.v1"
 TASKS = "mtp.tasks.v1"
 ASSIGNMENTS = "mtp.assignments.v1"
 FIGURES = "mtp.figures.v1"  # each authority's counts, keyed by its code
+DELIVERIES = "mtp.deliveries.v1"  # the notifier's webhook attempts, keyed by the receiving organisation
+REDELIVERIES = "mtp.redeliveries.v1"  # organisations' requests to send a webhook again, keyed likewise
 
 # The topics that carry what happened to children (what a replay rebuilds the figures from) ...
 FACTS = (EPISODES, INTERVIEWS, TASKS, ASSIGNMENTS)
-# ... and every topic, the figures counted from them included.
-ALL = (*FACTS, FIGURES)
+# ... and every topic, the figures counted from them and the webhook deliveries included.
+ALL = (*FACTS, FIGURES, DELIVERIES, REDELIVERIES)
 
 
 def dlq(topic: str) -> str:

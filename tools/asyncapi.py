@@ -18,6 +18,8 @@ FLOWS: dict[str, tuple[str, tuple[str, ...]]] = {
     topics.TASKS: ("scheduler", ("notifier", "intake")),
     topics.ASSIGNMENTS: ("notifier", ("scheduler", "intake")),
     topics.FIGURES: ("scheduler", ("intake",)),
+    topics.DELIVERIES: ("notifier", ("intake",)),
+    topics.REDELIVERIES: ("intake", ("notifier",)),
 }
 
 _CE_HEADERS: dict[str, Any] = {
@@ -67,7 +69,14 @@ _KEYS = {
     topics.FIGURES: {
         "type": "string",
         "description": "<authority>: one authority's figures stay in order on one partition.",
-    }
+    },
+    **{
+        topic: {
+            "type": "string",
+            "description": "<org id>: the receiving organisation's deliveries stay in order on one partition.",
+        }
+        for topic in (topics.DELIVERIES, topics.REDELIVERIES)
+    },
 }
 
 

@@ -13,11 +13,11 @@ from shared.settings import CommonSettings
 # Which group consumes which topic, and which schemas have an outbox.
 CONSUMERS = {
     "mtp-scheduler": (topics.EPISODES, topics.INTERVIEWS, topics.ASSIGNMENTS),
-    "mtp-notifier": (topics.TASKS, topics.INTERVIEWS),
+    "mtp-notifier": (topics.TASKS, topics.INTERVIEWS, topics.REDELIVERIES),
 }
 # Intake's read model (stopped first, with intake): what reached its topics while the others drained
 # is lost with a memory-only broker unless published again at the next start.
-READ_MODEL = ("mtp-intake-read-model", (topics.TASKS, topics.ASSIGNMENTS, topics.FIGURES))
+READ_MODEL = ("mtp-intake-read-model", (topics.TASKS, topics.ASSIGNMENTS, topics.FIGURES, topics.DELIVERIES))
 OUTBOXES = ("intake", "scheduler", "notifier")
 
 

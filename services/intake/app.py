@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from starlette.exceptions import HTTPException
 
-from services.intake import handlers, metrics, projection, reads, store
+from services.intake import deliveries, handlers, metrics, projection, reads, store
 from services.intake.api_docs import add_docs
 from services.intake.deps import Deps
 from services.intake.errors import Invalid, Problem, Unavailable
@@ -44,13 +44,13 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
 
     def subscribe(broker: KafkaBroker, runtime: Runtime) -> None:
         async def project(envelopes: Sequence[Envelope]) -> None:
-            """Apply task and assignment facts and figures to intake's read model."""
+            """Apply task and assignment facts, figures and delivery attempts to intake's read model."""
             await projection.apply(runtime.pool, envelopes, clock.now())
 
         consumer.subscribe(
             broker,
             settings,
-            topics_in=(topics.TASKS, topics.ASSIGNMENTS, topics.FIGURES),
+            topics_in=(topics.TASKS, topics.ASSIGNMENTS, topics.FIGURES, topics.DELIVERIES),
             group=READ_MODEL_GROUP,
             handler=project,
         )
@@ -100,6 +100,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
     add_docs(app)
     app.include_router(handlers.router)
     app.include_router(reads.router)
+    app.include_router(deliveries.router)
     app.include_router(pages.router)
     app.webhooks.include_router(webhooks_router())
     app.openapi = lambda: _with_bearer_auth(app)  # type: ignore[method-assign]  # FastAPI's documented hook

@@ -4,6 +4,7 @@ Problem                      any refusal, rendered as application/problem+json
 ├── Unauthorised (401)       no or unknown API key
 ├── Forbidden (403)          the organisation may not send this
 ├── Conflict (409)           same event id, different content
+├── StillPending (409)       a redelivery asked for while the webhook is still being sent
 ├── TooLarge (413)           body over the limit
 ├── UnsupportedMedia (415)   not a JSON CloudEvent
 ├── Invalid (422)            each wrong field named in `errors`
@@ -64,6 +65,12 @@ class Conflict(Problem):
     status = 409
     slug = "id-reused"
     title = "This event id was already used with different content"
+
+
+class StillPending(Problem):
+    status = 409
+    slug = "still-being-delivered"
+    title = "This webhook is still being delivered; its next attempt is already due"
 
 
 class TooLarge(Problem):

@@ -1,12 +1,13 @@
-"""The read model: tasks, assignment facts and figures from the topics, applied per batch in one
-transaction.
+"""The read model: tasks, assignment facts, figures and webhook delivery attempts from the topics,
+applied per batch in one transaction.
 
 Intake never reads another service's tables; what it shows a child's readers, and which assignments
 a provider holds, it learns here. Each event is applied once (its `<source>|<id>` is kept in
 `intake.applied` in the same transaction), so a redelivered batch changes nothing. A batch costs one
 statement per kind of row, not one per event: rows of a kind are written in the order their events
 came, and the kinds in an order where a warning or breach finds its task already written. An
-authority's figures replace the same period's older figures (by their `as_of`), so they skip the inbox.
+authority's figures replace the same period's older figures (by their `as_of`), and a delivery's later
+attempt its earlier ones (by round and attempt), so they skip the inbox.
 """
 
 from collections.abc import Iterator, Sequence
@@ -15,7 +16,7 @@ from typing import Any
 
 import structlog
 
-from services.intake import store
+from services.intake import delivery_store, store
 from shared.contracts.assignments import (
     INTERVIEW_COMPLETED,
     AssignmentAccepted,
@@ -26,6 +27,7 @@ from shared.contracts.assignments import (
     AssignmentExpired,
     AssignmentFact,
 )
+from shared.contracts.deliveries import DeliveryAttempted
 from shared.contracts.envelope import Envelope
 from shared.contracts.figures import FiguresPublished
 from shared.contracts.tasks import (
@@ -80,10 +82,12 @@ async def apply(pool: store.Pool, envelopes: Sequence[Envelope], now: datetime) 
     rows: dict[str, list[tuple[Any, ...]]] = {statement: [] for statement in WRITE_ORDER}
     applied = 0
     figures = [e.data for e in envelopes if isinstance(e.data, FiguresPublished)]
-    others = [e for e in envelopes if not isinstance(e.data, FiguresPublished)]
+    attempts = [e.data for e in envelopes if isinstance(e.data, DeliveryAttempted)]
+    others = [e for e in envelopes if not isinstance(e.data, (FiguresPublished, DeliveryAttempted))]
     async with pool.acquire() as conn, conn.transaction():
         if figures:
             await conn.executemany(store.UPSERT_FIGURES, [_figures_row(f) for f in figures])
+        await delivery_store.apply_attempts(conn, attempts)
         for envelope in await store.INBOX.first_seen(conn, others, now):
             for statement, args in _rows_of(envelope.event_key, envelope):
                 rows[statement].append(args)

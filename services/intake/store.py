@@ -286,6 +286,12 @@ async def record_operator_action(conn: Connection, action: str, child_key: str |
 
 # What intake removes once its retention period is over (shared/retention.py).
 PURGES = (
+    Purge(  # organisations' delivered webhooks as the API lists them (their attempts go with them)
+        "intake.deliveries",
+        "DELETE FROM intake.deliveries WHERE webhook_id IN (SELECT webhook_id FROM intake.deliveries "
+        "WHERE state = 'delivered' AND last_attempt_at < $1 LIMIT $2) RETURNING webhook_id",
+        lambda r: r.delivered_webhook_days,
+    ),
     Purge(
         "intake.outbox",
         "DELETE FROM intake.outbox WHERE seq IN "

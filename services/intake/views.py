@@ -1,4 +1,5 @@
-"""What `GET /v1/children/...` and `GET /v1/audit` answer: the documented response schemas."""
+"""What `GET /v1/children/...`, `GET /v1/audit` and `/v1/deliveries` answer: the documented response
+schemas."""
 
 from datetime import datetime
 from typing import Any, Literal
@@ -6,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.assignments import ReferralPacket
+from shared.contracts.deliveries import STATES, DeliveryState
 
 SeenAs = Literal["ops", "responsible_authority", "host_authority", "police", "provider"]
 
@@ -111,3 +113,41 @@ class AuditPage(_View):
 
     items: list[AuditEntry]
     next_before: int | None
+
+
+class DeliveryAttemptView(_View):
+    """One attempt to deliver a webhook."""
+
+    round: int = Field(description="0 for the first round of attempts, one more for each redelivery.")
+    attempt: int = Field(description="The attempt's number within its round.")
+    attempted_at: datetime
+    status: int | None = Field(description="The receiver's HTTP status; null when there was none.")
+    latency_ms: float
+    error: str | None = Field(
+        description="Why there was no answer, as a code.", examples=["timeout", "ClientConnectorError"]
+    )
+    state: DeliveryState = Field(description="The delivery's state after this attempt.")
+
+
+class DeliveryView(_View):
+    """One webhook sent to the caller's organisation, as the latest attempt left it. The body is not
+    shown: it is the webhook the receiver was sent, identified by `webhook_id`."""
+
+    webhook_id: str = Field(description="The `webhook-id` header the receiver saw.")
+    event_type: str = Field(examples=["assignment.offered", "window.warning"])
+    queued_at: datetime
+    state: DeliveryState = Field(
+        description="; ".join(f"`{state}`: {meaning}" for state, meaning in STATES.items())
+    )
+    next_attempt_at: datetime | None = Field(description="When the next attempt is due, while pending.")
+    redelivery_requested_at: datetime | None = Field(
+        description="When the organisation last asked for it again (`redeliver`)."
+    )
+    attempts: list[DeliveryAttemptView] = Field(description="Every attempt, oldest first, every round.")
+
+
+class DeliveryPage(_View):
+    """The newest deliveries first; pass `next_after` as `after` for the next page."""
+
+    items: list[DeliveryView]
+    next_after: str | None = Field(description="The last item's webhook id, when there may be more.")

@@ -1,4 +1,5 @@
-"""The notifier's subscriber: scheduler tasks and provider reports, applied per batch (service.py)."""
+"""The notifier's subscriber: scheduler tasks, provider reports and organisations' redelivery requests,
+applied per batch (service.py)."""
 
 from collections.abc import Sequence
 
@@ -19,7 +20,8 @@ GROUP = "mtp-notifier"
 def register(
     broker: KafkaBroker, runtime: Runtime, clock: Clock, directory: LiveDirectory, handoff: Handoff
 ) -> None:
-    """Subscribe to the scheduler's tasks and the providers' interview reports (one group, one join)."""
+    """Subscribe to the scheduler's tasks, the providers' interview reports and the redelivery requests
+    (one group, one join)."""
 
     async def apply(envelopes: Sequence[Envelope]) -> None:
         """Route interview requests, apply provider reports, send councils what concerns them."""
@@ -33,5 +35,9 @@ def register(
         )
 
     subscribe(
-        broker, runtime.settings, topics_in=(topics.TASKS, topics.INTERVIEWS), group=GROUP, handler=apply
+        broker,
+        runtime.settings,
+        topics_in=(topics.TASKS, topics.INTERVIEWS, topics.REDELIVERIES),
+        group=GROUP,
+        handler=apply,
     )

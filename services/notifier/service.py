@@ -1,5 +1,6 @@
 """The notifier's work on a batch of messages, in one transaction: route interview requests, take in
-the scheduler's later word on tasks, apply providers' reports, and tell councils what concerns them.
+the scheduler's later word on tasks, apply providers' reports, tell councils what concerns them, and
+send again what an organisation asks for again.
 
 Each message is applied once (the inbox); each type has one function, below. Webhooks the batch
 queues are written already leased to this instance and go to its delivery worker once committed.
@@ -16,6 +17,7 @@ from services.notifier import assigning, provider_reports, recipients, store, ta
 from services.notifier.webhooks import queue
 from services.notifier.webhooks.handoff import Handoff
 from services.notifier.writes import Writes
+from shared.contracts.deliveries import RedeliveryRequested
 from shared.contracts.envelope import Envelope
 from shared.contracts.interviews import InterviewEvent
 from shared.contracts.tasks import InterviewClosed, InterviewRequested, InterviewUpdated, TaskEvent
@@ -144,6 +146,14 @@ async def _tell_councils(batch: Batch, envelope: Envelope) -> None:
     log.info("council_notified", event_type=envelope.type, event_id=envelope.id, episode_id=data.episode_id)
 
 
+async def _redeliver(batch: Batch, envelope: Envelope) -> None:
+    """An organisation asked for one of its webhooks again: a new round, same webhook-id."""
+    data = envelope.data
+    assert isinstance(data, RedeliveryRequested)
+    done = await store.redeliver(batch.conn, data.webhook_id, data.org_id, batch.now)
+    log.info("redelivery_requested", webhook_id=data.webhook_id, org=data.org_id, queued=done)
+
+
 # Each type of message to the function that applies it (the most specific first).
 HANDLERS: list[tuple[type, Handler]] = [
     (InterviewRequested, _route),
@@ -151,6 +161,7 @@ HANDLERS: list[tuple[type, Handler]] = [
     (InterviewClosed, _close),
     (InterviewEvent, _report),
     (TaskEvent, _tell_councils),
+    (RedeliveryRequested, _redeliver),
 ]
 
 

@@ -138,7 +138,7 @@ queued AS (
     FROM unnest($9::text[], $10::text[], $11::text[], $12::text[], $13::bytea[], $14::timestamptz[])
         AS d(webhook_id, org_id, url, event_type, body, at)
     ON CONFLICT (webhook_id) DO NOTHING
-    RETURNING id, webhook_id, org_id, url, event_type, body, attempts, round
+    RETURNING id, webhook_id, org_id, url, event_type, body, attempts, round, created_at
 )
 SELECT q.*, EXISTS (SELECT 1 FROM notifier.disabled_endpoints x WHERE x.url = q.url) AS disabled
 FROM queued q WHERE $19::timestamptz IS NOT NULL
@@ -152,7 +152,7 @@ WHERE id = ANY(ARRAY(
     LIMIT $3
     FOR UPDATE SKIP LOCKED
 ))
-RETURNING id, webhook_id, org_id, url, event_type, body, attempts, round,
+RETURNING id, webhook_id, org_id, url, event_type, body, attempts, round, created_at,
     EXISTS (SELECT 1 FROM notifier.disabled_endpoints x WHERE x.url = d.url) AS disabled
 """
 RECORD_ATTEMPT = """
@@ -164,6 +164,7 @@ DISABLE_ENDPOINT = """
 INSERT INTO notifier.disabled_endpoints (url, org_id, webhook_id, disabled_at) VALUES ($1, $2, $3, $4)
 ON CONFLICT (url) DO NOTHING RETURNING url
 """
+INSERT_FACT = "INSERT INTO notifier.outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4::text::jsonb)"
 FINISH_DELIVERY = """
 UPDATE notifier.deliveries
 SET state = $2, lease_until = NULL, next_attempt_at = $3, last_status = $4, last_error = $5,
@@ -185,6 +186,13 @@ attempts AS (
     INSERT INTO notifier.delivery_attempts (delivery_id, round, attempt, attempted_at, status, latency_ms, error)
     SELECT delivery_id, round, attempt, at, status, latency_ms, error FROM outcome
     ON CONFLICT DO NOTHING
+),
+facts AS (  -- each attempt published to mtp.deliveries.v1, for the organisations' API
+    INSERT INTO notifier.outbox (topic, key, value, headers)
+    SELECT f.topic, f.key, f.value, f.headers::jsonb
+    FROM unnest($10::text[], $11::text[], $12::bytea[], $13::text[]) WITH ORDINALITY
+        AS f(topic, key, value, headers, ord)
+    ORDER BY f.ord
 )
 UPDATE notifier.deliveries d
 SET state = o.state, lease_until = NULL, next_attempt_at = o.next_attempt_at, last_status = o.status,
@@ -259,8 +267,9 @@ class Claimed:
     event_type: str
     body: bytes
     attempt: int
-    round: int = 0
-    disabled: bool = False  # its URL answered 410 Gone earlier: park it without calling
+    round: int
+    disabled: bool  # its URL answered 410 Gone earlier: park it without calling
+    queued_at: datetime
 
 
 async def add_delivery(
@@ -310,6 +319,7 @@ def claimed(row: asyncpg.Record) -> Claimed:
         row["attempts"],
         row["round"],
         row["disabled"],
+        row["created_at"],
     )
 
 
@@ -326,8 +336,12 @@ class Outcome:
     error: str | None
 
 
-async def record_outcomes(pool: "asyncpg.Pool[Any]", outcomes: list[Outcome]) -> None:
-    """Record many attempts and their deliveries' new states in one statement (atomic by itself)."""
+OutboxRow: TypeAlias = tuple[str, str, bytes, str]
+
+
+async def record_outcomes(pool: "asyncpg.Pool[Any]", outcomes: list[Outcome], facts: list[OutboxRow]) -> None:
+    """Record many attempts, their deliveries' new states and the attempts' facts for the outbox, in
+    one statement (atomic by itself)."""
     await pool.execute(
         RECORD_OUTCOMES,
         [o.claimed.id for o in outcomes],
@@ -339,50 +353,39 @@ async def record_outcomes(pool: "asyncpg.Pool[Any]", outcomes: list[Outcome]) ->
         [o.error for o in outcomes],
         [o.state for o in outcomes],
         [o.next_attempt_at for o in outcomes],
+        *columns(facts, 4),
     )
 
 
-async def finish_attempt(
-    pool: "asyncpg.Pool[Any]",
-    claimed: Claimed,
-    *,
-    state: str,
-    at: datetime,
-    next_attempt_at: datetime,
-    status: int | None,
-    latency_ms: float,
-    error: str | None,
-) -> None:
-    """Record an attempt and the delivery's new state together."""
+async def finish_attempt(pool: "asyncpg.Pool[Any]", outcome: Outcome, fact: OutboxRow) -> None:
+    """Record an attempt, the delivery's new state and the attempt's fact together."""
     async with pool.acquire() as conn, conn.transaction():
-        await record_attempt(
-            conn,
-            claimed,
-            state=state,
-            at=at,
-            next_attempt_at=next_attempt_at,
-            status=status,
-            latency_ms=latency_ms,
-            error=error,
-        )
+        await record_attempt(conn, outcome, fact)
 
 
-async def record_attempt(
-    conn: asyncpg.Connection,
-    claimed: Claimed,
-    *,
-    state: str,
-    at: datetime,
-    next_attempt_at: datetime,
-    status: int | None,
-    latency_ms: float,
-    error: str | None,
-) -> None:
-    """Record an attempt and the delivery's new state in the caller's transaction."""
+async def record_attempt(conn: asyncpg.Connection, outcome: Outcome, fact: OutboxRow) -> None:
+    """Record an attempt, the delivery's new state and the attempt's fact in the caller's transaction."""
+    claimed = outcome.claimed
     await conn.execute(
-        RECORD_ATTEMPT, claimed.id, claimed.round, claimed.attempt, at, status, latency_ms, error
+        RECORD_ATTEMPT,
+        claimed.id,
+        claimed.round,
+        claimed.attempt,
+        outcome.at,
+        outcome.status,
+        outcome.latency_ms,
+        outcome.error,
     )
-    await conn.execute(FINISH_DELIVERY, claimed.id, state, next_attempt_at, status, error, at)
+    await conn.execute(
+        FINISH_DELIVERY,
+        claimed.id,
+        outcome.state,
+        outcome.next_attempt_at,
+        outcome.status,
+        outcome.error,
+        outcome.at,
+    )
+    await conn.execute(INSERT_FACT, *fact)
 
 
 async def disable_endpoint(conn: asyncpg.Connection, claimed: Claimed, at: datetime) -> bool:
@@ -414,6 +417,13 @@ REPLAY_BY_STATE = """
 UPDATE notifier.deliveries
 SET state = 'pending', attempts = 0, round = round + 1, next_attempt_at = $2, lease_until = NULL
 WHERE state = ANY($1::text[]) AND ($3::text IS NULL OR org_id = $3)
+RETURNING id
+"""
+# An organisation's redelivery request (through intake): its own delivery, unless still being sent.
+REDELIVER = """
+UPDATE notifier.deliveries
+SET state = 'pending', attempts = 0, round = round + 1, next_attempt_at = $3, lease_until = NULL
+WHERE webhook_id = $1 AND org_id = $2 AND state <> 'pending'
 RETURNING id
 """
 ENABLE_ENDPOINT = "DELETE FROM notifier.disabled_endpoints WHERE url = $1 RETURNING org_id"
@@ -586,6 +596,14 @@ async def replay(
             rows = await conn.fetch(REPLAY_BY_STATE, states, now, org)
         await conn.execute(WAKE_WORKERS)
     return [row["id"] for row in rows]
+
+
+async def redeliver(conn: Connection, webhook_id: str, org_id: str, now: datetime) -> bool:
+    """Send an organisation's delivery again as a new round (False: not theirs, or still pending)."""
+    found = await conn.fetchval(REDELIVER, webhook_id, org_id, now)
+    if found is not None:
+        await conn.execute(WAKE_WORKERS)
+    return found is not None
 
 
 async def enable_endpoint(

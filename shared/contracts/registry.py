@@ -3,6 +3,7 @@
 from shared import topics
 from shared.contracts.assignments import ASSIGNMENT_FACTS
 from shared.contracts.common import EventData
+from shared.contracts.deliveries import DELIVERY_EVENTS, REDELIVERY_EVENTS
 from shared.contracts.episodes import EPISODE_EVENTS
 from shared.contracts.figures import FIGURES_EVENTS
 from shared.contracts.interviews import INTERVIEW_EVENTS
@@ -14,6 +15,8 @@ TOPIC_TYPES: dict[str, tuple[type[EventData], ...]] = {
     topics.TASKS: TASK_EVENTS,
     topics.ASSIGNMENTS: ASSIGNMENT_FACTS,
     topics.FIGURES: FIGURES_EVENTS,
+    topics.DELIVERIES: DELIVERY_EVENTS,
+    topics.REDELIVERIES: REDELIVERY_EVENTS,
 }
 
 BY_TYPE: dict[str, type[EventData]] = {

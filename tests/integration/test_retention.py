@@ -61,6 +61,20 @@ async def _delivery(
     )  # fmt: skip
 
 
+async def _listed_delivery(pool: "asyncpg.Pool[Any]", webhook_id: str, state: str, at: datetime) -> None:
+    """A delivery as intake lists it to its organisation (GET /v1/deliveries), with one attempt."""
+    await pool.execute(
+        "INSERT INTO intake.deliveries (webhook_id, org_id, event_type, queued_at, state, round, attempt,"
+        " last_attempt_at) VALUES ($1, 'nyas-cymru', 'assignment.offered', $3, $2, 0, 1, $3)",
+        webhook_id, state, at,
+    )  # fmt: skip
+    await pool.execute(
+        "INSERT INTO intake.delivery_attempts (webhook_id, round, attempt, attempted_at, latency_ms, state)"
+        " VALUES ($1, 0, 1, $2, 1, $3)",
+        webhook_id, at, state,
+    )  # fmt: skip
+
+
 async def count(pool: "asyncpg.Pool[Any]", table: str) -> int:
     return int(await pool.fetchval(f"SELECT count(*) FROM {table}"))  # noqa: S608
 
@@ -73,6 +87,9 @@ async def test_each_service_removes_only_what_its_retention_period_lets_go(pool:
     await _delivery(pool, "old-delivered", "delivered", OLD)
     await _delivery(pool, "new-delivered", "delivered", RECENT)
     await _delivery(pool, "old-failed", "failed", None)  # parked for an operator: stays
+    await _listed_delivery(pool, "old-delivered", "delivered", OLD)
+    await _listed_delivery(pool, "new-delivered", "delivered", RECENT)
+    await _listed_delivery(pool, "old-failed", "failed", OLD)
     await pool.execute(
         "INSERT INTO notifier.inbox (event_key, received_at) VALUES ('a|1', $1), ('a|2', $2)", OLD, RECENT
     )
@@ -90,6 +107,7 @@ async def test_each_service_removes_only_what_its_retention_period_lets_go(pool:
         removed |= await purge_once(pool, store.PURGES, settings, NOW)
 
     assert removed == {
+        "intake.deliveries": 1,
         "intake.outbox": 1,
         "intake.applied": 1,
         "scheduler.outbox": 1,
@@ -104,6 +122,10 @@ async def test_each_service_removes_only_what_its_retention_period_lets_go(pool:
         "old-failed",
     }
     assert await count(pool, "notifier.delivery_attempts") == 2  # the removed delivery's went with it
+    assert {r["webhook_id"] for r in await pool.fetch("SELECT webhook_id FROM intake.delivery_attempts")} == {
+        "new-delivered",
+        "old-failed",
+    }
     assert await count(pool, "intake.audit") == 1  # the records policy has not said otherwise
     assert PURGED.labels(table="notifier.deliveries")._value.get() == before + 1
 

@@ -23,3 +23,18 @@ def test_every_event_type_and_dead_letter_topic_is_described() -> None:
         "mtp.tasks.v1.dlq",
         "mtp.assignments.v1.dlq",
     } <= addresses
+
+
+def test_the_drain_check_waits_on_every_topic_each_service_reads() -> None:
+    """`make run` stops cleanly only once each consumer group has caught up on the topics the published
+    document says its service reads: a topic left out would be lost by a memory-only broker."""
+    from tools.asyncapi import FLOWS
+    from tools.drain import CONSUMERS, READ_MODEL
+
+    groups = {**CONSUMERS, READ_MODEL[0]: READ_MODEL[1]}
+    for service, group in (
+        ("scheduler", "mtp-scheduler"),
+        ("notifier", "mtp-notifier"),
+        ("intake", "mtp-intake-read-model"),
+    ):
+        assert set(groups[group]) == {topic for topic, (_, readers) in FLOWS.items() if service in readers}

@@ -1,4 +1,5 @@
-"""Writing delivery outcomes in groups: one statement for every attempt that finished meanwhile.
+"""Writing delivery outcomes in groups: one statement for every attempt that finished meanwhile (with
+each attempt's fact for `mtp.deliveries.v1`, through the outbox).
 
 A transaction per attempt made the database, not the receivers, the limit on deliveries per second.
 Outcomes wait in memory only while the previous group is being written (no added delay). If the
@@ -11,6 +12,7 @@ import asyncio
 import structlog
 
 from services.notifier import store
+from services.notifier.webhooks.attempt_facts import attempt_fact
 from shared.db import LOOP_ERRORS
 from shared.waits import wait_any
 
@@ -20,9 +22,10 @@ log = structlog.get_logger()
 class AttemptRecorder:
     """Collects outcomes from delivery tasks and writes them in groups until closed."""
 
-    def __init__(self, pool: store.Pool, retry_seconds: float) -> None:
+    def __init__(self, pool: store.Pool, retry_seconds: float, namespace: str) -> None:
         self._pool = pool
         self._retry = retry_seconds
+        self._namespace = namespace  # of the topic the attempts' facts go to
         self._waiting: list[store.Outcome] = []
         self._arrived = asyncio.Event()
         self._closing = asyncio.Event()
@@ -47,7 +50,8 @@ class AttemptRecorder:
                 continue
             group, self._waiting = self._waiting, []
             try:
-                await store.record_outcomes(self._pool, group)
+                facts = [attempt_fact(outcome, self._namespace) for outcome in group]
+                await store.record_outcomes(self._pool, group, facts)
             except LOOP_ERRORS as exc:
                 if self._closing.is_set():
                     # Leases run out and another instance retries these; nothing is lost.

@@ -21,6 +21,7 @@ from standardwebhooks.webhooks import Webhook
 from services.notifier import metrics, store
 from services.notifier.settings import NotifierSettings
 from services.notifier.webhooks import addresses, queue, sending
+from services.notifier.webhooks.attempt_facts import attempt_fact
 from services.notifier.webhooks.backoff import parse_retry_after, retry_delay
 from services.notifier.webhooks.handoff import Handoff, delivery_lease
 from services.notifier.webhooks.recording import AttemptRecorder
@@ -104,7 +105,7 @@ class DeliveryWorker:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._lease = delivery_lease(settings)
         self._handoff = handoff if handoff is not None else Handoff(self._lease)
-        self._recorder = AttemptRecorder(pool, settings.delivery_poll_seconds)
+        self._recorder = AttemptRecorder(pool, settings.delivery_poll_seconds, settings.topic_namespace)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set; finish what is in flight."""
@@ -198,16 +199,7 @@ class DeliveryWorker:
             await self._park(item, now)
             return
         if refusal is not None:
-            await store.finish_attempt(
-                self._pool,
-                item,
-                state="refused",
-                at=now,
-                next_attempt_at=now,
-                status=None,
-                latency_ms=0.0,
-                error=refusal,
-            )
+            await self._finish(store.Outcome(item, "refused", now, now, None, 0.0, refusal))
             metrics.DELIVERIES.labels(outcome="refused").inc()
             log.error("webhook_refused", webhook_id=item.webhook_id, org=item.org_id, reason=refusal)
             return
@@ -241,16 +233,8 @@ class DeliveryWorker:
             )
         if state == "gone":
             async with self._pool.acquire() as conn, conn.transaction():
-                await store.record_attempt(
-                    conn,
-                    item,
-                    state=state,
-                    at=done_at,
-                    next_attempt_at=next_at,
-                    status=status,
-                    latency_ms=latency_ms,
-                    error=error,
-                )
+                outcome = store.Outcome(item, state, done_at, next_at, status, latency_ms, error)
+                await store.record_attempt(conn, outcome, self._fact(outcome))
                 if await store.disable_endpoint(conn, item, done_at):
                     await self._alert_operations(conn, item, done_at)
         else:
@@ -268,18 +252,16 @@ class DeliveryWorker:
             duration_ms=round(latency_ms, 2),
         )
 
+    def _fact(self, outcome: store.Outcome) -> store.OutboxRow:
+        return attempt_fact(outcome, self._settings.topic_namespace)
+
+    async def _finish(self, outcome: store.Outcome) -> None:
+        """Record an attempt that called nobody (refused or parked), and its fact, at once."""
+        await store.finish_attempt(self._pool, outcome, self._fact(outcome))
+
     async def _park(self, item: store.Claimed, now: datetime) -> None:
         """The URL answered 410 earlier: keep the delivery for a replay, without calling."""
-        await store.finish_attempt(
-            self._pool,
-            item,
-            state="disabled",
-            at=now,
-            next_attempt_at=now,
-            status=None,
-            latency_ms=0.0,
-            error="endpoint_disabled",
-        )
+        await self._finish(store.Outcome(item, "disabled", now, now, None, 0.0, "endpoint_disabled"))
         metrics.DELIVERIES.labels(outcome="disabled").inc()
         log.warning("webhook_parked", webhook_id=item.webhook_id, org=item.org_id, reason="endpoint_disabled")
 

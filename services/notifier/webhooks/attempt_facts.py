@@ -1,0 +1,37 @@
+"""Every delivery attempt as a fact on `mtp.deliveries.v1`, written to the outbox with the attempt,
+so intake can show each organisation its own deliveries (`GET /v1/deliveries`). Ids, times, states
+and answer codes only: never the body, which names a child."""
+
+from services.notifier import store
+from services.notifier.webhooks import queue
+from shared import outbox, topics
+from shared.contracts.deliveries import DeliveryAttempted
+from shared.contracts.envelope import Envelope
+
+
+def attempt_fact(outcome: store.Outcome, namespace: str) -> store.OutboxRow:
+    """The outbox row publishing one attempt, keyed by the receiving organisation."""
+    claimed = outcome.claimed
+    data = DeliveryAttempted(
+        webhook_id=claimed.webhook_id,
+        org_id=claimed.org_id,
+        event_type=claimed.event_type,
+        queued_at=claimed.queued_at,
+        round=claimed.round,
+        attempt=claimed.attempt,
+        attempted_at=outcome.at,
+        status=outcome.status,
+        latency_ms=round(outcome.latency_ms, 3),
+        error=outcome.error,
+        state=outcome.state,
+        next_attempt_at=outcome.next_attempt_at if outcome.state == "pending" else None,
+    )
+    envelope = Envelope(
+        id=queue.webhook_id("attempt", claimed.webhook_id, str(claimed.round), str(claimed.attempt)),
+        source=queue.SOURCE,
+        type=data.type_name,
+        time=outcome.at,
+        data=data,
+        subject=claimed.webhook_id,
+    )
+    return outbox.row(topics.named(namespace, topics.DELIVERIES), claimed.org_id, envelope)
