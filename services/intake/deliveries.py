@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from services.intake import delivery_store
 from services.intake.auth import Caller, caller
 from services.intake.deps import Deps
-from services.intake.errors import NotFound, StillPending
+from services.intake.errors import Invalid, NotFound, StillPending
 from services.intake.examples import PROBLEM_CONTENT
 from services.intake.store import record_access
 from services.intake.views import DeliveryAttemptView, DeliveryPage, DeliveryView
@@ -32,7 +32,7 @@ _PROBLEMS: dict[int, str] = {
     401: "No or unknown API key.",
     404: "No delivery with this id to the caller's organisation.",
     409: "Still being delivered: its next attempt is due at the time in `detail`.",
-    422: "A parameter is not valid; each is named.",
+    422: "A parameter is not valid (or `after` names no delivery of yours); each is named.",
 }
 
 
@@ -89,6 +89,16 @@ async def list_deliveries(
         after=after,
         limit=limit,
     )
+    if found is None:
+        raise Invalid(
+            errors=[
+                {
+                    "pointer": "/query/after",
+                    "detail": "no delivery of yours has this id (kept no longer?): start again without `after`",
+                    "code": "unknown_cursor",
+                }
+            ]
+        )
     await record_access(deps.pool, deps.clock.now(), who.org.id, who.key_id, "read:deliveries", None)
     items = [_view(d, found.attempts[d["webhook_id"]]) for d in found.deliveries]
     return DeliveryPage(items=items, next_after=items[-1].webhook_id if len(items) == limit else None)
@@ -123,7 +133,8 @@ async def get_delivery(
     responses={
         202: {
             "description": "Asked for: the notifier sends it again as a new round of attempts (within "
-            "seconds), and its attempts appear here. Asking again before that attempt changes nothing."
+            "seconds), and its attempts appear here. Asking again within five minutes, before that round's "
+            "first attempt, sends nothing more."
         },
         **_problems(401, 404, 409, 422),
     },
@@ -155,7 +166,9 @@ async def redeliver(
     if delivery is None:
         raise NotFound()
     if delivery["state"] == "pending":
-        raise StillPending(f"Its next attempt is due at {delivery['next_attempt_at'].isoformat()}.")
+        raise StillPending(
+            f"Its next attempt is due at {delivery['next_attempt_at'].isoformat()} (as last reported)."
+        )
     log.info("redelivery_asked", org=who.org.id, webhook_id=webhook_id, published=asked)
     found = await delivery_store.one(deps.pool, who.org.id, webhook_id)
     return _view(found.deliveries[0], found.attempts[webhook_id])

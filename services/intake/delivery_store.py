@@ -4,7 +4,7 @@ its outbox row and audit entry in one transaction."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from services.intake.store import INSERT_AUDIT, Connection, Pool, translated
@@ -115,9 +115,12 @@ async def page(
     event_type: str | None,
     after: str | None,
     limit: int,
-) -> Found:
-    """One page of an organisation's deliveries, newest first, with their attempts."""
+) -> Found | None:
+    """One page of an organisation's deliveries, newest first, with their attempts; None if `after`
+    names no delivery of theirs (a page cannot be said to follow it)."""
     async with pool.acquire() as conn, conn.transaction(readonly=True, isolation="repeatable_read"):
+        if after is not None and await conn.fetchrow(SELECT_ONE, after, org_id) is None:
+            return None
         rows = await conn.fetch(SELECT_DELIVERIES, org_id, states, event_type, after, limit)
         return await _with_attempts(conn, [dict(r) for r in rows])
 
@@ -131,6 +134,7 @@ async def one(pool: Pool, org_id: str, webhook_id: str) -> Found:
 
 
 LOCK_ONE = SELECT_ONE + " FOR UPDATE"
+ASK_AGAIN_AFTER = timedelta(minutes=5)
 MARK_REQUESTED = """
 UPDATE intake.deliveries SET redelivery_requested_at = $2, redelivery_asked_in = $3 WHERE webhook_id = $1
 """
@@ -149,14 +153,18 @@ async def request_redelivery(
 ) -> tuple[dict[str, Any] | None, bool]:
     """If the delivery is the organisation's and not already being sent (or asked for), publish the
     request and audit it. Return the delivery as it now stands (None: not theirs) and whether it was
-    asked for now: nothing is published for a delivery still pending, or asked for already while its
-    latest round was the latest (the notifier's next round lets it be asked for again)."""
+    asked for now: nothing is published for a delivery still pending, or asked for already in its
+    latest round less than ASK_AGAIN_AFTER ago (the notifier's next round, or that long without one,
+    lets it be asked for again: a request the notifier could not act on does not block it for good)."""
     async with pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(LOCK_ONE, webhook_id, org_id)
         if row is None:
             return None, False
         delivery = dict(row)
-        if delivery["state"] == "pending" or delivery["redelivery_asked_in"] == delivery["round"]:
+        asked = delivery["redelivery_requested_at"]
+        if delivery["state"] == "pending" or (
+            delivery["redelivery_asked_in"] == delivery["round"] and asked > at - ASK_AGAIN_AFTER
+        ):
             return delivery, False
         await conn.execute(MARK_REQUESTED, webhook_id, at, delivery["round"])
         await outbox.enqueue(conn, "intake", [(topic, org_id, request)])

@@ -165,11 +165,13 @@ INSERT INTO notifier.disabled_endpoints (url, org_id, webhook_id, disabled_at) V
 ON CONFLICT (url) DO NOTHING RETURNING url
 """
 INSERT_FACT = "INSERT INTO notifier.outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4::text::jsonb)"
+# An attempt's outcome changes its delivery only if nothing claimed it since (a lease run out and
+# taken by another instance, or a replay or redelivery begun meanwhile): that claim's outcome decides.
 FINISH_DELIVERY = """
 UPDATE notifier.deliveries
 SET state = $2, lease_until = NULL, next_attempt_at = $3, last_status = $4, last_error = $5,
     delivered_at = CASE WHEN $2 = 'delivered' THEN $6 ELSE delivered_at END
-WHERE id = $1
+WHERE id = $1 AND round = $7 AND attempts = $8
 """
 # Attempts and the new states of their deliveries; one row per delivery (one attempt per claim).
 # Rows joined to unnest() are also matched by `= ANY`: the planner cannot size an unnest, and with
@@ -198,7 +200,7 @@ UPDATE notifier.deliveries d
 SET state = o.state, lease_until = NULL, next_attempt_at = o.next_attempt_at, last_status = o.status,
     last_error = o.error, delivered_at = CASE WHEN o.state = 'delivered' THEN o.at ELSE d.delivered_at END
 FROM outcome o
-WHERE d.id = o.delivery_id AND d.id = ANY($1::bigint[])
+WHERE d.id = o.delivery_id AND d.id = ANY($1::bigint[]) AND d.round = o.round AND d.attempts = o.attempt
 """
 # When something next becomes claimable: a delivery in flight (leased) is not, until its lease ends.
 NEXT_DELIVERY = """
@@ -384,6 +386,8 @@ async def record_attempt(conn: asyncpg.Connection, outcome: Outcome, fact: Outbo
         outcome.status,
         outcome.error,
         outcome.at,
+        claimed.round,
+        claimed.attempt,
     )
     await conn.execute(INSERT_FACT, *fact)
 

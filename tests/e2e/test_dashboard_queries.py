@@ -1,9 +1,10 @@
 """The dashboard's queries answer with data from a running system: a real Prometheus (Debian's
 `prometheus`, as promtool) scrapes the three services while a child is reported, returned (and one
 breached), an offer delivered, a request refused and a poison message dead-lettered; then every
-panel's query returns at least one series."""
+panel's query returns a value it can draw (a number, and for a rate or an increase, more than none)."""
 
 import json
+import math
 import shutil
 import socket
 import subprocess
@@ -54,7 +55,7 @@ def prometheus(stack: Stack, tmp_path: Path) -> Iterator[str]:
     }
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
     port = free_port()
-    process = subprocess.Popen(  # noqa: S603  # Debian's Prometheus, on loopback only
+    process = subprocess.Popen(  # Debian's Prometheus, on loopback only
         [
             binary,
             f"--config.file={tmp_path / 'prometheus.yml'}",
@@ -78,35 +79,52 @@ async def query(client: httpx.AsyncClient, base: str, expr: str) -> list[dict[st
     return result
 
 
-async def test_every_panel_shows_data_from_the_running_services(
-    stack: Stack, receiver: Receiver, place: Place, prometheus: str
-) -> None:
+async def activity(stack: Stack, place: Place, child: str, returned_ago: timedelta) -> None:
+    """A child reported and returned, a request refused and a message no consumer can read."""
     now = datetime.now(UTC)
     async with httpx.AsyncClient(base_url=stack.intake_url) as client:
         for event in (
-            report("G-1", since=now - timedelta(hours=3)),
-            returned("G-1", at=now - timedelta(minutes=10)),
-            report("G-2", since=now - timedelta(hours=80)),
-            returned("G-2", at=now - timedelta(hours=73)),  # its window closed an hour ago: a breach
+            report(child, since=now - returned_ago - timedelta(hours=3)),
+            returned(child, at=now - returned_ago),
         ):
             assert (await client.post("/v1/events", json=event, headers=POLICE)).status_code == 202
-        assert (await client.get("/v1/deliveries")).status_code == 401  # a refusal to show
+        assert (await client.get("/v1/deliveries")).status_code == 401
     producer = AIOKafkaProducer(bootstrap_servers=place.bootstrap)
     await producer.start()
     try:
         await producer.send_and_wait(topics.named(place.namespace, topics.EPISODES), b"not json", key=b"x")
     finally:
         await producer.stop()
+
+
+async def test_every_panel_shows_data_from_the_running_services(
+    stack: Stack, receiver: Receiver, place: Place, prometheus: str
+) -> None:
+    panels = [p for p in json.loads(DASHBOARD.read_text())["panels"] if p["type"] != "row"]
+    targets = [(panel["title"], target["expr"]) for panel in panels for target in panel["targets"]]
+    # A counter's rate shows once it has grown between two scrapes: activity, every series scraped,
+    # then more activity. The second child's window closes seconds later, by its timer: a breach.
+    await activity(stack, place, "G-1", timedelta(minutes=10))
     await poll(lambda: receiver.delivered(type_="assignment.offered"), timeout=60)
+    async with httpx.AsyncClient(timeout=10) as client:
+        for _, expr in targets:
+            if "timer_fire_lag" not in expr:  # no timer has fallen due yet
+
+                async def scraped(expr: str = expr) -> list[dict[str, Any]]:
+                    return await query(client, prometheus, expr)  # a series, once scraped twice
+
+                await poll(scraped, timeout=60, interval=1)
+    await activity(stack, place, "G-2", timedelta(hours=72) - timedelta(seconds=10))
     await poll(lambda: receiver.delivered(type_="window.breached"), timeout=60)
 
-    panels = [p for p in json.loads(DASHBOARD.read_text())["panels"] if p["type"] != "row"]
     async with httpx.AsyncClient(timeout=10) as client:
-        for panel in panels:
-            for target in panel["targets"]:
+        for title, expr in targets:
 
-                async def answered(expr: str = target["expr"]) -> list[dict[str, Any]]:
-                    return await query(client, prometheus, expr)
+            async def shown(expr: str = expr) -> list[float]:
+                # a value a panel can draw: a number (not NaN, as a quantile of nothing is), and for a
+                # counter's rate or increase, more than nothing happening
+                values = [float(s["value"][1]) for s in await query(client, prometheus, expr)]
+                drawn = [v for v in values if math.isfinite(v)]
+                return [v for v in drawn if v > 0 or not ("rate(" in expr or "increase(" in expr)]
 
-                series = await poll(answered, timeout=60, interval=1)
-                assert series, panel["title"]
+            assert await poll(shown, timeout=60, interval=1), title

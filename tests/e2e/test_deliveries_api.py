@@ -51,8 +51,11 @@ async def test_a_lost_offer_is_asked_for_again_and_comes_under_the_same_webhook_
 
     async with httpx.AsyncClient(base_url=stack.intake_url) as client:
         # Newport (the host council) cannot see or ask for the provider's delivery.
+        seen = await client.get(f"/v1/deliveries/{webhook_id}", headers=as_org("newport"))
+        assert seen.status_code == 404
         other = await client.post(f"/v1/deliveries/{webhook_id}/redeliver", headers=as_org("newport"))
         assert other.status_code == 404
+        assert webhook_id not in {d["webhook_id"] for d in await deliveries(stack, "newport")}
         asked = await client.post(f"/v1/deliveries/{webhook_id}/redeliver", headers=as_org("nyas-cymru"))
         assert asked.status_code == 202, asked.text
 

@@ -5,8 +5,10 @@ and asked for again through `mtp.redeliveries.v1`."""
 import json
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import httpx
 
+from services.intake import delivery_store
 from shared import topics
 from shared.contracts.deliveries import DeliveryAttempted
 from tests.conftest import Place
@@ -147,3 +149,34 @@ async def test_a_redelivery_request_is_published_once_and_audited(
         len(await read_topic(place.bootstrap, topics.named(place.namespace, topics.REDELIVERIES), at_least=2))
         == 2
     )
+
+
+async def test_one_batch_with_repeats_and_rounds_out_of_order_leaves_the_latest(
+    intake: httpx.AsyncClient, place: Place
+) -> None:
+    conn = await asyncpg.connect(place.database_url)
+    try:
+        async with conn.transaction():
+            await delivery_store.apply_attempts(
+                conn,
+                [
+                    attempt("msg_b", 1, "delivered", status=204, round_=1),
+                    attempt("msg_b", 2, "failed", status=500),
+                    attempt("msg_b", 1, "delivered", status=204, round_=1),
+                    attempt("msg_b", 1, "pending", status=503),
+                ],
+            )
+    finally:
+        await conn.close()
+    delivery = await shown(intake, "nyas-cymru", "msg_b", attempts=3)
+    assert delivery["state"] == "delivered"
+    assert [(a["round"], a["attempt"]) for a in delivery["attempts"]] == [(0, 1), (0, 2), (1, 1)]  # type: ignore[attr-defined]
+
+
+async def test_a_page_after_a_delivery_not_theirs_is_refused(intake: httpx.AsyncClient, place: Place) -> None:
+    await send(place, attempt("msg_other", 1, "delivered", status=204, org="newport"))
+    await shown(intake, "newport", "msg_other", attempts=1)
+    for after in ("msg_other", "msg_never"):
+        answer = await intake.get(f"/v1/deliveries?after={after}", headers=as_org("nyas-cymru"))
+        assert answer.status_code == 422
+        assert answer.json()["errors"][0]["pointer"] == "/query/after"

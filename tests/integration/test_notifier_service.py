@@ -3,6 +3,7 @@
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import pytest
@@ -13,6 +14,7 @@ from services.notifier import store
 from services.notifier.app import create_app
 from services.notifier.settings import NotifierSettings
 from shared import topics
+from shared.contracts.deliveries import RedeliveryRequested
 from shared.contracts.tasks import WindowBreached
 from tests.conftest import Place
 from tests.directory_factory import DirectoryFactory, secret_for
@@ -170,3 +172,110 @@ async def test_a_delivery_queued_to_a_url_the_directory_no_longer_names_goes_to_
     delivered = await poll(lambda: receiver.delivered("nyas-cymru", "assignment.withdrawn"))
     assert delivered[0].headers["webhook-id"] == "msg_queued_before_the_move"
     Webhook(secret_for("nyas-cymru")).verify(delivered[0].body, delivered[0].headers)
+
+
+async def test_a_redelivery_request_sends_the_organisations_own_delivery_again_once(
+    notifier: FastAPI, place: Place, receiver: Receiver
+) -> None:
+    """Through mtp.redeliveries.v1: the same webhook again, as a new round with its attempts counted
+    afresh, only for the organisation it went to, and not while it is still being sent; each attempt
+    is published on mtp.deliveries.v1 (no body)."""
+    await publish(
+        place.bootstrap,
+        topics.named(place.namespace, topics.TASKS),
+        f"{CARDIFF}/C-305",
+        interview_requested("C-305"),
+    )
+    offer = (await poll(lambda: receiver.delivered("nyas-cymru", "assignment.offered")))[0]
+    webhook_id = offer.headers["webhook-id"]
+    redeliveries = topics.named(place.namespace, topics.REDELIVERIES)
+
+    def asked(org: str, n: int) -> RedeliveryRequested:
+        return RedeliveryRequested(
+            webhook_id=webhook_id, org_id=org, requested_at=datetime.now(UTC), api_key_id=f"k{n}"
+        )
+
+    await publish(
+        place.bootstrap, redeliveries, "newport", asked("newport", 1), source="/mtp/intake"
+    )  # not theirs
+    request = await publish(
+        place.bootstrap, redeliveries, "nyas-cymru", asked("nyas-cymru", 2), source="/mtp/intake"
+    )
+    await publish(  # the same request again (at least once): applied once
+        place.bootstrap,
+        redeliveries,
+        "nyas-cymru",
+        asked("nyas-cymru", 2),
+        source="/mtp/intake",
+        id_=request.id,
+    )
+    again = await poll(lambda: receiver.delivered("nyas-cymru", "assignment.offered")[1:] or None)
+    assert again[0].headers["webhook-id"] == webhook_id
+    assert again[0].body == offer.body
+
+    def attempted(record: Any) -> dict[str, Any]:
+        return dict(json.loads(record.value))
+
+    facts = await read_topic(
+        place.bootstrap,
+        topics.named(place.namespace, topics.DELIVERIES),
+        until=lambda records: any(
+            attempted(r)["webhook_id"] == webhook_id and attempted(r)["round"] == 1 for r in records
+        ),
+    )
+    rounds = sorted(
+        (f["round"], f["attempt"], f["state"], f["status"])
+        for f in map(attempted, facts)
+        if f["webhook_id"] == webhook_id
+    )
+    assert rounds == [(0, 1, "delivered", 204), (1, 1, "delivered", 204)]
+    assert all("body" not in f and "child_ref" not in json.dumps(f) for f in map(attempted, facts))
+    conn = await asyncpg.connect(place.database_url)
+    try:
+        row = await conn.fetchrow(
+            "SELECT round, attempts, state FROM notifier.deliveries WHERE webhook_id = $1", webhook_id
+        )
+    finally:
+        await conn.close()
+    assert tuple(row) == (1, 1, "delivered")
+    assert len(receiver.delivered("nyas-cymru", "assignment.offered")) == 2  # newport's request moved nothing
+
+
+async def test_a_late_outcome_does_not_undo_a_newer_claim(place: Place, notifier: FastAPI) -> None:
+    """An attempt's outcome written after its delivery was claimed again (a lease run out, a replay or
+    a redelivery begun) leaves the newer claim's state alone."""
+    pool = await asyncpg.create_pool(place.database_url, min_size=1, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            await store.add_delivery(
+                conn,
+                webhook_id="msg_late",
+                org_id="nyas-cymru",
+                url="https://nyas.example/hooks",
+                event_type="webhook.test",
+                body=b"{}",
+                now=datetime.now(UTC) + timedelta(hours=1),  # not due: the worker leaves it alone
+            )
+            row = await conn.fetchrow("SELECT * FROM notifier.deliveries WHERE webhook_id = 'msg_late'")
+        now = datetime.now(UTC)
+        first = store.Claimed(
+            row["id"], "msg_late", "nyas-cymru", row["url"], "webhook.test", b"{}", 1, 0, False, now
+        )
+        # meanwhile, the delivery was asked for again: round 1, pending
+        await pool.execute(
+            "UPDATE notifier.deliveries SET round = 1, attempts = 0, state = 'pending' WHERE id = $1",
+            row["id"],
+        )
+        outcome = store.Outcome(first, "failed", now, now, 503, 1.0, None)
+        await store.record_outcomes(pool, [outcome], [])
+        await store.finish_attempt(pool, outcome, ("t", "k", b"{}", "{}"))
+        state = await pool.fetchrow("SELECT state, round FROM notifier.deliveries WHERE id = $1", row["id"])
+        assert tuple(state) == ("pending", 1)
+        assert (
+            await pool.fetchval(
+                "SELECT count(*) FROM notifier.delivery_attempts WHERE delivery_id = $1", row["id"]
+            )
+            == 1
+        )
+    finally:
+        await pool.close()
