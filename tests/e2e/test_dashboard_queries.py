@@ -8,6 +8,7 @@ import math
 import shutil
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -65,8 +66,21 @@ def prometheus(stack: Stack, tmp_path: Path) -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=(tmp_path / "prometheus.log").open("w"),
     )
+    base = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        try:
+            return httpx.get(f"{base}/-/ready", timeout=2).status_code == 200
+        except httpx.TransportError:
+            return False
+
     try:
-        yield f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while not ready():  # poll until Prometheus answers, with a deadline
+            assert process.poll() is None, (tmp_path / "prometheus.log").read_text()
+            assert time.monotonic() < deadline, "Prometheus did not start within 60 s"
+            time.sleep(0.2)
+        yield base
     finally:
         process.terminate()
         process.wait(timeout=30)
