@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from starlette.exceptions import HTTPException
 
-from services.intake import deliveries, handlers, metrics, projection, reads, store
+from services.intake import deliveries, examples, handlers, metrics, projection, reads, store
 from services.intake.api_docs import add_docs
 from services.intake.deps import Deps
 from services.intake.errors import Invalid, Problem, Unavailable
@@ -103,7 +103,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
     app.include_router(deliveries.router)
     app.include_router(pages.router)
     app.webhooks.include_router(webhooks_router())
-    app.openapi = lambda: _with_bearer_auth(app)  # type: ignore[method-assign]  # FastAPI's documented hook
+    app.openapi = lambda: _document(app, directory)  # type: ignore[method-assign]  # FastAPI's documented hook
 
     async def database_ready() -> bool:
         deps: Deps = app.state.deps
@@ -179,9 +179,13 @@ async def _audit_refusal(request: Request, exc: Problem) -> None:
         log.warning("refusal_not_audited", status=exc.status, problem=exc.slug)
 
 
-def _with_bearer_auth(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document, saying once that every operation needs `Authorization: Bearer <key>`."""
-    if app.openapi_schema is None:
+def _document(app: FastAPI, directory: LiveDirectory) -> dict[str, Any]:
+    """The OpenAPI document: each event type's schema, in the directory's authorities (made again when
+    the directory changes them), and once that every operation needs `Authorization: Bearer <key>`."""
+    authorities = sorted(
+        org.authority_code for org in directory.current.of_kind("local_authority") if org.authority_code
+    )
+    if app.openapi_schema is None or app.state.openapi_authorities != authorities:
         document = get_openapi(
             title=app.title,
             version=app.version,
@@ -189,9 +193,18 @@ def _with_bearer_auth(app: FastAPI) -> dict[str, Any]:
             routes=app.routes,
             webhooks=app.webhooks.routes,
         )
-        document.setdefault("components", {})["securitySchemes"] = {
+        document["paths"]["/v1/events"]["post"]["requestBody"] = examples.request_body(authorities)
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        for name, schema in examples.event_components(authorities).items():
+            if schemas.setdefault(name, schema) != schema:
+                raise RuntimeError(f"two different schemas are named {name} in the OpenAPI document")
+        examples.add_common_answers(document)
+        for (path, method, status), links in examples.LINKS.items():
+            document["paths"][path][method]["responses"][status]["links"] = links
+        document["components"]["securitySchemes"] = {
             "apiKey": {"type": "http", "scheme": "bearer", "description": "An API key from the directory."}
         }
         document["security"] = [{"apiKey": []}]
         app.openapi_schema = document
+        app.state.openapi_authorities = authorities
     return app.openapi_schema

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from services.intake import delivery_store
 from services.intake.auth import Caller, caller
 from services.intake.deps import Deps
-from services.intake.errors import Invalid, NotFound, StillPending
+from services.intake.errors import NotFound, StillPending
 from services.intake.examples import PROBLEM_CONTENT
 from services.intake.store import record_access
 from services.intake.views import DeliveryAttemptView, DeliveryPage, DeliveryView
@@ -32,7 +32,7 @@ _PROBLEMS: dict[int, str] = {
     401: "No or unknown API key.",
     404: "No delivery with this id to the caller's organisation.",
     409: "Still being delivered: its next attempt is due at the time in `detail`.",
-    422: "A parameter is not valid (or `after` names no delivery of yours); each is named.",
+    422: "A parameter is not valid; each is named.",
 }
 
 
@@ -58,7 +58,13 @@ def _view(delivery: dict[str, Any], attempts: list[dict[str, Any]]) -> DeliveryV
     tags=["deliveries"],
     summary="The webhooks sent to the caller's organisation, newest first, with every attempt",
     response_model=DeliveryPage,
-    responses=_problems(401, 422),
+    responses={
+        **_problems(401, 422),
+        404: {
+            "description": "`after` names no delivery to the caller's organisation (one no longer kept).",
+            "content": PROBLEM_CONTENT,
+        },
+    },
 )
 async def list_deliveries(
     request: Request,
@@ -90,14 +96,8 @@ async def list_deliveries(
         limit=limit,
     )
     if found is None:
-        raise Invalid(
-            errors=[
-                {
-                    "pointer": "/query/after",
-                    "detail": "no delivery of yours has this id (kept no longer?): start again without `after`",
-                    "code": "unknown_cursor",
-                }
-            ]
+        raise NotFound(
+            "No delivery of yours has the id given as `after` (kept no longer?): start again without it."
         )
     await record_access(deps.pool, deps.clock.now(), who.org.id, who.key_id, "read:deliveries", None)
     items = [_view(d, found.attempts[d["webhook_id"]]) for d in found.deliveries]

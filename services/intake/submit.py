@@ -12,7 +12,7 @@ import structlog
 from services.intake import metrics, store
 from services.intake.auth import Caller
 from services.intake.deps import Deps
-from services.intake.errors import Conflict, Forbidden, Invalid
+from services.intake.errors import Conflict, Forbidden, Invalid, NotFound
 from services.intake.policy import may_send, unknown_authorities, withdrawal_refused
 from services.intake.submission import Submission, read_event
 from shared import topics
@@ -42,6 +42,7 @@ async def submit(deps: Deps, caller: Caller, items: list[Any], *, batch: bool) -
     errors: list[dict[str, Any]] = []
     forbidden: list[int] = []
     reasons: list[str] = []  # why, where the refusal has a reason of its own to give
+    unknown: list[tuple[int, str]] = []  # events naming what the child does not have, and what
     for index, item in enumerate(items):
         prefix: tuple[str | int, ...] = (index,) if batch else ()
         read = read_event(item, now, skew, prefix)
@@ -56,6 +57,8 @@ async def submit(deps: Deps, caller: Caller, items: list[Any], *, batch: bool) -
         elif isinstance(checked, Refusal):
             forbidden.append(index)
             reasons += [checked.reason] if checked.reason else []
+        elif isinstance(checked, Unknown):
+            unknown.append((index, checked.reason))
         else:
             errors.extend(checked)
     if errors:
@@ -67,6 +70,9 @@ async def submit(deps: Deps, caller: Caller, items: list[Any], *, batch: bool) -
                 f"This organisation may not send the events at index {forbidden}. {' '.join(reasons)}".strip()
             )
         raise Forbidden(detail)
+    if unknown:
+        detail = " ".join(sorted({reason for _, reason in unknown}))
+        raise NotFound(f"The events at index {[i for i, _ in unknown]}: {detail}" if batch else detail)
     accepting = [_accepting(caller, sub, key, now, deps.settings.topic_namespace) for sub, key in submissions]
     try:
         outcomes = await store.accept(deps.pool, accepting)
@@ -93,6 +99,13 @@ class Refusal:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class Unknown:
+    """The event names something of the child's that does not exist."""
+
+    reason: str
+
+
 async def _check(
     deps: Deps,
     caller: Caller,
@@ -100,9 +113,10 @@ async def _check(
     prefix: tuple[str | int, ...],
     earlier: list[tuple[Submission, str]],
     wait_seconds: float,
-) -> str | Refusal | list[dict[str, Any]]:
+) -> str | Refusal | Unknown | list[dict[str, Any]]:
     """The child key the event travels under if this organisation may send it; a Refusal if it may
-    not; the errors if it names what does not exist."""
+    not; Unknown if it names an episode the child does not have; the errors if it names an authority
+    there is not."""
     data = sub.data
     holding: str | None = None  # the child of the assignment an interview report is about
     if isinstance(data, InterviewEvent) and caller.org.kind == "provider":
@@ -125,9 +139,7 @@ async def _check(
     if isinstance(data, InterviewNotOffered) and not await store.episode_known(
         deps.pool, data.child_key, data.episode_id, wait_seconds=wait_seconds
     ):
-        pointer = "/" + "/".join(str(part) for part in (*prefix, "data", "episode_id"))
-        detail = "no episode with this id for this child (use the id from episode.opened)"
-        return [{"pointer": pointer, "detail": detail, "code": "unknown_episode"}]
+        return Unknown("No episode of this child has the episode_id given (use the id from episode.opened).")
     unknown = unknown_authorities(deps.directory, data, prefix)
     if unknown:
         return unknown
