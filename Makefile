@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BROWSER := $(VENV)/.browser
 PROMTOOL := $(VENV)/.promtool
+# openapi-python-client, in a virtual environment of its own (its pins are not the services')
+GENERATOR := $(VENV)/generator/bin/openapi-python-client
+GENERATOR_VERSION := 0.29.1
 AXE_CORE := axe-core@4.14.1
 
 .PHONY: install run test lint lock bench clean
@@ -50,8 +53,14 @@ $(PROMTOOL): Makefile
 	fi
 	@touch $@
 
+# A test generates a Python client from intake's OpenAPI document, as an integrator would.
+$(GENERATOR): Makefile
+	@test -x $(VENV)/generator/bin/python || $(PYTHON) -m venv $(VENV)/generator
+	$(VENV)/generator/bin/python -m pip install --quiet 'openapi-python-client==$(GENERATOR_VERSION)'
+	@touch $@
+
 # Two worker processes, each with its own broker and database; a test file's tests stay together.
-test: $(STAMP) $(BROWSER) $(PROMTOOL)
+test: $(STAMP) $(BROWSER) $(PROMTOOL) $(GENERATOR)
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: $(STAMP)

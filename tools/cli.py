@@ -309,7 +309,7 @@ def asyncapi(
     output: Annotated[Path, typer.Option(help="Where to write the document.")] = Path("docs/asyncapi.yaml"),
 ) -> None:
     """Write the AsyncAPI document of the topics, generated from the event contracts."""
-    from tools.asyncapi import render
+    from shared.asyncapi import render
 
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render())

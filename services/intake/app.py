@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 
 from services.intake import deliveries, examples, handlers, metrics, projection, reads, store
 from services.intake.api_docs import add_docs
+from services.intake.asyncapi_docs import add_asyncapi_docs
 from services.intake.deps import Deps
 from services.intake.errors import Invalid, Problem, Unavailable
 from services.intake.settings import IntakeSettings
@@ -91,13 +92,15 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
         description=(
             "Report children missing from care, their returns and risk changes (police forces and councils), "
             "and return-interview progress (independent providers). Every request carries "
-            "`Authorization: Bearer <api key>`. Errors are RFC 9457 problems (`application/problem+json`)."
+            "`Authorization: Bearer <api key>`. Errors are RFC 9457 problems (`application/problem+json`). "
+            "The Kafka topics behind it: [/docs/asyncapi](/docs/asyncapi)."
         ),
         lifespan=lifespan,
         docs_url=None,  # served by api_docs, without a CDN
         redoc_url=None,
     )
     add_docs(app)
+    add_asyncapi_docs(app, settings)
     app.include_router(handlers.router)
     app.include_router(reads.router)
     app.include_router(deliveries.router)

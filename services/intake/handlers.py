@@ -25,6 +25,7 @@ BATCH_TYPE = "application/cloudevents-batch+json"
     tags=["events"],
     status_code=202,
     summary="Report an event (one CloudEvent, or a batch)",
+    description=examples.POST_EVENTS_DESCRIPTION,
     openapi_extra={"requestBody": examples.request_body([])},  # the directory's, in app._document
     responses=examples.POST_EVENTS_RESPONSES,
 )
@@ -54,7 +55,8 @@ async def post_events(request: Request) -> JSONResponse:
             errors=[{"pointer": "/", "detail": "a number has too many digits", "code": "json"}],
         ) from exc
 
-    batch = media == BATCH_TYPE
+    # A batch: the CloudEvents batch media type, or a JSON array sent as application/json.
+    batch = media == BATCH_TYPE or (media == "application/json" and isinstance(raw, list))
     if batch:
         if not isinstance(raw, list) or not raw:
             raise Invalid("A batch is a non-empty JSON array of CloudEvents.")

@@ -5,6 +5,8 @@ import asyncio
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
+import yaml
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 
@@ -51,5 +53,19 @@ async def test_the_api_docs_render_without_reaching_any_other_host(stack: Stack,
         await asyncio.to_thread(driver.get, f"{base}/redoc")
         await poll(lambda: "Missing the Point" in text_of(driver, "h1"), timeout=30, interval=0.3)
         assert sources(driver) == {own}
+
+        # The topics, rendered by intake itself, with this deployment's brokers as the servers.
+        await asyncio.to_thread(driver.get, f"{base}/docs/asyncapi")
+        await poll(lambda: "Missing the Point — topics" in text_of(driver, "h1"), timeout=30, interval=0.3)
+        assert "mtp.episodes.v1" in text_of(driver, "nav")
+        assert "missing.reported" in text_of(driver, "h3")
+        assert stack.env["MTP_KAFKA_BOOTSTRAP"] in text_of(driver, "#servers + table")
+        assert sources(driver) <= {own}
     finally:
         await asyncio.to_thread(driver.quit)
+    async with httpx.AsyncClient(base_url=base) as client:
+        document = yaml.safe_load((await client.get("/docs/asyncapi.yaml")).text)
+    assert document["asyncapi"] == "3.0.0"
+    assert [server["host"] for server in document["servers"].values()] == stack.env[
+        "MTP_KAFKA_BOOTSTRAP"
+    ].split(",")

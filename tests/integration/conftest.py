@@ -1,5 +1,6 @@
 """In-process services against the session's real broker and a fresh database."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -7,11 +8,13 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 
 from services.intake.app import create_app as create_intake
 from services.intake.settings import IntakeSettings
 from tests.conftest import Place
 from tests.directory_factory import DirectoryFactory
+from tools.embedded import free_port
 
 
 @asynccontextmanager
@@ -42,3 +45,26 @@ def as_org(org_id: str) -> dict[str, str]:
 
 def directory_path(factory: DirectoryFactory) -> Path:
     return factory.folder / "directory.yaml"
+
+
+@pytest.fixture
+async def served_intake(place: Place, directory: DirectoryFactory) -> AsyncIterator[str]:
+    """Intake on a real port, in this event loop, so a worker thread (or a tool in a process of its
+    own) can send it requests."""
+    # Reports on assignments it has not heard of are refused at once, not after the wait for one.
+    kwargs = {**place.settings_kwargs(directory.write()), "assignment_wait_seconds": 0.0}
+    app = create_intake(IntakeSettings(**kwargs))  # type: ignore[arg-type]
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.05)  # poll until the server listens
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task

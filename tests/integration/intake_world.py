@@ -56,11 +56,28 @@ B = Child("W-B1", SWANSEA, SWANSEA, "gwent-police", "cardiff-youth-support")
 
 async def build(intake: httpx.AsyncClient, place: Place, *children: Child) -> None:
     """Report each child through intake, publish its episode, task and assignment, wait until read."""
-    now = datetime.now(UTC)
+    now = datetime.now(UTC)  # before the reports: each episode begins no later than its report says
     for child in children:
         event = report(child.ref, responsible=child.responsible, placement=child.placement)
         answer = await intake.post("/v1/events", json=event, headers=as_org(child.reported_by))
         assert answer.status_code == 202, answer.text
+    await publish_world(place, *children, now=now)
+
+    async def all_read() -> bool:
+        for child in children:
+            seen = await intake.get(child.path, headers=as_org(child.provider))
+            if seen.status_code != 200 or seen.json()["referrals"][0]["referral"] is None:
+                return False
+        return True
+
+    await poll(all_read, timeout=60, interval=0.2)
+
+
+async def publish_world(place: Place, *children: Child, now: datetime | None = None) -> None:
+    """Publish each child's episode (begun five hours before `now`), task and assignment, as the
+    scheduler and the notifier would."""
+    now = now or datetime.now(UTC)
+    for child in children:
         facts: list[tuple[str, EventData]] = [
             (
                 topics.TASKS,
@@ -104,15 +121,6 @@ async def build(intake: httpx.AsyncClient, place: Place, *children: Child) -> No
         ]
         for topic, data in facts:
             await publish(place.bootstrap, topics.named(place.namespace, topic), child.key, data)
-
-    async def all_read() -> bool:
-        for child in children:
-            seen = await intake.get(child.path, headers=as_org(child.provider))
-            if seen.status_code != 200 or seen.json()["referrals"][0]["referral"] is None:
-                return False
-        return True
-
-    await poll(all_read, timeout=60, interval=0.2)
 
 
 async def provider_declines(intake: httpx.AsyncClient, place: Place, child: Child) -> None:

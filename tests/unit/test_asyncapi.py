@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
+from shared.asyncapi import build, render
 from shared.contracts.registry import BY_TYPE
-from tools.asyncapi import build, render
 
 
 def test_checked_in_asyncapi_matches_the_code() -> None:
@@ -28,7 +28,7 @@ def test_every_event_type_and_dead_letter_topic_is_described() -> None:
 def test_the_drain_check_waits_on_every_topic_each_service_reads() -> None:
     """`make run` stops cleanly only once each consumer group has caught up on the topics the published
     document says its service reads: a topic left out would be lost by a memory-only broker."""
-    from tools.asyncapi import FLOWS
+    from shared.asyncapi import FLOWS
     from tools.drain import CONSUMERS, READ_MODEL
 
     groups = {**CONSUMERS, READ_MODEL[0]: READ_MODEL[1]}

@@ -1,7 +1,8 @@
 """The AsyncAPI 3.0 document of the topics, generated from the event contracts.
 
-`mtp asyncapi` writes it to docs/asyncapi.yaml; a test fails when the checked-in file no longer
-matches the code, so the published description of the topics cannot drift from what is sent.
+`mtp asyncapi` writes it to docs/asyncapi.yaml (a test fails when the checked-in file no longer
+matches the code, so the published description of the topics cannot drift from what is sent); intake
+serves it at /docs/asyncapi with the deployment's brokers as its `servers`.
 """
 
 from typing import Any
@@ -11,7 +12,7 @@ import yaml
 from shared import topics
 from shared.contracts.registry import TOPIC_TYPES
 
-# Who sends and who reads each topic (the README's "How it fits together").
+# Who sends and who reads each topic (the README's "How it fits together"), and each reader's group.
 FLOWS: dict[str, tuple[str, tuple[str, ...]]] = {
     topics.EPISODES: ("intake", ("scheduler",)),
     topics.INTERVIEWS: ("intake", ("scheduler", "notifier")),
@@ -21,6 +22,7 @@ FLOWS: dict[str, tuple[str, tuple[str, ...]]] = {
     topics.DELIVERIES: ("notifier", ("intake",)),
     topics.REDELIVERIES: ("intake", ("notifier",)),
 }
+GROUPS = {"scheduler": "mtp-scheduler", "notifier": "mtp-notifier", "intake": "mtp-intake-read-model"}
 
 _CE_HEADERS: dict[str, Any] = {
     "type": "object",
@@ -80,8 +82,22 @@ _KEYS = {
 }
 
 
-def build() -> dict[str, Any]:
-    """The AsyncAPI document as a mapping."""
+def servers(bootstrap: str, security_protocol: str) -> dict[str, Any]:
+    """The `servers` of a deployment: each bootstrap broker, with TLS when the clients use it."""
+    protocol = "kafka-secure" if security_protocol in ("SSL", "SASL_SSL") else "kafka"
+    return {
+        f"broker{n}": {
+            "host": host.strip(),
+            "protocol": protocol,
+            "description": f"A bootstrap broker ({security_protocol}).",
+        }
+        for n, host in enumerate(bootstrap.split(","), start=1)
+        if host.strip()
+    }
+
+
+def build(servers: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The AsyncAPI document as a mapping (with `servers` when given: they are the deployment's)."""
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
@@ -120,7 +136,8 @@ def build() -> dict[str, Any]:
             operations[f"{consumer}_receives_{channel}"] = {
                 "action": "receive",
                 "channel": {"$ref": f"#/channels/{channel}"},
-                "summary": f"consumer group mtp-{consumer}; offsets committed after the database transaction.",
+                "summary": f"consumer group {GROUPS[consumer]}; offsets committed after the database "
+                "transaction.",
             }
     messages["dead_letter"] = {
         "name": "dead_letter",
@@ -142,13 +159,14 @@ def build() -> dict[str, Any]:
             ),
         },
         "defaultContentType": "application/json",
+        **({"servers": servers} if servers else {}),
         "channels": channels,
         "operations": operations,
         "components": {"messages": messages, "schemas": schemas},
     }
 
 
-def render() -> str:
+def render(servers: dict[str, Any] | None = None) -> str:
     """The AsyncAPI document as YAML text."""
     header = "# Generated from shared/contracts by `mtp asyncapi`. Do not edit by hand.\n"
-    return header + yaml.safe_dump(build(), sort_keys=False, allow_unicode=True, width=110)
+    return header + yaml.safe_dump(build(servers), sort_keys=False, allow_unicode=True, width=110)
