@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from starlette.exceptions import HTTPException
 
-from services.intake import deliveries, examples, handlers, metrics, projection, reads, store
+from services.intake import answer_examples, deliveries, examples, handlers, metrics, projection, reads, store
 from services.intake.api_docs import add_docs
 from services.intake.asyncapi_docs import add_asyncapi_docs
 from services.intake.deps import Deps
@@ -146,9 +146,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
         """Whatever went wrong on our side is still answered with a problem document, never a trace."""
         log.error("request_failed", error=type(exc).__name__, org=getattr(request.state, "org", None))
         metrics.REJECTED.labels(status="500").inc()
-        detail = "The request could not be completed. It is safe to send it again, with the same ids."
-        body = {"type": "about:blank", "title": "Internal Server Error", "status": 500, "detail": detail}
-        return JSONResponse(body, status_code=500, media_type=PROBLEM_JSON)
+        return JSONResponse(answer_examples.FAULT, status_code=500, media_type=PROBLEM_JSON)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -202,6 +200,7 @@ def _document(app: FastAPI, directory: LiveDirectory) -> dict[str, Any]:
             if schemas.setdefault(name, schema) != schema:
                 raise RuntimeError(f"two different schemas are named {name} in the OpenAPI document")
         examples.add_common_answers(document)
+        answer_examples.add_answer_examples(document)
         for (path, method, status), links in examples.LINKS.items():
             document["paths"][path][method]["responses"][status]["links"] = links
         document["components"]["securitySchemes"] = {

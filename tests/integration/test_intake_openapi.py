@@ -159,3 +159,18 @@ async def test_each_event_type_has_a_schema_of_its_own_told_apart_by_type(intake
         jsonschema.validate(declined_without_reason, event, cls=jsonschema.Draft202012Validator)
     discriminator = document["components"]["schemas"]["CloudEvent"]["discriminator"]
     assert discriminator["propertyName"] == "type"
+
+
+async def test_every_answer_has_an_example_valid_by_its_own_schema(intake: httpx.AsyncClient) -> None:
+    document = (await intake.get("/openapi.json")).json()
+    for path, operations in document["paths"].items():
+        if not path.startswith("/v1/"):
+            continue
+        for method, operation in operations.items():
+            for status, answer in operation["responses"].items():
+                for media, content in answer.get("content", {}).items():
+                    assert "example" in content, (method, path, status, media)
+                    schema = {**content["schema"], "components": document["components"]}
+                    jsonschema.validate(content["example"], schema, cls=jsonschema.Draft202012Validator)
+                    if media == "application/problem+json":
+                        assert content["example"]["status"] == int(status), (method, path, status)
