@@ -2,7 +2,7 @@
 
 `mtp asyncapi` writes it to docs/asyncapi.yaml (a test fails when the checked-in file no longer
 matches the code, so the published description of the topics cannot drift from what is sent); intake
-serves it at /docs/asyncapi with the deployment's brokers as its `servers`.
+serves it at /docs/asyncapi with the brokers its settings name as `servers`.
 """
 
 from typing import Any
@@ -83,13 +83,13 @@ _KEYS = {
 
 
 def servers(bootstrap: str, security_protocol: str) -> dict[str, Any]:
-    """The `servers` of a deployment: each bootstrap broker, with TLS when the clients use it."""
+    """The `servers` of a deployment: each broker named, with TLS when the clients use it."""
     protocol = "kafka-secure" if security_protocol in ("SSL", "SASL_SSL") else "kafka"
     return {
         f"broker{n}": {
             "host": host.strip(),
             "protocol": protocol,
-            "description": f"A bootstrap broker ({security_protocol}).",
+            "description": "A bootstrap broker" + (" (TLS)." if protocol == "kafka-secure" else "."),
         }
         for n, host in enumerate(bootstrap.split(","), start=1)
         if host.strip()

@@ -146,6 +146,50 @@ REFUSALS: dict[str, errors.Problem] = {
     "422": _INVALID,
     "503": errors.Unavailable(),
 }
+# Where an operation refuses in words of its own: (path, method, status) -> the problem.
+_QUERY_INVALID = errors.Invalid(
+    errors=[
+        {
+            "pointer": "/query/limit",
+            "detail": "Input should be less than or equal to 200",
+            "code": "less_than_equal",
+        }
+    ]
+)
+OWN_REFUSALS: dict[tuple[str, str, str], errors.Problem] = {
+    ("/v1/audit", "get", "403"): errors.Forbidden("Only operations may read the audit trail."),
+    ("/v1/audit", "get", "422"): _QUERY_INVALID,
+    ("/v1/deliveries", "get", "422"): _QUERY_INVALID,
+    ("/v1/deliveries", "get", "404"): errors.NotFound(
+        "No delivery of yours has the id given as `after` (kept no longer?): start again without it."
+    ),
+    ("/v1/deliveries/{webhook_id}/redeliver", "post", "409"): errors.StillPending(
+        "Its next attempt is due at 2026-11-25T08:10:17+00:00 (as last reported)."
+    ),
+    ("/v1/events", "post", "404"): errors.NotFound(
+        "No episode of this child has the episode_id given (use the id from episode.opened)."
+    ),
+}
+
+
+def _bad_path(parameter: str) -> errors.Invalid:
+    return errors.Invalid(
+        errors=[
+            {
+                "pointer": f"/path/{parameter}",
+                "detail": "String should match pattern",
+                "code": "string_pattern_mismatch",
+            }
+        ]
+    )
+
+
+OWN_REFUSALS |= {
+    ("/v1/children/{authority}/{child_ref}", "get", "422"): _bad_path("child_ref"),
+    ("/v1/deliveries/{webhook_id}", "get", "422"): _bad_path("webhook_id"),
+    ("/v1/deliveries/{webhook_id}/redeliver", "post", "422"): _bad_path("webhook_id"),
+}
+
 # What intake answers for a fault of its own (app.create_app's last exception handler).
 FAULT = {
     "type": "about:blank",
@@ -166,6 +210,8 @@ def add_answer_examples(document: dict[str, Any]) -> None:
                 for media, content in answer["content"].items():
                     if (path, method, status) in SUCCESSES:
                         content["example"] = SUCCESSES[(path, method, status)]
+                    elif (path, method, status) in OWN_REFUSALS:
+                        content["example"] = OWN_REFUSALS[(path, method, status)].body()
                     elif media == "application/problem+json" and status in REFUSALS:
                         content["example"] = REFUSALS[status].body()
                     elif media == "application/problem+json" and status == "500":

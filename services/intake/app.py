@@ -106,7 +106,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
     app.include_router(deliveries.router)
     app.include_router(pages.router)
     app.webhooks.include_router(webhooks_router())
-    app.openapi = lambda: _document(app, directory)  # type: ignore[method-assign]  # FastAPI's documented hook
+    app.openapi = lambda: _document(app, directory, settings)  # type: ignore[method-assign]  # FastAPI's documented hook
 
     async def database_ready() -> bool:
         deps: Deps = app.state.deps
@@ -180,7 +180,7 @@ async def _audit_refusal(request: Request, exc: Problem) -> None:
         log.warning("refusal_not_audited", status=exc.status, problem=exc.slug)
 
 
-def _document(app: FastAPI, directory: LiveDirectory) -> dict[str, Any]:
+def _document(app: FastAPI, directory: LiveDirectory, settings: IntakeSettings) -> dict[str, Any]:
     """The OpenAPI document: each event type's schema, in the directory's authorities (made again when
     the directory changes them), and once that every operation needs `Authorization: Bearer <key>`."""
     authorities = sorted(
@@ -194,7 +194,9 @@ def _document(app: FastAPI, directory: LiveDirectory) -> dict[str, Any]:
             routes=app.routes,
             webhooks=app.webhooks.routes,
         )
-        document["paths"]["/v1/events"]["post"]["requestBody"] = examples.request_body(authorities)
+        document["paths"]["/v1/events"]["post"]["requestBody"] = examples.request_body(
+            authorities, settings.max_batch
+        )
         schemas = document.setdefault("components", {}).setdefault("schemas", {})
         for name, schema in examples.event_components(authorities).items():
             if schemas.setdefault(name, schema) != schema:

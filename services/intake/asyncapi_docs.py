@@ -1,6 +1,6 @@
 """The topics' AsyncAPI document, served beside the API's: as YAML at /docs/asyncapi.yaml, and as a page
-at /docs/asyncapi that intake renders itself (no script, nothing from another host), with this
-deployment's brokers as its `servers`."""
+at /docs/asyncapi that intake renders itself (no script, nothing from another host), with the brokers
+MTP_ASYNCAPI_SERVERS names as its `servers`."""
 
 from typing import Any
 
@@ -8,8 +8,8 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from services.intake.settings import IntakeSettings
 from shared.asyncapi import build, render, servers
-from shared.settings import CommonSettings
 
 TEMPLATES = Environment(
     loader=PackageLoader("services.intake", "docs_templates"),
@@ -96,9 +96,10 @@ def page(document: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def add_asyncapi_docs(app: FastAPI, settings: CommonSettings) -> None:
-    """Serve /docs/asyncapi (the page) and /docs/asyncapi.yaml (the document)."""
-    brokers = servers(settings.kafka_bootstrap, settings.kafka_security_protocol)
+def add_asyncapi_docs(app: FastAPI, settings: IntakeSettings) -> None:
+    """Serve /docs/asyncapi (the page) and /docs/asyncapi.yaml (the document), naming as servers the
+    brokers MTP_ASYNCAPI_SERVERS lists (none by default: these pages are public)."""
+    brokers = servers(settings.asyncapi_servers, settings.kafka_security_protocol)
     text = render(brokers)
     html = TEMPLATES.get_template("asyncapi.html").render(page(build(brokers)))
 

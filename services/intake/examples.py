@@ -85,7 +85,7 @@ def _data_schemas(event_type: str, components: dict[str, Any], authorities: list
     schema["title"] = name
     for field in AUTHORITY_FIELDS & set(schema["properties"]):
         schema["properties"][field] = {
-            **schema["properties"][field],
+            **{k: v for k, v in schema["properties"][field].items() if k != "examples"},
             "enum": authorities,
             "description": schema["properties"][field].get("description", "")
             + " One of the local authorities this deployment serves.",
@@ -213,7 +213,7 @@ def event_components(authorities: list[str]) -> dict[str, Any]:
     return components
 
 
-def request_body(authorities: list[str]) -> dict[str, Any]:
+def request_body(authorities: list[str], max_batch: int = 500) -> dict[str, Any]:
     """`POST /v1/events`'s request body: one CloudEvent or a batch (a JSON array), with an example of
     every type (in the authorities of this deployment).
 
@@ -245,7 +245,7 @@ def request_body(authorities: list[str]) -> dict[str, Any]:
         },
     }
     examples = {name: _example(name) for name in EXAMPLE_DATA} | batches
-    batch = {"type": "array", "items": _ref("CloudEvent"), "minItems": 1, "maxItems": 500}
+    batch = {"type": "array", "items": _ref("CloudEvent"), "minItems": 1, "maxItems": max_batch}
     return {
         "required": True,
         "content": {
@@ -258,7 +258,8 @@ def request_body(authorities: list[str]) -> dict[str, Any]:
 
 
 POST_EVENTS_DESCRIPTION = (
-    "One CloudEvent (a JSON object), or a batch of up to 500 (a JSON array): a batch is all or nothing. "
+    "One CloudEvent (a JSON object), or a batch (a JSON array, as many as `maxItems` says): a batch is "
+    "all or nothing. "
     "Sent as `application/json`, or with the CloudEvents media types, `application/cloudevents+json` for "
     "one and `application/cloudevents-batch+json` for a batch. Answered once durably stored."
 )

@@ -52,11 +52,13 @@ def _responsible(org: Organisation, data: ChildEvent) -> bool:
 def unknown_authorities(
     directory: Directory, data: EventData, prefix: tuple[str | int, ...]
 ) -> list[dict[str, Any]]:
-    """Name each authority code in the event that no local authority in the directory has."""
+    """Name each authority code in the event that no local authority in the directory has (the
+    OpenAPI document lists the councils' codes; another kind of organisation's code is not one)."""
     errors = []
     for field in ("responsible_authority", "placement_authority"):
         code = getattr(data, field, None)
-        if code is not None and directory.authority(code) is None:
+        council = directory.authority(code) if code is not None else None
+        if code is not None and (council is None or council.kind != "local_authority"):
             pointer = "/" + "/".join(str(part) for part in (*prefix, "data", field))
             errors.append(
                 {

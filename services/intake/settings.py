@@ -18,3 +18,8 @@ class IntakeSettings(CommonSettings):
         description="How long a provider's report on an assignment intake has not heard of yet waits "
         "for it (an offer answered at once can be ahead of intake) before it is refused.",
     )
+    asyncapi_servers: str = Field(
+        "",
+        description="Brokers the AsyncAPI document at /docs/asyncapi names as its servers (comma-separated "
+        "host:port). Empty: none, so public documentation names no internal host.",
+    )

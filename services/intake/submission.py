@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -44,18 +45,27 @@ class Submission:
 def read_event(
     raw: Any, now: datetime, skew: timedelta, prefix: tuple[str | int, ...] = ()
 ) -> Submission | Errors:
-    """Validate one structured CloudEvent; return it, or the list of errors naming each field."""
+    """Validate one structured CloudEvent; return it, or the list of errors naming each field.
+
+    Strictly, as JSON: a number is not a string, `"yes"` is not a boolean, and a time is written out
+    as RFC 3339 says (`2026-11-25T08:10:00+00:00`), not a count of seconds, so what the OpenAPI
+    document calls invalid is refused."""
     try:
-        event = CloudEventIn.model_validate(raw)
+        event = CloudEventIn.model_validate_json(json.dumps(raw), strict=True)
     except ValidationError as exc:
         return _errors(exc, prefix)
     model = BY_TYPE.get(event.type)
     if model is None or event.type not in ACCEPTED_TYPES:
         return [_error((*prefix, "type"), f"unknown event type {event.type!r}", "unknown_type")]
     try:
-        data = model.model_validate(event.data)
+        data = model.model_validate_json(json.dumps(event.data), strict=True)
     except ValidationError as exc:
         return _errors(exc, (*prefix, "data"))
+    times = _times_not_written_out(raw, ["time"], prefix) + _times_not_written_out(
+        event.data, [name for name, value in data if isinstance(value, datetime)], (*prefix, "data")
+    )
+    if times:
+        return times
     unknown = sorted(set(event.data) - set(model.model_fields))
     if unknown:  # the contracts read past unknown fields; a sender needs to hear of its mistake
         return [
@@ -80,6 +90,25 @@ def read_event(
         data=data,
         fingerprint=_fingerprint(event),
     )
+
+
+# RFC 3339's date-time (what `format: date-time` means in the OpenAPI document).
+RFC3339 = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+)
+
+
+def _times_not_written_out(raw: dict[str, Any], names: list[str], prefix: tuple[str | int, ...]) -> Errors:
+    """Each of the named times given as something other than an RFC 3339 date-time string."""
+    return [
+        _error(
+            (*prefix, name),
+            "a time is written as RFC 3339, e.g. 2026-11-25T08:10:00+00:00",
+            "datetime_format",
+        )
+        for name in names
+        if raw.get(name) is not None and not (isinstance(raw[name], str) and RFC3339.match(raw[name]))
+    ]
 
 
 def _rules(data: EventData, prefix: tuple[str | int, ...]) -> Errors:

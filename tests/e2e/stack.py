@@ -104,6 +104,7 @@ def service_env(base: dict[str, str]) -> dict[str, str]:
         **base,
         "MTP_RETRY_BASE_SECONDS": "0.5",
         "MTP_FIGURES_INTERVAL_SECONDS": "1",
+        "MTP_ASYNCAPI_SERVERS": base.get("MTP_KAFKA_BOOTSTRAP", ""),  # shown on /docs/asyncapi
         "MTP_WEBHOOK_TIMEOUT_SECONDS": "3",
         "PYTHONPATH": os.pathsep.join(
             filter(None, [str(Path(__file__).resolve().parents[2]), base.get("PYTHONPATH")])
