@@ -1,6 +1,6 @@
 """Intake on the embedded pair: single-event accept latency at a steady rate, and batch ingestion.
 
-Run by hand: `.venv/bin/python bench/intake.py [--rate 500] [--seconds 20] [--batches 40]`.
+Run by hand: `.venv/bin/python -m bench.intake [--rate 500] [--seconds 20] [--batches 40]`.
 Starts its own Tansu broker, a temporary PostgreSQL and intake as a separate process, all on
 127.0.0.1, and stops them at the end. Bounded: rate × seconds single events, then `batches` × 500.
 The load generator shares the machine with the server, so figures are indicative.
