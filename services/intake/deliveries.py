@@ -13,7 +13,7 @@ from services.intake import delivery_store
 from services.intake.auth import Caller, caller
 from services.intake.deps import Deps
 from services.intake.errors import NotFound, StillPending
-from services.intake.examples import PROBLEM_CONTENT
+from services.intake.examples import PROBLEM_CONTENT, problem_answers
 from services.intake.store import record_access
 from services.intake.views import DeliveryAttemptView, DeliveryPage, DeliveryView
 from shared import topics
@@ -28,16 +28,12 @@ WebhookId = Annotated[
     str,
     Path(pattern=r"^[A-Za-z0-9_.-]{1,128}$", description="The `webhook-id` the receiver was sent."),
 ]
-_PROBLEMS: dict[int, str] = {
+REFUSALS: dict[int, str] = {
     401: "No or unknown API key.",
     404: "No delivery with this id to the caller's organisation.",
     409: "Still being delivered: its next attempt is due at the time in `detail`.",
     422: "A parameter is not valid; each is named.",
 }
-
-
-def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {status: {"description": _PROBLEMS[status], "content": PROBLEM_CONTENT} for status in statuses}
 
 
 def _view(delivery: dict[str, Any], attempts: list[dict[str, Any]]) -> DeliveryView:
@@ -59,7 +55,7 @@ def _view(delivery: dict[str, Any], attempts: list[dict[str, Any]]) -> DeliveryV
     summary="The webhooks sent to the caller's organisation, newest first, with every attempt",
     response_model=DeliveryPage,
     responses={
-        **_problems(401, 422),
+        **problem_answers(REFUSALS, 401, 422),
         404: {
             "description": "`after` names no delivery to the caller's organisation (one no longer kept).",
             "content": PROBLEM_CONTENT,
@@ -110,7 +106,7 @@ async def list_deliveries(
     tags=["deliveries"],
     summary="One webhook sent to the caller's organisation, with every attempt",
     response_model=DeliveryView,
-    responses=_problems(401, 404, 422),
+    responses=problem_answers(REFUSALS, 401, 404, 422),
 )
 async def get_delivery(
     request: Request, webhook_id: WebhookId, who: Annotated[Caller, Depends(caller)]
@@ -136,7 +132,7 @@ async def get_delivery(
             "seconds), and its attempts appear here. Asking again within five minutes, before that round's "
             "first attempt, sends nothing more."
         },
-        **_problems(401, 404, 409, 422),
+        **problem_answers(REFUSALS, 401, 404, 409, 422),
     },
 )
 async def redeliver(

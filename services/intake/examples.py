@@ -339,6 +339,11 @@ POST_EVENTS_RESPONSES: dict[int | str, dict[str, Any]] = {
 PROBLEM_CONTENT = _problem
 
 
+def problem_answers(described: dict[int, str], *statuses: int) -> dict[int | str, dict[str, Any]]:
+    """An operation's refusals for its `responses`: each status with what it means there."""
+    return {status: {"description": described[status], "content": PROBLEM_CONTENT} for status in statuses}
+
+
 # Links between operations (OpenAPI `links`): where one answer leads, for readers and for tools that
 # follow them (schemathesis's stateful tests do).
 _CHILD_OF_EVENT = {

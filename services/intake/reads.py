@@ -10,7 +10,7 @@ from services.intake.access import PoliceReport, record_for
 from services.intake.auth import Caller, caller
 from services.intake.deps import Deps
 from services.intake.errors import Forbidden, NotFound
-from services.intake.examples import PROBLEM_CONTENT
+from services.intake.examples import problem_answers
 from services.intake.views import AuditEntry, AuditPage, ChildRecord
 from shared.contracts.common import child_key
 
@@ -26,14 +26,12 @@ ChildRefPath = Annotated[
 ]
 
 
-def _problems(*statuses: int) -> dict[int | str, dict[str, object]]:
-    described = {
-        401: "No or unknown API key.",
-        403: "Operations only.",
-        404: "No such child, or not one this organisation may see.",
-        422: "A parameter is not valid; each is named.",
-    }
-    return {status: {"description": described[status], "content": PROBLEM_CONTENT} for status in statuses}
+REFUSALS = {
+    401: "No or unknown API key.",
+    403: "Operations only.",
+    404: "No such child, or not one this organisation may see.",
+    422: "A parameter is not valid; each is named.",
+}
 
 
 @router.get(
@@ -42,7 +40,7 @@ def _problems(*statuses: int) -> dict[int | str, dict[str, object]]:
     tags=["children"],
     summary="A child's episodes, tasks and assignments, as the caller may see them",
     response_model=ChildRecord,
-    responses=_problems(401, 404, 422),
+    responses=problem_answers(REFUSALS, 401, 404, 422),
 )
 async def get_child(
     request: Request, authority: Authority, child_ref: ChildRefPath, who: Annotated[Caller, Depends(caller)]
@@ -75,7 +73,7 @@ async def get_child(
     tags=["audit"],
     summary="The audit trail of reads and writes (operations only)",
     response_model=AuditPage,
-    responses=_problems(401, 403, 422),
+    responses=problem_answers(REFUSALS, 401, 403, 422),
 )
 async def get_audit(
     request: Request,
