@@ -67,6 +67,9 @@ async def test_the_api_docs_render_without_reaching_any_other_host(stack: Stack,
     async with httpx.AsyncClient(base_url=base) as client:
         document = yaml.safe_load((await client.get("/docs/asyncapi.yaml")).text)
     assert document["asyncapi"] == "3.0.0"
+    async with httpx.AsyncClient(base_url=base) as client:
+        page = await client.get("/docs/asyncapi")
+    assert "default-src 'none'" in page.headers["content-security-policy"]
     assert [server["host"] for server in document["servers"].values()] == stack.env[
         "MTP_ASYNCAPI_SERVERS"
     ].split(",")
