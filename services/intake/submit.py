@@ -69,10 +69,13 @@ async def submit(deps: Deps, caller: Caller, items: list[Any], *, batch: bool) -
             detail = (
                 f"This organisation may not send the events at index {forbidden}. {' '.join(reasons)}".strip()
             )
-        raise Forbidden(detail)
+        raise Forbidden(detail, errors=_items(forbidden, "forbidden") if batch else None)
     if unknown:
         detail = " ".join(sorted({reason for _, reason in unknown}))
-        raise NotFound(f"The events at index {[i for i, _ in unknown]}: {detail}" if batch else detail)
+        if not batch:
+            raise NotFound(detail)
+        indexes = [i for i, _ in unknown]
+        raise NotFound(f"The events at index {indexes}: {detail}", errors=_items(indexes, "unknown_episode"))
     accepting = [_accepting(caller, sub, key, now, deps.settings.topic_namespace) for sub, key in submissions]
     try:
         outcomes = await store.accept(deps.pool, accepting)
@@ -90,6 +93,11 @@ async def submit(deps: Deps, caller: Caller, items: list[Any], *, batch: bool) -
     if batch:
         return Answer(202 if store.Outcome.ACCEPTED in outcomes else 200, answers)
     return Answer(outcomes[0].value, answers[0])
+
+
+def _items(indexes: list[int], code: str) -> list[dict[str, Any]]:
+    """The batch items a refusal is about, each named by its pointer."""
+    return [{"pointer": f"/{index}", "detail": "refused", "code": code} for index in indexes]
 
 
 @dataclass(frozen=True)

@@ -210,6 +210,25 @@ async def test_health_readiness_and_metrics(intake: httpx.AsyncClient) -> None:
     assert f'service="intake",version="{metadata.version("missing-the-point")}"' in metrics.text
 
 
+async def test_a_batch_refused_for_some_items_names_them_and_an_array_as_json_is_a_batch(
+    intake: httpx.AsyncClient, place: Place
+) -> None:
+    council = as_org("cardiff")
+    newport_child = report("C-116", responsible=NEWPORT)  # not Cardiff's own child
+    refused = await intake.post(
+        "/v1/events",
+        json=[report("C-117"), newport_child],
+        headers={**council, "content-type": "application/json"},
+    )
+    assert refused.status_code == 403, refused.text
+    assert [(e["pointer"], e["code"]) for e in refused.json()["errors"]] == [("/1", "forbidden")]
+    accepted = await intake.post(
+        "/v1/events", json=[report("C-117")], headers={**council, "content-type": "application/json"}
+    )
+    assert accepted.status_code == 202
+    assert [item["status"] for item in accepted.json()] == ["accepted"]
+
+
 async def test_an_id_twice_in_one_batch_is_stored_once_or_refused_if_it_differs(
     intake: httpx.AsyncClient, place: Place
 ) -> None:
