@@ -1,6 +1,7 @@
 """OpenAPI documentation of `POST /v1/events`: a schema of every event type, the request body with an
 example of each, and the answers."""
 
+import copy
 import json
 import re
 from collections.abc import Callable
@@ -416,4 +417,4 @@ def add_common_answers(document: dict[str, Any]) -> None:
     for path, operations in document["paths"].items():
         if path.startswith("/v1/"):
             for operation in operations.values():
-                operation["responses"].update(COMMON_ANSWERS)
+                operation["responses"].update(copy.deepcopy(COMMON_ANSWERS))  # each its own, to annotate
