@@ -3,13 +3,12 @@
 breached), an offer delivered, a request refused and a poison message dead-lettered; then every
 panel's query returns a value it can draw (a number, and for a rate or an increase, more than none)."""
 
+import asyncio
 import json
 import math
 import shutil
 import socket
-import subprocess
-import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -44,7 +43,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def prometheus(stack: Stack, tmp_path: Path) -> Iterator[str]:
+async def prometheus(stack: Stack, tmp_path: Path) -> AsyncIterator[str]:
     binary = shutil.which("prometheus")
     assert binary, "prometheus is missing: `make test` installs it (Debian: apt-get install prometheus)"
     config = {
@@ -56,34 +55,32 @@ def prometheus(stack: Stack, tmp_path: Path) -> Iterator[str]:
     }
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
     port = free_port()
-    process = subprocess.Popen(  # Debian's Prometheus, on loopback only
-        [
-            binary,
-            f"--config.file={tmp_path / 'prometheus.yml'}",
-            f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=(tmp_path / "prometheus.log").open("w"),
+    log = (tmp_path / "prometheus.log").open("w")
+    process = await asyncio.create_subprocess_exec(  # Debian's Prometheus, on loopback only
+        binary,
+        f"--config.file={tmp_path / 'prometheus.yml'}",
+        f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
 
-    def ready() -> bool:
+    async def ready() -> bool:
+        assert process.returncode is None, (tmp_path / "prometheus.log").read_text()  # it did not die
         try:
-            return httpx.get(f"{base}/-/ready", timeout=2).status_code == 200
+            async with httpx.AsyncClient(timeout=2) as client:
+                return (await client.get(f"{base}/-/ready")).status_code == 200
         except httpx.TransportError:
             return False
 
     try:
-        deadline = time.monotonic() + 60
-        while not ready():  # poll until Prometheus answers, with a deadline
-            assert process.poll() is None, (tmp_path / "prometheus.log").read_text()
-            assert time.monotonic() < deadline, "Prometheus did not start within 60 s"
-            time.sleep(0.2)
+        await poll(ready, timeout=60, interval=0.2)  # until Prometheus answers
         yield base
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        await asyncio.wait_for(process.wait(), timeout=30)
+        log.close()
 
 
 async def query(client: httpx.AsyncClient, base: str, expr: str) -> list[dict[str, Any]]:
