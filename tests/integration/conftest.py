@@ -14,6 +14,7 @@ from services.intake.app import create_app as create_intake
 from services.intake.settings import IntakeSettings
 from tests.conftest import Place
 from tests.directory_factory import DirectoryFactory
+from tests.kafka_reader import poll
 from tools.embedded import free_port
 
 
@@ -59,10 +60,9 @@ async def served_intake(place: Place, directory: DirectoryFactory) -> AsyncItera
         uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
     )
     task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.05)  # poll until the server listens
+    await poll(lambda: server.started or task.done(), timeout=60, interval=0.05)  # until it listens
+    if task.done():
+        task.result()  # it could not start: say why
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
