@@ -2,15 +2,18 @@
 
 Intake renders the page but may not read the scheduler's tables: the scheduler counts the figures
 (the same counting as `mtp report --source database`) and publishes them on `mtp.figures.v1`, counts
-only. A round looks for authorities whose figures may have changed since the last round: a child of
-theirs had a new event or a timer fired, a fact stamped ahead of its arrival reached its moment, or a
-window of theirs closed (a window that closes turns "still open" into "closed" or a breach without any
-event). For each, it counts every month, quarter and financial year of this financial year and the last
-one at one moment (`as_of`, taken under the authority's lock; `mtp report --as-of` with it counts the
-same), and publishes the periods whose figures differ from what it last published for them
-(`scheduler.figures_sent`): a period's latest event holds its figures from its `as_of` until a later
-one. The first round after a start, and the first of each day (a new month or year begins; an erasure
-or a changed window may have changed old figures), counts every local authority in the directory.
+only. A round costs what changed, not what there is: it asks PostgreSQL for the months (UK time) whose
+figures may have changed since the last round (a read-model row of theirs was written, a window of
+theirs closed, or a moment stamped ahead of its writing came: a window that closes turns "still open"
+into "closed" or a breach without any event), has PostgreSQL count those months again, and makes each
+quarter and financial year holding one of them from its months (the children, who may go missing in
+several months, counted over the whole period). Of this financial year and the last one, it publishes
+the periods whose figures differ from what it last published for them (`scheduler.figures_sent`, which
+also keeps each month's counts): a period's latest event holds its figures from its `as_of` until a
+later one. All of it is counted at one moment (`as_of`, taken under the authority's lock; `mtp report
+--as-of` with it counts the same). The first round after a start, and the first of each day (a new
+month or year begins; an erasure or a changed window may have changed old figures), counts every month
+of every local authority in the directory.
 
 Rounds of two scheduler instances do not double up: an authority is counted under a transaction-level
 advisory lock, and an instance that cannot take it leaves that authority to the one that holds it.
@@ -18,15 +21,16 @@ advisory lock, and an instance that cannot take it leaves that authority to the 
 
 import asyncio
 import hashlib
-from collections.abc import Iterable
+import json
+from collections.abc import Collection, Iterable, Mapping
 from datetime import date, datetime, timedelta
 
-import asyncpg
 import structlog
 from pydantic import ValidationError
 
-from services.scheduler.report.database import load_records
-from services.scheduler.report.figures import LOCAL, EpisodeRecord, Figures, Period, TaskRecord, compute
+from services.scheduler import store
+from services.scheduler.report import database
+from services.scheduler.report.figures import LOCAL, Figures, Period, combine
 from services.scheduler.settle import SOURCE
 from services.scheduler.store import SCHEMA
 from shared import outbox, topics
@@ -42,22 +46,12 @@ log = structlog.get_logger()
 # Changes committed this long after the moment they were stamped with are still found by the next round.
 COMMIT_MARGIN = timedelta(minutes=1)
 
-# Authorities with a child whose history grew, whose timers fired, or whose window closed, since $1;
-# and those with a fact stamped ahead of its arrival (senders' clocks may run fast) whose moment came.
-CHANGED_AUTHORITIES = """
-SELECT split_part(child_key, '/', 1) AS authority FROM scheduler.facts WHERE received_at >= $1
-UNION
-SELECT split_part(child_key, '/', 1) FROM scheduler.facts WHERE time >= $1 AND time <= $2 AND time > received_at
-UNION
-SELECT split_part(child_key, '/', 1) FROM scheduler.timers WHERE fired_at >= $1
-UNION
-SELECT responsible_authority FROM scheduler.episodes WHERE offer_due_at >= $1 AND offer_due_at <= $2
-"""
 LOCK_AUTHORITY = "SELECT pg_try_advisory_xact_lock(hashtext('scheduler.figures'), hashtext($1))"
-SELECT_SENT = "SELECT period, digest FROM scheduler.figures_sent WHERE authority = $1"
+SELECT_SENT = "SELECT period, digest, figures FROM scheduler.figures_sent WHERE authority = $1"
 UPSERT_SENT = """
-INSERT INTO scheduler.figures_sent (authority, period, digest, as_of) VALUES ($1, $2, $3, $4)
-ON CONFLICT (authority, period) DO UPDATE SET digest = EXCLUDED.digest, as_of = EXCLUDED.as_of
+INSERT INTO scheduler.figures_sent (authority, period, digest, as_of, figures) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (authority, period) DO UPDATE
+SET digest = EXCLUDED.digest, as_of = EXCLUDED.as_of, figures = EXCLUDED.figures
 """
 
 
@@ -96,12 +90,34 @@ def published(
     )
 
 
+def assemble(
+    periods: Iterable[tuple[Period, PeriodKind]],
+    months: Mapping[str, Figures],
+    counted: Collection[str],
+    children: Mapping[str, int],
+) -> list[tuple[Period, PeriodKind, Figures]]:
+    """The periods a recount of the `counted` months changes, with their figures: those months, and each
+    quarter and year holding one, made from `months` (every month's figures, by label) and `children`
+    (how many children each of those quarters and years had, by label)."""
+    found: list[tuple[Period, PeriodKind, Figures]] = []
+    for period, kind in periods:
+        if kind == "month":
+            if period.label in counted:
+                found.append((period, kind, months[period.label]))
+            continue
+        parts = [month.label for month in period.months()]
+        if any(label in counted for label in parts):
+            whole = combine(period, [months[label] for label in parts], children[period.label])
+            found.append((period, kind, whole))
+    return found
+
+
 class FiguresLoop:
     """Publishes changed authorities' figures every `interval_seconds` until stopped."""
 
     def __init__(
         self,
-        pool: asyncpg.Pool,
+        pool: store.Pool,
         clock: Clock,
         directory: LiveDirectory,
         *,
@@ -126,23 +142,25 @@ class FiguresLoop:
             await wait_any(stop, timeout=self._interval)
 
     async def publish_round(self, since: datetime | None, now: datetime) -> int:
-        """Count again the figures of every authority that may have changed since `since` (all of them
-        when None) and publish the periods that did; return how many were published."""
-        authorities: set[str] = set()
+        """Count again the months of every authority that may have changed since `since` (every month
+        of every authority when None, or on a new day) and publish the periods that did; return how
+        many were published."""
+        everything: set[str] = set()
         if since is None or since.astimezone(LOCAL).date() != now.astimezone(LOCAL).date():
             # at start, and on each new day (a new month or year begins, figures may have been erased)
             directory = self._directory.current
-            authorities |= {
+            everything = {
                 org.authority_code for org in directory.of_kind("local_authority") if org.authority_code
             }
+        changed: dict[str, set[date]] = {}
         if since is not None:
             async with self._pool.acquire() as conn:
-                rows = await conn.fetch(CHANGED_AUTHORITIES, since - COMMIT_MARGIN, now)
-            authorities |= {row["authority"] for row in rows}
+                changed = await database.changed_months(conn, since - COMMIT_MARGIN, now)
         published = 0
-        for authority in sorted(authorities):
+        for authority in sorted(everything | set(changed)):
+            months = None if authority in everything else changed[authority]
             try:
-                periods = await self._publish(authority)
+                periods = await self._publish(authority, months)
             except ValidationError as exc:  # figures no event can carry: say so, count the others
                 log.error("figures_not_publishable", authority=authority, errors=exc.error_count())
                 continue
@@ -151,53 +169,68 @@ class FiguresLoop:
             published += periods
         return published
 
-    async def _publish(self, authority: str) -> int:
+    async def _publish(self, authority: str, months: set[date] | None) -> int:
+        """Count the authority's `months` (their first days; every month when None) again and publish
+        what changed; return how many periods were published."""
         window_hours = self._directory.current.timing_for(authority).interview_window_hours
+        window = timedelta(hours=window_hours)
         async with self._pool.acquire() as conn, conn.transaction():
             if not await conn.fetchval(LOCK_AUTHORITY, authority):
                 return 0  # another instance is counting it now
             # Counted at a moment taken under the lock, so of two counts the later one is the newer.
             as_of = self._clock.now()
             periods = periods_around(as_of.astimezone(LOCAL).date())
-            span = Period(periods[0][0].first, periods[-1][0].last)
-            sent = {row["period"]: row["digest"] for row in await conn.fetch(SELECT_SENT, authority)}
-            episodes, tasks = await load_records(conn, authority, span)
-            counted = _counted(authority, periods, episodes, tasks, as_of=as_of, window_hours=window_hours)
-            changed = [(f, _digest(f)) for f in counted if sent.get(f.period) != _digest(f)]
+            sent = {row["period"]: row for row in await conn.fetch(SELECT_SENT, authority)}
+            figures: dict[str, Figures] = {}
+            counted: list[str] = []
+            for month, kind in periods:
+                row = sent.get(month.label)
+                if kind != "month":
+                    continue
+                if (months is None or month.first in months) or row is None or row["figures"] is None:
+                    figures[month.label] = await database.month_figures(
+                        conn, authority, month, window=window, as_of=as_of
+                    )
+                    counted.append(month.label)
+                else:
+                    figures[month.label] = _stored(month, row["figures"])
+            children = {
+                period.label: await database.children(conn, authority, period)
+                for period, kind in periods
+                if kind != "month" and any(m.label in counted for m in period.months())
+            }
+            events = [
+                published(authority, period, kind, found, as_of=as_of, window_hours=window_hours)
+                for period, kind, found in assemble(periods, figures, counted, children)
+            ]
+            changed = [
+                (f, _digest(f))
+                for f in events
+                if (row := sent.get(f.period)) is None or row["digest"] != _digest(f)
+            ]
             await conn.executemany(
-                UPSERT_SENT, [(authority, f.period, digest, as_of) for f, digest in changed]
+                UPSERT_SENT,
+                [(authority, f.period, digest, as_of, _counts(f)) for f, digest in changed],
             )
             await outbox.enqueue(conn, SCHEMA, [(self._topic, authority, _envelope(f)) for f, _ in changed])
         return len(changed)
+
+
+def _stored(month: Period, counts: str | dict[str, object]) -> Figures:
+    values = json.loads(counts) if isinstance(counts, str) else dict(counts)
+    return Figures(period=month.label, **values)
+
+
+def _counts(figures: FiguresPublished) -> str:
+    """A period's counts as `scheduler.figures_sent` keeps them (a Figures, without its label)."""
+    names = [name for name in Figures.__dataclass_fields__ if name != "period"]
+    return json.dumps({name: getattr(figures, name) for name in names})
 
 
 def _digest(figures: FiguresPublished) -> str:
     """What identifies a period's figures, whenever they were counted."""
     counts = figures.model_dump_json(exclude={"as_of"})
     return hashlib.sha256(counts.encode()).hexdigest()
-
-
-def _counted(
-    authority: str,
-    periods: Iterable[tuple[Period, PeriodKind]],
-    episodes: list[EpisodeRecord],
-    tasks: list[TaskRecord],
-    *,
-    as_of: datetime,
-    window_hours: float,
-) -> list[FiguresPublished]:
-    window = timedelta(hours=window_hours)
-    return [
-        published(
-            authority,
-            period,
-            kind,
-            compute(episodes, tasks, authority=authority, period=period, window=window, as_of=as_of),
-            as_of=as_of,
-            window_hours=window_hours,
-        )
-        for period, kind in periods
-    ]
 
 
 def _envelope(figures: FiguresPublished) -> Envelope:

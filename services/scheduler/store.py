@@ -110,14 +110,14 @@ episodes AS (
     INSERT INTO scheduler.episodes (episode_id, child_key, responsible_authority, placement_authority, kind,
         started_at, ended_at, end_reason, risk_level, high_risk, exploitation_indicators, task_id,
         offer_due_at, offered_at, offered_late, breached, declined_at, decline_reason, attempted_at,
-        not_offered_at, not_offered_reason, preferred_language)
+        not_offered_at, not_offered_reason, preferred_language, updated_at, recount_at)
     SELECT * FROM jsonb_to_recordset($14::jsonb) AS e(episode_id uuid, child_key text,
         responsible_authority text, placement_authority text, kind text, started_at timestamptz,
         ended_at timestamptz, end_reason text, risk_level text, high_risk boolean,
         exploitation_indicators text[], task_id uuid, offer_due_at timestamptz, offered_at timestamptz,
         offered_late boolean, breached boolean, declined_at timestamptz, decline_reason text,
         attempted_at timestamptz, not_offered_at timestamptz, not_offered_reason text,
-        preferred_language text)
+        preferred_language text, updated_at timestamptz, recount_at timestamptz)
     ON CONFLICT (episode_id) DO UPDATE SET
         child_key = EXCLUDED.child_key, responsible_authority = EXCLUDED.responsible_authority,
         placement_authority = EXCLUDED.placement_authority, kind = EXCLUDED.kind,
@@ -128,7 +128,8 @@ episodes AS (
         offered_late = EXCLUDED.offered_late, breached = EXCLUDED.breached,
         declined_at = EXCLUDED.declined_at, decline_reason = EXCLUDED.decline_reason,
         attempted_at = EXCLUDED.attempted_at, not_offered_at = EXCLUDED.not_offered_at,
-        not_offered_reason = EXCLUDED.not_offered_reason, preferred_language = EXCLUDED.preferred_language
+        not_offered_reason = EXCLUDED.not_offered_reason, preferred_language = EXCLUDED.preferred_language,
+        updated_at = EXCLUDED.updated_at, recount_at = EXCLUDED.recount_at
 ),
 gone_tasks AS (
     DELETE FROM scheduler.interview_tasks WHERE child_key = ANY($13::text[])
@@ -136,18 +137,18 @@ gone_tasks AS (
 ),
 tasks AS (
     INSERT INTO scheduler.interview_tasks (task_id, child_key, episode_ids, returned_at, offer_due_at,
-        accepted_at, offered_at, completed_at, outcome, completed_within_window, ended, ended_at)
+        accepted_at, offered_at, completed_at, outcome, completed_within_window, ended, ended_at, updated_at)
     SELECT * FROM jsonb_to_recordset($15::jsonb) AS t(task_id uuid, child_key text, episode_ids uuid[],
         returned_at timestamptz, offer_due_at timestamptz, accepted_at timestamptz, offered_at timestamptz,
         completed_at timestamptz, outcome text, completed_within_window boolean, ended text,
-        ended_at timestamptz)
+        ended_at timestamptz, updated_at timestamptz)
     ON CONFLICT (task_id) DO UPDATE SET
         child_key = EXCLUDED.child_key, episode_ids = EXCLUDED.episode_ids,
         returned_at = EXCLUDED.returned_at, offer_due_at = EXCLUDED.offer_due_at,
         accepted_at = EXCLUDED.accepted_at, offered_at = EXCLUDED.offered_at,
         completed_at = EXCLUDED.completed_at, outcome = EXCLUDED.outcome,
         completed_within_window = EXCLUDED.completed_within_window, ended = EXCLUDED.ended,
-        ended_at = EXCLUDED.ended_at
+        ended_at = EXCLUDED.ended_at, updated_at = EXCLUDED.updated_at
 )
 SELECT key FROM fresh CROSS JOIN (SELECT n FROM woken) AS told
 """
@@ -251,8 +252,8 @@ async def write_settled(
     shared.outbox.row), timers set, read models replaced. Return the keys published now."""
     if not states:
         return set()
-    episodes = [_episode_row(child, e, now) for child, state in states.items() for e in state.episodes]
-    tasks = [_task_row(child, state, t) for child, state in states.items() for t in state.tasks]
+    episodes = [_episode_row(child, state, e, now) for child, state in states.items() for e in state.episodes]
+    tasks = [_task_row(child, state, t, now) for child, state in states.items() for t in state.tasks]
     rows = await conn.fetch(
         WRITE_SETTLED,
         [out.key for _, out in outgoing],
@@ -301,7 +302,13 @@ def _time(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def _episode_row(child: str, e: Episode, now: datetime) -> dict[str, Any]:
+def _episode_row(child: str, state: ChildState, e: Episode, now: datetime) -> dict[str, Any]:
+    task = state.task(e.task_id)
+    interviewed = task.completed_at if task is not None else None
+    # A moment the figures judge against their `as_of` that is still ahead: they are counted again then.
+    ahead = [
+        m for m in (e.offered_at, e.declined_at, e.not_offered_at, interviewed) if m is not None and m > now
+    ]
     return {
         "episode_id": e.episode_id,
         "child_key": child,
@@ -325,10 +332,12 @@ def _episode_row(child: str, e: Episode, now: datetime) -> dict[str, Any]:
         "not_offered_at": _time(e.not_offered_at),
         "not_offered_reason": e.not_offered_reason,
         "preferred_language": e.preferred_language,
+        "updated_at": _time(now),
+        "recount_at": _time(min(ahead, default=None)),
     }
 
 
-def _task_row(child: str, state: ChildState, t: TaskState) -> dict[str, Any]:
+def _task_row(child: str, state: ChildState, t: TaskState, now: datetime) -> dict[str, Any]:
     latest = t.packets[-1] if t.packets else None
     first = state.episode(t.episode_ids[0]) if t.episode_ids else None
     returned = latest.returned_at if latest else (first.returned_at if first else None)
@@ -349,6 +358,7 @@ def _task_row(child: str, state: ChildState, t: TaskState) -> dict[str, Any]:
         "completed_within_window": within,
         "ended": t.task.ended,
         "ended_at": _time(t.task.ended_at),
+        "updated_at": _time(now),
     }
 
 

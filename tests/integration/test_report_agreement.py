@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from services.scheduler.app import create_app
 from services.scheduler.report.command import from_database, from_topics
+from services.scheduler.report.database import children, month_figures, month_of
 from services.scheduler.report.figures import EpisodeRecord, Period, by_month, compute
 from services.scheduler.report.topic_log import read_all
 from services.scheduler.settings import SchedulerSettings
@@ -146,6 +147,29 @@ async def test_the_stored_report_and_the_replayed_report_agree(
         assert stored.windows_open > 0
         assert 0 < stored.accepted < stored.tasks
         assert min(stored.not_offered, stored.declined, stored.unable_to_contact) > 0
+        await _months_counted_in_sql_agree(settings, authority, period, window, as_of)
+
+
+async def _months_counted_in_sql_agree(
+    settings: SchedulerSettings, authority: str, period: Period, window: timedelta, as_of: datetime
+) -> None:
+    """The figures loop's months, counted by PostgreSQL, are the report's; so are its children."""
+    whole = Period(period.first.replace(day=1), month_of(period.last).last)
+    episodes, tasks = await from_database(settings, authority, whole)
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        for month in whole.months():
+            kwargs = {"authority": authority, "period": month, "window": window, "as_of": as_of}
+            expected = compute(episodes, tasks, **kwargs)  # type: ignore[arg-type]
+            assert await month_figures(conn, authority, month, window=window, as_of=as_of) == expected
+        assert (
+            await children(conn, authority, whole)
+            == compute(
+                episodes, tasks, authority=authority, period=whole, window=window, as_of=as_of
+            ).children
+        )
+    finally:
+        await conn.close()
 
 
 async def _requests(settings: SchedulerSettings) -> list[InterviewRequested]:

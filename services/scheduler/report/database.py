@@ -1,11 +1,14 @@
-"""Reading the figures' records from the scheduler's read models (`scheduler.episodes`,
-`scheduler.interview_tasks`) and from the record of what it published (`scheduler.emitted`)."""
+"""Reading the figures from the scheduler's read models (`scheduler.episodes`,
+`scheduler.interview_tasks`) and from the record of what it published (`scheduler.emitted`): as
+per-episode records for `mtp report`, or counted by PostgreSQL a month at a time for the figures loop
+(the same counting as `figures.compute`, which a test holds them to)."""
 
-from datetime import datetime
+import json
+from datetime import date, datetime, timedelta
 
 import asyncpg
 
-from services.scheduler.report.figures import EpisodeRecord, Period, TaskRecord
+from services.scheduler.report.figures import LOCAL, EpisodeRecord, Figures, Period, TaskRecord
 
 # Episodes of one responsible authority that began in the period, with their task's interview.
 SELECT_EPISODES = """
@@ -35,6 +38,90 @@ LEFT JOIN scheduler.interview_tasks t
 WHERE em.type = ANY($2::text[]) AND starts_with(em.child_key, $1 || '/')
 """
 ALERT_TYPES = ["window.breached", "alert.repeat_missing", "alert.exploitation"]
+
+# One month's figures (`figures.compute`, in SQL) for authority $1, episodes begun in [$2, $3), windows of
+# $5 judged at $4. Alerts are found by the episode's id, or, for an interview's exploitation alert, by
+# its task's (counted for the task's first episode).
+MONTH_FIGURES = """
+WITH mine AS (
+    SELECT e.episode_id, e.child_key, e.placement_authority <> e.responsible_authority AS out_of_area,
+        r.returned_at, r.returned_at + $5::interval AS due, least(r.returned_at + $5::interval, $4) AS by,
+        e.offered_at, e.declined_at, e.attempted_at, e.not_offered_at, e.not_offered_reason,
+        CASE WHEN r.returned_at IS NOT NULL AND t.outcome = 'completed' THEN t.completed_at END AS interviewed_at
+    FROM scheduler.episodes e
+    CROSS JOIN LATERAL (SELECT CASE WHEN e.end_reason = 'returned' THEN e.ended_at END AS returned_at) r
+    LEFT JOIN scheduler.interview_tasks t ON t.task_id = e.task_id
+    WHERE e.responsible_authority = $1 AND e.started_at >= $2 AND e.started_at < $3
+        AND coalesce(e.end_reason, '') NOT LIKE 'cancelled%'
+),
+judged AS (
+    SELECT m.*, m.returned_at IS NOT NULL AND m.due <= $4 AS closed,
+        coalesce(m.offered_at <= m.by, false) AS offered,
+        coalesce(m.returned_at <= m.interviewed_at AND m.interviewed_at <= m.by, false) AS completed,
+        coalesce(least(m.declined_at, m.not_offered_at) <= m.by, false) AS settled
+    FROM mine m
+),
+alerts AS (
+    SELECT em.type, split_part(em.key, ':', 2) AS episode_id FROM scheduler.emitted em
+    WHERE split_part(em.key, ':', 2) = ANY(ARRAY(SELECT episode_id::text FROM mine))
+        AND em.type = ANY($6::text[]) AND em.key NOT LIKE 'exploitation_interview:%'
+    UNION ALL
+    SELECT em.type, t.episode_ids[1]::text FROM scheduler.interview_tasks t
+    JOIN scheduler.emitted em ON split_part(em.key, ':', 2) = t.task_id::text
+    WHERE t.episode_ids[1] = ANY(ARRAY(SELECT episode_id FROM mine)) AND em.key LIKE 'exploitation_interview:%'
+),
+tasks AS (
+    SELECT count(*) AS tasks, count(*) FILTER (WHERE t.accepted_at IS NOT NULL) AS accepted
+    FROM scheduler.episodes e JOIN scheduler.interview_tasks t ON t.episode_ids[1] = e.episode_id
+    WHERE e.responsible_authority = $1 AND e.started_at >= $2 AND e.started_at < $3
+)
+SELECT
+    (SELECT count(*) FROM mine) AS episodes,
+    (SELECT count(DISTINCT child_key) FROM mine) AS children,
+    (SELECT count(*) FILTER (WHERE NOT out_of_area) FROM mine) AS in_area,
+    (SELECT count(*) FILTER (WHERE out_of_area) FROM mine) AS out_of_area,
+    count(*) AS returned,
+    count(*) FILTER (WHERE closed) AS windows_closed,
+    count(*) FILTER (WHERE NOT closed) AS windows_open,
+    count(*) FILTER (WHERE closed OR offered OR (settled AND NOT offered)) AS offers_decided,
+    count(*) FILTER (WHERE offered) AS offered_within_window,
+    count(*) FILTER (WHERE closed OR completed) AS interviews_decided,
+    count(*) FILTER (WHERE completed) AS completed_within_window,
+    count(*) FILTER (WHERE closed AND NOT offered AND NOT settled) AS breaches,
+    (SELECT count(DISTINCT episode_id) FROM alerts WHERE type = 'window.breached') AS breach_alerts,
+    count(*) FILTER (WHERE declined_at IS NOT NULL) AS declined,
+    count(*) FILTER (WHERE attempted_at IS NOT NULL) AS unable_to_contact,
+    count(*) FILTER (WHERE not_offered_at IS NOT NULL) AS not_offered,
+    (SELECT tasks FROM tasks) AS tasks,
+    (SELECT accepted FROM tasks) AS accepted,
+    (SELECT count(DISTINCT episode_id) FROM alerts WHERE type = 'alert.repeat_missing') AS repeat_missing_alerts,
+    (SELECT count(*) FROM alerts WHERE type = 'alert.exploitation') AS exploitation_alerts,
+    coalesce((SELECT jsonb_object_agg(reason, n) FROM (
+        SELECT coalesce(not_offered_reason, 'unknown') AS reason, count(*) AS n FROM judged
+        WHERE returned_at IS NOT NULL AND not_offered_at IS NOT NULL GROUP BY 1) AS reasons), '{}') AS not_offered_by_reason
+FROM judged WHERE returned_at IS NOT NULL
+"""
+# The children with an episode (not reported in error) begun in [$2, $3): not a sum of months.
+CHILDREN = """
+SELECT count(DISTINCT child_key) FROM scheduler.episodes
+WHERE responsible_authority = $1 AND started_at >= $2 AND started_at < $3
+    AND coalesce(end_reason, '') NOT LIKE 'cancelled%'
+"""
+# The months (UK time) of an authority whose figures may have changed between $1 and $2: a row of theirs
+# was written, a window closed, or a moment stamped ahead of its writing came.
+CHANGED_MONTHS = """
+SELECT DISTINCT authority, month FROM (
+    SELECT responsible_authority AS authority, started_at FROM scheduler.episodes WHERE updated_at >= $1
+    UNION ALL
+    SELECT responsible_authority, started_at FROM scheduler.episodes WHERE offer_due_at >= $1 AND offer_due_at <= $2
+    UNION ALL
+    SELECT responsible_authority, started_at FROM scheduler.episodes WHERE recount_at >= $1 AND recount_at <= $2
+    UNION ALL
+    SELECT e.responsible_authority, e.started_at FROM scheduler.interview_tasks t
+    JOIN scheduler.episodes e ON e.episode_id = t.episode_ids[1] WHERE t.updated_at >= $1
+) AS changed
+CROSS JOIN LATERAL (SELECT date_trunc('month', started_at AT TIME ZONE 'Europe/London')::date AS month) AS m
+"""
 
 
 # What a report says when the database cannot be read.
@@ -90,3 +177,40 @@ def _episode(row: asyncpg.Record, alerts: list[str]) -> EpisodeRecord:
         not_offered_at=row["not_offered_at"],
         not_offered_reason=row["not_offered_reason"],
     )
+
+
+async def month_figures(
+    conn: asyncpg.Connection, authority: str, month: Period, *, window: timedelta, as_of: datetime
+) -> Figures:
+    """One month's figures, counted by PostgreSQL."""
+    row = await conn.fetchrow(MONTH_FIGURES, authority, month.start, month.end, as_of, window, ALERT_TYPES)
+    counts = dict(row)
+    reasons = counts.pop("not_offered_by_reason")
+    reasons = json.loads(reasons) if isinstance(reasons, str) else reasons
+    return Figures(period=month.label, **counts, not_offered_by_reason=dict(sorted(reasons.items())))
+
+
+async def children(conn: asyncpg.Connection, authority: str, period: Period) -> int:
+    """How many children had an episode begin in the period."""
+    found: int = await conn.fetchval(CHILDREN, authority, period.start, period.end)
+    return found
+
+
+async def changed_months(conn: asyncpg.Connection, since: datetime, until: datetime) -> dict[str, set[date]]:
+    """The months (their first day, UK time) of each authority whose figures may have changed."""
+    found: dict[str, set[date]] = {}
+    for row in await conn.fetch(CHANGED_MONTHS, since, until):
+        found.setdefault(row["authority"], set()).add(row["month"])
+    return found
+
+
+def month_of(day: date) -> Period:
+    """The calendar month holding a day."""
+    return Period(
+        day.replace(day=1), (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    )
+
+
+def local_month(moment: datetime) -> date:
+    """The first day of the month (UK time) a moment falls in."""
+    return moment.astimezone(LOCAL).date().replace(day=1)

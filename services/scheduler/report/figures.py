@@ -14,7 +14,7 @@ child and a window the council recorded as not offered are each counted apart, n
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -254,6 +254,21 @@ def compute(
     )
 
 
+def combine(period: Period, months: Sequence[Figures], children: int) -> Figures:
+    """A period's figures from those of its months: every count is their sum, but for the children, who
+    may have gone missing in several months (counted apart, over the whole period)."""
+    totals: dict[str, int] = {}
+    reasons: Counter[str] = Counter()
+    for month in months:
+        for name, value in vars(month).items():
+            if isinstance(value, int):
+                totals[name] = totals.get(name, 0) + value
+        reasons.update(month.not_offered_by_reason)
+    counts = {name: totals.get(name, 0) for name in _COUNTS}
+    counts["children"] = children
+    return Figures(period=period.label, **counts, not_offered_by_reason=dict(sorted(reasons.items())))
+
+
 def by_month(
     episodes: Sequence[EpisodeRecord],
     tasks: Sequence[TaskRecord],
@@ -284,6 +299,9 @@ def by_quarter(
         compute(episodes, tasks, authority=authority, period=quarter, window=window, as_of=as_of)
         for quarter in period.quarters()
     ]
+
+
+_COUNTS = [f.name for f in fields(Figures) if f.name not in ("period", "not_offered_by_reason")]
 
 
 def _returned(episode: EpisodeRecord) -> datetime:
