@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from services.scheduler import handlers, store
 from services.scheduler.figures_loop import FiguresLoop
+from services.scheduler.kept.upgrade import UpgradeLoop
 from services.scheduler.settings import SchedulerSettings
 from services.scheduler.store import SCHEMA
 from services.scheduler.timers import TimerLoop
@@ -47,7 +48,8 @@ def create_app(settings: SchedulerSettings | None = None, clock: Clock | None = 
             namespace=settings.topic_namespace,
             interval_seconds=settings.figures_interval_seconds,
         )
-        return [timer_loop.run, retention.run, figures.run]
+        upgrade = UpgradeLoop(runtime.pool, clock, directory, namespace=settings.topic_namespace)
+        return [timer_loop.run, retention.run, figures.run, upgrade.run]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -10,7 +10,9 @@ from the final state.
 The result depends only on the set of events, never on the order the scheduler received them in.
 """
 
-from collections.abc import Callable, Iterable
+import bisect
+import copy
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -130,41 +132,64 @@ def fold(facts: Iterable[Entry], timing: TimingSettings) -> ChildState:
     """The child's state from its history; depends only on the set of events."""
     ready, waiting = applicable(list(facts))
     learnt = sorted((f for f in ready if f.from_intake), key=lambda f: f.known)
-    window = timedelta(hours=timing.interview_window_hours)
-    book = TaskBook()
-    raised: dict[str, Raised] = {}
-    packets: dict[str, list[Packet]] = {}
-    before: dict[str, Episode] = {}
-    episodes: list[Episode] = []
-    named: dict[str, str] = {}
-    idle: set[str] = set()
-    for upto, step in _steps(learnt):
+    folding = Folding(timing)
+    for _, step in _steps(learnt):
+        folding.step(step)
+    return folding.state([f for f in ready if not f.from_intake], waiting)
+
+
+class Folding:
+    """The fold from the start of a child's history, one step (an event, in the order learnt) at a
+    time: `state` gives the child's state after the steps taken so far."""
+
+    def __init__(self, timing: TimingSettings) -> None:
+        self.timing = timing
+        self.window = timedelta(hours=timing.interview_window_hours)
+        self.learnt: list[Entry] = []
+        self.book = TaskBook()
+        self.raised: dict[str, Raised] = {}
+        self.packets: dict[str, list[Packet]] = {}
+        self.before: dict[str, Episode] = {}
+        self.episodes: list[Episode] = []
+        self.named: dict[str, str] = {}
+        self.idle: set[str] = set()
+
+    def step(self, step: list[Entry]) -> None:
+        """Take in the next step's events (learnt together: the unnumbered ones, or one event)."""
+        self.learnt += step
+        upto = len(self.learnt)
         if any(isinstance(fact.data, _EPISODE_EVENTS) for fact in step):
-            episodes, idle = episodes_of(learnt[:upto], named)
-            named.update(naming_reports(episodes))
-        now_known = {e.episode_id: e for e in episodes}
+            self.episodes, self.idle = episodes_of(self.learnt, self.named)
+            self.named.update(naming_reports(self.episodes))
+        now_known = {e.episode_id: e for e in self.episodes}
         for fact in step:
-            book.step(fact, now_known)
+            self.book.step(fact, now_known)
             if isinstance(fact.data, Cancelled) and fact.data.reason == LEFT_CARE:
-                _close_for_left_care(book, fact)
-        _raise(raised, step[-1], upto, before, now_known, timing)
-        for task in book.tasks:
-            _revise(packets.setdefault(task.task_id, []), task, now_known, window)
-        before = now_known
-    state = ChildState(episodes=episodes, raised=sorted(raised.values(), key=_publishing_order))
-    state.tasks = [TaskState(task, packets.get(task.task_id, [])) for task in book.tasks]
-    unapplied = (
-        idle | unused_returns(learnt, episodes) | {f.key for f in book.waiting} | {f.key for f in waiting}
-    )
-    unapplied |= _apply_assignments([f for f in ready if not f.from_intake], state)
-    known_ids = {e.episode_id for e in episodes}
-    unapplied |= {f.key for episode_id, f in book.not_offered.items() if episode_id not in known_ids}
-    _windows(state, book, window)
-    state.unapplied = sorted(unapplied)
-    return state
+                close_for_left_care(self.book, fact)
+        starts = sorted(e.started_at for e in self.episodes if e.live)
+        raise_notes(self.raised, step[-1], upto, self.before, self.episodes, starts, self.timing)
+        for task in self.book.tasks:
+            revise(self.packets.setdefault(task.task_id, []), task, now_known, self.window)
+        self.before = now_known
+
+    def state(self, others: Iterable[Entry] = (), waiting: Iterable[Entry] = ()) -> ChildState:
+        """The child's state after the steps so far, with what the notifier said (`others`) and the
+        events still waiting for an earlier one; the fold itself is left as it was."""
+        episodes = copy.deepcopy(self.episodes)
+        book = copy.deepcopy(self.book)
+        state = ChildState(episodes=episodes, raised=sorted(self.raised.values(), key=publishing_order))
+        state.tasks = [TaskState(task, list(self.packets.get(task.task_id, []))) for task in book.tasks]
+        unapplied = self.idle | unused_returns(self.learnt, episodes) | {f.key for f in book.waiting}
+        unapplied |= {f.key for f in waiting}
+        unapplied |= apply_assignments(list(others), state)
+        known_ids = {e.episode_id for e in episodes}
+        unapplied |= {f.key for episode_id, f in book.not_offered.items() if episode_id not in known_ids}
+        set_windows(state, book.not_offered, self.window)
+        state.unapplied = sorted(unapplied)
+        return state
 
 
-def _publishing_order(raised: Raised) -> tuple[int, bool, datetime, str]:
+def publishing_order(raised: Raised) -> tuple[int, bool, datetime, str]:
     """In the order learnt; within a step, an episode's opening before anything said about it."""
     return (raised.step, raised.kind != "opened", raised.at, raised.key)
 
@@ -180,22 +205,25 @@ def _steps(learnt: list[Entry]) -> Iterable[tuple[int, list[Entry]]]:
         yield n + 1, [learnt[n]]
 
 
-def _close_for_left_care(book: TaskBook, fact: Entry) -> None:
+def close_for_left_care(book: TaskBook, fact: Entry) -> None:
     """The child left care: no interview is owed any more."""
     for task in book.tasks:
         if task.open:
             task.ended, task.ended_at = LEFT_CARE, fact.time
 
 
-def _raise(
+def raise_notes(
     raised: dict[str, Raised],
     fact: Entry,
     step: int,
     before: dict[str, Episode],
-    now_known: dict[str, Episode],
+    episodes: Iterable[Episode],
+    live_starts: Sequence[datetime],
     timing: TimingSettings,
 ) -> None:
-    """Note what the episodes, as they stand once `fact` is known, call for that was not noted yet."""
+    """Note what the `episodes`, as they stand once `fact` is known, call for that was not noted yet.
+    `live_starts` holds, in order, when every live episode of the child began that any of them could
+    count as a repeat (those that began in the repeat period before each)."""
 
     # Each step's episodes are made afresh (episodes_of), so a note can keep the episode as it stood;
     # only the final step's are given their windows afterwards, which no notice reads.
@@ -203,8 +231,7 @@ def _raise(
         if key not in raised:
             raised[key] = Raised(key, kind, at, step, episode, **extra)
 
-    live = [e for e in now_known.values() if e.live]
-    for episode in now_known.values():
+    for episode in episodes:
         eid = episode.episode_id
         note(f"opened:{eid}", "opened", episode.started_at, episode)
         previous = before.get(eid)
@@ -234,7 +261,7 @@ def _raise(
             note(f"high_risk:{eid}", "high_risk", episode.high_risk_at, episode)
         _raise_exploitation(raised, note, episode)
         if episode.live:
-            count = _repeat_count(live, episode, timing)
+            count = _repeat_count(live_starts, episode, timing)
             if count >= timing.repeat_missing.count:
                 note(
                     f"repeat:{eid}",
@@ -262,9 +289,9 @@ def _raise_exploitation(raised: dict[str, Raised], note: Callable[..., None], ep
             note(f"exploitation:{eid}:{indicator}", "exploitation", seen, episode, indicators=(indicator,))
 
 
-def _repeat_count(live: list[Episode], episode: Episode, timing: TimingSettings) -> int:
+def _repeat_count(live_starts: Sequence[datetime], episode: Episode, timing: TimingSettings) -> int:
     since = episode.started_at - timedelta(days=timing.repeat_missing.within_days)
-    return sum(1 for other in live if since < other.started_at <= episode.started_at)
+    return bisect.bisect_right(live_starts, episode.started_at) - bisect.bisect_right(live_starts, since)
 
 
 def _changes(old: Snapshot, new: Snapshot) -> list[str]:
@@ -296,7 +323,7 @@ def _changes(old: Snapshot, new: Snapshot) -> list[str]:
     return found
 
 
-def _revise(history: list[Packet], task: Task, episodes: dict[str, Episode], window: timedelta) -> None:
+def revise(history: list[Packet], task: Task, episodes: dict[str, Episode], window: timedelta) -> None:
     """Note the task's packet if it changed (the first one is what was requested). Once a task has
     ended, only the absences it covers can still change (a return learnt late moved one under its
     interview, or took one out): that is published, so every reader knows which interview covers
@@ -344,7 +371,7 @@ def _offer_times(task: Task) -> list[datetime]:
     return times
 
 
-def _apply_assignments(facts: list[Entry], state: ChildState) -> set[str]:
+def apply_assignments(facts: list[Entry], state: ChildState) -> set[str]:
     """Who was offered and who holds each task, from the notifier; returns facts of unknown tasks."""
     unknown: set[str] = set()
     for fact in sorted(facts, key=lambda f: (f.happened_at, f.key)):
@@ -373,14 +400,15 @@ def _apply_assignments(facts: list[Entry], state: ChildState) -> set[str]:
     return unknown
 
 
-def _windows(state: ChildState, book: TaskBook, window: timedelta) -> None:
+def set_windows(state: ChildState, not_offered: Mapping[str, Entry], window: timedelta) -> None:
     """Each returned episode's window and what settled it: an offer, the child declining, or the
-    council recording it as not offered (or the task closing without an interview)."""
+    council recording it as not offered (`not_offered`: its record, by episode; or the task closing
+    without an interview)."""
     by_id = {e.episode_id: e for e in state.episodes}
     for episode in state.episodes:
         if episode.returned_at is not None and episode.live:
             episode.offer_due_at = episode.returned_at + window
-        record = book.not_offered.get(episode.episode_id)
+        record = not_offered.get(episode.episode_id)
         if record is not None and isinstance(record.data, InterviewNotOffered):
             episode.not_offered_at, episode.not_offered_reason = record.time, record.data.reason
     for task in state.tasks:

@@ -162,30 +162,60 @@ class _Group:
             self.kind = "missing"
 
 
+@dataclass
+class Grouping:
+    """A child's episodes from the events learnt so far, with what each withdrawal and risk change applied
+    to (so a later look at part of the history can tell whether anything outside it moved)."""
+
+    episodes: list[Episode]
+    idle: set[str]  # withdrawals and risk changes that had no episode to apply to
+    withdrew: dict[str, list[str]]  # each withdrawal (not `left_care`) -> the reports it withdrew
+    risk_targets: dict[str, str | None]  # each risk change -> the episode it applied to
+    named_by_position: bool = False  # an episode was named by its place among unnumbered ones
+
+
 def episodes_of(
     known: Sequence[Entry], named: dict[str, str] | None = None
 ) -> tuple[list[Episode], set[str]]:
     """The child's episodes from the events learnt so far, and the keys of withdrawals and risk changes
-    that had no episode to apply to (see also `unused_returns`). `named` maps each report that named an episode before to that episode's id: those ids
-    are kept, and two of them are never merged into one episode."""
+    that had no episode to apply to (see also `unused_returns`). `named` maps each report that named an
+    episode before to that episode's id: those ids are kept, and two of them are never merged into one
+    episode."""
+    found = group_episodes(known, named)
+    return found.episodes, found.idle
+
+
+def group_episodes(known: Sequence[Entry], named: dict[str, str] | None = None) -> Grouping:
+    """`episodes_of`, with what each withdrawal and risk change applied to."""
     named = named or {}
     reports = [f for f in known if isinstance(f.data, MissingReported)]
     if not reports:
-        return [], {f.key for f in known if isinstance(f.data, Returned | RiskChanged | Cancelled)}
+        idle = {f.key for f in known if isinstance(f.data, Returned | RiskChanged | Cancelled)}
+        nothing: dict[str, list[str]] = {
+            f.key: [] for f in known if isinstance(f.data, Cancelled) and f.data.reason != LEFT_CARE
+        }
+        risks: dict[str, str | None] = {f.key: None for f in known if isinstance(f.data, RiskChanged)}
+        return Grouping([], idle, nothing, risks)
     returns = sorted(
         (f for f in known if isinstance(f.data, Returned)), key=lambda f: (f.happened_at, f.known)
     )
     return_times = sorted({f.happened_at for f in returns})
     groups = _group(reports, return_times, named)
-    names = _names(groups)
+    names, by_position = _names(groups)
     withdrawn, left_care, idle = _withdrawals(known, groups)
     episodes = [
         _episode(group, names[i], named, withdrawn, left_care, return_times, returns)
         for i, group in enumerate(groups)
     ]
-    idle |= _attribute_risk_changes(known, episodes)
+    risk_targets = _attribute_risk_changes(known, episodes)
+    idle |= {key for key, target in risk_targets.items() if target is None}
     episodes.sort(key=lambda e: (e.started_at, e.known_at))
-    return episodes, idle
+    withdrew: dict[str, list[str]] = {
+        f.key: [] for f in known if isinstance(f.data, Cancelled) and f.data.reason != LEFT_CARE
+    }
+    for report, cancellation in withdrawn.items():
+        withdrew[cancellation.key].append(report)
+    return Grouping(episodes, idle, withdrew, risk_targets, by_position)
 
 
 def unused_returns(known: Sequence[Entry], episodes: list[Episode]) -> set[str]:
@@ -254,10 +284,10 @@ def _kind_changes(group: _Group, fact: Entry) -> bool:
     return any(f.org == fact.org and _report(f).kind != report.kind for f in group.reports)
 
 
-def _names(groups: list[_Group]) -> list[str]:
+def _names(groups: list[_Group]) -> tuple[list[str], bool]:
     """Each episode keeps the id it was given; a new one is named by its report known first. Reports
     from before intake numbered events give the name by the episode's place among such episodes, as
-    they did before numbering existed."""
+    they did before numbering existed (the second value says whether any was)."""
     firsts = [min(g.reports, key=lambda f: f.known) for g in groups]
     child = _report(firsts[0]).child_key if firsts else ""
     legacy = sorted(
@@ -273,7 +303,7 @@ def _names(groups: list[_Group]) -> list[str]:
             names.append(stable_id("episode", child, str(position[i])))
         else:
             names.append(stable_id("episode", child, first.key))
-    return names
+    return names, bool(position)
 
 
 def naming_reports(episodes: Sequence[Episode]) -> dict[str, str]:
@@ -382,21 +412,22 @@ def _return_keys(episode: Episode, returns: list[Entry], episodes: list[Episode]
     ]
 
 
-def _attribute_risk_changes(known: Sequence[Entry], episodes: list[Episode]) -> set[str]:
+def _attribute_risk_changes(known: Sequence[Entry], episodes: list[Episode]) -> dict[str, str | None]:
     """A risk change applies to the absence open when it was made (one the sender reported, if it
-    reported one), or to the latest that had begun by then; none begun, none applies."""
-    idle: set[str] = set()
+    reported one), or to the latest that had begun by then; none begun, none applies. Returns the
+    episode each applied to."""
+    targets: dict[str, str | None] = {}
     for fact in known:
         data = fact.data
         if not isinstance(data, RiskChanged):
             continue
         target = _risk_target(fact, episodes)
+        targets[fact.key] = target.episode_id if target is not None else None
         if target is None:
-            idle.add(fact.key)
             continue
         raise_risk(target, data.risk_level, fact.happened_at)
         add_indicators(target, data.exploitation_indicators, fact.happened_at)
-    return idle
+    return targets
 
 
 def _risk_target(fact: Entry, episodes: list[Episode]) -> Episode | None:

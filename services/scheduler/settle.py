@@ -1,7 +1,12 @@
-"""Bring children up to date: fold each child's history, publish what is newly due, set timers.
+"""Bring children up to date: fold their new events from their kept state, publish what is newly due,
+set timers.
 
-Called for new events (from Kafka) and for timers that fired, always inside one database
-transaction, so the history, the read models, the outbox and the timers change together or not at all.
+Called for new events (from Kafka) and for timers that fired, always inside one database transaction,
+so the history, the kept state, the read models, the outbox and the timers change together or not at
+all. A batch costs three statements whatever the children's histories: lock the children, add the new
+events and load what each child's settle needs (`kept/store.py`), write what they decided; a settle that
+needs more (a region reaching further back, a task its event names) loads it by another statement. A
+child whose history was folded before the kept state existed is folded once more from its start first.
 """
 
 from collections.abc import Sequence
@@ -9,20 +14,33 @@ from datetime import datetime
 
 import structlog
 
-from services.scheduler import metrics, store
-from services.scheduler.child import ChildState, fold
+from services.scheduler import metrics
 from services.scheduler.history import Entry
-from services.scheduler.triggers import Outgoing, due_events, wakeups
+from services.scheduler.kept import store as kept_store
+from services.scheduler.kept.engine import Need, Settled, settle
+from services.scheduler.kept.memory import Archive
+from services.scheduler.kept.rows import (
+    FactNote,
+    Json,
+    child_from,
+    child_json,
+    episode_row_json,
+    task_row_json,
+)
+from services.scheduler.read_model import episode_row, task_row
+from services.scheduler.triggers import Outgoing
 from shared import outbox, topics
 from shared.contracts.envelope import Envelope
-from shared.directory import Directory
+from shared.directory import Directory, TimingSettings
 
 log = structlog.get_logger()
 SOURCE = "/mtp/scheduler"
+# Loads after the first one a batch may ask for before a child is folded again from its start instead.
+MAX_ROUNDS = 8
 
 
 async def settle_children(
-    conn: store.Connection,
+    conn: kept_store.Connection,
     child_keys: Sequence[str],
     *,
     now: datetime,
@@ -34,26 +52,131 @@ async def settle_children(
     keys = sorted(set(child_keys) | {child for child, _ in new_entries})
     if not keys:
         return []
-    await store.lock_children(conn, keys, now)
-    loaded = await store.add_and_load_entries(conn, keys, new_entries, now)
-    # Children whose events were all repeats need no work unless a timer woke them.
-    targets = [key for key in keys if key in loaded.changed or key in child_keys]
     # Each responsible authority may have thresholds of its own (docs/domain.md rule 28).
-    timings = {key: directory.timing_for(key.split("/", 1)[0]) for key in targets}
-    states: dict[str, ChildState] = {key: fold(loaded.entries.get(key, []), timings[key]) for key in targets}
-
-    # What was published before is not made again (the statement below would not publish it twice).
-    candidates = [
-        (key, out)
-        for key, state in states.items()
-        for out in due_events(state, now, timings[key])
-        if out.key not in loaded.published.get(key, ())
-    ]
+    timings = {key: directory.timing_for(key.split("/", 1)[0]) for key in keys}
+    children = await kept_store.lock_children(conn, keys, now)
+    writes = kept_store.Writes()
+    # Children folded before the kept state existed are folded once more from the start, with what is new.
+    unkept = [key for key in keys if not children[key].kept]
+    await kept_store.add_facts(conn, [(child, fact) for child, fact in new_entries if child in unkept], now)
+    requests = {key: _request(children[key].state, timings[key]) for key in keys if key not in unkept}
+    incoming = [(child, fact) for child, fact in new_entries if child in requests]
+    loaded = await kept_store.load(conn, requests, incoming, now) if requests else {}
+    settled: dict[str, Settled] = {}
+    again: list[str] = []  # folded from the start: the order everything was learnt in changed
+    for _ in range(MAX_ROUNDS):
+        more: dict[str, kept_store.Request] = {}
+        for key, found in loaded.items():
+            if key in settled or key in again or (key not in child_keys and not found.new):
+                continue  # every event of it a repeat, and no timer woke it: nothing to do
+            result = settle(found, now=now, timing=timings[key])
+            if isinstance(result, Settled):
+                settled[key] = result
+            elif result.rebuild:
+                again.append(key)
+            else:
+                more[key] = _more(requests[key], result)
+        if not more:
+            break
+        arriving = [(child, fact) for child, fact in incoming if child in more]  # stored already: repeats now
+        for key, found in (await kept_store.load(conn, more, arriving, now)).items():
+            found.new = loaded[key].new
+            loaded[key] = found
+            requests[key] = more[key]
+    else:
+        again += [key for key in more if key not in settled]  # asked for more too often (never seen)
+    for key in unkept + again:
+        await _fold_again(conn, key, now, timings[key], writes)
+    for key, result in settled.items():
+        _add(writes, key, result, now)
     task_topic = topics.named(namespace, topics.TASKS)
-    messages = [outbox.row(task_topic, key, _envelope(key, out, now)) for key, out in candidates]
-    timers = [(key, moment) for key, state in states.items() for moment in wakeups(state, now, timings[key])]
-    fresh = await store.write_settled(conn, candidates, messages, timers, states, now)
-    published = [(key, out) for key, out in candidates if out.key in fresh]
+    writes.messages = [outbox.row(task_topic, key, _envelope(key, out, now)) for key, out in writes.outgoing]
+    fresh = await kept_store.write(conn, writes, now)
+    published = [(key, out) for key, out in writes.outgoing if out.key in fresh]
+    _report(published, now)
+    return [out for _, out in published]
+
+
+def _request(state: Json | None, timing: TimingSettings) -> kept_store.Request:
+    child = child_from(state) if state is not None else None
+    return kept_store.Request(
+        state=state,
+        seq=child.seq if child is not None else 0,
+        whole=child is None or child.steps == 0,
+        repeat_days=timing.repeat_missing.within_days,
+        facts=(child.waiting + child.orphans) if child is not None else [],
+    )
+
+
+def _more(request: kept_store.Request, need: Need) -> kept_store.Request:
+    """The request extended by what a settle asked for."""
+    wider = need.wider or request.forced
+    reach = need.reach if need.wider else request.reach
+    return kept_store.Request(
+        seq=request.seq,
+        whole=request.whole or (need.wider and need.reach is None),
+        reach=reach,
+        forced=wider,
+        repeat_days=request.repeat_days,
+        episodes=request.episodes | need.episodes,
+        tasks=request.tasks | need.tasks,
+        all_tasks=request.all_tasks or need.all_tasks,
+        facts=request.facts,
+        state=request.state,
+    )
+
+
+def _add(writes: kept_store.Writes, key: str, result: Settled, now: datetime) -> None:
+    """What one child's settle writes."""
+    state = result.state
+    writes.children.append((key, child_json(result.child)))
+    writes.outgoing += [(key, out) for out in result.outgoing]
+    writes.timers += [(key, moment) for moment in result.timers]
+    writes.gone += sorted(result.gone)
+    writes.notes += [_note(fact, note) for fact, note in result.notes.items()]
+    for row in result.episodes.values():
+        writes.episodes.append(
+            {**episode_row(key, state, row.episode, now), "state": episode_row_json(row), "live": row.live}
+        )
+    by_id = {task.task_id: task for task in state.tasks}
+    for tid, kept in result.tasks.items():
+        writes.tasks.append(
+            {**task_row(key, state, by_id[tid], now), "state": task_row_json(kept), "live": kept.live}
+        )
+        writes.held += [(key, report, tid) for report in sorted(kept.task.held_for)]
+    if result.unapplied:
+        log.info("events_waiting", count=len(result.unapplied))
+
+
+async def _fold_again(
+    conn: kept_store.Connection, key: str, now: datetime, timing: TimingSettings, writes: kept_store.Writes
+) -> None:
+    """Fold a child's whole history again from its start (nothing published before is published
+    again; every id stays) and keep what it comes to."""
+    found = await kept_store.history(conn, key)
+    await kept_store.describe_facts(conn, found.facts)
+    archive = Archive(key, facts={fact.key: fact for fact in found.facts}, emitted=found.emitted)
+    outgoing = archive.rebuild(now=now, timing=timing)
+    assert archive.child is not None
+    writes.children.append((key, archive.child))
+    writes.outgoing += [(key, out) for out in outgoing]
+    writes.timers += [(key, moment) for moment in sorted(archive.timers)]
+    writes.notes += [_note(fact, note) for fact, note in archive.notes.items()]
+    writes.gone += sorted(found.episodes - set(archive.episodes))
+    for eid, row in archive.episodes.items():
+        writes.episodes.append({**archive.read[eid], "state": row, "live": row["live"]})
+    for tid, row in archive.tasks.items():
+        writes.tasks.append({**archive.read[tid], "state": row, "live": row["live"]})
+    writes.held += [(key, report, tid) for report, tasks in archive.held.items() for tid in sorted(tasks)]
+    log.info("history_folded_again", events=len(archive.facts), episodes=len(archive.episodes))
+
+
+def _note(fact: str, note: FactNote) -> Json:
+    applied = list(note.applied_to) if note.applied_to is not None else None
+    return {"fact_key": fact, "names": note.names, "applied_to": applied}
+
+
+def _report(published: list[tuple[str, Outgoing]], now: datetime) -> None:
     for _, out in published:
         lateness = (now - out.at).total_seconds()
         metrics.EVENTS_PUBLISHED.labels(type=out.data.type_name, late=str(out.late_at(now)).lower()).inc()
@@ -66,14 +189,6 @@ async def settle_children(
             late=out.late_at(now),
             late_s=round(lateness, 3),
         )
-    for state in states.values():
-        if state.unapplied:
-            log.info(
-                "events_waiting",
-                count=len(state.unapplied),
-                open_episodes=int(state.open_episode is not None),
-            )
-    return [out for _, out in published]
 
 
 def _envelope(child_key: str, out: Outgoing, now: datetime) -> Envelope:

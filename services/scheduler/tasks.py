@@ -76,6 +76,9 @@ class TaskBook:
     not_offered: dict[str, Entry] = field(default_factory=dict)  # episode id -> the council's record
     waiting: list[Entry] = field(default_factory=list)  # reports on a task not known yet
     moved_from: dict[str, str] = field(default_factory=dict)  # episode id -> task whose interview preceded it
+    opened: dict[str, list[str]] = field(default_factory=dict)  # episode id -> the tasks opened for it
+    places: dict[str, int] = field(default_factory=dict)  # task id -> its place in the order opened
+    next_place: int = 0
 
     def task(self, task_id: str | None) -> Task | None:
         return next((t for t in self.tasks if t.task_id == task_id), None)
@@ -123,13 +126,14 @@ class TaskBook:
         return None
 
     def _open(self, episode_id: str, created: KnownKey) -> Task:
-        task_id = stable_id("task", episode_id)
-        again = 1
-        while self.task(task_id) is not None:  # the absence had a task of its own before (moved back since)
-            again += 1
-            task_id = stable_id("task", episode_id, str(again))
+        opened = self.opened.setdefault(episode_id, [])
+        # The absence may have had a task of its own before (moved back since): each gets an id of its own.
+        task_id = stable_id("task", episode_id, *([str(len(opened) + 1)] if opened else []))
+        opened.append(task_id)
         task = Task(task_id, [episode_id], created)
         self.tasks.append(task)
+        self.places[task_id] = self.next_place
+        self.next_place += 1
         self.task_of[episode_id] = task.task_id
         return task
 

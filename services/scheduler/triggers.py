@@ -113,19 +113,33 @@ def _flag_late(item: Outgoing, now: datetime) -> Outgoing:
 def wakeups(state: ChildState, now: datetime, timing: TimingSettings) -> list[datetime]:
     """Future moments at which `due_events` could say more: the timers to set."""
     # Something reported as happening a moment ahead (within intake's allowance for clock skew).
-    moments: set[datetime] = {raised.at for raised in state.raised}
-    moments |= {item.at for task in state.tasks for item in _task_events(state, task)}
+    moments: set[datetime] = {raised.at for raised in state.raised if raised.at > now}
+    for task in state.tasks:
+        moments.update(task_wakeups(state, task, now))
     for episode in state.episodes:
-        if not episode.live:
-            continue
-        if episode.ended_at is None:
-            for hours in timing.long_missing_thresholds:
-                moments.add(episode.started_at + timedelta(hours=hours))
-        returned = episode.returned_at
-        if returned is not None and episode.task_id is not None and episode.window_settled_at is None:
-            for hours in _window_hours(timing):
-                moments.add(returned + timedelta(hours=hours))
-    return sorted(moment for moment in moments if moment > now)
+        moments.update(episode_wakeups(episode, state, now, timing))
+    return sorted(moments)
+
+
+def task_wakeups(state: ChildState, task: TaskState, now: datetime) -> list[datetime]:
+    """Future moments at which something said of a task falls due (stamped a moment ahead)."""
+    return [item.at for item in _task_events(state, task) if item.at > now]
+
+
+def episode_wakeups(
+    episode: Episode, state: ChildState, now: datetime, timing: TimingSettings
+) -> list[datetime]:
+    """Future moments at which time alone could make something due about an episode: the next steps
+    of a long absence, its window's reminder, warning and breach."""
+    if not episode.live:
+        return []
+    moments = []
+    if episode.ended_at is None:
+        moments += [episode.started_at + timedelta(hours=hours) for hours in timing.long_missing_thresholds]
+    returned = episode.returned_at
+    if returned is not None and episode.task_id is not None and episode.window_settled_at is None:
+        moments += [returned + timedelta(hours=hours) for hours in _window_hours(timing)]
+    return [moment for moment in moments if moment > now]
 
 
 def _window_hours(timing: TimingSettings) -> tuple[float, float, float]:

@@ -13,6 +13,7 @@ from services.scheduler import store
 from services.scheduler.app import MIGRATIONS
 from services.scheduler.child import fold
 from services.scheduler.history import Entry
+from services.scheduler.kept import store as kept_store
 from services.scheduler.settle import settle_children
 from services.scheduler.timers import TimerLoop
 from shared.clock import ManualClock
@@ -194,7 +195,7 @@ async def test_a_child_busy_elsewhere_is_skipped_not_waited_for(pool: "asyncpg.P
     busy = await pool.acquire()
     try:
         async with busy.transaction():
-            await store.lock_children(busy, ["W06000015/C-1"], clock.now())
+            await kept_store.lock_children(busy, ["W06000015/C-1"], clock.now())
             # The event handler holds the child: the loop leaves its timer pending and does not block...
             loop = TimerLoop(pool, clock, LIVE, namespace="t.")
             assert await asyncio.wait_for(loop.fire_due(), timeout=5) == 0

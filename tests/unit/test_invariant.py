@@ -16,7 +16,6 @@ For every arrival order and every prefix of it:
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -29,23 +28,8 @@ from services.scheduler.report.figures import EpisodeRecord
 from services.scheduler.triggers import Outgoing, due_events
 from shared.contracts.envelope import Envelope
 from shared.contracts.tasks import InterviewRequested, InterviewUpdated
-from tests.unit.timeline import (
-    COUNCIL,
-    NEWPORT,
-    TIMING,
-    accepted,
-    assigned,
-    cancelled,
-    completed,
-    fresh_ids,
-    hours,
-    learnt,
-    not_offered,
-    offered,
-    reported,
-    returned,
-    risk,
-)
+from tests.unit.generated import histories
+from tests.unit.timeline import TIMING, hours
 
 # Published once and never taken back: what an event raised, and what a task was asked or told.
 STICKY = (
@@ -60,128 +44,6 @@ STICKY = (
 )
 WINDOW = ("reminder", "warning", "breach")
 FAR = timedelta(days=400)
-
-
-@dataclass
-class Act:
-    """Something that happens to the child, at an hour; `learnt` is when the system heard of it."""
-
-    happened: int
-    learnt: int
-    absence: int
-    what: str  # report, return, risk, cancel, not_offered, accept, offer, complete
-    fact: Entry | None = None  # for acts that need nothing from the state
-    detail: str = ""
-
-
-@st.composite
-def histories(draw: st.DrawFn) -> tuple[list[Entry], list[Entry]]:
-    """(what intake accepted, in the order it accepted it; what the notifier said)."""
-    fresh_ids()
-    acts: list[Act] = []
-    start = 0
-    for absence in range(draw(st.integers(1, 4))):
-        start += draw(st.integers(1, 60))
-        police = draw(st.booleans())
-        kind = draw(st.sampled_from(["missing", "away"]))
-        common = {
-            "risk": draw(st.sampled_from(["low", "medium", "high"])),
-            "indicators": tuple(
-                draw(st.lists(st.sampled_from(["cce", "county_lines", "cse"]), max_size=2, unique=True))
-            ),
-            "placement": draw(st.sampled_from(["W06000015", NEWPORT])),
-        }
-        reports = []
-        if police or draw(st.booleans()):
-            at = start + draw(st.integers(0, 3))
-            reports.append(reported(hours(at), ref=f"R{absence}", kind="missing", **common))  # type: ignore[arg-type]
-        if not reports or draw(st.booleans()):
-            at = start + draw(st.integers(0, 3))
-            language = draw(st.sampled_from([None, "cy"]))
-            reports.append(reported(hours(at), org=COUNCIL, ref=None, kind=kind, language=language, **common))  # type: ignore[arg-type]
-        for report in reports:
-            acts.append(
-                Act(
-                    int((report.happened_at - hours(0)).total_seconds() // 3600), 0, absence, "report", report
-                )
-            )
-        if draw(st.booleans()):
-            at = start + draw(st.integers(1, 10))
-            acts.append(Act(at, 0, absence, "risk", risk(hours(at), "high", ("trafficking",))))
-        if draw(st.integers(0, 9)) == 0:
-            withdrawn = draw(st.sampled_from(reports))
-            at = int((withdrawn.happened_at - hours(0)).total_seconds() // 3600) + 1
-            acts.append(
-                Act(
-                    at,
-                    0,
-                    absence,
-                    "cancel",
-                    cancelled(hours(at), org=withdrawn.org or COUNCIL, report=withdrawn),
-                )
-            )
-        if draw(st.integers(0, 4)) > 0:
-            back = start + draw(st.integers(4, 30))
-            acts.append(Act(back, 0, absence, "return", returned(hours(back))))
-            if draw(st.integers(0, 3)) == 0:  # the council reports the return at another time
-                other = back + draw(st.integers(-3, 3))
-                acts.append(Act(other, 0, absence, "return", returned(hours(other), org=COUNCIL)))
-            if draw(st.integers(0, 6)) == 0:
-                acts.append(Act(back + 1, 0, absence, "not_offered"))
-            else:
-                outcome = draw(
-                    st.sampled_from(
-                        ["none", "accept", "offer", "completed", "child_declined", "unable_to_contact"]
-                    )
-                )
-                if outcome != "none":
-                    acts.append(Act(back + draw(st.integers(1, 90)), 0, absence, "provider", detail=outcome))
-            start = back
-        else:
-            start += 30
-    for act in acts:  # most are learnt as they happen; some a little or a long time later
-        act.learnt = act.happened + draw(st.sampled_from([0, 0, 0, 1, 5, 40, 150]))
-    for act in acts:  # intake takes a withdrawal only of a report it already has
-        if act.what == "cancel" and act.fact is not None:
-            withdrawn = next(
-                a for a in acts if a.fact is not None and a.fact.key.endswith(f"|{act.fact.data.report_id}")
-            )  # type: ignore[attr-defined]
-            act.learnt = max(act.learnt, withdrawn.learnt + 1)
-    acts.sort(key=lambda a: (a.learnt, a.happened))
-    return _facts(acts)
-
-
-def _facts(acts: list[Act]) -> tuple[list[Entry], list[Entry]]:
-    """The events of the acts, in the order learnt; a provider's report or the council's record goes to
-    the task or episode of its absence as it stood when it was learnt (skipped if there was none)."""
-    intake: list[Entry] = []
-    notifier: list[Entry] = []
-    first_report: dict[int, str] = {}
-    for act in acts:
-        if act.fact is not None:
-            intake.append(act.fact)
-            if act.what == "report":
-                first_report.setdefault(act.absence, act.fact.key)
-            continue
-        known = fold(learnt(intake), TIMING)
-        episode = next((e for e in known.episodes if first_report.get(act.absence) in e.reports), None)
-        if episode is None or episode.returned_at is None:
-            continue
-        if act.what == "not_offered":
-            intake.append(not_offered(hours(act.happened), episode.episode_id))
-            continue
-        task = next((t for t in known.tasks if episode.episode_id in t.episode_ids), None)
-        if task is None:
-            continue
-        moment = max(hours(act.happened), episode.returned_at + timedelta(minutes=30))
-        notifier += [assigned(episode.returned_at, task.task_id), accepted(moment, task.task_id)]
-        if act.detail in ("offer", "completed", "child_declined"):
-            intake.append(offered(moment, task.task_id))
-        if act.detail in ("completed", "child_declined", "unable_to_contact"):
-            intake.append(
-                completed(moment + timedelta(hours=2), task.task_id, outcome=act.detail, decline_reason="no")
-            )
-    return learnt(intake), notifier
 
 
 def published_along(arrival: list[Entry]) -> dict[str, Outgoing]:

@@ -1,0 +1,523 @@
+"""The kept state in PostgreSQL: what a batch of children needs loaded to settle, in one statement, and
+what they decided, written in another (the rules are the in-memory archive's, `memory.py`, which the
+tests hold this to).
+
+A child's settle loads: its row (how far its history is folded); its events not folded yet (arriving
+now, or waiting for an earlier number) and the reports their withdrawals name; its region (every
+episode event reported as happening at or after `since`, the moment of the last return folded before
+that is no later than anything the events to fold report, and the episodes begun since then); its
+live episodes and tasks (open, or with something time may still bring); what those refer to (the
+providers' reports and the notifier's facts on a loaded task, the councils' "not offered" records on a
+loaded episode, what was published about them); and the rows a settle asked for by id.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from services.scheduler.history import Entry
+from services.scheduler.kept.engine import EPISODE_EVENTS, NO_REGION, Loaded
+from services.scheduler.kept.rows import FactNote, Json
+from shared.contracts.assignments import AssignmentFact
+from shared.contracts.episodes import Cancelled, InterviewNotOffered
+from shared.contracts.interviews import InterviewEvent
+from shared.contracts.registry import BY_TYPE
+
+Connection = asyncpg.Connection
+Pool = asyncpg.Pool
+PROVIDER_REPORTS = ["interview.accepted", "interview.declined", "interview.offered", "interview.completed"]
+
+# New children's rows come from the insert (the statement's own snapshot cannot see them), locked by it.
+LOCK_CHILDREN = """
+WITH new AS (
+    INSERT INTO scheduler.children (child_key, updated_at) SELECT unnest($1::text[]), $2
+    ON CONFLICT (child_key) DO NOTHING
+    RETURNING child_key, state, kept
+),
+old AS (
+    SELECT child_key, state, kept FROM scheduler.children WHERE child_key = ANY($1::text[])
+    ORDER BY child_key FOR UPDATE
+)
+SELECT * FROM new UNION ALL SELECT * FROM old
+"""
+# A child another instance created while this statement ran: locked once it has committed.
+LOCK_MORE = """
+SELECT child_key, state, kept FROM scheduler.children WHERE child_key = ANY($1::text[])
+ORDER BY child_key FOR UPDATE
+"""
+# Its snapshot is taken after the children are locked (a statement of its own), so it holds every
+# earlier event of theirs; the events it adds itself it cannot see, and the caller has them.
+LOAD = """
+WITH input AS (
+    SELECT * FROM unnest($1::text[], $2::bigint[], $3::boolean[], $4::timestamptz[], $5::boolean[],
+        $6::float8[]) AS i(child_key, seq, whole, reach, forced, repeat_days)
+),
+incoming AS (
+    SELECT * FROM unnest($11::text[], $12::text[], $13::text[], $14::timestamptz[], $15::jsonb[],
+        $16::timestamptz[], $17::bigint[], $18::timestamptz[], $19::text[])
+        AS n(fact_key, child_key, type, time, data, received_at, seq, happened_at, subject)
+),
+added AS (
+    INSERT INTO scheduler.facts (fact_key, child_key, type, time, data, received_at, seq, happened_at, subject)
+    SELECT * FROM incoming ON CONFLICT (fact_key) DO NOTHING
+    RETURNING fact_key, child_key
+),
+unfolded AS (
+    SELECT f.fact_key, f.child_key, f.type, f.happened_at, f.subject FROM input i
+    JOIN scheduler.facts f ON f.child_key = i.child_key AND f.seq > i.seq
+),
+pending AS (
+    SELECT child_key, type, happened_at, subject FROM incoming WHERE happened_at IS NOT NULL
+    UNION ALL
+    SELECT child_key, type, happened_at, subject FROM unfolded WHERE happened_at IS NOT NULL
+),
+reaches AS (
+    SELECT p.child_key, min(least(p.happened_at, t.happened_at, tn.happened_at)) AS reach
+    FROM pending p
+    LEFT JOIN scheduler.facts t ON p.type = 'missing.cancelled' AND t.fact_key = p.subject
+    LEFT JOIN incoming tn ON p.type = 'missing.cancelled' AND tn.fact_key = p.subject
+    GROUP BY p.child_key
+),
+bounds AS (
+    SELECT i.child_key, i.repeat_days, i.whole OR i.forced OR r.reach IS NOT NULL AS region,
+        CASE WHEN i.whole OR (i.forced AND i.reach IS NULL) THEN NULL ELSE (
+            SELECT max(x.happened_at) FROM scheduler.facts x
+            WHERE x.child_key = i.child_key AND x.happened_at IS NOT NULL AND x.type = 'missing.returned'
+                AND (x.seq IS NULL OR x.seq <= i.seq)
+                AND x.happened_at <= CASE WHEN i.forced THEN i.reach ELSE r.reach END
+        ) END AS since
+    FROM input i LEFT JOIN reaches r USING (child_key)
+),
+region AS (
+    SELECT f.fact_key FROM bounds b JOIN scheduler.facts f ON f.child_key = b.child_key
+    WHERE b.region AND f.happened_at IS NOT NULL
+        AND (b.since IS NULL OR f.happened_at > b.since OR (f.happened_at = b.since AND f.type <> 'missing.returned'))
+),
+episode_rows AS (
+    SELECT e.* FROM bounds b JOIN scheduler.episodes e ON e.child_key = b.child_key
+    WHERE b.region AND (b.since IS NULL OR e.started_at >= b.since)
+    UNION
+    SELECT e.* FROM input i JOIN scheduler.episodes e ON e.child_key = i.child_key AND e.live
+    UNION
+    SELECT e.* FROM scheduler.episodes e WHERE e.episode_id = ANY($7::uuid[])
+),
+task_rows AS (
+    SELECT t.* FROM input i JOIN scheduler.interview_tasks t ON t.child_key = i.child_key AND t.live
+    UNION
+    SELECT t.* FROM scheduler.interview_tasks t WHERE t.task_id = ANY(ARRAY(
+        SELECT unnest($8::uuid[])
+        UNION SELECT (e.state->>'task')::uuid FROM episode_rows e WHERE e.state->>'task' IS NOT NULL
+        UNION SELECT (e.state->>'moved_from')::uuid FROM episode_rows e WHERE e.state->>'moved_from' IS NOT NULL
+        UNION SELECT h.task_id FROM region r JOIN scheduler.held_reports h ON h.report_key = r.fact_key
+    ))
+),
+wanted_facts AS (
+    SELECT fact_key FROM region
+    UNION SELECT f.fact_key FROM region r JOIN scheduler.facts f ON f.subject = r.fact_key AND f.type = 'missing.cancelled'
+    UNION SELECT fact_key FROM unfolded
+    UNION SELECT subject FROM unfolded WHERE type = 'missing.cancelled' AND subject IS NOT NULL
+    UNION SELECT subject FROM incoming WHERE type = 'missing.cancelled' AND subject IS NOT NULL
+    UNION SELECT unnest($10::text[])
+    UNION SELECT f.fact_key FROM episode_rows e
+        JOIN scheduler.facts f ON f.subject = e.episode_id::text AND f.type = 'interview.not_offered'
+    UNION SELECT f.fact_key FROM task_rows t
+        JOIN scheduler.facts f ON f.subject = t.task_id::text AND f.type LIKE 'assignment.%'
+    UNION SELECT r.key FROM task_rows t CROSS JOIN LATERAL jsonb_array_elements_text(t.state->'reports') AS r(key)
+),
+asked AS (
+    SELECT subject FROM incoming WHERE type = ANY($20::text[])
+    UNION SELECT subject FROM unfolded WHERE type = ANY($20::text[])
+    UNION SELECT subject FROM scheduler.facts WHERE fact_key = ANY($10::text[]) AND type = ANY($20::text[])
+)
+SELECT 'bound' AS kind, b.child_key, NULL::text AS key, NULL::text AS type, b.since AS time, NULL::jsonb AS data,
+    NULL::bigint AS seq, b.region::text AS extra, NULL::text[] AS list
+FROM bounds b
+UNION ALL
+SELECT 'fact', f.child_key, f.fact_key, f.type, f.time, f.data, f.seq, f.names::text, f.applied_to
+FROM scheduler.facts f WHERE f.fact_key IN (SELECT fact_key FROM wanted_facts)
+UNION ALL
+SELECT 'new', child_key, fact_key, NULL, NULL, NULL, NULL, NULL, NULL FROM added
+UNION ALL
+SELECT 'episode', e.child_key, e.episode_id::text, NULL, NULL, e.state, NULL, e.live::text, NULL FROM episode_rows e
+UNION ALL
+SELECT 'task', t.child_key, t.task_id::text, NULL, NULL, t.state, NULL, t.live::text, NULL FROM task_rows t
+UNION ALL
+SELECT 'earlier', e.child_key, e.episode_id::text, NULL, e.started_at, NULL, NULL, NULL, NULL
+FROM bounds b JOIN scheduler.episodes e ON e.child_key = b.child_key
+WHERE b.region AND b.since IS NOT NULL AND e.started_at >= b.since - b.repeat_days * interval '1 day'
+    AND e.started_at < b.since AND coalesce(e.end_reason, '') NOT IN ('cancelled', 'left_care')
+UNION ALL
+SELECT 'held', h.child_key, h.report_key, NULL, NULL, NULL, NULL, h.task_id::text, NULL
+FROM region r JOIN scheduler.held_reports h ON h.report_key = r.fact_key
+UNION ALL
+SELECT 'emitted', em.child_key, em.key, NULL, NULL, NULL, NULL, NULL, NULL FROM scheduler.emitted em
+WHERE split_part(em.key, ':', 2) = ANY(ARRAY(
+    SELECT episode_id::text FROM episode_rows UNION ALL SELECT task_id::text FROM task_rows))
+UNION ALL
+SELECT 'assignment', f.child_key, f.data->>'assignment_id', NULL, NULL, NULL, NULL, f.data->>'task_id', NULL
+FROM scheduler.facts f
+WHERE f.type LIKE 'assignment.%' AND f.data->>'assignment_id' = ANY(ARRAY(SELECT subject FROM asked))
+UNION ALL
+SELECT 'task_id', t.child_key, t.task_id::text, NULL, NULL, NULL, NULL, NULL, NULL
+FROM scheduler.interview_tasks t WHERE t.child_key = ANY($9::text[])
+"""
+# Everything a settled batch writes, in one statement: outgoing events recorded once by key and the
+# ones recorded now put in the outbox (in the order they were decided); new timers, the earliest new
+# moment (Unix seconds) sent to the timer loop at commit (TIMER_CHANNEL), where a sleeping loop wakes
+# only if it comes before the moment it already means to look again; the children's rows; what each
+# folded event applied to; and the episodes' and tasks' kept state beside their read models.
+WRITE = """
+WITH fresh AS (
+    INSERT INTO scheduler.emitted (key, child_key, type, due_at, emitted_at, late_seconds)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::float8[])
+    ON CONFLICT (key) DO NOTHING
+    RETURNING key
+),
+published AS (
+    INSERT INTO scheduler.outbox (topic, key, value, headers)
+    SELECT o.topic, o.key, o.value, o.headers::jsonb
+    FROM unnest($1::text[], $7::text[], $8::text[], $9::bytea[], $10::text[]) WITH ORDINALITY
+        AS o(emit_key, topic, key, value, headers, ord)
+    WHERE o.emit_key IN (SELECT key FROM fresh)
+    ORDER BY o.ord
+),
+added AS (
+    INSERT INTO scheduler.timers (child_key, due_at)
+    SELECT * FROM unnest($11::text[], $12::timestamptz[])
+    ON CONFLICT (child_key, due_at) DO NOTHING
+    RETURNING due_at
+),
+woken AS (
+    SELECT count(pg_notify('scheduler_timers', extract(epoch FROM earliest)::text)) AS n
+    FROM (SELECT min(due_at) AS earliest FROM added HAVING count(*) > 0) AS first
+),
+children AS (
+    UPDATE scheduler.children c SET state = s.state, kept = true, updated_at = $21
+    FROM unnest($13::text[], $14::jsonb[]) AS s(child_key, state) WHERE c.child_key = s.child_key
+),
+notes AS (
+    UPDATE scheduler.facts f SET names = n.names, applied_to = n.applied_to
+    FROM jsonb_to_recordset($15::jsonb) AS n(fact_key text, names uuid, applied_to text[])
+    WHERE f.fact_key = n.fact_key
+),
+gone AS (
+    DELETE FROM scheduler.episodes WHERE episode_id = ANY($16::uuid[])
+),
+episodes AS (
+    INSERT INTO scheduler.episodes (episode_id, child_key, responsible_authority, placement_authority, kind,
+        started_at, ended_at, end_reason, risk_level, high_risk, exploitation_indicators, task_id,
+        offer_due_at, offered_at, offered_late, breached, declined_at, decline_reason, attempted_at,
+        not_offered_at, not_offered_reason, preferred_language, updated_at, recount_at, state, live)
+    SELECT * FROM jsonb_to_recordset($17::jsonb) AS e(episode_id uuid, child_key text,
+        responsible_authority text, placement_authority text, kind text, started_at timestamptz,
+        ended_at timestamptz, end_reason text, risk_level text, high_risk boolean,
+        exploitation_indicators text[], task_id uuid, offer_due_at timestamptz, offered_at timestamptz,
+        offered_late boolean, breached boolean, declined_at timestamptz, decline_reason text,
+        attempted_at timestamptz, not_offered_at timestamptz, not_offered_reason text,
+        preferred_language text, updated_at timestamptz, recount_at timestamptz, state jsonb, live boolean)
+    ON CONFLICT (episode_id) DO UPDATE SET
+        child_key = EXCLUDED.child_key, responsible_authority = EXCLUDED.responsible_authority,
+        placement_authority = EXCLUDED.placement_authority, kind = EXCLUDED.kind,
+        started_at = EXCLUDED.started_at, ended_at = EXCLUDED.ended_at, end_reason = EXCLUDED.end_reason,
+        risk_level = EXCLUDED.risk_level, high_risk = EXCLUDED.high_risk,
+        exploitation_indicators = EXCLUDED.exploitation_indicators, task_id = EXCLUDED.task_id,
+        offer_due_at = EXCLUDED.offer_due_at, offered_at = EXCLUDED.offered_at,
+        offered_late = EXCLUDED.offered_late, breached = EXCLUDED.breached,
+        declined_at = EXCLUDED.declined_at, decline_reason = EXCLUDED.decline_reason,
+        attempted_at = EXCLUDED.attempted_at, not_offered_at = EXCLUDED.not_offered_at,
+        not_offered_reason = EXCLUDED.not_offered_reason, preferred_language = EXCLUDED.preferred_language,
+        updated_at = EXCLUDED.updated_at, recount_at = EXCLUDED.recount_at, state = EXCLUDED.state,
+        live = EXCLUDED.live
+),
+tasks AS (
+    INSERT INTO scheduler.interview_tasks (task_id, child_key, episode_ids, returned_at, offer_due_at,
+        accepted_at, offered_at, completed_at, outcome, completed_within_window, ended, ended_at, updated_at,
+        state, live)
+    SELECT * FROM jsonb_to_recordset($18::jsonb) AS t(task_id uuid, child_key text, episode_ids uuid[],
+        returned_at timestamptz, offer_due_at timestamptz, accepted_at timestamptz, offered_at timestamptz,
+        completed_at timestamptz, outcome text, completed_within_window boolean, ended text,
+        ended_at timestamptz, updated_at timestamptz, state jsonb, live boolean)
+    ON CONFLICT (task_id) DO UPDATE SET
+        child_key = EXCLUDED.child_key, episode_ids = EXCLUDED.episode_ids,
+        returned_at = EXCLUDED.returned_at, offer_due_at = EXCLUDED.offer_due_at,
+        accepted_at = EXCLUDED.accepted_at, offered_at = EXCLUDED.offered_at,
+        completed_at = EXCLUDED.completed_at, outcome = EXCLUDED.outcome,
+        completed_within_window = EXCLUDED.completed_within_window, ended = EXCLUDED.ended,
+        ended_at = EXCLUDED.ended_at, updated_at = EXCLUDED.updated_at, state = EXCLUDED.state,
+        live = EXCLUDED.live
+),
+held AS (
+    INSERT INTO scheduler.held_reports (child_key, report_key, task_id)
+    SELECT * FROM unnest($19::text[], $20::text[], $22::uuid[])
+    ON CONFLICT DO NOTHING
+)
+SELECT key FROM fresh CROSS JOIN (SELECT n FROM woken) AS told
+"""
+# A child's whole history, everything published about it and its episodes' ids, to fold it again from
+# the start.
+HISTORY = """
+SELECT 'fact' AS kind, fact_key AS key, type, time, data, seq FROM scheduler.facts WHERE child_key = $1
+UNION ALL
+SELECT 'emitted', key, NULL, NULL, NULL, NULL FROM scheduler.emitted WHERE child_key = $1
+UNION ALL
+SELECT 'episode', episode_id::text, NULL, NULL, NULL, NULL FROM scheduler.episodes WHERE child_key = $1
+"""
+ADD_FACTS = """
+INSERT INTO scheduler.facts (fact_key, child_key, type, time, data, received_at, seq, happened_at, subject)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[], $6::timestamptz[],
+    $7::bigint[], $8::timestamptz[], $9::text[])
+ON CONFLICT (fact_key) DO NOTHING
+"""
+# What the kept state adds to each event, for those stored before it kept any.
+DESCRIBE_FACTS = """
+UPDATE scheduler.facts f SET happened_at = d.happened_at, subject = d.subject
+FROM unnest($1::text[], $2::timestamptz[], $3::text[]) AS d(fact_key, happened_at, subject)
+WHERE f.fact_key = d.fact_key
+"""
+# Children folded before the kept state existed, a few at a time, for the upgrade loop.
+TO_KEEP = """
+SELECT child_key FROM scheduler.children WHERE NOT kept ORDER BY child_key LIMIT $1 FOR UPDATE SKIP LOCKED
+"""
+STILL_TO_KEEP = "SELECT count(*) FROM scheduler.children WHERE NOT kept"
+
+
+@dataclass
+class Request:
+    """What to load for one child's settle."""
+
+    seq: int = 0  # the highest number folded
+    whole: bool = False  # the child's whole history (a child never settled before)
+    reach: datetime | None = None  # with `forced`: a region reaching back to here (None: everything)
+    forced: bool = False
+    repeat_days: float = 90.0
+    episodes: set[str] = field(default_factory=set)
+    tasks: set[str] = field(default_factory=set)
+    all_tasks: bool = False
+    facts: list[str] = field(default_factory=list)  # events by key (waiting reports, orphans)
+    state: Json | None = None  # the child's row, as locked
+
+
+@dataclass
+class Child:
+    """A child's row, locked."""
+
+    state: Json | None
+    kept: bool
+
+
+async def lock_children(conn: asyncpg.Connection, keys: Sequence[str], now: datetime) -> dict[str, Child]:
+    """Create and lock the children's rows (in key order, so two instances cannot deadlock)."""
+    rows = await conn.fetch(LOCK_CHILDREN, list(keys), now)
+    found = {row["child_key"]: Child(row["state"], row["kept"]) for row in rows}
+    missing = [key for key in keys if key not in found]
+    if missing:
+        for row in await conn.fetch(LOCK_MORE, missing):
+            found[row["child_key"]] = Child(row["state"], row["kept"])
+    return found
+
+
+def happened_at(fact: Entry) -> datetime | None:
+    """When what an episode event reports happened (the region's measure); None for other events."""
+    return fact.happened_at if isinstance(fact.data, EPISODE_EVENTS) and fact.from_intake else None
+
+
+def subject(fact: Entry) -> str | None:
+    """What an event is about, for finding it from what it is about."""
+    data = fact.data
+    if isinstance(data, Cancelled):
+        return f"{fact.key.split('|', 1)[0]}|{data.report_id}" if data.report_id is not None else None
+    if isinstance(data, InterviewNotOffered):
+        return data.episode_id
+    if isinstance(data, AssignmentFact):
+        return data.task_id
+    if isinstance(data, InterviewEvent):
+        return data.assignment_id
+    return None
+
+
+async def load(
+    conn: asyncpg.Connection,
+    requests: dict[str, Request],
+    incoming: Sequence[tuple[str, Entry]],
+    now: datetime,
+) -> dict[str, Loaded]:
+    """Add the incoming events to the children's histories (repeats ignored) and load what each child's
+    settle needs (call with the children locked)."""
+    keys = sorted(requests)
+    asks = [requests[key] for key in keys]
+    rows = await conn.fetch(
+        LOAD,
+        keys,
+        [r.seq for r in asks],
+        [r.whole for r in asks],
+        [r.reach for r in asks],
+        [r.forced for r in asks],
+        [r.repeat_days for r in asks],
+        sorted({eid for r in asks for eid in r.episodes}),
+        sorted({tid for r in asks for tid in r.tasks}),
+        [key for key in keys if requests[key].all_tasks],
+        sorted({fact for r in asks for fact in r.facts}),
+        [fact.key for _, fact in incoming],
+        [child for child, _ in incoming],
+        [fact.type for _, fact in incoming],
+        [fact.time for _, fact in incoming],
+        [fact.data.model_dump(mode="json") for _, fact in incoming],
+        [now] * len(incoming),
+        [fact.seq for _, fact in incoming],
+        [happened_at(fact) for _, fact in incoming],
+        [subject(fact) for _, fact in incoming],
+        PROVIDER_REPORTS,
+    )
+    loaded = {key: Loaded(key, requests[key].state, NO_REGION) for key in keys}
+    for child, fact in reversed(incoming):  # the first of repeats within the batch
+        loaded[child].facts[fact.key] = fact
+    for row in rows:
+        _take(loaded[row["child_key"]], row)
+    asked_episodes = {eid for r in asks for eid in r.episodes}
+    asked_tasks = {tid for r in asks for tid in r.tasks}
+    for key in keys:
+        found = loaded[key]
+        if requests[key].all_tasks and found.all_tasks is None:
+            found.all_tasks = []
+        # ids asked for that no row has (rows are loaded by id for whichever child asked)
+        found.absent = (asked_episodes - set(found.episodes)) | (asked_tasks - set(found.tasks))
+    return loaded
+
+
+def _take(found: Loaded, row: asyncpg.Record) -> None:
+    kind = row["kind"]
+    if kind == "bound":
+        found.since = row["time"] if row["extra"] == "true" else NO_REGION
+    elif kind == "fact":
+        key = row["key"]
+        if key not in found.facts:
+            data = BY_TYPE[row["type"]].model_validate(row["data"])
+            found.facts[key] = Entry(key, row["type"], row["time"], data, row["seq"])
+        if row["extra"] is not None or row["list"] is not None:
+            applied = tuple(row["list"]) if row["list"] is not None else None
+            found.notes[key] = FactNote(row["extra"], applied)
+    elif kind == "new":
+        found.new.add(row["key"])
+    elif kind == "episode":
+        found.episodes[row["key"]] = row["data"]
+    elif kind == "task":
+        found.tasks[row["key"]] = row["data"]
+    elif kind == "earlier":
+        found.earlier[row["key"]] = row["time"]
+    elif kind == "held":
+        found.held_by.setdefault(row["key"], []).append(row["extra"])
+    elif kind == "emitted":
+        found.emitted.add(row["key"])
+    elif kind == "assignment":
+        found.assignments[row["key"]] = row["extra"]
+    elif kind == "task_id":
+        found.all_tasks = [*(found.all_tasks or []), row["key"]]
+
+
+@dataclass
+class Writes:
+    """What a batch of settles decided, as the write statement takes it."""
+
+    outgoing: list[tuple[str, Any]] = field(default_factory=list)  # (child, Outgoing)
+    messages: list[tuple[str, str, bytes, str]] = field(default_factory=list)  # their outbox rows
+    timers: list[tuple[str, datetime]] = field(default_factory=list)
+    children: list[tuple[str, Json]] = field(default_factory=list)
+    notes: list[Json] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)
+    episodes: list[Json] = field(default_factory=list)  # read-model row, with `state` and `live`
+    tasks: list[Json] = field(default_factory=list)
+    held: list[tuple[str, str, str]] = field(default_factory=list)  # (child, report, task)
+
+
+async def write(conn: asyncpg.Connection, writes: Writes, now: datetime) -> set[str]:
+    """Write a batch's decisions in one statement; return the keys of the events published now."""
+    outgoing = writes.outgoing
+    rows = await conn.fetch(
+        WRITE,
+        [out.key for _, out in outgoing],
+        [child for child, _ in outgoing],
+        [out.data.type_name for _, out in outgoing],
+        [out.at for _, out in outgoing],
+        [now] * len(outgoing),
+        [max((now - out.at).total_seconds(), 0.0) for _, out in outgoing],
+        [m[0] for m in writes.messages],
+        [m[1] for m in writes.messages],
+        [m[2] for m in writes.messages],
+        [m[3] for m in writes.messages],
+        [child for child, _ in writes.timers],
+        [due for _, due in writes.timers],
+        [child for child, _ in writes.children],
+        [state for _, state in writes.children],
+        writes.notes,
+        writes.gone,
+        writes.episodes,
+        writes.tasks,
+        [h[0] for h in writes.held],
+        [h[1] for h in writes.held],
+        now,
+        [h[2] for h in writes.held],
+    )
+    return {row["key"] for row in rows}
+
+
+@dataclass
+class History:
+    """A child's every event, the keys of everything published about it, its episodes' ids."""
+
+    facts: list[Entry] = field(default_factory=list)
+    emitted: set[str] = field(default_factory=set)
+    episodes: set[str] = field(default_factory=set)
+
+
+async def history(conn: asyncpg.Connection, child_key: str) -> History:
+    """Everything about a child that folding its history again from the start reads."""
+    found = History()
+    for row in await conn.fetch(HISTORY, child_key):
+        if row["kind"] == "emitted":
+            found.emitted.add(row["key"])
+        elif row["kind"] == "episode":
+            found.episodes.add(row["key"])
+        else:
+            data = BY_TYPE[row["type"]].model_validate(row["data"])
+            found.facts.append(Entry(row["key"], row["type"], row["time"], data, row["seq"]))
+    return found
+
+
+async def add_facts(conn: asyncpg.Connection, incoming: Sequence[tuple[str, Entry]], now: datetime) -> None:
+    """Add events to children's histories (repeats ignored)."""
+    if not incoming:
+        return
+    await conn.execute(
+        ADD_FACTS,
+        [fact.key for _, fact in incoming],
+        [child for child, _ in incoming],
+        [fact.type for _, fact in incoming],
+        [fact.time for _, fact in incoming],
+        [fact.data.model_dump(mode="json") for _, fact in incoming],
+        [now] * len(incoming),
+        [fact.seq for _, fact in incoming],
+        [happened_at(fact) for _, fact in incoming],
+        [subject(fact) for _, fact in incoming],
+    )
+
+
+async def describe_facts(conn: asyncpg.Connection, facts: Iterable[Entry]) -> None:
+    """Set what the kept state adds to events stored before it kept any."""
+    items = list(facts)
+    await conn.execute(
+        DESCRIBE_FACTS, [f.key for f in items], [happened_at(f) for f in items], [subject(f) for f in items]
+    )
+
+
+async def children_to_keep(conn: asyncpg.Connection, limit: int) -> list[str]:
+    """Lock a few children whose history is not kept yet (others' are skipped, not waited for)."""
+    return [row["child_key"] for row in await conn.fetch(TO_KEEP, limit)]
+
+
+async def still_to_keep(conn: asyncpg.Connection) -> int:
+    """How many children's histories are not kept yet."""
+    count: int = await conn.fetchval(STILL_TO_KEEP)
+    return count
