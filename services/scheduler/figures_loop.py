@@ -152,15 +152,15 @@ class FiguresLoop:
             everything = {
                 org.authority_code for org in directory.of_kind("local_authority") if org.authority_code
             }
-        changed: dict[str, set[date]] = {}
-        if since is not None:
-            async with self._pool.acquire() as conn:
-                changed = await database.changed_months(conn, since - COMMIT_MARGIN, now)
+        async with self._pool.acquire() as conn:
+            changes = await database.changed_months(
+                conn, None if since is None else since - COMMIT_MARGIN, now
+            )
         published = 0
-        for authority in sorted(everything | set(changed)):
-            months = None if authority in everything else changed[authority]
+        for authority in sorted(everything | set(changes.months)):
+            months = None if authority in everything else changes.months[authority]
             try:
-                periods = await self._publish(authority, months)
+                periods = await self._publish(authority, months, changes.notes.get(authority, []))
             except ValidationError as exc:  # figures no event can carry: say so, count the others
                 log.error("figures_not_publishable", authority=authority, errors=exc.error_count())
                 continue
@@ -169,9 +169,9 @@ class FiguresLoop:
             published += periods
         return published
 
-    async def _publish(self, authority: str, months: set[date] | None) -> int:
+    async def _publish(self, authority: str, months: set[date] | None, notes: list[int]) -> int:
         """Count the authority's `months` (their first days; every month when None) again and publish
-        what changed; return how many periods were published."""
+        what changed, forgetting the `notes` that asked for it; return how many periods were published."""
         window_hours = self._directory.current.timing_for(authority).interview_window_hours
         window = timedelta(hours=window_hours)
         async with self._pool.acquire() as conn, conn.transaction():
@@ -213,6 +213,7 @@ class FiguresLoop:
                 [(authority, f.period, digest, as_of, _counts(f)) for f, digest in changed],
             )
             await outbox.enqueue(conn, SCHEMA, [(self._topic, authority, _envelope(f)) for f, _ in changed])
+            await database.forget_changes(conn, notes)
         return len(changed)
 
 

@@ -45,7 +45,6 @@ def episode_row(child: str, state: ChildState, e: Episode, now: datetime) -> dic
         "not_offered_at": _time(e.not_offered_at),
         "not_offered_reason": e.not_offered_reason,
         "preferred_language": e.preferred_language,
-        "updated_at": _time(now),
         "recount_at": _time(min(ahead, default=None)),
     }
 
@@ -72,5 +71,4 @@ def task_row(child: str, state: ChildState, t: TaskState, now: datetime) -> dict
         "completed_within_window": within,
         "ended": t.task.ended,
         "ended_at": _time(t.task.ended_at),
-        "updated_at": _time(now),
     }

@@ -20,7 +20,6 @@ from services.scheduler.kept import store as kept_store
 from services.scheduler.kept.engine import Need, Settled, settle
 from services.scheduler.kept.memory import Archive
 from services.scheduler.kept.rows import (
-    FactNote,
     Json,
     child_from,
     child_json,
@@ -28,6 +27,7 @@ from services.scheduler.kept.rows import (
     task_row_json,
 )
 from services.scheduler.read_model import episode_row, task_row
+from services.scheduler.report.figures import month_of_moment
 from services.scheduler.triggers import Outgoing
 from shared import outbox, topics
 from shared.contracts.envelope import Envelope
@@ -133,17 +133,23 @@ def _add(writes: kept_store.Writes, key: str, result: Settled, now: datetime) ->
     writes.outgoing += [(key, out) for out in result.outgoing]
     writes.timers += [(key, moment) for moment in result.timers]
     writes.gone += sorted(result.gone)
-    writes.notes += [_note(fact, note) for fact, note in result.notes.items()]
+    writes.notes += [
+        (fact, note.applied_to) for fact, note in result.notes.items() if note.applied_to is not None
+    ]
     for row in result.episodes.values():
         writes.episodes.append(
             {**episode_row(key, state, row.episode, now), "state": episode_row_json(row), "live": row.live}
         )
+        writes.months.add((row.episode.responsible_authority, month_of_moment(row.episode.started_at)))
     by_id = {task.task_id: task for task in state.tasks}
     for tid, kept in result.tasks.items():
         writes.tasks.append(
             {**task_row(key, state, by_id[tid], now), "state": task_row_json(kept), "live": kept.live}
         )
         writes.held += [(key, report, tid) for report in sorted(kept.task.held_for)]
+        if kept.task.episode_ids:  # a task counts in the month its first episode began
+            first = state.episode(kept.task.episode_ids[0])
+            writes.months.add((first.responsible_authority, month_of_moment(first.started_at)))
     if result.unapplied:
         log.info("events_waiting", count=len(result.unapplied))
 
@@ -161,19 +167,18 @@ async def _fold_again(
     writes.children.append((key, archive.child))
     writes.outgoing += [(key, out) for out in outgoing]
     writes.timers += [(key, moment) for moment in sorted(archive.timers)]
-    writes.notes += [_note(fact, note) for fact, note in archive.notes.items()]
+    writes.notes += [
+        (fact, note.applied_to) for fact, note in archive.notes.items() if note.applied_to is not None
+    ]
     writes.gone += sorted(found.episodes - set(archive.episodes))
     for eid, row in archive.episodes.items():
         writes.episodes.append({**archive.read[eid], "state": row, "live": row["live"]})
+        started = datetime.fromisoformat(row["episode"]["started_at"])
+        writes.months.add((row["episode"]["responsible_authority"], month_of_moment(started)))
     for tid, row in archive.tasks.items():
         writes.tasks.append({**archive.read[tid], "state": row, "live": row["live"]})
     writes.held += [(key, report, tid) for report, tasks in archive.held.items() for tid in sorted(tasks)]
     log.info("history_folded_again", events=len(archive.facts), episodes=len(archive.episodes))
-
-
-def _note(fact: str, note: FactNote) -> Json:
-    applied = list(note.applied_to) if note.applied_to is not None else None
-    return {"fact_key": fact, "names": note.names, "applied_to": applied}
 
 
 def _report(published: list[tuple[str, Outgoing]], now: datetime) -> None:

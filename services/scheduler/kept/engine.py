@@ -211,7 +211,8 @@ class _Settle:
         last = step[-1].known
         since = self._boundary(step)
         facts = self._region_facts(since, last)
-        named = {key: note.names for key, note in self.notes.items() if note.names and key in facts}
+        # The report each episode of the region is named by (an id never moves: docs/domain.md rule 22).
+        named = naming_reports([e for e in self.episodes.values() if since is None or e.started_at >= since])
         found = group_episodes(sorted(facts.values(), key=lambda f: f.known), named)  # withdrawals in order
         if since is not None and found.named_by_position:  # named by place among every unnumbered one
             raise _NeedMore(Need(wider=True, reach=None))
@@ -222,8 +223,6 @@ class _Settle:
         for episode in found.episodes:
             self.episodes[episode.episode_id] = episode
             self.gone.discard(episode.episode_id)
-        for report, eid in naming_reports(found.episodes).items():
-            self._note(report, names=eid)
         for key, targets in applied.items():
             self._note(key, applied_to=targets)
         return found.episodes
@@ -316,11 +315,9 @@ class _Settle:
         note = self.notes.get(key)
         return note.applied_to if note is not None else None
 
-    def _note(self, key: str, *, names: str | None = None, applied_to: tuple[str, ...] | None = None) -> None:
+    def _note(self, key: str, *, applied_to: tuple[str, ...]) -> None:
         note = self.notes.get(key, FactNote())
-        updated = replace(
-            note, names=names or note.names, applied_to=note.applied_to if applied_to is None else applied_to
-        )
+        updated = replace(note, applied_to=applied_to)
         if updated != note:
             self.notes[key] = updated
             self.changed_notes[key] = updated
@@ -398,12 +395,6 @@ class _Settle:
                 need.episodes.add(data.episode_id)
         for tasks in self.loaded.held_by.values():
             need.tasks |= set(tasks)
-        stepped = [fact for step in steps for fact in step]
-        for fact in [*stepped, *(self.loaded.facts[key] for key in self.child.waiting)]:
-            if isinstance(fact.data, InterviewEvent) and fact.org is not None:
-                owner = self.loaded.assignments.get(fact.data.assignment_id)
-                if owner is not None:
-                    need.tasks.add(owner)
         need.tasks -= set(self.task_rows) | self.loaded.absent
         need.episodes -= set(self.rows) | self.loaded.absent
         if need:
@@ -456,7 +447,8 @@ class _Settle:
                 for item in due_events(state, self.now, self.timing)
                 if item.key not in self.loaded.emitted
             ]
-            timers = wakeups(state, self.now, self.timing)
+            # Only the next moment: the settle it wakes sets the one after.
+            timers = wakeups(state, self.now, self.timing)[:1]
             pending = [r for r in state.raised if r.at > self.now]
         stepped = [fact for step in steps for fact in step]
         child = ChildRow(

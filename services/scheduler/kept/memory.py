@@ -24,7 +24,6 @@ from services.scheduler.read_model import episode_row, task_row
 from services.scheduler.triggers import Outgoing
 from shared.contracts.assignments import AssignmentFact
 from shared.contracts.episodes import Cancelled, InterviewNotOffered, Returned
-from shared.contracts.interviews import InterviewEvent
 from shared.directory import TimingSettings
 
 LIVE_ENDS = ("cancelled", "left_care")  # an episode that ended so is not live
@@ -109,12 +108,6 @@ class Archive:
         for tid, row in self.tasks.items():
             if row["live"] or everything:
                 loaded.tasks[tid] = row
-        for fact in loaded.facts.values():
-            if isinstance(fact.data, InterviewEvent):
-                for other in self.facts.values():
-                    data = other.data
-                    if isinstance(data, AssignmentFact) and data.assignment_id == fact.data.assignment_id:
-                        loaded.assignments[data.assignment_id] = data.task_id
         self._rows_facts(loaded)
         return loaded
 

@@ -61,10 +61,9 @@ class TaskRow:
 
 @dataclass(frozen=True)
 class FactNote:
-    """What a step made of a reported event, kept with it: the episode a report names, the reports a
-    withdrawal took back, the episode a risk change applied to (empty: none)."""
+    """What a step made of a reported event, kept with it: the reports a withdrawal took back, the
+    episode a risk change applied to (empty: none)."""
 
-    names: str | None = None
     applied_to: tuple[str, ...] | None = None
 
 

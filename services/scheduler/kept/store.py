@@ -13,7 +13,7 @@ loaded episode, what was published about them); and the rows a settle asked for 
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -28,7 +28,6 @@ from shared.contracts.registry import BY_TYPE
 
 Connection = asyncpg.Connection
 Pool = asyncpg.Pool
-PROVIDER_REPORTS = ["interview.accepted", "interview.declined", "interview.offered", "interview.completed"]
 
 # New children's rows come from the insert (the statement's own snapshot cannot see them), locked by it.
 LOCK_CHILDREN = """
@@ -126,17 +125,12 @@ wanted_facts AS (
     UNION SELECT f.fact_key FROM task_rows t
         JOIN scheduler.facts f ON f.subject = t.task_id::text AND f.type LIKE 'assignment.%'
     UNION SELECT r.key FROM task_rows t CROSS JOIN LATERAL jsonb_array_elements_text(t.state->'reports') AS r(key)
-),
-asked AS (
-    SELECT subject FROM incoming WHERE type = ANY($20::text[])
-    UNION SELECT subject FROM unfolded WHERE type = ANY($20::text[])
-    UNION SELECT subject FROM scheduler.facts WHERE fact_key = ANY($10::text[]) AND type = ANY($20::text[])
 )
 SELECT 'bound' AS kind, b.child_key, NULL::text AS key, NULL::text AS type, b.since AS time, NULL::jsonb AS data,
     NULL::bigint AS seq, b.region::text AS extra, NULL::text[] AS list
 FROM bounds b
 UNION ALL
-SELECT 'fact', f.child_key, f.fact_key, f.type, f.time, f.data, f.seq, f.names::text, f.applied_to
+SELECT 'fact', f.child_key, f.fact_key, f.type, f.time, f.data, f.seq, NULL, f.applied_to
 FROM scheduler.facts f WHERE f.fact_key IN (SELECT fact_key FROM wanted_facts)
 UNION ALL
 SELECT 'new', child_key, fact_key, NULL, NULL, NULL, NULL, NULL, NULL FROM added
@@ -156,10 +150,6 @@ UNION ALL
 SELECT 'emitted', em.child_key, em.key, NULL, NULL, NULL, NULL, NULL, NULL FROM scheduler.emitted em
 WHERE split_part(em.key, ':', 2) = ANY(ARRAY(
     SELECT episode_id::text FROM episode_rows UNION ALL SELECT task_id::text FROM task_rows))
-UNION ALL
-SELECT 'assignment', f.child_key, f.data->>'assignment_id', NULL, NULL, NULL, NULL, f.data->>'task_id', NULL
-FROM scheduler.facts f
-WHERE f.type LIKE 'assignment.%' AND f.data->>'assignment_id' = ANY(ARRAY(SELECT subject FROM asked))
 UNION ALL
 SELECT 'task_id', t.child_key, t.task_id::text, NULL, NULL, NULL, NULL, NULL, NULL
 FROM scheduler.interview_tasks t WHERE t.child_key = ANY($9::text[])
@@ -196,12 +186,17 @@ woken AS (
 ),
 children AS (
     UPDATE scheduler.children c SET state = s.state, kept = true, updated_at = $21
-    FROM unnest($13::text[], $14::jsonb[]) AS s(child_key, state) WHERE c.child_key = s.child_key
+    FROM unnest($13::text[], $14::jsonb[]) AS s(child_key, state)
+    WHERE c.child_key = ANY($13::text[]) AND c.child_key = s.child_key
 ),
 notes AS (
-    UPDATE scheduler.facts f SET names = n.names, applied_to = n.applied_to
-    FROM jsonb_to_recordset($15::jsonb) AS n(fact_key text, names uuid, applied_to text[])
-    WHERE f.fact_key = n.fact_key
+    UPDATE scheduler.facts f SET applied_to = n.applied_to
+    FROM jsonb_to_recordset($23::jsonb) AS n(fact_key text, applied_to text[])
+    WHERE f.fact_key = ANY($15::text[]) AND f.fact_key = n.fact_key
+),
+changes AS (
+    INSERT INTO scheduler.figures_changes (authority, month)
+    SELECT * FROM unnest($24::text[], $25::date[])
 ),
 gone AS (
     DELETE FROM scheduler.episodes WHERE episode_id = ANY($16::uuid[])
@@ -210,14 +205,14 @@ episodes AS (
     INSERT INTO scheduler.episodes (episode_id, child_key, responsible_authority, placement_authority, kind,
         started_at, ended_at, end_reason, risk_level, high_risk, exploitation_indicators, task_id,
         offer_due_at, offered_at, offered_late, breached, declined_at, decline_reason, attempted_at,
-        not_offered_at, not_offered_reason, preferred_language, updated_at, recount_at, state, live)
+        not_offered_at, not_offered_reason, preferred_language, recount_at, state, live)
     SELECT * FROM jsonb_to_recordset($17::jsonb) AS e(episode_id uuid, child_key text,
         responsible_authority text, placement_authority text, kind text, started_at timestamptz,
         ended_at timestamptz, end_reason text, risk_level text, high_risk boolean,
         exploitation_indicators text[], task_id uuid, offer_due_at timestamptz, offered_at timestamptz,
         offered_late boolean, breached boolean, declined_at timestamptz, decline_reason text,
         attempted_at timestamptz, not_offered_at timestamptz, not_offered_reason text,
-        preferred_language text, updated_at timestamptz, recount_at timestamptz, state jsonb, live boolean)
+        preferred_language text, recount_at timestamptz, state jsonb, live boolean)
     ON CONFLICT (episode_id) DO UPDATE SET
         child_key = EXCLUDED.child_key, responsible_authority = EXCLUDED.responsible_authority,
         placement_authority = EXCLUDED.placement_authority, kind = EXCLUDED.kind,
@@ -229,24 +224,23 @@ episodes AS (
         declined_at = EXCLUDED.declined_at, decline_reason = EXCLUDED.decline_reason,
         attempted_at = EXCLUDED.attempted_at, not_offered_at = EXCLUDED.not_offered_at,
         not_offered_reason = EXCLUDED.not_offered_reason, preferred_language = EXCLUDED.preferred_language,
-        updated_at = EXCLUDED.updated_at, recount_at = EXCLUDED.recount_at, state = EXCLUDED.state,
+        recount_at = EXCLUDED.recount_at, state = EXCLUDED.state,
         live = EXCLUDED.live
 ),
 tasks AS (
     INSERT INTO scheduler.interview_tasks (task_id, child_key, episode_ids, returned_at, offer_due_at,
-        accepted_at, offered_at, completed_at, outcome, completed_within_window, ended, ended_at, updated_at,
-        state, live)
+        accepted_at, offered_at, completed_at, outcome, completed_within_window, ended, ended_at, state, live)
     SELECT * FROM jsonb_to_recordset($18::jsonb) AS t(task_id uuid, child_key text, episode_ids uuid[],
         returned_at timestamptz, offer_due_at timestamptz, accepted_at timestamptz, offered_at timestamptz,
         completed_at timestamptz, outcome text, completed_within_window boolean, ended text,
-        ended_at timestamptz, updated_at timestamptz, state jsonb, live boolean)
+        ended_at timestamptz, state jsonb, live boolean)
     ON CONFLICT (task_id) DO UPDATE SET
         child_key = EXCLUDED.child_key, episode_ids = EXCLUDED.episode_ids,
         returned_at = EXCLUDED.returned_at, offer_due_at = EXCLUDED.offer_due_at,
         accepted_at = EXCLUDED.accepted_at, offered_at = EXCLUDED.offered_at,
         completed_at = EXCLUDED.completed_at, outcome = EXCLUDED.outcome,
         completed_within_window = EXCLUDED.completed_within_window, ended = EXCLUDED.ended,
-        ended_at = EXCLUDED.ended_at, updated_at = EXCLUDED.updated_at, state = EXCLUDED.state,
+        ended_at = EXCLUDED.ended_at, state = EXCLUDED.state,
         live = EXCLUDED.live
 ),
 held AS (
@@ -369,7 +363,6 @@ async def load(
         [fact.seq for _, fact in incoming],
         [happened_at(fact) for _, fact in incoming],
         [subject(fact) for _, fact in incoming],
-        PROVIDER_REPORTS,
     )
     loaded = {key: Loaded(key, requests[key].state, NO_REGION) for key in keys}
     for child, fact in reversed(incoming):  # the first of repeats within the batch
@@ -396,9 +389,8 @@ def _take(found: Loaded, row: asyncpg.Record) -> None:
         if key not in found.facts:
             data = BY_TYPE[row["type"]].model_validate(row["data"])
             found.facts[key] = Entry(key, row["type"], row["time"], data, row["seq"])
-        if row["extra"] is not None or row["list"] is not None:
-            applied = tuple(row["list"]) if row["list"] is not None else None
-            found.notes[key] = FactNote(row["extra"], applied)
+        if row["list"] is not None:
+            found.notes[key] = FactNote(tuple(row["list"]))
     elif kind == "new":
         found.new.add(row["key"])
     elif kind == "episode":
@@ -411,8 +403,6 @@ def _take(found: Loaded, row: asyncpg.Record) -> None:
         found.held_by.setdefault(row["key"], []).append(row["extra"])
     elif kind == "emitted":
         found.emitted.add(row["key"])
-    elif kind == "assignment":
-        found.assignments[row["key"]] = row["extra"]
     elif kind == "task_id":
         found.all_tasks = [*(found.all_tasks or []), row["key"]]
 
@@ -425,7 +415,8 @@ class Writes:
     messages: list[tuple[str, str, bytes, str]] = field(default_factory=list)  # their outbox rows
     timers: list[tuple[str, datetime]] = field(default_factory=list)
     children: list[tuple[str, Json]] = field(default_factory=list)
-    notes: list[Json] = field(default_factory=list)
+    notes: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (event, what it applied to)
+    months: set[tuple[str, date]] = field(default_factory=set)  # (authority, month) whose figures may change
     gone: list[str] = field(default_factory=list)
     episodes: list[Json] = field(default_factory=list)  # read-model row, with `state` and `live`
     tasks: list[Json] = field(default_factory=list)
@@ -451,7 +442,7 @@ async def write(conn: asyncpg.Connection, writes: Writes, now: datetime) -> set[
         [due for _, due in writes.timers],
         [child for child, _ in writes.children],
         [state for _, state in writes.children],
-        writes.notes,
+        [fact for fact, _ in writes.notes],
         writes.gone,
         writes.episodes,
         writes.tasks,
@@ -459,6 +450,9 @@ async def write(conn: asyncpg.Connection, writes: Writes, now: datetime) -> set[
         [h[1] for h in writes.held],
         now,
         [h[2] for h in writes.held],
+        [{"fact_key": fact, "applied_to": list(applied)} for fact, applied in writes.notes],
+        [authority for authority, _ in sorted(writes.months)],
+        [month for _, month in sorted(writes.months)],
     )
     return {row["key"] for row in rows}
 

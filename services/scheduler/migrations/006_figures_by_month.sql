@@ -1,13 +1,14 @@
--- The figures are counted in SQL, month by month, and only for the months whose rows changed
--- (figures_loop.py): when a read-model row was last written, and when a moment it holds that was
--- still ahead of the clock when written (an offer or interview stamped a little in the future) comes.
-ALTER TABLE scheduler.episodes
-    ADD COLUMN updated_at timestamptz,
-    ADD COLUMN recount_at timestamptz;
-ALTER TABLE scheduler.interview_tasks ADD COLUMN updated_at timestamptz;
-CREATE INDEX episodes_by_update ON scheduler.episodes (updated_at);
+-- The figures are counted in SQL, month by month, and only for the months that may have changed
+-- (figures_loop.py): those a settle wrote rows of (noted in `figures_changes`), those in which a window
+-- closed, and those holding a moment that was still ahead of the clock when its row was written (an
+-- offer or interview stamped a little in the future).
+CREATE TABLE scheduler.figures_changes (
+    id         bigserial PRIMARY KEY,
+    authority  text NOT NULL,
+    month      date NOT NULL
+);
+ALTER TABLE scheduler.episodes ADD COLUMN recount_at timestamptz;
 CREATE INDEX episodes_by_recount ON scheduler.episodes (recount_at) WHERE recount_at IS NOT NULL;
-CREATE INDEX tasks_by_update ON scheduler.interview_tasks (updated_at);
 -- A task's figures belong to the month its first episode began in.
 CREATE INDEX tasks_by_first_episode ON scheduler.interview_tasks ((episode_ids[1]));
 -- What was published about an episode or a task, found by its id (the second part of every key).

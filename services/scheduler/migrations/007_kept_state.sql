@@ -11,16 +11,14 @@ CREATE INDEX children_to_keep ON scheduler.children (child_key) WHERE NOT kept;
 
 -- Each event says when what it reports happened (episode events only: a step's region is found by it),
 -- what it is about (a withdrawal's report, a "not offered" record's episode, a provider report's
--- assignment, the notifier's task), and what a step made of it (the episode a report names; the
--- reports a withdrawal took back, or the episode a risk change applied to).
+-- assignment, the notifier's task), and what a step made of it (the reports a withdrawal took back, or
+-- the episode a risk change applied to).
 ALTER TABLE scheduler.facts
     ADD COLUMN happened_at timestamptz,
     ADD COLUMN subject     text,
-    ADD COLUMN names       uuid,
     ADD COLUMN applied_to  text[];
 CREATE INDEX facts_by_happened ON scheduler.facts (child_key, happened_at) WHERE happened_at IS NOT NULL;
 CREATE INDEX facts_by_subject ON scheduler.facts (subject) WHERE subject IS NOT NULL;
-CREATE INDEX facts_by_assignment ON scheduler.facts ((data->>'assignment_id')) WHERE type LIKE 'assignment.%';
 CREATE INDEX facts_by_child_seq ON scheduler.facts (child_key, seq);
 DROP INDEX scheduler.facts_by_child;
 

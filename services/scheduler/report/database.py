@@ -4,11 +4,12 @@ per-episode records for `mtp report`, or counted by PostgreSQL a month at a time
 (the same counting as `figures.compute`, which a test holds them to)."""
 
 import json
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import asyncpg
 
-from services.scheduler.report.figures import LOCAL, EpisodeRecord, Figures, Period, TaskRecord
+from services.scheduler.report.figures import EpisodeRecord, Figures, Period, TaskRecord
 
 # Episodes of one responsible authority that began in the period, with their task's interview.
 SELECT_EPISODES = """
@@ -107,21 +108,20 @@ SELECT count(DISTINCT child_key) FROM scheduler.episodes
 WHERE responsible_authority = $1 AND started_at >= $2 AND started_at < $3
     AND coalesce(end_reason, '') NOT LIKE 'cancelled%'
 """
-# The months (UK time) of an authority whose figures may have changed between $1 and $2: a row of theirs
-# was written, a window closed, or a moment stamped ahead of its writing came.
-CHANGED_MONTHS = """
+# The months (UK time) whose figures may have changed between $1 and $2 that no settle noted in
+# `scheduler.figures_changes`: a window closed, or a moment stamped ahead of its writing came.
+TIMED_CHANGES = """
 SELECT DISTINCT authority, month FROM (
-    SELECT responsible_authority AS authority, started_at FROM scheduler.episodes WHERE updated_at >= $1
-    UNION ALL
-    SELECT responsible_authority, started_at FROM scheduler.episodes WHERE offer_due_at >= $1 AND offer_due_at <= $2
+    SELECT responsible_authority AS authority, started_at FROM scheduler.episodes
+    WHERE offer_due_at >= $1 AND offer_due_at <= $2
     UNION ALL
     SELECT responsible_authority, started_at FROM scheduler.episodes WHERE recount_at >= $1 AND recount_at <= $2
-    UNION ALL
-    SELECT e.responsible_authority, e.started_at FROM scheduler.interview_tasks t
-    JOIN scheduler.episodes e ON e.episode_id = t.episode_ids[1] WHERE t.updated_at >= $1
 ) AS changed
 CROSS JOIN LATERAL (SELECT date_trunc('month', started_at AT TIME ZONE 'Europe/London')::date AS month) AS m
 """
+# The months settles noted (each note read is deleted when its authority's figures are published).
+NOTED_CHANGES = "SELECT id, authority, month FROM scheduler.figures_changes"
+FORGET_CHANGES = "DELETE FROM scheduler.figures_changes WHERE id = ANY($1::bigint[])"
 
 
 # What a report says when the database cannot be read.
@@ -196,12 +196,31 @@ async def children(conn: asyncpg.Connection, authority: str, period: Period) -> 
     return found
 
 
-async def changed_months(conn: asyncpg.Connection, since: datetime, until: datetime) -> dict[str, set[date]]:
-    """The months (their first day, UK time) of each authority whose figures may have changed."""
-    found: dict[str, set[date]] = {}
-    for row in await conn.fetch(CHANGED_MONTHS, since, until):
-        found.setdefault(row["authority"], set()).add(row["month"])
+@dataclass
+class Changes:
+    """The months (their first day, UK time) of each authority whose figures may have changed, and the
+    notes that said so (to forget once counted)."""
+
+    months: dict[str, set[date]] = field(default_factory=dict)
+    notes: dict[str, list[int]] = field(default_factory=dict)
+
+
+async def changed_months(conn: asyncpg.Connection, since: datetime | None, until: datetime) -> Changes:
+    """What settles noted, and (from `since`) the months in which a window closed or a moment came."""
+    found = Changes()
+    for row in await conn.fetch(NOTED_CHANGES):
+        found.months.setdefault(row["authority"], set()).add(row["month"])
+        found.notes.setdefault(row["authority"], []).append(row["id"])
+    if since is not None:
+        for row in await conn.fetch(TIMED_CHANGES, since, until):
+            found.months.setdefault(row["authority"], set()).add(row["month"])
     return found
+
+
+async def forget_changes(conn: asyncpg.Connection, notes: list[int]) -> None:
+    """The notes of changes now counted."""
+    if notes:
+        await conn.execute(FORGET_CHANGES, notes)
 
 
 def month_of(day: date) -> Period:
@@ -209,8 +228,3 @@ def month_of(day: date) -> Period:
     return Period(
         day.replace(day=1), (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     )
-
-
-def local_month(moment: datetime) -> date:
-    """The first day of the month (UK time) a moment falls in."""
-    return moment.astimezone(LOCAL).date().replace(day=1)

@@ -67,6 +67,11 @@ class TaskRecord:
     accepted: bool  # an independent provider accepted it
 
 
+def month_of_moment(moment: datetime) -> date:
+    """The first day of the month (UK time) a moment falls in: the month an episode begun then counts in."""
+    return moment.astimezone(LOCAL).date().replace(day=1)
+
+
 @dataclass(frozen=True)
 class Period:
     """From the first to the last day, both included, in UK local time."""
