@@ -75,7 +75,7 @@ async def settle_children(
             elif result.rebuild:
                 again.append(key)
             else:
-                more[key] = _more(requests[key], result)
+                more[key] = _more(requests[key], result, found.since)
         if not more:
             break
         arriving = [(child, fact) for child, fact in incoming if child in more]  # stored already: repeats now
@@ -108,13 +108,21 @@ def _request(state: Json | None, timing: TimingSettings) -> kept_store.Request:
     )
 
 
-def _more(request: kept_store.Request, need: Need) -> kept_store.Request:
-    """The request extended by what a settle asked for."""
+def _more(request: kept_store.Request, need: Need, since: datetime | None) -> kept_store.Request:
+    """The request extended by what a settle asked for (its region, loaded from `since`, only widened)."""
     wider = need.wider or request.forced
     reach = need.reach if need.wider else request.reach
+    if need.wider and since is None:
+        reach = None  # the whole history is loaded already: a region only ever widens
+    elif need.wider and reach is not None and since is not None:
+        reach = min(reach, since)
+    caps = dict(request.caps)
+    if need.wider and need.step is not None:
+        caps[need.step] = need.reach
     return kept_store.Request(
+        caps=caps,
         seq=request.seq,
-        whole=request.whole or (need.wider and need.reach is None),
+        whole=request.whole or (need.wider and reach is None),
         reach=reach,
         forced=wider,
         repeat_days=request.repeat_days,

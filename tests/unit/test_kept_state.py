@@ -142,8 +142,7 @@ def test_a_history_folded_again_from_its_start_is_the_fold_and_publishes_only_wh
     notifier = list({f.key: f for f in reversed(notifier)}.values())[::-1]  # the inbox keeps the first
     everything = intake + notifier
     end = max(max(f.happened_at, f.time) for f in everything) + timedelta(hours=30)
-    archive = Archive(CHILD)
-    archive.facts = {f.key: f for f in everything}
+    archive = Archive(CHILD, facts={f.key: f for f in everything})
     published = archive.rebuild(now=end, timing=TIMING)
     folding = Folding(TIMING)
     for fact in sorted(intake, key=lambda f: f.known):

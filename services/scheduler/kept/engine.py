@@ -96,6 +96,7 @@ class Loaded:
     )  # assignment id -> task id (the notifier's word)
     all_tasks: list[str] | None = None  # every task id of the child, when asked for
     absent: set[str] = field(default_factory=set)  # episode and task ids looked for and not found
+    caps: dict[str, datetime | None] = field(default_factory=dict)  # step -> its region begins no later
     new: set[str] = field(default_factory=set)  # keys of the events this settle brings
 
 
@@ -106,6 +107,7 @@ class Need:
 
     wider: bool = False
     reach: datetime | None = None
+    step: str | None = None  # the step (its last event's key) whose region must begin no later than `reach`
     episodes: set[str] = field(default_factory=set)
     tasks: set[str] = field(default_factory=set)
     all_tasks: bool = False
@@ -215,8 +217,10 @@ class _Settle:
         named = naming_reports([e for e in self.episodes.values() if since is None or e.started_at >= since])
         found = group_episodes(sorted(facts.values(), key=lambda f: f.known), named)  # withdrawals in order
         if since is not None and found.named_by_position:  # named by place among every unnumbered one
-            raise _NeedMore(Need(wider=True, reach=None))
-        applied = self._attribution(since, facts, found.withdrew, found.risk_targets, found.episodes)
+            raise _NeedMore(Need(wider=True, reach=None, step=step[-1].key))
+        applied = self._attribution(
+            since, facts, found.withdrew, found.risk_targets, found.episodes, step[-1].key
+        )
         for eid in [eid for eid, e in self.episodes.items() if since is None or e.started_at >= since]:
             del self.episodes[eid]
             self.gone.add(eid)
@@ -228,13 +232,32 @@ class _Settle:
         return found.episodes
 
     def _boundary(self, step: list[Entry]) -> datetime | None:
-        """Where the step's region begins: the settle's, which must be no later than anything the step
-        reports (it is the moment of a return known before the settle)."""
+        """Where the step's region begins: at the last return known before the step that is no later
+        than anything the step reports (nor than a boundary asked for before, `Loaded.caps`), and no
+        earlier than the settle's own region."""
         reach = min(self._reach(fact) for fact in step if isinstance(fact.data, EPISODE_EVENTS))
+        key = step[-1].key
+        if key in self.loaded.caps:
+            cap = self.loaded.caps[key]
+            if cap is None:  # the whole history
+                if self.loaded.since is not None:
+                    raise _NeedMore(Need(wider=True, reach=None, step=key))
+                return None
+            reach = min(reach, cap)
         since = self.loaded.since
         if since is not None and since > reach:
-            raise _NeedMore(Need(wider=True, reach=reach))
-        return since
+            raise _NeedMore(Need(wider=True, reach=reach, step=key))
+        first = step[0].known
+        returns = [
+            f.happened_at
+            for f in self.loaded.facts.values()
+            if isinstance(f.data, Returned)
+            and f.from_intake
+            and f.known < first
+            and f.happened_at <= reach
+            and (since is None or f.happened_at >= since)
+        ]
+        return max(returns, default=since)
 
     def _reach(self, fact: Entry) -> datetime:
         """The earliest moment an event's report is about (a withdrawal by report id: its report's,
@@ -270,6 +293,7 @@ class _Settle:
         withdrew: dict[str, list[str]],
         risk_targets: dict[str, str | None],
         episodes: list[Episode],
+        step: str,
     ) -> dict[str, tuple[str, ...]]:
         """What each withdrawal and risk change of the region applies to in the whole history: the
         region's answer or, where the region finds nothing, what it applied to before outside the
@@ -278,7 +302,7 @@ class _Settle:
         if since is None:
             found = {key: tuple(targets) for key, targets in withdrew.items()}
             return found | {key: (target,) if target else () for key, target in risk_targets.items()}
-        wider = _NeedMore(Need(wider=True, reach=_earlier(since)))
+        wider = _NeedMore(Need(wider=True, reach=_earlier(since), step=step))
         reports = {key for key, f in facts.items() if isinstance(f.data, MissingReported)}
         region_ids = {e.episode_id for e in episodes}
         region_ids |= {eid for eid, e in self.episodes.items() if e.started_at >= since}

@@ -13,9 +13,12 @@ from typing import Any
 
 from services.scheduler.child import Packet, Raised
 from services.scheduler.episodes import Episode
-from services.scheduler.history import KnownKey
+from services.scheduler.history import Entry, KnownKey
 from services.scheduler.tasks import Task
+from shared.contracts.assignments import AssignmentFact
 from shared.contracts.common import ExploitationIndicator
+from shared.contracts.episodes import Cancelled, InterviewNotOffered, MissingReported, Returned, RiskChanged
+from shared.contracts.interviews import InterviewEvent
 
 Json = dict[str, Any]
 
@@ -65,6 +68,29 @@ class FactNote:
     episode a risk change applied to (empty: none)."""
 
     applied_to: tuple[str, ...] | None = None
+
+
+def happened_at(fact: Entry) -> datetime | None:
+    """When what an episode event reports happened (the region's measure); None for other events."""
+    return (
+        fact.happened_at
+        if isinstance(fact.data, MissingReported | Returned | RiskChanged | Cancelled) and fact.from_intake
+        else None
+    )
+
+
+def subject(fact: Entry) -> str | None:
+    """What an event is about, for finding it from what it is about."""
+    data = fact.data
+    if isinstance(data, Cancelled):
+        return f"{fact.key.split('|', 1)[0]}|{data.report_id}" if data.report_id is not None else None
+    if isinstance(data, InterviewNotOffered):
+        return data.episode_id
+    if isinstance(data, AssignmentFact):
+        return data.task_id
+    if isinstance(data, InterviewEvent):
+        return data.assignment_id
+    return None
 
 
 def _time(moment: datetime | None) -> str | None:

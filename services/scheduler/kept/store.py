@@ -19,11 +19,8 @@ from typing import Any
 import asyncpg
 
 from services.scheduler.history import Entry
-from services.scheduler.kept.engine import EPISODE_EVENTS, NO_REGION, Loaded
-from services.scheduler.kept.rows import FactNote, Json
-from shared.contracts.assignments import AssignmentFact
-from shared.contracts.episodes import Cancelled, InterviewNotOffered
-from shared.contracts.interviews import InterviewEvent
+from services.scheduler.kept.engine import NO_REGION, Loaded
+from services.scheduler.kept.rows import FactNote, Json, happened_at, subject
 from shared.contracts.registry import BY_TYPE
 
 Connection = asyncpg.Connection
@@ -292,6 +289,7 @@ class Request:
     all_tasks: bool = False
     facts: list[str] = field(default_factory=list)  # events by key (waiting reports, orphans)
     state: Json | None = None  # the child's row, as locked
+    caps: dict[str, datetime | None] = field(default_factory=dict)  # steps' regions asked to begin earlier
 
 
 @dataclass
@@ -311,25 +309,6 @@ async def lock_children(conn: asyncpg.Connection, keys: Sequence[str], now: date
         for row in await conn.fetch(LOCK_MORE, missing):
             found[row["child_key"]] = Child(row["state"], row["kept"])
     return found
-
-
-def happened_at(fact: Entry) -> datetime | None:
-    """When what an episode event reports happened (the region's measure); None for other events."""
-    return fact.happened_at if isinstance(fact.data, EPISODE_EVENTS) and fact.from_intake else None
-
-
-def subject(fact: Entry) -> str | None:
-    """What an event is about, for finding it from what it is about."""
-    data = fact.data
-    if isinstance(data, Cancelled):
-        return f"{fact.key.split('|', 1)[0]}|{data.report_id}" if data.report_id is not None else None
-    if isinstance(data, InterviewNotOffered):
-        return data.episode_id
-    if isinstance(data, AssignmentFact):
-        return data.task_id
-    if isinstance(data, InterviewEvent):
-        return data.assignment_id
-    return None
 
 
 async def load(
@@ -364,7 +343,7 @@ async def load(
         [happened_at(fact) for _, fact in incoming],
         [subject(fact) for _, fact in incoming],
     )
-    loaded = {key: Loaded(key, requests[key].state, NO_REGION) for key in keys}
+    loaded = {key: Loaded(key, requests[key].state, NO_REGION, caps=dict(requests[key].caps)) for key in keys}
     for child, fact in reversed(incoming):  # the first of repeats within the batch
         loaded[child].facts[fact.key] = fact
     for row in rows:
