@@ -27,6 +27,7 @@ class OfferClock:
 
     port: int = field(default_factory=free_port)
     offers: dict[str, float] = field(default_factory=dict)
+    assignments: dict[str, list[tuple[str, float]]] = field(default_factory=dict)  # child -> each offer
     webhooks: int = 0
     _server: Any = None
     _task: Any = None
@@ -47,7 +48,9 @@ class OfferClock:
         self.webhooks += 1
         event = json.loads(b"".join(chunks))
         if event["type"] == "assignment.offered":
-            self.offers.setdefault(event["data"]["referral"]["child_ref"], time.perf_counter())
+            child, now = event["data"]["referral"]["child_ref"], time.perf_counter()
+            self.offers.setdefault(child, now)
+            self.assignments.setdefault(child, []).append((event["data"]["assignment_id"], now))
         await send({"type": "http.response.start", "status": 204, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 

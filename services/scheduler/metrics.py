@@ -13,3 +13,11 @@ EVENTS_PUBLISHED = Counter(
     "Tasks, warnings, breaches and alerts published, by type (window.breached counts breaches).",
     ["type", "late"],
 )
+SETTLE_CPU = Counter(
+    "mtp_scheduler_settle_cpu_seconds_total",
+    "CPU time spent settling children: folding their new events and fired timers from their kept state "
+    "and writing what that decided (with what else ran in the process meanwhile).",
+)
+EVENTS_TAKEN_IN = Counter(
+    "mtp_scheduler_events_taken_in_total", "Events added to children's histories (repeats not counted)."
+)
