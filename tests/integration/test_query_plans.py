@@ -1,4 +1,5 @@
-"""Statements that touch rows by id stay index lookups as their tables grow.
+"""Statements that touch rows by id stay index lookups as their tables grow (the notifier's webhook
+outcomes and batches; the scheduler's loads and writes of children's kept state).
 
 asyncpg prepares each statement once per connection, and PostgreSQL may keep a generic plan made
 when the statement was first run: at start-up, with empty tables that have never been analysed.
@@ -15,6 +16,9 @@ import pytest
 
 from services.notifier import store
 from services.notifier.app import MIGRATIONS
+from services.scheduler import store as scheduler_store
+from services.scheduler.app import MIGRATIONS as SCHEDULER_MIGRATIONS
+from services.scheduler.kept import store as kept_store
 from shared.db import create_pool
 from shared.migrations import apply_migrations
 from shared.outbox import outbox_migrations
@@ -55,3 +59,36 @@ async def test_recording_a_webhook_outcome_looks_its_delivery_up_by_id(fresh: as
 async def test_a_batch_sets_task_statuses_by_id(fresh: asyncpg.Connection) -> None:
     plan = await kept_plan(fresh, store.WRITE_BATCH)
     assert "Seq Scan on tasks" not in plan, plan
+
+
+@pytest.fixture
+async def scheduler_schema(place: Place) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to the scheduler's schema as it is at first start: empty, never analysed."""
+    pool = await create_pool(place.database_url, service="plans-test")
+    try:
+        await apply_migrations(
+            pool,
+            scheduler_store.SCHEMA,
+            SCHEDULER_MIGRATIONS,
+            builtin=outbox_migrations(scheduler_store.SCHEMA),
+        )
+        async with pool.acquire() as conn:
+            yield conn
+    finally:
+        await pool.close()
+
+
+async def test_loading_children_to_settle_reads_each_through_an_index(
+    scheduler_schema: asyncpg.Connection,
+) -> None:
+    plan = await kept_plan(scheduler_schema, kept_store.LOAD)
+    for table in ("facts", "episodes", "interview_tasks", "emitted", "held_reports"):
+        assert f"Seq Scan on {table}" not in plan, plan
+
+
+async def test_writing_what_children_decided_touches_rows_by_key(
+    scheduler_schema: asyncpg.Connection,
+) -> None:
+    plan = await kept_plan(scheduler_schema, kept_store.WRITE)
+    for table in ("facts", "children", "episodes", "interview_tasks"):
+        assert f"Seq Scan on {table}" not in plan, plan

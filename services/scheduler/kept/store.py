@@ -45,7 +45,9 @@ SELECT child_key, state, kept FROM scheduler.children WHERE child_key = ANY($1::
 ORDER BY child_key FOR UPDATE
 """
 # Its snapshot is taken after the children are locked (a statement of its own), so it holds every
-# earlier event of theirs; the events it adds itself it cannot see, and the caller has them.
+# earlier event of theirs; the events it adds itself it cannot see, and the caller has them. Every row
+# is found through an index, per child (`OFFSET 0` keeps each lateral lookup from being turned into a
+# join that reads a whole table).
 LOAD = """
 WITH input AS (
     SELECT * FROM unnest($1::text[], $2::bigint[], $3::boolean[], $4::timestamptz[], $5::boolean[],
@@ -62,8 +64,10 @@ added AS (
     RETURNING fact_key, child_key
 ),
 unfolded AS (
-    SELECT f.fact_key, f.child_key, f.type, f.happened_at, f.subject FROM input i
-    JOIN scheduler.facts f ON f.child_key = i.child_key AND f.seq > i.seq
+    SELECT u.* FROM input i CROSS JOIN LATERAL (
+        SELECT f.fact_key, f.child_key, f.type, f.happened_at, f.subject FROM scheduler.facts f
+        WHERE f.child_key = i.child_key AND f.seq > i.seq OFFSET 0
+    ) AS u
 ),
 pending AS (
     SELECT child_key, type, happened_at, subject FROM incoming WHERE happened_at IS NOT NULL
@@ -71,11 +75,11 @@ pending AS (
     SELECT child_key, type, happened_at, subject FROM unfolded WHERE happened_at IS NOT NULL
 ),
 reaches AS (
-    SELECT p.child_key, min(least(p.happened_at, t.happened_at, tn.happened_at)) AS reach
-    FROM pending p
-    LEFT JOIN scheduler.facts t ON p.type = 'missing.cancelled' AND t.fact_key = p.subject
-    LEFT JOIN incoming tn ON p.type = 'missing.cancelled' AND tn.fact_key = p.subject
-    GROUP BY p.child_key
+    SELECT p.child_key, min(least(p.happened_at, CASE WHEN p.type = 'missing.cancelled' AND p.subject IS NOT NULL
+        THEN coalesce(
+            (SELECT t.happened_at FROM scheduler.facts t WHERE t.fact_key = p.subject),
+            (SELECT n.happened_at FROM incoming n WHERE n.fact_key = p.subject)) END)) AS reach
+    FROM pending p GROUP BY p.child_key
 ),
 bounds AS (
     SELECT i.child_key, i.repeat_days, i.whole OR i.forced OR r.reach IS NOT NULL AS region,
@@ -88,39 +92,52 @@ bounds AS (
     FROM input i LEFT JOIN reaches r USING (child_key)
 ),
 region AS (
-    SELECT f.fact_key FROM bounds b JOIN scheduler.facts f ON f.child_key = b.child_key
-    WHERE b.region AND f.happened_at IS NOT NULL
-        AND (b.since IS NULL OR f.happened_at > b.since OR (f.happened_at = b.since AND f.type <> 'missing.returned'))
+    SELECT r.fact_key, r.type FROM bounds b CROSS JOIN LATERAL (
+        SELECT f.fact_key, f.type FROM scheduler.facts f
+        WHERE f.child_key = b.child_key AND f.happened_at IS NOT NULL
+            AND (b.since IS NULL OR f.happened_at > b.since OR (f.happened_at = b.since AND f.type <> 'missing.returned'))
+        OFFSET 0
+    ) AS r WHERE b.region
 ),
 episode_rows AS (
-    SELECT e.* FROM bounds b JOIN scheduler.episodes e ON e.child_key = b.child_key
-    WHERE b.region AND (b.since IS NULL OR e.started_at >= b.since)
+    SELECT e.* FROM bounds b CROSS JOIN LATERAL (
+        SELECT * FROM scheduler.episodes e WHERE e.child_key = b.child_key AND (b.since IS NULL OR e.started_at >= b.since)
+        OFFSET 0
+    ) AS e WHERE b.region
     UNION
-    SELECT e.* FROM input i JOIN scheduler.episodes e ON e.child_key = i.child_key AND e.live
+    SELECT e.* FROM input i CROSS JOIN LATERAL (
+        SELECT * FROM scheduler.episodes e WHERE e.child_key = i.child_key AND e.live OFFSET 0
+    ) AS e
     UNION
-    SELECT e.* FROM scheduler.episodes e WHERE e.episode_id = ANY($7::uuid[])
+    SELECT e.* FROM unnest($7::uuid[]) AS w(id) CROSS JOIN LATERAL (
+        SELECT * FROM scheduler.episodes e WHERE e.episode_id = w.id OFFSET 0
+    ) AS e
 ),
 task_rows AS (
-    SELECT t.* FROM input i JOIN scheduler.interview_tasks t ON t.child_key = i.child_key AND t.live
+    SELECT t.* FROM input i CROSS JOIN LATERAL (
+        SELECT * FROM scheduler.interview_tasks t WHERE t.child_key = i.child_key AND t.live OFFSET 0
+    ) AS t
     UNION
     SELECT t.* FROM scheduler.interview_tasks t WHERE t.task_id = ANY(ARRAY(
         SELECT unnest($8::uuid[])
         UNION SELECT (e.state->>'task')::uuid FROM episode_rows e WHERE e.state->>'task' IS NOT NULL
         UNION SELECT (e.state->>'moved_from')::uuid FROM episode_rows e WHERE e.state->>'moved_from' IS NOT NULL
-        UNION SELECT h.task_id FROM region r JOIN scheduler.held_reports h ON h.report_key = r.fact_key
+        UNION SELECT h.task_id FROM scheduler.held_reports h WHERE h.report_key = ANY(ARRAY(SELECT fact_key FROM region))
     ))
 ),
 wanted_facts AS (
     SELECT fact_key FROM region
-    UNION SELECT f.fact_key FROM region r JOIN scheduler.facts f ON f.subject = r.fact_key AND f.type = 'missing.cancelled'
+    UNION SELECT f.fact_key FROM scheduler.facts f
+        WHERE f.subject = ANY(ARRAY(SELECT fact_key FROM region WHERE type = 'missing.reported'))
+            AND f.type = 'missing.cancelled'
     UNION SELECT fact_key FROM unfolded
     UNION SELECT subject FROM unfolded WHERE type = 'missing.cancelled' AND subject IS NOT NULL
     UNION SELECT subject FROM incoming WHERE type = 'missing.cancelled' AND subject IS NOT NULL
     UNION SELECT unnest($10::text[])
-    UNION SELECT f.fact_key FROM episode_rows e
-        JOIN scheduler.facts f ON f.subject = e.episode_id::text AND f.type = 'interview.not_offered'
-    UNION SELECT f.fact_key FROM task_rows t
-        JOIN scheduler.facts f ON f.subject = t.task_id::text AND f.type LIKE 'assignment.%'
+    UNION SELECT f.fact_key FROM scheduler.facts f
+        WHERE f.subject = ANY(ARRAY(SELECT episode_id::text FROM episode_rows)) AND f.type = 'interview.not_offered'
+    UNION SELECT f.fact_key FROM scheduler.facts f
+        WHERE f.subject = ANY(ARRAY(SELECT task_id::text FROM task_rows)) AND f.type LIKE 'assignment.%'
     UNION SELECT r.key FROM task_rows t CROSS JOIN LATERAL jsonb_array_elements_text(t.state->'reports') AS r(key)
 )
 SELECT 'bound' AS kind, b.child_key, NULL::text AS key, NULL::text AS type, b.since AS time, NULL::jsonb AS data,
@@ -128,7 +145,7 @@ SELECT 'bound' AS kind, b.child_key, NULL::text AS key, NULL::text AS type, b.si
 FROM bounds b
 UNION ALL
 SELECT 'fact', f.child_key, f.fact_key, f.type, f.time, f.data, f.seq, NULL, f.applied_to
-FROM scheduler.facts f WHERE f.fact_key IN (SELECT fact_key FROM wanted_facts)
+FROM scheduler.facts f WHERE f.fact_key = ANY(ARRAY(SELECT fact_key FROM wanted_facts))
 UNION ALL
 SELECT 'new', child_key, fact_key, NULL, NULL, NULL, NULL, NULL, NULL FROM added
 UNION ALL
@@ -137,12 +154,15 @@ UNION ALL
 SELECT 'task', t.child_key, t.task_id::text, NULL, NULL, t.state, NULL, t.live::text, NULL FROM task_rows t
 UNION ALL
 SELECT 'earlier', e.child_key, e.episode_id::text, NULL, e.started_at, NULL, NULL, NULL, NULL
-FROM bounds b JOIN scheduler.episodes e ON e.child_key = b.child_key
-WHERE b.region AND b.since IS NOT NULL AND e.started_at >= b.since - b.repeat_days * interval '1 day'
-    AND e.started_at < b.since AND coalesce(e.end_reason, '') NOT IN ('cancelled', 'left_care')
+FROM bounds b CROSS JOIN LATERAL (
+    SELECT child_key, episode_id, started_at FROM scheduler.episodes e
+    WHERE e.child_key = b.child_key AND e.started_at >= b.since - b.repeat_days * interval '1 day'
+        AND e.started_at < b.since AND coalesce(e.end_reason, '') NOT IN ('cancelled', 'left_care')
+    OFFSET 0
+) AS e WHERE b.region AND b.since IS NOT NULL
 UNION ALL
 SELECT 'held', h.child_key, h.report_key, NULL, NULL, NULL, NULL, h.task_id::text, NULL
-FROM region r JOIN scheduler.held_reports h ON h.report_key = r.fact_key
+FROM scheduler.held_reports h WHERE h.report_key = ANY(ARRAY(SELECT fact_key FROM region))
 UNION ALL
 SELECT 'emitted', em.child_key, em.key, NULL, NULL, NULL, NULL, NULL, NULL FROM scheduler.emitted em
 WHERE split_part(em.key, ':', 2) = ANY(ARRAY(
@@ -182,28 +202,25 @@ woken AS (
     FROM (SELECT min(due_at) AS earliest FROM added HAVING count(*) > 0) AS first
 ),
 children AS (
-    UPDATE scheduler.children c SET state = s.state, kept = true, updated_at = $21
+    UPDATE scheduler.children c SET state = s.state, kept = true, updated_at = $20
     FROM unnest($13::text[], $14::jsonb[]) AS s(child_key, state)
     WHERE c.child_key = ANY($13::text[]) AND c.child_key = s.child_key
 ),
 notes AS (
     UPDATE scheduler.facts f SET applied_to = n.applied_to
-    FROM jsonb_to_recordset($23::jsonb) AS n(fact_key text, applied_to text[])
+    FROM jsonb_to_recordset($22::jsonb) AS n(fact_key text, applied_to text[])
     WHERE f.fact_key = ANY($15::text[]) AND f.fact_key = n.fact_key
 ),
 changes AS (
     INSERT INTO scheduler.figures_changes (authority, month)
-    SELECT * FROM unnest($24::text[], $25::date[])
-),
-gone AS (
-    DELETE FROM scheduler.episodes WHERE episode_id = ANY($16::uuid[])
+    SELECT * FROM unnest($23::text[], $24::date[])
 ),
 episodes AS (
     INSERT INTO scheduler.episodes (episode_id, child_key, responsible_authority, placement_authority, kind,
         started_at, ended_at, end_reason, risk_level, high_risk, exploitation_indicators, task_id,
         offer_due_at, offered_at, offered_late, breached, declined_at, decline_reason, attempted_at,
         not_offered_at, not_offered_reason, preferred_language, recount_at, state, live)
-    SELECT * FROM jsonb_to_recordset($17::jsonb) AS e(episode_id uuid, child_key text,
+    SELECT * FROM jsonb_to_recordset($16::jsonb) AS e(episode_id uuid, child_key text,
         responsible_authority text, placement_authority text, kind text, started_at timestamptz,
         ended_at timestamptz, end_reason text, risk_level text, high_risk boolean,
         exploitation_indicators text[], task_id uuid, offer_due_at timestamptz, offered_at timestamptz,
@@ -227,7 +244,7 @@ episodes AS (
 tasks AS (
     INSERT INTO scheduler.interview_tasks (task_id, child_key, episode_ids, returned_at, offer_due_at,
         accepted_at, offered_at, completed_at, outcome, completed_within_window, ended, ended_at, state, live)
-    SELECT * FROM jsonb_to_recordset($18::jsonb) AS t(task_id uuid, child_key text, episode_ids uuid[],
+    SELECT * FROM jsonb_to_recordset($17::jsonb) AS t(task_id uuid, child_key text, episode_ids uuid[],
         returned_at timestamptz, offer_due_at timestamptz, accepted_at timestamptz, offered_at timestamptz,
         completed_at timestamptz, outcome text, completed_within_window boolean, ended text,
         ended_at timestamptz, state jsonb, live boolean)
@@ -242,11 +259,13 @@ tasks AS (
 ),
 held AS (
     INSERT INTO scheduler.held_reports (child_key, report_key, task_id)
-    SELECT * FROM unnest($19::text[], $20::text[], $22::uuid[])
+    SELECT * FROM unnest($18::text[], $19::text[], $21::uuid[])
     ON CONFLICT DO NOTHING
 )
 SELECT key FROM fresh CROSS JOIN (SELECT n FROM woken) AS told
 """
+# An episode no longer there (none is, in practice: an id never moves), by its id.
+DELETE_EPISODE = "DELETE FROM scheduler.episodes WHERE episode_id = $1"
 # A child's whole history, everything published about it and its episodes' ids, to fold it again from
 # the start.
 HISTORY = """
@@ -404,6 +423,8 @@ class Writes:
 
 async def write(conn: asyncpg.Connection, writes: Writes, now: datetime) -> set[str]:
     """Write a batch's decisions in one statement; return the keys of the events published now."""
+    if writes.gone:
+        await conn.executemany(DELETE_EPISODE, [(eid,) for eid in writes.gone])
     outgoing = writes.outgoing
     rows = await conn.fetch(
         WRITE,
@@ -422,7 +443,6 @@ async def write(conn: asyncpg.Connection, writes: Writes, now: datetime) -> set[
         [child for child, _ in writes.children],
         [state for _, state in writes.children],
         [fact for fact, _ in writes.notes],
-        writes.gone,
         writes.episodes,
         writes.tasks,
         [h[0] for h in writes.held],
