@@ -91,9 +91,8 @@ async def run(quick: bool) -> dict[str, Any]:
                     env = service_env({**__import__("os").environ,
                         "MTP_KAFKA_BOOTSTRAP": servers.bootstrap, "MTP_DATABASE_URL": database_url,
                         "MTP_TOPIC_NAMESPACE": namespace, "MTP_DIRECTORY": str(_directory(Path(folder), clock.url)),
-                        "MTP_WEBHOOK_ALLOW_HTTP_LOOPBACK": "true", "MTP_LOG_LEVEL": "warning",
-                        # figures counted as deployed (the tests count them every second)
-                        "MTP_FIGURES_INTERVAL_SECONDS": "60"})  # fmt: skip
+                        "MTP_WEBHOOK_ALLOW_HTTP_LOOPBACK": "true", "MTP_LOG_LEVEL": "warning"})  # fmt: skip
+                    env["MTP_FIGURES_INTERVAL_SECONDS"] = "60"  # as deployed (the tests count every second)
                     stack = Stack(env=env, log_dir=Path(folder))
                     try:
                         for name in SERVICES:
