@@ -5,9 +5,10 @@ Each child's earlier absences go through the system as they would in life, one a
 takes the police report and the return, the scheduler asks for an interview, the notifier offers it to
 the provider, and the provider accepts, offers and holds it (so the next return opens a task of its
 own). The children are given their histories side by side. Then, on a quiet system, each child goes
-missing and comes back `MEASURED` more times, one absence at a time: the time from the return's 202 to
-the provider's signed offer, and the scheduler's CPU per event it took in for that child (its own count
-of the CPU it spent settling children, and its process's CPU, over the events its history gained).
+missing and comes back `MEASURED` more times, the children taking turns, an absence at a time: the time
+from the return's 202 to the provider's signed offer, and the scheduler's CPU per event it took in for
+that child (its own count of the CPU it spent settling children, and its process's CPU, over the events
+its history gained).
 """
 
 import asyncio
@@ -133,7 +134,7 @@ async def _quiet(metrics_urls: dict[str, str], seconds: float = 120) -> None:
     while time.monotonic() < deadline:
         if not any(value > 0 for value in (await backlog(metrics_urls)).values()):
             return
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.05)
 
 
 async def measure(
@@ -175,33 +176,47 @@ async def measure(
         found: dict[str, Any] = {"measured_absences": measured, "history_seconds": round(seeded_s, 1)}
         conn = await asyncpg.connect(database_url)
         try:
+            await _quiet(metrics_urls)
+            # The children take turns, an absence each, so that whatever else the machine does meanwhile
+            # falls on all of them alike; each absence is counted from its report until everything it
+            # set off has been taken in everywhere.
+            base = datetime.now(UTC) - timedelta(minutes=10 * (measured + 1))
+            totals = {n: {"cpu": 0.0, "events": 0.0, "process": 0.0, "latencies": []} for n in lengths}
+            history_events = {
+                n: await conn.fetchval(HISTORY_EVENTS, f"{CARDIFF}/{children[n].ref}") for n in lengths
+            }
+            task = progress.add_task("history: measured absences", total=measured * len(lengths))
+            for k in range(measured):
+                start = base + timedelta(minutes=10 * k)
+                for n in lengths:
+                    child, mine = children[n], totals[n]
+                    before, process_before = (
+                        await _settling(metrics_urls["scheduler"]),
+                        cpu_seconds(scheduler_pid),
+                    )
+                    mine["latencies"].append(
+                        await child.absence(start, start + timedelta(minutes=5), interview=True)
+                    )
+                    await _taken_in(conn, f"/orgs/provider|{child.ref}-c{child.absences - 1}")
+                    await _quiet(metrics_urls)
+                    after = await _settling(metrics_urls["scheduler"])
+                    mine["cpu"] += after[0] - before[0]
+                    mine["events"] += after[1] - before[1]
+                    mine["process"] += cpu_seconds(scheduler_pid) - process_before
+                    progress.advance(task)
             for n in lengths:
-                await _quiet(metrics_urls)
-                child = children[n]
-                key = f"{CARDIFF}/{child.ref}"
-                history_events = await conn.fetchval(HISTORY_EVENTS, key)
-                base = datetime.now(UTC) - timedelta(minutes=10 * (measured + 1))
-                before = await _settling(metrics_urls["scheduler"])
-                process_before = cpu_seconds(scheduler_pid)
-                latencies = []
-                for k in range(measured):
-                    start = base + timedelta(minutes=10 * k)
-                    latencies.append(await child.absence(start, start + timedelta(minutes=5), interview=True))
-                await _taken_in(conn, f"/orgs/provider|{child.ref}-c{child.absences - 1}")
-                await _quiet(metrics_urls)
-                process = cpu_seconds(scheduler_pid) - process_before
-                after = await _settling(metrics_urls["scheduler"])
-                events = after[1] - before[1]
+                mine = totals[n]
+                events = max(mine["events"], 1)
                 found[str(n)] = {
                     "earlier_absences": n,
-                    "history_events": history_events,
-                    "offer_p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
-                    "offer_max_ms": round(max(latencies) * 1000, 1),
+                    "history_events": history_events[n],
+                    "offer_p50_ms": round(percentile(mine["latencies"], 0.5) * 1000, 1),
+                    "offer_max_ms": round(max(mine["latencies"]) * 1000, 1),
                     # the CPU the scheduler spent settling (its own clock), per event it took in
-                    "scheduler_cpu_per_event_ms": round(1000 * (after[0] - before[0]) / max(events, 1), 3),
+                    "scheduler_cpu_per_event_ms": round(1000 * mine["cpu"] / events, 3),
                     # and its whole process's, over the same time (counted in 10 ms ticks)
-                    "scheduler_process_cpu_per_event_ms": round(1000 * process / max(events, 1), 3),
-                    "events": int(events),
+                    "scheduler_process_cpu_per_event_ms": round(1000 * mine["process"] / events, 3),
+                    "events": int(mine["events"]),
                 }
         finally:
             await conn.close()
