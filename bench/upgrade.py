@@ -21,8 +21,11 @@ import uvloop
 
 from services.scheduler import store
 from services.scheduler.app import MIGRATIONS
+from services.scheduler.history import stable_id
 from services.scheduler.kept.upgrade import keep_histories
+from shared.contracts.assignments import assignment_id
 from shared.contracts.episodes import MissingReported, Returned
+from shared.contracts.interviews import InterviewCompleted, InterviewOffered
 from shared.db import create_pool
 from shared.directory import Directory
 from shared.migrations import apply_migrations
@@ -37,7 +40,8 @@ VALUES ($1, $2, $3, $4, $5::text::jsonb, $6, $7)
 
 
 def histories(children: int, long_children: int, long_absences: int, seed: int = 7) -> list[tuple[Any, ...]]:
-    """Rows of events: most children missing one to four times, a few `long_absences` times."""
+    """Rows of events: most children missing one to four times, a few `long_absences` times; each
+    absence reported, returned, and its interview offered and held by the provider."""
     rng = random.Random(seed)
     now = datetime.now(UTC)
     rows: list[tuple[Any, ...]] = []
@@ -52,10 +56,19 @@ def histories(children: int, long_children: int, long_absences: int, seed: int =
                 missing_since=at, risk_level="medium", police_force="p", police_reference=f"{ref}-{i}",
             )  # fmt: skip
             back = Returned(child_ref=ref, responsible_authority=CARDIFF, returned_at=at + timedelta(hours=6))
-            for k, data in enumerate((report, back)):
+            episode = stable_id("episode", f"{CARDIFF}/{ref}", f"/orgs/p|{ref}-{i}-0")
+            held = assignment_id(stable_id("task", episode), "provider")
+            offer = InterviewOffered(assignment_id=held, offered_at=at + timedelta(hours=20))
+            interview = InterviewCompleted(
+                assignment_id=held, completed_at=at + timedelta(hours=30), outcome="completed",
+                exploitation_indicators=[], safeguarding_concern=False,
+            )  # fmt: skip
+            for k, (org, data) in enumerate(
+                (("p", report), ("p", back), ("provider", offer), ("provider", interview))
+            ):
                 rows.append(
-                    (f"/orgs/p|{ref}-{i}-{k}", f"{CARDIFF}/{ref}", data.type_name, at, data.model_dump_json(),
-                     now, 2 * i + k + 1)
+                    (f"/orgs/{org}|{ref}-{i}-{k}", f"{CARDIFF}/{ref}", data.type_name, at, data.model_dump_json(),
+                     now, 4 * i + k + 1)
                 )  # fmt: skip
     return rows
 

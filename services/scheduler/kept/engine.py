@@ -130,6 +130,7 @@ class Settled:
     outgoing: list[Outgoing]  # due now, not published before, in the order to publish
     timers: list[datetime]
     unapplied: list[str]
+    noted: list[Raised] = field(default_factory=list)  # without `publish`: every notice raised, set aside
 
 
 class _NeedMore(Exception):
@@ -139,8 +140,8 @@ class _NeedMore(Exception):
 
 def settle(loaded: Loaded, *, now: datetime, timing: TimingSettings, publish: bool = True) -> Settled | Need:
     """Fold the child's next steps from its kept state and say what is due at `now`; or say what must
-    be loaded first. With `publish` false, nothing is made due and every notice raised stays pending
-    (a history folded again from the start, published in one go at its end)."""
+    be loaded first. With `publish` false, nothing is made due and every notice raised is set aside
+    (`Settled.noted`: a history folded again from the start, published in one go at its end)."""
     try:
         return _Settle(loaded, now, timing, publish).run()
     except _NeedMore as more:
@@ -464,8 +465,10 @@ class _Settle:
 
         outgoing: list[Outgoing] = []
         timers: list[datetime] = []
-        pending = state.raised
+        pending: list[Raised] = []
+        noted = state.raised  # without `publish`: set aside, to be published at the end of the fold
         if self.publish:
+            noted = []
             outgoing = [
                 item
                 for item in due_events(state, self.now, self.timing)
@@ -525,6 +528,7 @@ class _Settle:
             outgoing=outgoing,
             timers=timers,
             unapplied=unapplied,
+            noted=noted,
         )
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from services.scheduler.child import Raised, publishing_order
 from services.scheduler.history import Entry
 from services.scheduler.kept.engine import NO_REGION, Loaded, Need, Settled, settle
 from services.scheduler.kept.rows import (
@@ -55,6 +56,7 @@ class Archive:
     _numbers: list[tuple[int, str]] = field(default_factory=list, repr=False)
     _starts: list[tuple[datetime, str]] = field(default_factory=list, repr=False)
     _published: dict[str, set[str]] = field(default_factory=dict, repr=False)
+    _noted: dict[str, Raised] = field(default_factory=dict, repr=False)  # set aside while folding again
 
     def __post_init__(self) -> None:
         facts, self.facts = self.facts, {}
@@ -113,7 +115,15 @@ class Archive:
         for step in ([legacy] if legacy else []) + [[f] for f in numbered]:
             history.settle(step, now=now, timing=timing, publish=False)
         history.settle(others, now=now, timing=timing, publish=False)
+        # The notices raised along the way wait to be published, but for those that were already.
+        history.emitted, history._published = set(), {}
         history._publish(self.emitted)
+        assert history.child is not None
+        child = child_from(history.child)
+        child.pending = sorted(
+            (note for key, note in history._noted.items() if key not in self.emitted), key=publishing_order
+        )
+        history.child = child_json(child)
         loaded = history._load(set(), timing, everything=True)
         while not isinstance(result := settle(loaded, now=now, timing=timing), Settled):
             history._more(loaded, result, timing)  # only ids that do not exist: everything is loaded
@@ -267,6 +277,9 @@ class Archive:
                 self.held.setdefault(report, set()).add(tid)
         self.notes.update(result.notes)
         self._publish(item.key for item in result.outgoing)
+        for note in result.noted:  # known from now on as raised, as if published
+            self._noted[note.key] = note
+            self._publish([note.key])
         self.timers |= set(result.timers)
 
     def _place(self, eid: str, started: datetime | None) -> None:

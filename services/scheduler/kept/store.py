@@ -285,7 +285,7 @@ ON CONFLICT (fact_key) DO NOTHING
 DESCRIBE_FACTS = """
 UPDATE scheduler.facts f SET happened_at = d.happened_at, subject = d.subject
 FROM unnest($1::text[], $2::timestamptz[], $3::text[]) AS d(fact_key, happened_at, subject)
-WHERE f.fact_key = d.fact_key
+WHERE f.fact_key = ANY($1::text[]) AND f.fact_key = d.fact_key
 """
 # Children folded before the kept state existed, a few at a time, for the upgrade loop.
 TO_KEEP = """
