@@ -91,6 +91,19 @@ async def pending(conn: asyncpg.Connection, schema: str) -> int:
     return count
 
 
+def acknowledged_in_order(rows: Sequence[asyncpg.Record], outcomes: Sequence[object]) -> list[int]:
+    """The seqs of rows the broker acknowledged, each key's only up to its first failure."""
+    failed: set[tuple[str, str]] = set()
+    acknowledged: list[int] = []
+    for row, outcome in zip(rows, outcomes, strict=True):
+        key = (row["topic"], row["key"])
+        if isinstance(outcome, BaseException):
+            failed.add(key)
+        elif key not in failed:
+            acknowledged.append(row["seq"])
+    return acknowledged
+
+
 class OutboxRelay:
     """Publishes a schema's outbox to Kafka; one active relay per schema across all instances."""
 
@@ -202,7 +215,14 @@ class OutboxRelay:
                     headers=[(name, str(value).encode()) for name, value in headers.items()],
                 )
             )
-        await asyncio.gather(*futures)
+        outcomes = await asyncio.gather(*futures, return_exceptions=True)
+        failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+        if failures:
+            # Some partitions took their records and others did not: what was acknowledged, up to a
+            # key's first failure, is marked sent now, so the retry publishes only the rest (a key's
+            # order kept) rather than everything again.
+            await conn.execute(self._mark, acknowledged_in_order(rows, outcomes))
+            raise failures[0]
         self.published += len(rows)
         metrics.OUTBOX_PUBLISHED.labels(schema=self._schema).inc(len(rows))
         metrics.OUTBOX_BACKLOG.labels(schema=self._schema).set(backlog - len(rows))
