@@ -34,9 +34,9 @@ console = Console()
 RESULTS = Path(__file__).parent / "results" / "latest.json"
 KEY = "bench-key"
 PROVIDER_KEY = "bench-provider-key"
-# Offered a quarter more than the 1,000 events/s target: a pipeline offered exactly the target can at
+# Offered a quarter more than the 1,500 events/s target: a pipeline offered exactly the target can at
 # best equal it, so only a higher offer shows whether it keeps up with more.
-SUSTAINED_OFFERED = 1250
+SUSTAINED_OFFERED = 1875
 
 
 def _directory(folder: Path, receiver: str) -> Path:
@@ -147,8 +147,9 @@ def _table(results: dict[str, Any]) -> Table:
          f"p99 ≤ 3 × raw p99 + 50 = {hop_budget:.0f} ms"),
         ("end-to-end p99 / raw one-hop p99", f"{e2e['p99_ms'] / max(hop['p99_ms'], 0.01):.1f}×", ""),
         (f"end to end sustained (offered {sustained['offered_load_events_per_s']:,} events/s)",
-         f"{sustained['end_to_end_events_per_s']:,} events/s", "≥ 1,000 events/s for 60 s"),
+         f"{sustained['end_to_end_events_per_s']:,} events/s", "≥ 1,500 events/s for 60 s"),
         ("intake accepted during sustained load", f"{sustained['accept_events_per_s']:,} events/s", ""),
+        ("behind when sending stopped (time to drain)", f"{sustained['drain_s']} s", "a few seconds"),
     ]  # fmt: skip
     steady = results["intake"]["steady"]
     rows.append(
