@@ -102,9 +102,7 @@ async def run(quick: bool) -> dict[str, Any]:
                         results["end_to_end_200"] = await endtoend.latency(
                             url, KEY, clock, 200, 30 * scale, progress, warmup_seconds=5 * scale
                         )
-                        metrics_urls = {
-                            label: f"http://127.0.0.1:{port}" for label, port in stack.ports.items()
-                        }
+                        metrics_urls = {label: stack.metrics_url(label) for label in stack.ports}
                         results["history_length"] = await history.measure(
                             url, {"police": KEY, "provider": PROVIDER_KEY}, clock, database_url,
                             stack.processes["scheduler"].pid, metrics_urls, progress,
