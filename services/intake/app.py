@@ -115,7 +115,8 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
     async def broker_ready() -> bool:
         return await app.state.runtime.broker_ready()  # type: ignore[no-any-return]  # app.state is untyped
 
-    add_operational_routes(app, {"database": database_ready, "broker": broker_ready})
+    # the API's port is public: the metrics are served on their own (__main__, serve_metrics)
+    add_operational_routes(app, {"database": database_ready, "broker": broker_ready}, metrics=False)
 
     @app.exception_handler(Problem)
     async def problem(request: Request, exc: Problem) -> JSONResponse:
@@ -157,12 +158,16 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
 
 
 async def _audit_refusal(request: Request, exc: Problem) -> None:
-    """Put a refused attempt in the audit trail: who (if the key was known), what was refused and why
-    (the status and problem type), the child asked for (if the path names one). A database that
-    cannot take it does not change the answer; the log says so."""
+    """Put an organisation's refused attempt in the audit trail: who, what was refused and why (the
+    status and problem type), the child asked for (if the path names one). A caller nobody knows
+    leaves only a log line and the rejected-requests metric: the trail, kept a year and never edited,
+    is not theirs to fill, nor to name a child in. A database that cannot take it does not change the
+    answer; the log says so."""
     deps: Deps | None = getattr(request.app.state, "deps", None)
     if deps is None:
         return
+    if getattr(request.state, "org", None) is None:
+        return  # `request_refused` is logged already
     params = request.path_params
     child = (
         f"{params['authority']}/{params['child_ref']}" if {"authority", "child_ref"} <= set(params) else None
@@ -171,7 +176,7 @@ async def _audit_refusal(request: Request, exc: Problem) -> None:
         await store.record_access(
             deps.pool,
             deps.clock.now(),
-            getattr(request.state, "org", None) or "unknown",
+            request.state.org,
             getattr(request.state, "key_id", None) or "-",
             f"refused:{exc.status}:{exc.slug}",
             child,

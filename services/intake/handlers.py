@@ -37,7 +37,7 @@ async def post_events(request: Request) -> JSONResponse:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media not in SINGLE_TYPES | {BATCH_TYPE}:
         raise UnsupportedMedia()
-    body = await _read_limited(request, deps.settings.max_body_bytes)
+    body = await read_limited(request, deps.settings.max_body_bytes)
     try:
         raw = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -66,7 +66,8 @@ async def post_events(request: Request) -> JSONResponse:
     return JSONResponse(answer.body, status_code=answer.status)
 
 
-async def _read_limited(request: Request, limit: int) -> bytes:
+async def read_limited(request: Request, limit: int) -> bytes:
+    """The body, read as it streams in and refused (413) as soon as it passes `limit` bytes."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise TooLarge(f"The body is larger than {limit} bytes.")

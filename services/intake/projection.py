@@ -17,6 +17,7 @@ from typing import Any
 import structlog
 
 from services.intake import delivery_store, store
+from services.intake.store import reader_of_authority, reader_of_provider
 from shared.contracts.assignments import (
     INTERVIEW_COMPLETED,
     AssignmentAccepted,
@@ -88,13 +89,32 @@ async def apply(pool: store.Pool, envelopes: Sequence[Envelope], now: datetime) 
         if figures:
             await conn.executemany(store.UPSERT_FIGURES, [_figures_row(f) for f in figures])
         await delivery_store.apply_attempts(conn, attempts)
+        readers: set[str] = set()
+        task_ids: set[str] = set()
         for envelope in await store.INBOX.first_seen(conn, others, now):
             for statement, args in _rows_of(envelope.event_key, envelope):
                 rows[statement].append(args)
+            readers |= _readers(envelope.data)
+            if task_id := getattr(envelope.data, "task_id", None):
+                task_ids.add(task_id)
             applied += 1
         await store.write_read_model(conn, [(statement, rows[statement]) for statement in WRITE_ORDER])
+        await store.bump_readers(conn, readers, task_ids)
     log.info("read_model_applied", count=len(envelopes), applied=applied)
     return applied
+
+
+def _readers(data: object) -> set[str]:
+    """Whose pages an event changes: the child's council, the council it is placed with, the provider
+    an assignment is with."""
+    readers = set()
+    if child := getattr(data, "child_key", None):
+        readers.add(reader_of_authority(child.split("/", 1)[0]))
+    if placement := getattr(data, "placement_authority", None):
+        readers.add(reader_of_authority(placement))
+    if isinstance(data, AssignmentFact):
+        readers.add(reader_of_provider(data.provider_id))
+    return readers
 
 
 def _figures_row(figures: FiguresPublished) -> tuple[Any, ...]:

@@ -4,10 +4,15 @@
   argon2id hash); the first sign-in must choose a new one, which intake keeps (its own hash).
 - A session is a random id in an HttpOnly, SameSite=Strict cookie (Secure behind https); intake keeps
   only its SHA-256. It ends after 30 minutes unused or 12 hours in all, and at sign-out. Signing in
-  always makes a new one.
+  always makes a new one. A session belongs to the one-time password current when it began: a new
+  one (a reset) ends every session begun before it, and only a session begun by signing in with the
+  one-time password may choose the password that replaces it.
 - Every form carries the session's CSRF token; a form without the right one changes nothing.
-- Five failed sign-ins for one person, or twenty from one address, within 15 minutes, and that person
-  or address waits: every attempt is refused until the oldest failure is 15 minutes old.
+- Sign-in attempts are counted before the password is checked, one at a time per person and address
+  (so guesses sent at once cannot pass the count together). Past five for a person from one address,
+  twenty from an address, or ten for a person from everywhere within 15 minutes, each further attempt
+  waits twice as long as the one before (1 s, 2 s, 4 s, ...): up to 15 minutes for an address, up to
+  a minute for the person, who is never locked out of a live case.
 """
 
 import asyncio
@@ -25,8 +30,16 @@ from shared.directory import Directory, Organisation, Person
 
 COOKIE, LANG_COOKIE = "mtp_session", "mtp_lang"
 IDLE, LONGEST = timedelta(minutes=30), timedelta(hours=12)
-THROTTLE_WINDOW = timedelta(minutes=15)
-PERSON_LIMIT, ADDRESS_LIMIT = 5, 20
+THROTTLE_WINDOW = timedelta(minutes=15)  # attempts older than this are forgotten
+# Free attempts within the window, then each further one waits twice as long as the one before
+# (1 s, 2 s, 4 s, ...) up to a cap: for a person from one address, for an address whatever the person,
+# and for a person from everywhere. The last is capped at a minute, so that guessing from many addresses
+# never keeps the person out of a live case for longer.
+BACKOFF = {
+    "pair": (5, timedelta(minutes=15)),
+    "address": (20, timedelta(minutes=15)),
+    "person": (10, timedelta(minutes=1)),
+}
 MIN_PASSWORD = 12
 HASHER = PasswordHasher()  # argon2id, the library's recommended parameters
 # Checked when a name is unknown, so a wrong name costs the same time as a wrong password.
@@ -42,6 +55,7 @@ class SignedIn:
     csrf: str
     session_hash: str
     must_choose_password: bool  # signed in with the one-time password: nothing else until then
+    viewed: str | None = None  # the page this session last looked at (in the audit trail)
 
     @property
     def key_id(self) -> str:
@@ -60,14 +74,47 @@ def _verifies(argon2: str, password: str) -> bool:
         return False
 
 
-def throttle_subjects(org_id: str, person_id: str, address: str) -> tuple[str, str]:
-    return f"person:{org_id}/{person_id}", f"address:{address}"
+def throttle_subjects(org_id: str, person_id: str, address: str) -> dict[str, str]:
+    """What sign-in attempts are counted against, by kind (BACKOFF)."""
+    return {
+        "pair": f"pair:{org_id}/{person_id}@{address}",
+        "address": f"address:{address}",
+        "person": f"person:{org_id}/{person_id}",
+    }
 
 
-async def throttled(pool: store.Pool, org_id: str, person_id: str, address: str, now: datetime) -> bool:
-    person, place = throttle_subjects(org_id, person_id, address)
-    counts = await store.failures(pool, [person, place], now - THROTTLE_WINDOW)
-    return counts.get(person, 0) >= PERSON_LIMIT or counts.get(place, 0) >= ADDRESS_LIMIT
+def wait_before(kinds: dict[str, str], counted: dict[str, tuple[int, datetime]], now: datetime) -> timedelta:
+    """How long the next attempt must wait, from the attempts counted (how many, the latest) per subject."""
+    longest = timedelta()
+    for kind, subject in kinds.items():
+        free, cap = BACKOFF[kind]
+        count, latest = counted.get(subject, (0, now))
+        if count >= free:
+            backoff = min(timedelta(seconds=2 ** min(count - free, 20)), cap)
+            longest = max(longest, latest + backoff - now)
+    return longest
+
+
+async def attempt_sign_in(
+    pool: store.Pool, org_id: str, person_id: str, address: str, now: datetime
+) -> timedelta:
+    """Count a sign-in attempt before its password is checked, or refuse it: how long it must wait
+    (nothing: go on). Attempts at once for one subject are counted one after the other."""
+    kinds = throttle_subjects(org_id, person_id, address)
+    return await store.attempt(
+        pool,
+        sorted(kinds.values()),
+        since=now - THROTTLE_WINDOW,
+        now=now,
+        wait=lambda counted: wait_before(kinds, counted, now),
+    )
+
+
+async def signed_in_well(pool: store.Pool, org_id: str, person_id: str, address: str, now: datetime) -> None:
+    """The right password: the person's attempts are forgotten, and this one from the address (many
+    people may sign in from one office's address; only failures count against it)."""
+    kinds = throttle_subjects(org_id, person_id, address)
+    await store.forget_attempts(pool, [kinds["pair"], kinds["person"]], kinds["address"], now)
 
 
 async def check_password(
@@ -86,26 +133,48 @@ async def check_password(
     return org, person, chosen is None
 
 
-async def start_session(pool: store.Pool, org: Organisation, person: Person, now: datetime) -> str:
-    """A new session for the person; return the id for the cookie."""
+def issued(person: Person) -> str:
+    """Names the one-time password the directory holds for the person now (a digest of its hash)."""
+    return hashlib.sha256(person.password_argon2.encode()).hexdigest()
+
+
+async def start_session(
+    pool: store.Pool, org: Organisation, person: Person, now: datetime, *, with_one_time_password: bool
+) -> str:
+    """A new session for the person, bound to their present one-time password; return the cookie's id."""
     session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    await store.create_session(pool, digest(session_id), org.id, person.id, csrf, now)
+    await store.create_session(
+        pool,
+        digest(session_id),
+        org.id,
+        person.id,
+        csrf,
+        now,
+        issued_sha256=issued(person),
+        with_one_time_password=with_one_time_password,
+    )
     return session_id
 
 
 async def signed_in(
-    pool: store.Pool, directory: Directory, session_id: str, now: datetime
+    pool: store.Pool, directory: Directory, session_id: str, now: datetime, *, use: bool = True
 ) -> SignedIn | None:
-    """The person whose live session this is (still in the directory), or None."""
-    row = await store.session(pool, digest(session_id), now, IDLE, LONGEST)
+    """The person whose live session this is (still in the directory), or None. `use`: the person
+    acted (the session's idle time starts again); a page following the system by itself does not."""
+    row = await store.session(pool, digest(session_id), now, IDLE, LONGEST, use=use)
     if row is None:
         return None
     found = directory.person(row["org_id"], row["person_id"])
-    if found is None:  # removed from the directory: the session ends with it
+    if found is None or row["issued_sha256"] != issued(found[1]):
+        # Removed from the directory, or given a new one-time password since (a reset, perhaps
+        # because the password or a device was lost): every session begun before ends.
         await store.end_session(pool, digest(session_id))
         return None
     chosen = await store.chosen_password(pool, row["org_id"], row["person_id"], found[1].password_argon2)
-    return SignedIn(found[0], found[1], row["csrf"], digest(session_id), chosen is None)
+    if chosen is None and not row["with_one_time_password"]:
+        await store.end_session(pool, digest(session_id))  # only the one-time password chooses
+        return None
+    return SignedIn(found[0], found[1], row["csrf"], digest(session_id), chosen is None, row["viewed"])
 
 
 async def hash_password(password: str) -> str:

@@ -31,8 +31,8 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Nid yw'r sefydliad, yr enw defnyddiwr na'r cyfrinair yn gywir.",
     ),
     "throttled": (
-        "Too many attempts. Try again in 15 minutes.",
-        "Gormod o ymdrechion. Rhowch gynnig arall arni ymhen 15 munud.",
+        "Too many attempts. Wait {seconds} s, then try again.",
+        "Gormod o ymdrechion. Arhoswch {seconds} eiliad, yna rhowch gynnig arall arni.",
     ),
     "too_short": ("The password needs at least 12 characters.", "Mae angen o leiaf 12 nod yn y cyfrinair."),
     "expired": ("Please sign in again.", "Mewngofnodwch eto, os gwelwch yn dda."),

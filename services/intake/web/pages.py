@@ -7,6 +7,7 @@ nothing inline), and every page view, sign-in, sign-out and action is in the aud
 person's id (`person:<id>` in the API key's place).
 """
 
+import math
 import re
 import secrets
 from datetime import timedelta
@@ -19,11 +20,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from services.intake import metrics
 from services.intake import store as intake_store
 from services.intake.access import record_for
 from services.intake.auth import Caller
 from services.intake.deps import Deps
 from services.intake.errors import Problem
+from services.intake.handlers import read_limited
 from services.intake.submit import submit
 from services.intake.views import ChildRecord
 from services.intake.web import accounts
@@ -98,10 +101,16 @@ async def _form(request: Request) -> dict[str, str]:
 
 async def _form_lists(request: Request) -> dict[str, list[str]]:
     """The form's fields with every value (checkboxes send one per box ticked)."""
-    body = await request.body()
-    if len(body) > MAX_FORM:
-        return {}
+    body = await read_limited(request, MAX_FORM)  # 413 past the limit, nothing kept beyond it
     return parse_qs(body.decode(errors="replace"), keep_blank_values=True)
+
+
+REFRESH_HEADER = "x-mtp-refresh"  # sent by a page fetching itself again to show what changed
+
+
+def _refreshing(request: Request) -> bool:
+    """The page is fetching itself to show what changed (app.js), not a person asking for it."""
+    return request.method == "GET" and request.headers.get(REFRESH_HEADER) == "1"
 
 
 async def _who(request: Request) -> accounts.SignedIn | None:
@@ -110,7 +119,9 @@ async def _who(request: Request) -> accounts.SignedIn | None:
     if not session_id:
         return None
     deps = _deps(request)
-    return await accounts.signed_in(deps.pool, deps.directory, session_id, deps.clock.now())
+    return await accounts.signed_in(
+        deps.pool, deps.directory, session_id, deps.clock.now(), use=not _refreshing(request)
+    )
 
 
 async def _person(request: Request) -> accounts.SignedIn | RedirectResponse:
@@ -148,6 +159,23 @@ async def _send(deps: Deps, who: accounts.SignedIn, event: dict[str, Any]) -> Pr
 async def _audit(request: Request, who: accounts.SignedIn, action: str) -> None:
     deps = _deps(request)
     await intake_store.record_access(deps.pool, deps.clock.now(), who.org.id, who.key_id, action, None)
+
+
+async def _audit_view(request: Request, who: accounts.SignedIn, action: str) -> None:
+    """A person looking at a page that follows the system: in the audit trail once, not again each
+    time the page fetches itself to show what changed."""
+    path = request.url.path
+    if _refreshing(request) and who.viewed == path:
+        return
+    await _audit(request, who, action)
+    await web_store.viewed(_deps(request).pool, who.session_hash, path)
+
+
+def _reader(who: accounts.SignedIn) -> str:
+    """Whose changes this person's pages follow: their council's, or their provider's."""
+    if who.org.kind == "local_authority" and who.org.authority_code:
+        return intake_store.reader_of_authority(who.org.authority_code)
+    return intake_store.reader_of_provider(who.org.id)
 
 
 @router.get("/static/{name}")
@@ -205,23 +233,24 @@ async def sign_in(request: Request) -> Response:
     now = deps.clock.now()
     address = request.client.host if request.client else "unknown"
     known_org = org_id if deps.directory.get(org_id) else "unknown"  # logs never carry what was typed
-    if await accounts.throttled(deps.pool, org_id, person_id, address, now):
-        log.info("web_sign_in_throttled", org=known_org)
-        return _sign_in(request, text(lang, "throttled"), 429, org_id, person_id)
+    wait = await accounts.attempt_sign_in(deps.pool, org_id, person_id, address, now)
+    if wait > timedelta():
+        log.info("web_sign_in_throttled", org=known_org, wait_s=round(wait.total_seconds()))
+        seconds = max(1, math.ceil(wait.total_seconds()))
+        page = _sign_in(request, text(lang, "throttled", seconds=str(seconds)), 429, org_id, person_id)
+        page.headers["retry-after"] = str(seconds)
+        return page
     found = await accounts.check_password(deps.pool, deps.directory, org_id, person_id, password)
     if found is None:
-        await web_store.record_failure(
-            deps.pool, list(accounts.throttle_subjects(org_id, person_id, address)), now
-        )
-        await intake_store.record_access(deps.pool, now, known_org, "web", "refused:401:sign-in", None)
+        metrics.REJECTED.labels(status="401").inc()  # the trail is for people known: a log line and a count
         log.info("web_sign_in_refused", org=known_org)
         return _sign_in(request, text(lang, "wrong"), 401, org_id, person_id)
     org, person, must_change = found
-    await web_store.clear_failures(deps.pool, accounts.throttle_subjects(org.id, person.id, address)[0])
+    await accounts.signed_in_well(deps.pool, org.id, person.id, address, now)
     earlier = request.cookies.get(accounts.COOKIE)
     if earlier:  # a session id is never carried across a sign-in
         await web_store.end_session(deps.pool, accounts.digest(earlier))
-    session_id = await accounts.start_session(deps.pool, org, person, now)
+    session_id = await accounts.start_session(deps.pool, org, person, now, with_one_time_password=must_change)
     await intake_store.record_access(deps.pool, now, org.id, f"person:{person.id}", "web:sign-in", None)
     log.info("web_signed_in", org=org.id)
     response = RedirectResponse(
@@ -300,9 +329,9 @@ async def home(request: Request) -> Response:
     if isinstance(who, RedirectResponse):
         return who
     deps, lang = _deps(request), _lang(request)
-    version = await web_store.version(deps.pool)
+    version = await web_store.version(deps.pool, _reader(who))
     if who.org.kind == "local_authority" and who.person.role in ("coordinator", "manager"):
-        await _audit(request, who, "web:view:board")
+        await _audit_view(request, who, "web:view:board")
         return _page(
             request,
             "board.html",
@@ -312,7 +341,7 @@ async def home(request: Request) -> Response:
             **await _board(deps, who, lang),
         )
     if who.org.kind == "provider" and who.person.role == "worker":
-        await _audit(request, who, "web:view:worklist")
+        await _audit_view(request, who, "web:view:worklist")
         message = text(lang, "done") if request.query_params.get("done") else ""
         return _page(
             request,
@@ -328,16 +357,18 @@ async def home(request: Request) -> Response:
 
 @router.get("/live")
 async def live(request: Request) -> Response:
-    """What a page polls to know it should fetch itself again: the read model's version. Asking does
-    not count as using the session: a screen left open still signs out after 30 minutes."""
+    """What a page polls to know it should fetch itself again: the number of its reader's changes.
+    Asking does not count as using the session: a screen left open still signs out after 30 minutes
+    (the page then shows the sign-in page)."""
     deps = _deps(request)
     session_id = request.cookies.get(accounts.COOKIE, "")
-    live = bool(session_id) and await web_store.session_live(
-        deps.pool, accounts.digest(session_id), deps.clock.now(), accounts.IDLE, accounts.LONGEST
+    who = session_id and await accounts.signed_in(
+        deps.pool, deps.directory, session_id, deps.clock.now(), use=False
     )
-    if not live:
+    if not who:
         return JSONResponse({"signed_in": False}, status_code=401, headers=SECURITY_HEADERS)
-    return JSONResponse({"version": await web_store.version(_deps(request).pool)}, headers=SECURITY_HEADERS)
+    version = await web_store.version(deps.pool, _reader(who))
+    return JSONResponse({"version": version}, headers=SECURITY_HEADERS)
 
 
 def _figures_reader(who: accounts.SignedIn) -> str | None:

@@ -1,40 +1,53 @@
 """The web pages' SQL: sessions, chosen passwords and failed sign-ins; and what the coordinator's board
 and the provider's worklist read from intake's read model (the same tables the API reads)."""
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeAlias
 
 import asyncpg
+
+from services.intake.store import reader_of_authority
 
 Pool: TypeAlias = asyncpg.Pool
 
 
 # A session still live at $2: used within the idle time ($3) and begun within the longest ($4).
 _LIVE = "id_sha256 = $1 AND seen_at > $2::timestamptz - $3::interval AND created_at > $2::timestamptz - $4::interval"
-USE_SESSION = f"UPDATE intake.web_sessions SET seen_at = $2 WHERE {_LIVE} RETURNING org_id, person_id, csrf"  # noqa: S608  # fixed text
-SESSION_LIVE = f"SELECT true FROM intake.web_sessions WHERE {_LIVE}"  # noqa: S608  # fixed text
+_SESSION = "org_id, person_id, csrf, issued_sha256, with_one_time_password, viewed"
+USE_SESSION = f"UPDATE intake.web_sessions SET seen_at = $2 WHERE {_LIVE} RETURNING {_SESSION}"  # noqa: S608  # fixed text
+PEEK_SESSION = f"SELECT {_SESSION} FROM intake.web_sessions WHERE {_LIVE}"  # noqa: S608  # fixed text
 
 
 async def create_session(
-    pool: Pool, id_sha256: str, org_id: str, person_id: str, csrf: str, now: datetime
+    pool: Pool,
+    id_sha256: str,
+    org_id: str,
+    person_id: str,
+    csrf: str,
+    now: datetime,
+    *,
+    issued_sha256: str,
+    with_one_time_password: bool,
 ) -> None:
     await pool.execute(
-        "INSERT INTO intake.web_sessions (id_sha256, org_id, person_id, csrf, created_at, seen_at)"
-        " VALUES ($1, $2, $3, $4, $5, $5)",
-        id_sha256, org_id, person_id, csrf, now,
+        "INSERT INTO intake.web_sessions (id_sha256, org_id, person_id, csrf, created_at, seen_at,"
+        " issued_sha256, with_one_time_password) VALUES ($1, $2, $3, $4, $5, $5, $6, $7)",
+        id_sha256, org_id, person_id, csrf, now, issued_sha256, with_one_time_password,
     )  # fmt: skip
 
 
-async def session(pool: Pool, id_sha256: str, now: datetime, idle: timedelta, longest: timedelta) -> Any:
-    """The live session with this id (its last use moved to now), or None."""
-    return await pool.fetchrow(USE_SESSION, id_sha256, now, idle, longest)
+async def session(
+    pool: Pool, id_sha256: str, now: datetime, idle: timedelta, longest: timedelta, *, use: bool
+) -> Any:
+    """The live session with this id, or None; with `use`, its last use moves to now (a person acted:
+    a page's poll, or its fetching itself again to show what changed, is not a person)."""
+    return await pool.fetchrow(USE_SESSION if use else PEEK_SESSION, id_sha256, now, idle, longest)
 
 
-async def session_live(
-    pool: Pool, id_sha256: str, now: datetime, idle: timedelta, longest: timedelta
-) -> bool:
-    """Whether the session is live, without counting this as its use (a page's poll is not a person)."""
-    return bool(await pool.fetchval(SESSION_LIVE, id_sha256, now, idle, longest))
+async def viewed(pool: Pool, id_sha256: str, path: str) -> None:
+    """Remember the page the session looked at last (its view is in the audit trail)."""
+    await pool.execute("UPDATE intake.web_sessions SET viewed = $2 WHERE id_sha256 = $1", id_sha256, path)
 
 
 async def end_sessions_of(pool: Pool, org_id: str, person_id: str, keep: str) -> None:
@@ -72,29 +85,54 @@ async def choose_password(
     )  # fmt: skip
 
 
-async def failures(pool: Pool, subjects: list[str], since: datetime) -> dict[str, int]:
-    rows = await pool.fetch(
-        "SELECT subject, count(*) AS n FROM intake.web_sign_in_failures"
-        " WHERE subject = ANY($1::text[]) AND at > $2 GROUP BY subject",
-        subjects, since,
-    )  # fmt: skip
-    return {row["subject"]: row["n"] for row in rows}
+async def attempt(
+    pool: Pool,
+    subjects: list[str],
+    *,
+    since: datetime,
+    now: datetime,
+    wait: Callable[[dict[str, tuple[int, datetime]]], timedelta],
+) -> timedelta:
+    """Count an attempt against each subject unless `wait`, given the attempts since `since` (how many,
+    the latest, per subject), says it must wait; return that wait. The subjects are locked in order for
+    the transaction, so attempts at once are counted one after the other."""
+    async with pool.acquire() as conn, conn.transaction():
+        for subject in sorted(subjects):
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", subject)
+        rows = await conn.fetch(
+            "SELECT subject, count(*) AS n, max(at) AS latest FROM intake.web_sign_in_failures"
+            " WHERE subject = ANY($1::text[]) AND at > $2 GROUP BY subject",
+            subjects, since,
+        )  # fmt: skip
+        waiting = wait({row["subject"]: (row["n"], row["latest"]) for row in rows})
+        if waiting <= timedelta():
+            await conn.execute(
+                "INSERT INTO intake.web_sign_in_failures (subject, at) SELECT unnest($1::text[]), $2",
+                subjects, now,
+            )  # fmt: skip
+        return waiting
 
 
-async def record_failure(pool: Pool, subjects: list[str], now: datetime) -> None:
+async def forget_attempts(pool: Pool, subjects: list[str], one_of: str, at: datetime) -> None:
+    """Forget every attempt against `subjects`, and the one made `at` against `one_of`."""
     await pool.execute(
-        "INSERT INTO intake.web_sign_in_failures (subject, at) SELECT unnest($1::text[]), $2", subjects, now
-    )
+        "DELETE FROM intake.web_sign_in_failures WHERE subject = ANY($1::text[]) OR ctid = ("
+        " SELECT ctid FROM intake.web_sign_in_failures WHERE subject = $2 AND at = $3 LIMIT 1)",
+        subjects, one_of, at,
+    )  # fmt: skip
 
 
-async def clear_failures(pool: Pool, subject: str) -> None:
-    await pool.execute("DELETE FROM intake.web_sign_in_failures WHERE subject = $1", subject)
+BUMP_READER = """
+INSERT INTO intake.web_versions (reader, version) VALUES ($1, 1)
+ON CONFLICT (reader) DO UPDATE SET version = intake.web_versions.version + 1
+"""
 
 
-async def version(pool: Pool) -> str:
-    """Changes whenever the read model takes in an event: a page showing it may be out of date."""
-    value = await pool.fetchval("SELECT max(applied_at) FROM intake.applied")
-    return value.isoformat() if value else ""
+async def version(pool: Pool, reader: str) -> str:
+    """Changes whenever what the reader's pages show may have changed (intake's store names readers);
+    the same on a system that knows nothing of them yet, until it does."""
+    value = await pool.fetchval("SELECT version FROM intake.web_versions WHERE reader = $1", reader)
+    return f"v{value or 0}"
 
 
 BOARD_MISSING = """
@@ -199,6 +237,8 @@ async def acknowledge(
         event_key,
         f"{authority}/%",
     )
+    if child is not None:  # the other coordinators' boards show who acknowledged it
+        await pool.execute(BUMP_READER, reader_of_authority(authority))
     return child
 
 

@@ -1,5 +1,7 @@
 // Countdowns that tick, and a page that follows the system by itself: it asks /web/live every second
-// and, when what the system knows has changed, fetches itself again and replaces its main content.
+// and, when what concerns its reader (their council's children, their provider's assignments) has
+// changed, fetches itself again and replaces its main content. Neither counts as the person's use:
+// after 30 minutes without one the session ends and the page shows the sign-in page.
 // Never under someone's hands: while a form on the page has focus or has been filled in, it only says
 // (politely, to screen readers too) that there is news, with a button to show it. No inline script:
 // the Content-Security-Policy forbids it.
@@ -72,7 +74,14 @@ function busy(main) {
 }
 
 async function refresh(main) {
-  const page = await fetch(window.location.pathname, { credentials: "same-origin", cache: "no-store" });
+  // Marked as the page's own fetch: not a person's action (the idle sign-out still comes), not a new view.
+  const page = await fetch(window.location.pathname, {
+    credentials: "same-origin", cache: "no-store", headers: { "x-mtp-refresh": "1" },
+  });
+  if (page.redirected && new URL(page.url).pathname === "/web/sign-in") {
+    window.location.assign("/web/sign-in");
+    return null;
+  }
   const fresh = new DOMParser().parseFromString(await page.text(), "text/html").getElementById("main");
   if (!fresh) return null;
   main.replaceChildren(...fresh.childNodes);
