@@ -42,6 +42,7 @@ def record_for(
     rows: Any,  # store.ChildRows; typed loosely so this module imports no I/O
     known: bool,
     police_reports: Sequence[PoliceReport] = (),
+    police_withdrawals: Sequence[datetime] = (),
 ) -> ChildRecord | None:
     """The part of a child's record this organisation may see, or None (answered as 404)."""
     episodes = [EpisodeView(**row) for row in rows.episodes]
@@ -81,9 +82,18 @@ def record_for(
         # report backdated into an old absence opens nothing.
         window = timedelta(hours=directory.timing_for(authority).interview_window_hours)
         reported = set()
+        # A report withdrawn as sent in error opens nothing: by its id (dropped before this), or by a
+        # withdrawal of the force's reports of the absence open when the withdrawal came.
+        withdrawn = [
+            (at, _episode_of(episodes, tasks, max(sent)))
+            for at in police_withdrawals
+            if (sent := [r.missing_since for r in police_reports if r.received_at <= at])
+        ]
         for report in police_reports:
             episode_id = _episode_of(episodes, tasks, report.missing_since)
             ended = _ended(episodes, tasks, episode_id)
+            if any(report.received_at <= at and episode_id == of for at, of in withdrawn):
+                continue
             if episode_id is not None and (ended is None or report.received_at <= ended + window):
                 reported.add(episode_id)
         return ChildRecord(

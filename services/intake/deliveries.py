@@ -11,8 +11,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 
 from services.intake import delivery_store
 from services.intake.auth import Caller, caller
-from services.intake.deps import Deps
-from services.intake.errors import NotFound, StillPending
+from services.intake.deps import Deps, not_stored
+from services.intake.errors import NoLongerHeld, NotFound, StillPending
 from services.intake.examples import PROBLEM_CONTENT, problem_answers
 from services.intake.store import record_access
 from services.intake.views import DeliveryAttemptView, DeliveryPage, DeliveryView
@@ -21,7 +21,7 @@ from shared.contracts.deliveries import DeliveryState, RedeliveryRequested
 from shared.contracts.envelope import Envelope
 
 log = structlog.get_logger()
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(not_stored)])
 SOURCE = "/mtp/intake"
 
 WebhookId = Annotated[
@@ -161,6 +161,11 @@ async def redeliver(
     )
     if delivery is None:
         raise NotFound()
+    if delivery.get("referral_not_held"):
+        raise NoLongerHeld(
+            "A referral is sent again only while your organisation holds the assignment or is still "
+            "being offered it: this one was declined, expired, withdrawn or completed."
+        )
     if delivery["state"] == "pending":
         raise StillPending(
             f"Its next attempt is due at {delivery['next_attempt_at'].isoformat()} (as last reported)."

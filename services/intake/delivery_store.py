@@ -9,16 +9,16 @@ from typing import Any
 
 from services.intake.store import INSERT_AUDIT, Connection, Pool, translated
 from shared import outbox
-from shared.contracts.deliveries import DeliveryAttempted
+from shared.contracts.deliveries import REFERRALS, DeliveryAttempted
 from shared.contracts.envelope import Envelope
 from shared.db import columns
 
 # The latest attempt of each delivery wins, whatever order the attempts arrive in or how often.
 UPSERT_DELIVERIES = """
 INSERT INTO intake.deliveries AS d (webhook_id, org_id, event_type, queued_at, state, round, attempt,
-    last_attempt_at, last_status, last_error, next_attempt_at)
+    last_attempt_at, last_status, last_error, next_attempt_at, assignment_id)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::integer[],
-    $7::integer[], $8::timestamptz[], $9::integer[], $10::text[], $11::timestamptz[])
+    $7::integer[], $8::timestamptz[], $9::integer[], $10::text[], $11::timestamptz[], $12::text[])
 ON CONFLICT (webhook_id) DO UPDATE SET
     state = EXCLUDED.state, round = EXCLUDED.round, attempt = EXCLUDED.attempt,
     last_attempt_at = EXCLUDED.last_attempt_at, last_status = EXCLUDED.last_status,
@@ -55,10 +55,11 @@ async def apply_attempts(conn: Connection, attempts: Sequence[DeliveryAttempted]
             f.status,
             f.error,
             f.next_attempt_at,
+            f.assignment_id,
         )
         for f in latest.values()
     ]
-    await conn.execute(UPSERT_DELIVERIES, *columns(deliveries, 11))
+    await conn.execute(UPSERT_DELIVERIES, *columns(deliveries, 12))
     rows = [
         (f.webhook_id, f.round, f.attempt, f.attempted_at, f.status, f.latency_ms, f.error, f.state)
         for f in attempts
@@ -81,7 +82,7 @@ LIMIT $5
 """
 SELECT_ONE = """
 SELECT webhook_id, event_type, queued_at, state, round, attempt, last_attempt_at, last_status,
-    last_error, next_attempt_at, redelivery_requested_at, redelivery_asked_in
+    last_error, next_attempt_at, redelivery_requested_at, redelivery_asked_in, assignment_id
 FROM intake.deliveries WHERE webhook_id = $1 AND org_id = $2
 """
 SELECT_ATTEMPTS = """
@@ -134,6 +135,11 @@ async def one(pool: Pool, org_id: str, webhook_id: str) -> Found:
 
 
 LOCK_ONE = SELECT_ONE + " FOR UPDATE"
+# The provider still holds the assignment, or is still being offered it.
+HOLDS = """
+SELECT true FROM intake.assignments
+WHERE assignment_id = $1 AND provider_id = $2 AND status IN ('offered', 'accepted')
+"""
 ASK_AGAIN_AFTER = timedelta(minutes=5)
 MARK_REQUESTED = """
 UPDATE intake.deliveries SET redelivery_requested_at = $2, redelivery_asked_in = $3 WHERE webhook_id = $1
@@ -161,6 +167,11 @@ async def request_redelivery(
         if row is None:
             return None, False
         delivery = dict(row)
+        if delivery["event_type"] in REFERRALS and not await conn.fetchval(
+            HOLDS, delivery["assignment_id"], org_id
+        ):
+            delivery["referral_not_held"] = True
+            return delivery, False
         asked = delivery["redelivery_requested_at"]
         if delivery["state"] == "pending" or (
             delivery["redelivery_asked_in"] == delivery["round"] and asked > at - ASK_AGAIN_AFTER

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from fastapi import Response
+
 from services.intake import store
 from services.intake.settings import IntakeSettings
 from shared.clock import Clock
@@ -23,3 +25,8 @@ class Deps:
     def directory(self) -> Directory:
         """The directory as it stands now (it is reloaded on SIGHUP): read it at each request."""
         return self.live_directory.current
+
+
+def not_stored(response: Response) -> None:
+    """An answer carrying a child's data is kept by no cache, the browser's or a proxy's."""
+    response.headers["cache-control"] = "no-store"

@@ -5,6 +5,7 @@ Problem                      any refusal, rendered as application/problem+json
 ├── Forbidden (403)          the organisation may not send this
 ├── Conflict (409)           same event id, different content
 ├── StillPending (409)       a redelivery asked for while the webhook is still being sent
+├── NoLongerHeld (409)       a referral asked for again by a provider that no longer holds its assignment
 ├── TooLarge (413)           body over the limit
 ├── UnsupportedMedia (415)   not a JSON CloudEvent
 ├── Invalid (422)            each wrong field named in `errors`
@@ -71,6 +72,12 @@ class StillPending(Problem):
     status = 409
     slug = "still-being-delivered"
     title = "This webhook is still being delivered; its next attempt is already due"
+
+
+class NoLongerHeld(Problem):
+    status = 409
+    slug = "assignment-not-held"
+    title = "The referral is no longer yours to receive"
 
 
 class TooLarge(Problem):

@@ -8,14 +8,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from services.intake import store
 from services.intake.access import PoliceReport, record_for
 from services.intake.auth import Caller, caller
-from services.intake.deps import Deps
+from services.intake.deps import Deps, not_stored
 from services.intake.errors import Forbidden, NotFound
 from services.intake.examples import problem_answers
 from services.intake.views import AuditEntry, AuditPage, ChildRecord
 from shared.contracts.common import child_key
 
 log = structlog.get_logger()
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(not_stored)])
 
 Authority = Annotated[
     str, Path(pattern=r"^[EWSN][0-9]{8}$", description="ONS code of the responsible authority.")
@@ -59,6 +59,7 @@ async def get_child(
         police_reports=[PoliceReport(*report) for report in rows.reported_by_caller]
         if who.org.kind == "police"
         else [],
+        police_withdrawals=rows.withdrawn_by_caller if who.org.kind == "police" else [],
     )
     if record is None:
         raise NotFound()

@@ -5,7 +5,7 @@ import functools
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from typing import Any, ParamSpec, TypeAlias, TypeVar
@@ -58,14 +58,15 @@ RECORD_EVENTS = """
 WITH input AS (
     SELECT * FROM unnest(
         $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
-        $8::text[], $9::text[], $10::bytea[], $11::text[], $12::timestamptz[]
+        $8::text[], $9::text[], $10::bytea[], $11::text[], $12::timestamptz[], $13::text[]
     ) WITH ORDINALITY AS t(org_id, event_id, event_type, fingerprint, child_key, api_key_id, received_at,
-                           topic, key, value, headers, missing_since, ord)
+                           topic, key, value, headers, missing_since, withdraws, ord)
 ),
 inserted AS (
     INSERT INTO intake.events (org_id, event_id, event_type, fingerprint, child_key, api_key_id, received_at,
-                               missing_since)
-    SELECT org_id, event_id, event_type, fingerprint, child_key, api_key_id, received_at, missing_since
+                               missing_since, withdraws)
+    SELECT org_id, event_id, event_type, fingerprint, child_key, api_key_id, received_at, missing_since,
+        withdraws
     FROM input ORDER BY ord
     ON CONFLICT (org_id, event_id) DO NOTHING
     RETURNING org_id, event_id
@@ -200,6 +201,7 @@ class Accepting:
     received_at: datetime
     message: tuple[str, str, Any]  # (topic, key, Envelope)
     missing_since: datetime | None = None  # a missing report's: which episode it belongs to
+    withdraws: str | None = None  # a withdrawal's: the report id, or '*' (those of the open absence)
 
 
 @translated
@@ -225,11 +227,12 @@ async def accept(pool: Pool, items: list[Accepting]) -> list[Outcome]:
             item.received_at,
             *outbox.row(*item.message),
             item.missing_since,
+            item.withdraws,
         )
         for item in unique
     ]
     async with pool.acquire() as conn, _atomic(conn, several=len(items) > 1):
-        inserted = {row["event_id"] for row in await conn.fetch(RECORD_EVENTS, *columns(rows, 12))}
+        inserted = {row["event_id"] for row in await conn.fetch(RECORD_EVENTS, *columns(rows, 13))}
         stored: dict[str, str] = {}
         if len(inserted) < len(unique):
             org_id = unique[0].org_id  # one request, one organisation
@@ -347,6 +350,35 @@ async def write_read_model(conn: Connection, batches: list[tuple[str, list[tuple
             await conn.executemany(statement, rows)
 
 
+def reader_of_authority(code: str) -> str:
+    """How the pages' numbers name a council (its coordinators' board follows it)."""
+    return f"authority:{code}"
+
+
+def reader_of_provider(org_id: str) -> str:
+    """How the pages' numbers name a provider (its workers' worklist follows it)."""
+    return f"provider:{org_id}"
+
+
+# Move on the pages' numbers of the readers a batch concerns, and of the providers holding its tasks
+# (an updated referral is theirs to see), in one order (so two batches cannot wait on each other).
+BUMP_READERS = """
+INSERT INTO intake.web_versions (reader, version)
+SELECT reader, 1 FROM (
+    SELECT unnest($1::text[])
+    UNION SELECT 'provider:' || provider_id FROM intake.assignments WHERE task_id = ANY($2::text[])
+) AS r(reader)
+ORDER BY reader
+ON CONFLICT (reader) DO UPDATE SET version = intake.web_versions.version + 1
+"""
+
+
+async def bump_readers(conn: Connection, readers: set[str], task_ids: set[str]) -> None:
+    """Tell the pages of these readers (and of the providers holding these tasks) that they changed."""
+    if readers or task_ids:
+        await conn.execute(BUMP_READERS, sorted(readers), sorted(task_ids))
+
+
 # A period's figures: a later count replaces an earlier one, never the other way round (a repeat of
 # the same event changes nothing, so these events need no inbox).
 UPSERT_FIGURES = """
@@ -442,9 +474,11 @@ SELECT episode_id, alert_type, raised_at, details
 FROM intake.alerts WHERE child_key = $1 ORDER BY raised_at, event_key
 """
 SELECT_KNOWN = "SELECT EXISTS (SELECT 1 FROM intake.events WHERE child_key = $1)"
+# The caller's missing reports and its withdrawals of them, oldest first.
 SELECT_POLICE_REPORTS = """
-SELECT missing_since, received_at FROM intake.events
-WHERE child_key = $1 AND org_id = $2 AND missing_since IS NOT NULL
+SELECT event_id, missing_since, received_at, withdraws FROM intake.events
+WHERE child_key = $1 AND org_id = $2 AND (missing_since IS NOT NULL OR withdraws IS NOT NULL)
+ORDER BY received_at, event_id
 """
 
 
@@ -459,6 +493,8 @@ class ChildRows:
     alerts: list[dict[str, Any]]
     known: bool  # read from the topics, or sent to intake
     reported_by_caller: list[tuple[datetime, datetime]]  # (missing_since, received_at) of its reports
+    # not withdrawn by id; and when it withdrew its reports of the absence then open
+    withdrawn_by_caller: list[datetime] = field(default_factory=list)
 
 
 @translated
@@ -473,13 +509,19 @@ async def child_rows(pool: Pool, child_key: str, caller: str) -> ChildRows:
         alerts = [dict(r) for r in await conn.fetch(SELECT_ALERTS, child_key)]
         sent = bool(await conn.fetchval(SELECT_KNOWN, child_key))
         reports = await conn.fetch(SELECT_POLICE_REPORTS, child_key, caller)
+    withdrawn = {row["withdraws"] for row in reports if row["withdraws"] not in (None, "*")}
     return ChildRows(
         episodes=episodes,
         tasks=tasks,
         assignments=assignments,
         alerts=alerts,
         known=sent or bool(episodes or tasks or assignments or alerts),
-        reported_by_caller=[(row["missing_since"], row["received_at"]) for row in reports],
+        reported_by_caller=[
+            (row["missing_since"], row["received_at"])
+            for row in reports
+            if row["missing_since"] is not None and row["event_id"] not in withdrawn
+        ],
+        withdrawn_by_caller=[row["received_at"] for row in reports if row["withdraws"] == "*"],
     )
 
 

@@ -13,7 +13,7 @@ from services.intake import metrics, store
 from services.intake.auth import Caller
 from services.intake.deps import Deps
 from services.intake.errors import Conflict, Forbidden, Invalid, NotFound
-from services.intake.policy import may_send, unknown_authorities, withdrawal_refused
+from services.intake.policy import LEFT_CARE, may_send, unknown_authorities, withdrawal_refused
 from services.intake.submission import Submission, read_event
 from shared import topics
 from shared.contracts.common import ChildEvent
@@ -169,4 +169,13 @@ def _accepting(caller: Caller, sub: Submission, key: str, now: datetime, namespa
         received_at=now,
         message=(topics.named(namespace, TOPIC_OF_TYPE[sub.type]), key, envelope),
         missing_since=report.missing_since if report else None,
+        withdraws=_withdraws(sub.data),
     )
+
+
+def _withdraws(data: object) -> str | None:
+    """What a cancellation "reported in error" withdraws: its report id, or '*' (the sender's reports
+    of the absence open now)."""
+    if isinstance(data, Cancelled) and data.reason != LEFT_CARE:
+        return data.report_id or "*"
+    return None

@@ -50,9 +50,14 @@ _CHILD_ASSIGNMENTS = (
     "SELECT a.assignment_id FROM notifier.assignments a JOIN notifier.tasks k USING (task_id) "
     "WHERE k.child_key = $1"
 )
+# A webhook is about the child when an object in its body names the child's reference and its
+# responsible authority together (the same reference in another authority is another child), or when
+# it names one of the child's assignments. The text search only spares parsing bodies that cannot match.
 _ABOUT_THE_CHILD = (
     """((position(convert_to('"child_ref":"' || $2 || '"', 'UTF8') IN {body}) > 0"""  # noqa: S608  # constants
-    """ AND position(convert_to(split_part($1, '/', 1), 'UTF8') IN {body}) > 0)"""
+    """ AND jsonb_path_exists(convert_from({body}, 'UTF8')::jsonb,"""
+    """ '$.** ? (@.child_ref == $ref && @.responsible_authority == $authority)',"""
+    """ jsonb_build_object('ref', $2::text, 'authority', split_part($1, '/', 1))))"""
     " OR EXISTS (SELECT 1 FROM (" + _CHILD_ASSIGNMENTS + ") c"
     " WHERE position(convert_to(c.assignment_id::text, 'UTF8') IN {body}) > 0))"
 )

@@ -24,6 +24,8 @@ STATES: dict[str, str] = {
     "disabled": "not sent: the URL answered 410 Gone earlier and has not been re-enabled",
     "refused": "not sent: the URL is not allowed (not https, or a private address) or no secret is known",
 }
+# Webhooks that carry a child's referral packet: asked for again only while the assignment is held.
+REFERRALS: tuple[str, ...] = ("assignment.offered", "assignment.updated")
 # States a delivery can be asked for again in: every one but `pending` (its attempts go on anyway).
 REDELIVERABLE: tuple[str, ...] = tuple(state for state in STATES if state != "pending")
 
@@ -47,6 +49,11 @@ class DeliveryAttempted(EventData):
     )
     state: DeliveryState = Field(description="The delivery's state after this attempt.")
     next_attempt_at: Timestamp | None = Field(description="When the next attempt is due, while pending.")
+    assignment_id: str | None = Field(
+        None,
+        description="The assignment a referral webhook (assignment.offered, assignment.updated) is about: "
+        "it is sent again only while its provider holds the assignment or is still being offered it.",
+    )
 
 
 class RedeliveryRequested(EventData):

@@ -20,8 +20,16 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def attempt(
-    webhook_id: str, number: int, state: str, *, status: int | None, org: str = "nyas-cymru", round_: int = 0
+    webhook_id: str,
+    number: int,
+    state: str,
+    *,
+    status: int | None,
+    org: str = "nyas-cymru",
+    round_: int = 0,
+    assignment_id: str | None = "asg-held",
 ) -> DeliveryAttempted:
+    """An attempt of an `assignment.offered` webhook (a referral), about `assignment_id`."""
     return DeliveryAttempted(
         webhook_id=webhook_id,
         org_id=org,
@@ -35,7 +43,22 @@ def attempt(
         error=None if status else "timeout",
         state=state,  # type: ignore[arg-type]  # one of the contract's states, as a literal
         next_attempt_at=NOW + timedelta(minutes=1) if state == "pending" else None,
+        assignment_id=assignment_id,
     )
+
+
+async def holding(place: Place, assignment_id: str, status: str, provider: str = "nyas-cymru") -> None:
+    """Intake's read model learns where the assignment stands (as from mtp.assignments.v1)."""
+    conn = await asyncpg.connect(place.database_url)
+    try:
+        await conn.execute(
+            "INSERT INTO intake.assignments (assignment_id, provider_id, child_key, task_id, status, updated_at)"
+            " VALUES ($1, $2, 'W06000015/C-1', 'task-1', $3, now())"
+            " ON CONFLICT (assignment_id) DO UPDATE SET status = EXCLUDED.status",
+            assignment_id, provider, status,
+        )  # fmt: skip
+    finally:
+        await conn.close()
 
 
 async def send(place: Place, *facts: DeliveryAttempted) -> None:
@@ -89,7 +112,9 @@ async def test_an_organisation_sees_only_its_own_deliveries(intake: httpx.AsyncC
     await shown(intake, "newport", "msg_newport", attempts=1)
     await shown(intake, "nyas-cymru", "msg_nyas_2", attempts=1)
 
-    mine = (await intake.get("/v1/deliveries", headers=as_org("nyas-cymru"))).json()
+    listed = await intake.get("/v1/deliveries", headers=as_org("nyas-cymru"))
+    assert listed.headers["cache-control"] == "no-store"  # webhook bodies name children
+    mine = listed.json()
     assert {d["webhook_id"] for d in mine["items"]} == {"msg_nyas", "msg_nyas_2"}
     failed = (await intake.get("/v1/deliveries?state=failed", headers=as_org("nyas-cymru"))).json()
     assert [d["webhook_id"] for d in failed["items"]] == ["msg_nyas_2"]
@@ -116,6 +141,7 @@ async def test_an_organisation_sees_only_its_own_deliveries(intake: httpx.AsyncC
 async def test_a_redelivery_request_is_published_once_and_audited(
     intake: httpx.AsyncClient, place: Place
 ) -> None:
+    await holding(place, "asg-held", "accepted")
     await send(
         place, attempt("msg_lost", 1, "delivered", status=204), attempt("msg_busy", 1, "pending", status=503)
     )
@@ -180,3 +206,28 @@ async def test_a_page_after_a_delivery_not_theirs_is_refused(intake: httpx.Async
         answer = await intake.get(f"/v1/deliveries?after={after}", headers=as_org("nyas-cymru"))
         assert answer.status_code == 404
         assert "`after`" in answer.json()["detail"]
+
+
+async def test_a_referral_is_sent_again_only_while_the_provider_holds_its_assignment(
+    intake: httpx.AsyncClient, place: Place
+) -> None:
+    await holding(place, "asg-declined", "declined")
+    await holding(place, "asg-offered", "offered")
+    await send(
+        place,
+        attempt("msg_declined", 1, "delivered", status=204, assignment_id="asg-declined"),
+        attempt("msg_offered", 1, "delivered", status=204, assignment_id="asg-offered"),
+        attempt("msg_before", 1, "delivered", status=204, assignment_id=None),  # sent before it was known
+    )
+    for webhook_id in ("msg_declined", "msg_offered", "msg_before"):
+        await shown(intake, "nyas-cymru", webhook_id, attempts=1)
+
+    for webhook_id in ("msg_declined", "msg_before"):
+        refused = await intake.post(f"/v1/deliveries/{webhook_id}/redeliver", headers=as_org("nyas-cymru"))
+        assert refused.status_code == 409
+        assert refused.json()["type"] == "urn:mtp:problem:assignment-not-held"
+        assert "declined, expired, withdrawn or completed" in refused.json()["detail"]
+    asked = await intake.post("/v1/deliveries/msg_offered/redeliver", headers=as_org("nyas-cymru"))
+    assert asked.status_code == 202  # still being offered it: the referral comes again
+    records = await read_topic(place.bootstrap, topics.named(place.namespace, topics.REDELIVERIES))
+    assert [json.loads(r.value)["webhook_id"] for r in records] == ["msg_offered"]

@@ -84,6 +84,7 @@ def seen(
     *,
     police_reports: tuple[datetime, ...] = (),
     sent_later: timedelta = timedelta(),
+    withdrawals: tuple[datetime, ...] = (),
 ) -> Any:
     """The record as the organisation sees it; a police force's reports each sent `sent_later` after
     the absence they report began."""
@@ -97,6 +98,7 @@ def seen(
         rows=ROWS,
         known=True,
         police_reports=[PoliceReport(moment, moment + sent_later) for moment in police_reports],
+        police_withdrawals=list(withdrawals),
     )
 
 
@@ -163,3 +165,21 @@ def test_a_provider_sees_only_the_referral_of_what_it_holds_now(directory: Direc
         "coordinator@cardiff.example",
     )
     assert seen(directory, "cardiff-youth-support") is None
+
+
+def test_a_report_the_force_withdrew_as_sent_in_error_opens_nothing(directory: Directory) -> None:
+    """Withdrawing "the reports of the open absence" (no report id) takes back the force's reports of
+    the absence open then, not those of earlier absences, nor a report it sends afterwards."""
+    first, second = T0 + timedelta(days=1), T0 + timedelta(days=2)
+    withdrawn = seen(
+        directory, "gwent-police", police_reports=(first, second), withdrawals=(second + timedelta(hours=1),)
+    )
+    assert [e.episode_id for e in withdrawn.episodes] == ["ep-1"]
+    assert withdrawn.alerts == [a for a in withdrawn.alerts if a.episode_id == "ep-1"]
+    reported_again = seen(
+        directory,
+        "gwent-police",
+        police_reports=(second, second + timedelta(hours=2)),
+        withdrawals=(second + timedelta(hours=1),),
+    )
+    assert [e.episode_id for e in reported_again.episodes] == ["ep-2"]

@@ -2,10 +2,12 @@
 so intake can show each organisation its own deliveries (`GET /v1/deliveries`). Ids, times, states
 and answer codes only: never the body, which names a child."""
 
+import json
+
 from services.notifier import store
 from services.notifier.webhooks import queue
 from shared import outbox, topics
-from shared.contracts.deliveries import DeliveryAttempted
+from shared.contracts.deliveries import REFERRALS, DeliveryAttempted
 from shared.contracts.envelope import Envelope
 
 
@@ -25,6 +27,7 @@ def attempt_fact(outcome: store.Outcome, namespace: str) -> store.OutboxRow:
         error=outcome.error,
         state=outcome.state,
         next_attempt_at=outcome.next_attempt_at if outcome.state == "pending" else None,
+        assignment_id=_assignment_of(claimed),
     )
     envelope = Envelope(
         id=queue.webhook_id("attempt", claimed.webhook_id, str(claimed.round), str(claimed.attempt)),
@@ -35,3 +38,11 @@ def attempt_fact(outcome: store.Outcome, namespace: str) -> store.OutboxRow:
         subject=claimed.webhook_id,
     )
     return outbox.row(topics.named(namespace, topics.DELIVERIES), claimed.org_id, envelope)
+
+
+def _assignment_of(claimed: store.Claimed) -> str | None:
+    """The assignment a referral webhook is about, read from its body (only referrals are read)."""
+    if claimed.event_type not in REFERRALS:
+        return None
+    assignment_id = json.loads(claimed.body).get("data", {}).get("assignment_id")
+    return assignment_id if isinstance(assignment_id, str) else None
