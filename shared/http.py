@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 import structlog
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
-from prometheus_client import CONTENT_TYPE_LATEST, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Gauge, Histogram, generate_latest, start_http_server
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger()
@@ -24,8 +24,9 @@ REQUEST_SECONDS = Histogram(
 )
 
 
-def add_operational_routes(app: FastAPI, checks: dict[str, Check]) -> None:
-    """Serve /healthz (alive), /readyz (each dependency answers) and /metrics."""
+def add_operational_routes(app: FastAPI, checks: dict[str, Check], *, metrics: bool = True) -> None:
+    """Serve /healthz (alive), /readyz (each dependency answers) and, unless the app is public (its
+    metrics are served on a port of their own: `serve_metrics`), /metrics."""
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:
@@ -43,11 +44,19 @@ def add_operational_routes(app: FastAPI, checks: dict[str, Check]) -> None:
         ready = all(results.values())
         return JSONResponse({"ready": ready, "checks": results}, status_code=200 if ready else 503)
 
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> PlainTextResponse:
-        return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
+    if metrics:
+
+        @app.get("/metrics", include_in_schema=False)
+        async def metrics_page() -> PlainTextResponse:
+            return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
 
     app.add_middleware(RequestLog)
+
+
+def serve_metrics(host: str, port: int) -> None:
+    """Serve /metrics on a port of its own, in a thread beside the service (for a service whose own
+    port is public: what it counts says how busy it is, which is nobody else's business)."""
+    start_http_server(port, addr=host)
 
 
 class RequestLog:

@@ -1,4 +1,4 @@
-"""`python -m services.intake`: serve the intake API."""
+"""`python -m services.intake`: serve the intake API (and its metrics, on a port of their own)."""
 
 import sys
 
@@ -7,6 +7,7 @@ import uvicorn
 from services.intake.app import create_app
 from services.intake.settings import IntakeSettings
 from shared.directory import DirectoryError
+from shared.http import serve_metrics
 from shared.logging import configure_logging
 
 
@@ -18,6 +19,7 @@ def main() -> None:
         app = create_app(settings)
     except DirectoryError as exc:  # no directory, or one anyone could use: say why in words, and stop
         sys.exit(f"intake: cannot start: {exc}")
+    serve_metrics(settings.http_host, settings.intake_metrics_port)
     uvicorn.run(
         app,
         host=settings.http_host,

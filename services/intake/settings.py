@@ -9,6 +9,11 @@ class IntakeSettings(CommonSettings):
     """Where intake listens and what it accepts."""
 
     intake_port: int = Field(8000, description="HTTP port of the intake API.")
+    intake_metrics_port: int = Field(
+        8003,
+        description="HTTP port of intake's /metrics, apart from the API: for Prometheus on the operations "
+        "network only, never published beside the API.",
+    )
     max_body_bytes: int = Field(1024 * 1024, description="Largest request body accepted.")
     max_batch: int = Field(500, description="Most events in one batch request.")
     clock_skew_seconds: float = Field(300, description="How far in the future a timestamp may be.")

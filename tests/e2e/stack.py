@@ -26,6 +26,11 @@ class Stack:
     logins: dict[str, str] = field(default_factory=dict)  # a service's own database DSN, if it has one
     processes: dict[str, "subprocess.Popen[bytes]"] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
+    metrics_ports: dict[str, int] = field(default_factory=dict)  # intake's, apart from its API
+
+    def metrics_url(self, label: str) -> str:
+        """Where a service process serves /metrics."""
+        return f"http://127.0.0.1:{self.metrics_ports.get(label, self.ports[label])}"
 
     @property
     def intake_url(self) -> str:
@@ -37,6 +42,9 @@ class Stack:
         port = port or free_port()
         self.ports[label] = port
         env = {**self.env, f"MTP_{name.upper()}_PORT": str(port)}
+        if name == "intake":
+            self.metrics_ports[label] = self.metrics_ports.get(label) or free_port()
+            env["MTP_INTAKE_METRICS_PORT"] = str(self.metrics_ports[label])
         if name in self.logins:
             env["MTP_DATABASE_URL"] = self.logins[name]
         log = open(self.log_dir / f"{label}.log", "ab")  # noqa: SIM115  # the process owns it

@@ -49,7 +49,10 @@ async def prometheus(stack: Stack, tmp_path: Path) -> AsyncIterator[str]:
     config = {
         "global": {"scrape_interval": "1s"},
         "scrape_configs": [
-            {"job_name": job, "static_configs": [{"targets": [f"127.0.0.1:{stack.ports[job]}"]}]}
+            {
+                "job_name": job,
+                "static_configs": [{"targets": [stack.metrics_url(job).removeprefix("http://")]}],
+            }
             for job in ("intake", "scheduler", "notifier")
         ],
     }
