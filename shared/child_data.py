@@ -10,7 +10,9 @@ reference between tables.
 
 import asyncio
 import hashlib
+import hmac
 import json
+import os
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -18,6 +20,8 @@ from typing import Annotated, Any, Literal
 
 import asyncpg
 import typer
+
+from shared.operator_guard import require_audited
 
 REASON = re.compile(r"^[a-z][a-z0-9_]{0,63}$")  # why a child was erased: a code, never free text
 
@@ -32,9 +36,31 @@ class ChildTable:
     key_column: str = "child_key"  # what pseudonymising replaces
 
 
-def pseudonym(child_key: str) -> str:
-    """What stands for an erased child where a record must stay (the same for the same child)."""
-    return "erased:" + hashlib.sha256(child_key.encode()).hexdigest()[:24]
+PSEUDONYM_KEY_ENV = "MTP_PSEUDONYM_KEY"
+PSEUDONYM_KEY_MIN = 32
+
+
+class NoPseudonymKey(Exception):
+    """The secret that keys pseudonyms is not set (or too short): nothing is erased without it."""
+
+
+def pseudonym_key() -> bytes:
+    """The secret pseudonyms are keyed with, from the environment: kept outside the database, so
+    that whoever reads the database and knows a child's reference cannot tell which records were its."""
+    value = os.environ.get(PSEUDONYM_KEY_ENV, "")
+    if len(value) < PSEUDONYM_KEY_MIN:
+        raise NoPseudonymKey(
+            f"set {PSEUDONYM_KEY_ENV} to a secret of at least {PSEUDONYM_KEY_MIN} characters, the same "
+            "for every erasure (`openssl rand -base64 48`), kept outside the database"
+        )
+    return value.encode()
+
+
+def pseudonym(child_key: str, key: bytes | None = None) -> str:
+    """What stands for an erased child where a record must stay: the same for the same child under the
+    same secret, and nothing anyone can recompute from the child's reference without it (HMAC-SHA-256)."""
+    digest = hmac.new(key or pseudonym_key(), child_key.encode(), hashlib.sha256).hexdigest()
+    return "erased:" + digest[:24]
 
 
 async def export(conn: asyncpg.Connection, places: Sequence[ChildTable], child_key: str) -> dict[str, Any]:
@@ -113,6 +139,7 @@ def command(service: str, tables: Sequence[ChildTable], audit: Audit | None = No
     @app.command("export")
     def export_command(child_key: Key, by: By, database_url: Dsn) -> None:
         """Print every row about the child, by table, as JSON."""
+        require_audited("child:export")
         answer(child_key, "export", by, database_url)
 
     @app.command("erase")
@@ -124,6 +151,12 @@ def command(service: str, tables: Sequence[ChildTable], audit: Audit | None = No
             raise typer.BadParameter(
                 "a code in lower case, digits and _ (no free text)", param_hint="--reason"
             )
+        require_audited("child:erase")
+        try:
+            pseudonym_key()
+        except NoPseudonymKey as exc:
+            typer.echo(f"{service}: not erased: {exc}", err=True)
+            raise typer.Exit(2) from None
         answer(child_key, f"erase:{reason}", by, database_url)
 
     return app

@@ -24,6 +24,7 @@ from shared import topics
 from shared.directory import DirectoryError, load_directory, open_directory
 from shared.kafka import client_options, create_topics, topic_options
 from shared.logging import configure_logging
+from shared.operator_guard import AUDITED_ENV
 from shared.settings import CommonSettings
 from tools.keys import new_api_key, new_one_time_password, new_webhook_secret
 from tools.local_servers import DATA_DIR, demo_keys, embedded_env
@@ -286,11 +287,13 @@ def _option_value(args: list[str], name: str) -> str | None:
 
 
 def _audit(args: list[str], what: list[str], by: str, env: dict[str, str]) -> None:
-    """Write the command about to run to intake's audit trail (who, what, when); refuse to run it when
-    that cannot be done. Asking for help reads nothing, and is not recorded."""
-    if "--help" in args:
-        return
+    """Write the command about to run to intake's audit trail (who, what, when), and tell the command
+    so (`env`, which it is started with: shared.operator_guard); refuse to run it when that cannot be
+    done. Asking for help alone reads nothing, and is not recorded; `--help` anywhere else is (it may be
+    an option's value, and the command run)."""
     action = ":".join(["cli", *what])
+    if args in (["--help"], ["-h"]):
+        return
     done = subprocess.run(  # noqa: S603  # our interpreter and module
         [sys.executable, "-m", "services.intake.operator_audit", action, "--by", by or getpass.getuser()],
         env=env,
@@ -302,6 +305,7 @@ def _audit(args: list[str], what: list[str], by: str, env: dict[str, str]) -> No
         lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
         typer.echo(f"not run: {lines[-1] if lines else 'the audit trail cannot be written'}", err=True)
         raise typer.Exit(2)
+    env[AUDITED_ENV] = action
 
 
 @app.command()
@@ -455,7 +459,9 @@ def demo(
     )
 
 
-SERVICES = ("intake", "scheduler", "notifier")
+# The scheduler first: once its part of a child is gone, no timer of that child fires again, so nothing
+# it would publish can bring the child back into the notifier's or intake's tables after theirs.
+SERVICES = ("scheduler", "notifier", "intake")
 Authority = Annotated[str, typer.Argument(help="The responsible authority's code, e.g. W06000015.")]
 ChildRef = Annotated[str, typer.Argument(help="The child's reference at that authority.")]
 By = Annotated[str, typer.Option(help="Who asks, for the audit trail (default: your login name).")]
@@ -470,6 +476,9 @@ def _each_service(action: list[str], data_dir: Path) -> dict[str, Any]:
             "not run: set MTP_DATABASE_URL (or run beside `make run`, which is found by itself)", err=True
         )
         raise typer.Exit(2)
+    # Intake's part records the export or erasure in the audit trail (with the child, pseudonymised for
+    # an erasure); each service's part runs only when started from here.
+    env[AUDITED_ENV] = f"cli:child:{action[0]}"
     found: dict[str, Any] = {}
     for service in SERVICES:
         done = subprocess.run(  # noqa: S603  # our modules

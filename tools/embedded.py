@@ -3,6 +3,7 @@
 Used by `mtp run` and by the test suite when no servers are given. Development only.
 """
 
+import json
 import os
 import signal
 import socket
@@ -139,6 +140,7 @@ def start_postgres(data_dir: Path, *, temporary: bool = False) -> EmbeddedPostgr
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     _clear_stale_lock(data_dir)
+    _forget_dead_handles(data_dir)
     server = get_server(data_dir, cleanup_mode="delete" if temporary else "stop")
     return EmbeddedPostgres(server, data_dir)
 
@@ -160,6 +162,20 @@ def _clear_stale_lock(data_dir: Path) -> None:
     if socket_path is not None:
         socket_path.with_name(socket_path.name + ".lock").unlink(missing_ok=True)
     lock.unlink(missing_ok=True)
+
+
+def _forget_dead_handles(data_dir: Path) -> None:
+    """Forget the processes a killed run left in the wheel's list of those using the server (it stops
+    the server only when the last of them lets go, and a killed process never does: the server would
+    outlive the next run's stop)."""
+    handles = data_dir / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return
+    living = [pid for pid in pids if isinstance(pid, int) and _alive(pid)]
+    if living != pids:
+        handles.write_text(json.dumps(living))
 
 
 def _answers(socket_path: Path) -> bool:

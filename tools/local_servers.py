@@ -8,7 +8,10 @@ address beside it (`broker.json`, with its own process id: the broker lives as l
 
 import json
 import os
+import secrets
 from pathlib import Path
+
+from shared.child_data import PSEUDONYM_KEY_ENV
 
 DATABASE = "mtp"  # the database `mtp run` creates
 # Where `mtp run` keeps its data, and where the other commands look for it: `.mtp` in the checkout the
@@ -58,7 +61,19 @@ def embedded_env(data_dir: Path) -> dict[str, str]:
     directory = data_dir / "demo" / "directory.yaml"
     if directory.exists():
         found["MTP_DIRECTORY"] = str(directory)
+    if pid_file.exists():
+        found[PSEUDONYM_KEY_ENV] = _pseudonym_key(data_dir)
     return found
+
+
+def _pseudonym_key(data_dir: Path) -> str:
+    """The trial system's secret for erased children's pseudonyms: made once, beside its database,
+    readable by its owner only (a real deployment keeps it in its secret store, away from the database)."""
+    path = data_dir / "pseudonym.key"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+    return path.read_text().strip()
 
 
 def demo_keys(data_dir: Path) -> dict[str, str]:

@@ -19,6 +19,7 @@ from shared.contracts.operations import WebhookTest
 from shared.contracts.webhooks import sent_to
 from shared.db import CONNECTION_ERRORS, create_pool
 from shared.directory import DirectoryError, open_directory
+from shared.operator_guard import require_audited
 
 T = TypeVar("T")
 
@@ -82,6 +83,7 @@ def list_(
     limit: Annotated[int, typer.Option(help="Show at most this many deliveries.")] = 200,
 ) -> None:
     """List deliveries that are failed, gone, disabled or refused, and the disabled endpoints."""
+    require_audited("deliveries")
     states = _states(state)
 
     rows, endpoints = _with_pool(database_url, lambda pool: store.list_parked(pool, states, org, limit))
@@ -118,6 +120,7 @@ def replay(
     state: States = None,
     org: Org = None,
 ) -> None:
+    require_audited("deliveries")
     if not ids and not state:
         raise typer.BadParameter("give delivery ids, or --state to replay every delivery in that state")
     if ids and org:
@@ -143,6 +146,7 @@ def enable_endpoint(
     ] = True,
 ) -> None:
     """Let deliveries go to a URL again after it answered 410 Gone (once its owner says it is back)."""
+    require_audited("deliveries")
     now = datetime.now(UTC)
 
     org_id, count = _with_pool(

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import httpx
 
+from shared.child_data import PSEUDONYM_KEY_ENV
 from tests.conftest import Place
 from tests.directory_factory import key_for
 from tests.e2e.stack import Stack
@@ -55,7 +56,7 @@ async def tables_mentioning(dsn: str, text: str) -> set[str]:
 
 
 async def mtp(place: Place, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MTP_DATABASE_URL": place.database_url}
+    env = {**os.environ, "MTP_DATABASE_URL": place.database_url, PSEUDONYM_KEY_ENV: "p" * 48}
     done = await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "tools.cli", *args],

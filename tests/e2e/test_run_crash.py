@@ -105,5 +105,8 @@ async def test_make_run_killed_mid_burst_loses_nothing_when_started_again(
         finally:
             second.send_signal(signal.SIGINT)
             await asyncio.to_thread(second.wait, 90)
+        # It leaves nothing behind, after a crash as after any run: its PostgreSQL stopped too.
+        assert "stopped" in log.read_text()
+        assert not (data_dir / "postgres" / "postmaster.pid").exists()
     finally:
         power_cut(marker)  # whatever is left, if the test failed half-way

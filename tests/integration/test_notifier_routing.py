@@ -42,6 +42,7 @@ from shared.contracts.tasks import (
     WindowBreached,
     WindowWarning,
 )
+from shared.operator_guard import AUDITED_ENV
 from tests.conftest import Place
 from tests.directory_factory import DirectoryFactory, secret_for
 from tests.events import CARDIFF, NEWPORT, interview_requested, publish
@@ -332,7 +333,8 @@ async def run_ops(place: Place, *args: str) -> str:
         "-m",
         "services.notifier.ops",
         *args,
-        env={**os.environ, "MTP_DATABASE_URL": place.database_url},
+        # as `mtp deliveries` starts it, once the audit trail has the command
+        env={**os.environ, "MTP_DATABASE_URL": place.database_url, AUDITED_ENV: f"cli:deliveries:{args[0]}"},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

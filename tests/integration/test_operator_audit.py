@@ -1,6 +1,7 @@
 """Operators' commands that read children's data in bulk are in the audit trail (who, what, when)
 before they run, and do not run when it cannot be written."""
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -20,6 +21,7 @@ def mtp(*args: str, env: dict[str, str], data_dir: Path) -> subprocess.Completed
         text=True,
         timeout=60,
         check=False,
+        cwd=data_dir,
     )
 
 
@@ -34,6 +36,10 @@ async def test_report_and_delivery_operations_are_audited_before_they_run(
     done = mtp("deliveries", "list", env=env, data_dir=tmp_path)
     assert done.returncode == 0, done.stderr
     assert mtp("report", "--help", env=env, data_dir=tmp_path).returncode == 0  # help reads nothing
+    # `--help` as an option's value is not help: the report runs (its chart named "--help"), audited
+    charted = mtp("report", *period, "--chart", "--help", "--by", "b.evans", env=env, data_dir=tmp_path)
+    assert charted.returncode == 0, charted.stderr
+    assert '"authority": "W06000015"' in charted.stdout  # the figures, not the usage
 
     conn = await asyncpg.connect(place.database_url)
     try:
@@ -45,6 +51,7 @@ async def test_report_and_delivery_operations_are_audited_before_they_run(
     assert [(r["org_id"], r["action"], r["child_key"]) for r in rows] == [
         ("operator", "cli:report:W06000015", None),
         ("operator", "cli:deliveries:list", None),
+        ("operator", "cli:report:W06000015", None),
     ]
     assert rows[0]["api_key_id"] == "a.jones"
     assert rows[1]["api_key_id"]  # the login name when --by is not given
@@ -67,3 +74,30 @@ async def test_a_command_whose_reading_cannot_be_audited_does_not_run(place: Pla
     assert done.returncode == 2
     assert done.stderr.startswith("not run: cannot write the audit trail")
     assert "Traceback" not in done.stderr
+
+
+async def test_the_modules_behind_the_commands_refuse_to_run_unless_mtp_audited_them(
+    place: Place, directory: DirectoryFactory, tmp_path: Path
+) -> None:
+    env = {**os.environ, "MTP_DATABASE_URL": place.database_url, "MTP_DIRECTORY": str(directory.write())}
+    env.pop("MTP_OPERATOR_AUDITED", None)
+    period = ["--authority", "W06000015", "--from", "2026-10-01", "--to", "2026-10-31"]
+    for module, args in (
+        ("services.scheduler.report", period),
+        ("services.notifier.ops", ["list"]),
+        ("services.scheduler.child_data", ["export", "W06000015/C-1", "--by", "x"]),
+        ("services.notifier.child_data", ["export", "W06000015/C-1", "--by", "x"]),
+        ("services.intake.child_data", ["export", "W06000015/C-1", "--by", "x"]),
+    ):
+        done = await asyncio.to_thread(  # the module, started by hand rather than by `mtp`
+            subprocess.run,
+            [sys.executable, "-m", module, *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            cwd=tmp_path,
+        )
+        assert done.returncode == 2, (module, done.stdout, done.stderr)
+        assert "not run: this reads children's data" in done.stderr, module

@@ -16,6 +16,7 @@ from services.scheduler.history import Entry
 from services.scheduler.kept import store as kept_store
 from services.scheduler.settle import settle_children
 from services.scheduler.timers import TimerLoop
+from shared.child_data import erase, export
 from shared.clock import ManualClock
 from shared.db import create_pool
 from shared.directory import Directory, LiveDirectory, TimingSettings
@@ -24,6 +25,7 @@ from shared.outbox import outbox_migrations
 from tests.conftest import Place
 from tests.kafka_reader import poll
 from tests.unit.timeline import assigned, offered, reported, returned
+from tools.cli import SERVICES as ERASED_IN_ORDER
 
 T0 = datetime(2026, 3, 2, 22, 0, tzinfo=UTC)
 TIMING = TimingSettings()
@@ -211,3 +213,23 @@ async def test_a_child_busy_elsewhere_is_skipped_not_waited_for(pool: "asyncpg.P
         assert await loop.fire_due() == 1
     finally:
         await pool.release(busy)
+
+
+async def test_once_a_childs_part_is_erased_no_timer_of_it_fires_to_bring_it_back(
+    pool: "asyncpg.Pool[Any]",
+) -> None:
+    # `mtp child erase` erases the scheduler's part before the notifier's and intake's, so that no
+    # timer of the child can publish anything that would put the child back into their tables.
+    assert ERASED_IN_ORDER[0] == "scheduler"
+    clock = ManualClock(at(10))
+    loop = TimerLoop(pool, clock, LIVE, namespace="t.")
+    await settle(pool, clock.now(), [reported(at(0)), returned(at(10))])
+    assert await pool.fetchval(store.PENDING_TIMERS) == 1
+    async with pool.acquire() as conn, conn.transaction():
+        await erase(conn, store.CHILD_ROWS, "W06000015/C-1")
+
+    clock.set(at(100))  # every moment the child's window had, passed
+    assert await loop.fire_due() == 0
+    assert await published(pool) == []
+    async with pool.acquire() as conn:
+        assert await export(conn, store.CHILD_ROWS, "W06000015/C-1") == {}

@@ -1,9 +1,17 @@
 """The operations command explains itself and never reads webhook bodies (they name children)."""
 
+import pytest
 from typer.testing import CliRunner
 
 from services.notifier import store
 from services.notifier.ops import app
+from shared.operator_guard import AUDITED_ENV
+
+
+@pytest.fixture(autouse=True)
+def started_by_mtp(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As `mtp deliveries` starts the command, once the audit trail has it."""
+    monkeypatch.setenv(AUDITED_ENV, "cli:deliveries")
 
 
 def test_help_names_every_command_and_state() -> None:

@@ -31,6 +31,7 @@ from shared import topics
 from shared.directory import DirectoryError, open_directory
 from shared.kafka import client_options
 from shared.logging import configure_logging
+from shared.operator_guard import require_audited
 
 
 class Source(StrEnum):
@@ -85,6 +86,7 @@ def main(
         ),
     ] = None,
 ) -> None:
+    require_audited("report")
     settings = SchedulerSettings()
     configure_logging("report", "warning")
     if last < first:
