@@ -163,6 +163,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             "MTP_DATABASE_URL": postgres.dsn,
             "MTP_DIRECTORY": str(directory),
             "MTP_INTAKE_PORT": str(port),
+            "MTP_INTAKE_METRICS_PORT": str(free_port()),
             "MTP_LOG_LEVEL": args.log_level,
         }
         log = (folder / "intake.log").open("ab")

@@ -71,7 +71,7 @@ async def test_make_run_killed_mid_burst_loses_nothing_when_started_again(
 ) -> None:
     directory.provider_capacity = 10 * CHILDREN
     marker = uuid.uuid4().hex
-    ports = {name: str(free_port()) for name in ("INTAKE", "SCHEDULER", "NOTIFIER")}
+    ports = {name: str(free_port()) for name in ("INTAKE", "INTAKE_METRICS", "SCHEDULER", "NOTIFIER")}
     env = {k: v for k, v in os.environ.items() if not k.startswith("MTP_")}
     env |= {f"MTP_{name}_PORT": port for name, port in ports.items()}
     env |= {
