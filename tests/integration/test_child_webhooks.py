@@ -10,7 +10,7 @@ from services.notifier import store
 from services.notifier.app import MIGRATIONS
 from services.notifier.webhooks.queue import body
 from shared.child_data import erase, export
-from shared.contracts.episodes import Returned
+from shared.contracts.tasks import EpisodeOpened
 from shared.db import create_pool
 from shared.migrations import apply_migrations
 from shared.outbox import outbox_migrations
@@ -33,16 +33,25 @@ async def conn(place: Place) -> asyncpg.Connection:
 
 
 async def test_the_same_reference_in_another_authority_is_another_child(conn: asyncpg.Connection) -> None:
-    # Newport's child 1001, placed in Cardiff, and Cardiff's own child 1001: Cardiff is told of both.
+    # Newport's child 1001, placed in Cardiff, and Cardiff's own child 1001: Cardiff is told of both
+    # (the host council of the first), and both bodies name Cardiff and the reference 1001.
     for webhook_id, responsible in (("msg_newport", NEWPORT), ("msg_cardiff", CARDIFF)):
-        returned = Returned(child_ref="1001", responsible_authority=responsible, returned_at=NOW)
+        opened = EpisodeOpened(
+            child_ref="1001",
+            responsible_authority=responsible,
+            placement_authority=CARDIFF,
+            episode_id=f"ep-{webhook_id}",
+            kind="missing",
+            started_at=NOW,
+            risk_level="medium",
+        )
         await store.add_delivery(
             conn,
             webhook_id=webhook_id,
             org_id="cardiff",
             url="https://cardiff.example/hooks",
-            event_type=returned.type_name,
-            body=body(webhook_id, returned, NOW),
+            event_type=opened.type_name,
+            body=body(webhook_id, opened, NOW),
             now=NOW,
         )
 
