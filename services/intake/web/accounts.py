@@ -11,8 +11,9 @@
 - Sign-in attempts are counted before the password is checked, one at a time per person and address
   (so guesses sent at once cannot pass the count together). Past five for a person from one address,
   twenty from an address, or ten for a person from everywhere within 15 minutes, each further attempt
-  waits twice as long as the one before (1 s, 2 s, 4 s, ...): up to 15 minutes for an address, up to
-  a minute for the person, who is never locked out of a live case.
+  waits twice as long as the one before (30 s, 1 min, 2 min, ...; 5 s, 10 s, ... for the person from
+  everywhere): up to 15 minutes for an address, up to a minute for the person, who is never locked out
+  of a live case.
 """
 
 import asyncio
@@ -31,14 +32,14 @@ from shared.directory import Directory, Organisation, Person
 COOKIE, LANG_COOKIE = "mtp_session", "mtp_lang"
 IDLE, LONGEST = timedelta(minutes=30), timedelta(hours=12)
 THROTTLE_WINDOW = timedelta(minutes=15)  # attempts older than this are forgotten
-# Free attempts within the window, then each further one waits twice as long as the one before
-# (1 s, 2 s, 4 s, ...) up to a cap: for a person from one address, for an address whatever the person,
+# Free attempts within the window, then a wait before each further one, twice as long each time (30 s,
+# 1 min, 2 min, ...) up to a cap: for a person from one address, for an address whatever the person,
 # and for a person from everywhere. The last is capped at a minute, so that guessing from many addresses
-# never keeps the person out of a live case for longer.
+# never keeps the person out of a live case for longer. (free attempts, first wait, longest wait)
 BACKOFF = {
-    "pair": (5, timedelta(minutes=15)),
-    "address": (20, timedelta(minutes=15)),
-    "person": (10, timedelta(minutes=1)),
+    "pair": (5, timedelta(seconds=30), timedelta(minutes=15)),
+    "address": (20, timedelta(seconds=30), timedelta(minutes=15)),
+    "person": (10, timedelta(seconds=5), timedelta(minutes=1)),
 }
 MIN_PASSWORD = 12
 HASHER = PasswordHasher()  # argon2id, the library's recommended parameters
@@ -87,10 +88,10 @@ def wait_before(kinds: dict[str, str], counted: dict[str, tuple[int, datetime]],
     """How long the next attempt must wait, from the attempts counted (how many, the latest) per subject."""
     longest = timedelta()
     for kind, subject in kinds.items():
-        free, cap = BACKOFF[kind]
+        free, first, cap = BACKOFF[kind]
         count, latest = counted.get(subject, (0, now))
         if count >= free:
-            backoff = min(timedelta(seconds=2 ** min(count - free, 20)), cap)
+            backoff = min(first * 2 ** min(count - free, 20), cap)
             longest = max(longest, latest + backoff - now)
     return longest
 
