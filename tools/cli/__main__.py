@@ -1,0 +1,5 @@
+"""`python -m tools.cli`: the `mtp` command."""
+
+from tools.cli import app
+
+app()
