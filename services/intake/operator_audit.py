@@ -6,21 +6,12 @@ import asyncio
 import re
 from typing import Annotated
 
-import asyncpg
 import typer
 
-from services.intake.store import record_operator_action
+from services.intake.store import UNREACHABLE, record_operator_command
 
 ACTION = re.compile(r"^cli:[a-z0-9_-]{1,32}(:[A-Za-z0-9_-]{1,32}){0,3}$")
 app = typer.Typer(add_completion=False)
-
-
-async def _record(dsn: str, action: str, by: str) -> None:
-    conn = await asyncpg.connect(dsn)
-    try:
-        await record_operator_action(conn, action, None, by)
-    finally:
-        await conn.close()
 
 
 @app.command()
@@ -43,8 +34,8 @@ def record(
             "a code: cli:<command>[:<detail>], letters, digits, _ and -", param_hint="ACTION"
         )
     try:
-        asyncio.run(_record(database_url, action, by[:64]))
-    except (OSError, asyncpg.PostgresError) as exc:
+        asyncio.run(record_operator_command(database_url, action, by[:64]))
+    except UNREACHABLE as exc:
         typer.echo(f"cannot write the audit trail (MTP_DATABASE_URL): {type(exc).__name__}", err=True)
         raise typer.Exit(2) from None
 

@@ -287,6 +287,20 @@ async def record_operator_action(conn: Connection, action: str, child_key: str |
     await conn.execute(INSERT_OPERATOR_ACTION, by, action, subject)
 
 
+# A command line's own connection could not be made, or the database refused it.
+UNREACHABLE = (OSError, asyncpg.PostgresError)
+
+
+async def record_operator_command(dsn: str, action: str, by: str) -> None:
+    """Record an operator's command in the audit trail over a connection of its own (the command line
+    runs it before the command it names)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await record_operator_action(conn, action, None, by)
+    finally:
+        await conn.close()
+
+
 # What intake removes once its retention period is over (shared/retention.py).
 PURGES = (
     Purge(  # organisations' delivered webhooks as the API lists them (their attempts go with them)

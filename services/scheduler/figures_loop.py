@@ -29,7 +29,7 @@ import structlog
 from pydantic import ValidationError
 
 from services.scheduler import store
-from services.scheduler.report import database
+from services.scheduler.report import store as report_store
 from services.scheduler.report.figures import LOCAL, Figures, Period, combine
 from services.scheduler.settle import SOURCE
 from services.scheduler.store import SCHEMA
@@ -153,7 +153,7 @@ class FiguresLoop:
                 org.authority_code for org in directory.of_kind("local_authority") if org.authority_code
             }
         async with self._pool.acquire() as conn:
-            changes = await database.changed_months(
+            changes = await report_store.changed_months(
                 conn, None if since is None else since - COMMIT_MARGIN, now
             )
         published = 0
@@ -188,14 +188,14 @@ class FiguresLoop:
                 if kind != "month":
                     continue
                 if (months is None or month.first in months) or row is None or row["figures"] is None:
-                    figures[month.label] = await database.month_figures(
+                    figures[month.label] = await report_store.month_figures(
                         conn, authority, month, window=window, as_of=as_of
                     )
                     counted.append(month.label)
                 else:
                     figures[month.label] = _stored(month, row["figures"])
             children = {
-                period.label: await database.children(conn, authority, period)
+                period.label: await report_store.children(conn, authority, period)
                 for period, kind in periods
                 if kind != "month" and any(m.label in counted for m in period.months())
             }
@@ -213,7 +213,7 @@ class FiguresLoop:
                 [(authority, f.period, digest, as_of, _counts(f)) for f, digest in changed],
             )
             await outbox.enqueue(conn, SCHEMA, [(self._topic, authority, _envelope(f)) for f, _ in changed])
-            await database.forget_changes(conn, notes)
+            await report_store.forget_changes(conn, notes)
         return len(changed)
 
 

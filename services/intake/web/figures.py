@@ -11,16 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import asyncpg
-
 from services.intake.web.i18n import NOT_OFFERED_REASONS, Lang, text
 from shared.contracts.figures import FIGURES, FiguresPublished
 
-SELECT_FIGURES = """
-SELECT authority, period, kind, first_day, last_day, as_of, figures
-FROM intake.figures WHERE authority = $1
-ORDER BY first_day DESC, last_day DESC
-"""
 KIND_ORDER = {"year": 0, "quarter": 1, "month": 2}
 MONTHS: dict[Lang, tuple[str, ...]] = {
     "en": (
@@ -34,19 +27,6 @@ MONTHS: dict[Lang, tuple[str, ...]] = {
 }  # fmt: skip
 # The chart's drawing area, in the SVG's own units (it scales with the page).
 WIDTH, HEIGHT, LEFT, TOP, BOTTOM = 960, 320, 48, 24, 40
-
-
-async def published(pool: asyncpg.Pool, authority: str) -> list[FiguresPublished]:
-    """Every period's figures for the authority, newest period first."""
-    return [
-        FiguresPublished.model_validate(
-            {
-                **{k: row[k] for k in ("authority", "period", "kind", "first_day", "last_day", "as_of")},
-                **row["figures"],
-            }
-        )
-        for row in await pool.fetch(SELECT_FIGURES, authority)
-    ]
 
 
 def default_period(periods: list[FiguresPublished], today: date) -> FiguresPublished | None:

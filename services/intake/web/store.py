@@ -8,6 +8,7 @@ from typing import Any, TypeAlias
 import asyncpg
 
 from services.intake.store import reader_of_authority
+from shared.contracts.figures import FiguresPublished
 
 Pool: TypeAlias = asyncpg.Pool
 
@@ -251,3 +252,23 @@ async def reports(pool: Pool, child_key: str) -> list[dict[str, Any]]:
         child_key,
     )
     return [dict(r) for r in reversed(rows)]
+
+
+SELECT_FIGURES = """
+SELECT authority, period, kind, first_day, last_day, as_of, figures
+FROM intake.figures WHERE authority = $1
+ORDER BY first_day DESC, last_day DESC
+"""
+
+
+async def published_figures(pool: Pool, authority: str) -> list[FiguresPublished]:
+    """Every period's figures for the authority as the scheduler last published them, newest first."""
+    return [
+        FiguresPublished.model_validate(
+            {
+                **{k: row[k] for k in ("authority", "period", "kind", "first_day", "last_day", "as_of")},
+                **row["figures"],
+            }
+        )
+        for row in await pool.fetch(SELECT_FIGURES, authority)
+    ]

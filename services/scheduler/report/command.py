@@ -14,7 +14,8 @@ from typing import Annotated
 import typer
 from aiokafka.errors import KafkaError
 
-from services.scheduler.report import database, replay
+from services.scheduler.report import replay
+from services.scheduler.report import store as report_store
 from services.scheduler.report.figures import (
     EpisodeRecord,
     Period,
@@ -97,7 +98,7 @@ def main(
         report = asyncio.run(
             build(settings, authority, Period(first.date(), last.date()), source=source.value, as_of=moment)
         )
-    except (*database.UNREACHABLE, KafkaError) as exc:
+    except (*report_store.UNREACHABLE, KafkaError) as exc:
         # Where the figures come from is not reachable: say which, not a traceback.
         where = settings.kafka_bootstrap if source is Source.topics else "MTP_DATABASE_URL"
         typer.echo(f"cannot read the {source.value} ({where}): {type(exc).__name__}: {exc}", err=True)
@@ -145,7 +146,7 @@ async def from_database(
     settings: SchedulerSettings, authority: str, period: Period
 ) -> tuple[list[EpisodeRecord], list[TaskRecord]]:
     """The records from the scheduler's read models."""
-    return await database.records(settings.database_url, authority, period)
+    return await report_store.records(settings.database_url, authority, period)
 
 
 async def from_topics(settings: SchedulerSettings) -> tuple[list[EpisodeRecord], list[TaskRecord]]:

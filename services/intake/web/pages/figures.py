@@ -5,6 +5,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from services.intake.web import accounts
 from services.intake.web import figures as figures_page
+from services.intake.web import store as web_store
 from services.intake.web.i18n import (
     LONDON,
     text,
@@ -43,7 +44,7 @@ async def _chosen_figures(
     authority = _figures_reader(who)
     if authority is None:
         return message_page(request, who, 403, text(lang, "figures"), text(lang, "no_page"))
-    periods = await figures_page.published(deps.pool, authority)
+    periods = await web_store.published_figures(deps.pool, authority)
     if period is None:
         return who, periods, figures_page.default_period(periods, deps.clock.now().astimezone(LONDON).date())
     chosen = next((p for p in periods if p.period == period), None)
