@@ -14,15 +14,19 @@ from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from starlette.exceptions import HTTPException
 
-from services.intake import answer_examples, deliveries, examples, handlers, metrics, projection, reads, store
-from services.intake.api_docs import add_docs
-from services.intake.asyncapi_docs import add_asyncapi_docs
+from services.intake import metrics, projection, store
+from services.intake.deliveries import routes as deliveries
 from services.intake.deps import Deps
+from services.intake.docs import answer_examples, examples
+from services.intake.docs.api_docs import add_docs
+from services.intake.docs.asyncapi_docs import add_asyncapi_docs
+from services.intake.docs.webhook_docs import webhooks_router
 from services.intake.errors import Invalid, Problem, Unavailable
+from services.intake.events import handlers
+from services.intake.reads import routes as reads
 from services.intake.settings import IntakeSettings
 from services.intake.store import SCHEMA
 from services.intake.web import pages
-from services.intake.webhook_docs import webhooks_router
 from shared import consumer, topics
 from shared.clock import Clock, SystemClock
 from shared.contracts.envelope import Envelope

@@ -16,7 +16,8 @@ from typing import Any
 
 import structlog
 
-from services.intake import delivery_store, store
+from services.intake import store
+from services.intake.deliveries import store as delivery_store
 from services.intake.store import reader_of_authority, reader_of_provider
 from shared.contracts.assignments import (
     INTERVIEW_COMPLETED,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import httpx
 
-from services.intake import delivery_store
+from services.intake.deliveries import store as delivery_store
 from shared import topics
 from shared.contracts.deliveries import DeliveryAttempted
 from tests.conftest import Place

@@ -111,7 +111,7 @@ async def test_every_check_and_phase_passes_for_each_kind_of_organisation(
 
 
 async def test_the_document_shows_every_event_type_and_docs_render(intake: httpx.AsyncClient) -> None:
-    from services.intake.submission import ACCEPTED_TYPES
+    from services.intake.events.submission import ACCEPTED_TYPES
 
     document = (await intake.get("/openapi.json")).json()
     content = document["paths"]["/v1/events"]["post"]["requestBody"]["content"]

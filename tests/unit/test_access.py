@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from services.intake.access import PoliceReport, record_for
+from services.intake.reads.access import PoliceReport, record_for
 from shared.directory import Directory, load_directory
 from tests.directory_factory import CARDIFF, NEWPORT, SWANSEA, DirectoryFactory
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from services.intake.submission import read_event
+from services.intake.events.submission import read_event
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 EVENT: dict[str, Any] = {

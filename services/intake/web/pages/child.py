@@ -8,9 +8,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from services.intake import store as intake_store
-from services.intake.access import record_for
 from services.intake.deps import Deps
-from services.intake.views import ChildRecord
+from services.intake.reads.access import record_for
+from services.intake.reads.views import ChildRecord
 from services.intake.web import accounts
 from services.intake.web import store as web_store
 from services.intake.web.i18n import (

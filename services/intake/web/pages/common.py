@@ -14,8 +14,8 @@ from services.intake import store as intake_store
 from services.intake.auth import Caller
 from services.intake.deps import Deps
 from services.intake.errors import Problem
-from services.intake.handlers import read_limited
-from services.intake.submit import submit
+from services.intake.events.handlers import read_limited
+from services.intake.events.submit import submit
 from services.intake.web import accounts
 from services.intake.web import store as web_store
 from services.intake.web.i18n import (

@@ -6,12 +6,12 @@ import structlog
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from services.intake import store
-from services.intake.access import PoliceReport, record_for
 from services.intake.auth import Caller, caller
 from services.intake.deps import Deps, not_stored
+from services.intake.docs.examples import problem_answers
 from services.intake.errors import Forbidden, NotFound
-from services.intake.examples import problem_answers
-from services.intake.views import AuditEntry, AuditPage, ChildRecord
+from services.intake.reads.access import PoliceReport, record_for
+from services.intake.reads.views import AuditEntry, AuditPage, ChildRecord
 from shared.contracts.common import child_key
 
 log = structlog.get_logger()

@@ -12,7 +12,7 @@ from services.intake.settings import IntakeSettings
 from shared.asyncapi import build, render, servers
 
 TEMPLATES = Environment(
-    loader=PackageLoader("services.intake", "docs_templates"),
+    loader=PackageLoader("services.intake.docs", "templates"),
     autoescape=select_autoescape(),
     auto_reload=False,
 )

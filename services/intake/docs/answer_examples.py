@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.intake import errors
-from services.intake.views import (
+from services.intake.reads.views import (
     AlertView,
     AssignmentView,
     AuditEntry,

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from services.intake.views import (
+from services.intake.reads.views import (
     AlertView,
     AssignmentView,
     ChildRecord,

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from services.intake.submission import CloudEventIn
+from services.intake.events.submission import CloudEventIn
 from shared.contracts.registry import BY_TYPE
 
 # The examples' councils: Cardiff's child, placed in Newport.

@@ -13,8 +13,8 @@ from services.intake import metrics, store
 from services.intake.auth import Caller
 from services.intake.deps import Deps
 from services.intake.errors import Conflict, Forbidden, Invalid, NotFound
-from services.intake.policy import LEFT_CARE, may_send, unknown_authorities, withdrawal_refused
-from services.intake.submission import Submission, read_event
+from services.intake.events.policy import LEFT_CARE, may_send, unknown_authorities, withdrawal_refused
+from services.intake.events.submission import Submission, read_event
 from shared import topics
 from shared.contracts.common import ChildEvent
 from shared.contracts.envelope import Envelope

@@ -6,11 +6,11 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from services.intake import examples
 from services.intake.auth import authenticate
 from services.intake.deps import Deps
+from services.intake.docs import examples
 from services.intake.errors import Invalid, TooLarge, UnsupportedMedia
-from services.intake.submit import submit
+from services.intake.events.submit import submit
 
 log = structlog.get_logger()
 router = APIRouter()
