@@ -15,6 +15,7 @@ import typer
 
 from services.notifier import store
 from services.notifier.webhooks import queue
+from services.notifier.webhooks import store as delivery_store
 from shared.contracts.operations import WebhookTest
 from shared.contracts.webhooks import sent_to
 from shared.db import CONNECTION_ERRORS, create_pool
@@ -51,8 +52,8 @@ Org = Annotated[str | None, typer.Option("--org", help="Only deliveries to this 
 
 
 def _states(given: list[str] | None) -> list[str]:
-    states = given or list(store.PARKED_STATES)
-    unknown = sorted(set(states) - set(store.PARKED_STATES))
+    states = given or list(delivery_store.PARKED_STATES)
+    unknown = sorted(set(states) - set(delivery_store.PARKED_STATES))
     if unknown:
         raise typer.BadParameter(f"not a parked state: {', '.join(unknown)}", param_hint="--state")
     return states
@@ -86,7 +87,9 @@ def list_(
     require_audited("deliveries")
     states = _states(state)
 
-    rows, endpoints = _with_pool(database_url, lambda pool: store.list_parked(pool, states, org, limit))
+    rows, endpoints = _with_pool(
+        database_url, lambda pool: delivery_store.list_parked(pool, states, org, limit)
+    )
     typer.echo(
         f"{'id':>8}  {'state':<9} {'attempts':>8}  {'last':>4}  {'org':<24} {'type':<28} webhook-id / error"
     )
@@ -131,7 +134,7 @@ def replay(
     now = datetime.now(UTC)
 
     replayed = _with_pool(
-        database_url, lambda pool: store.replay(pool, ids=ids, states=states, org=org, now=now)
+        database_url, lambda pool: delivery_store.replay(pool, ids=ids, states=states, org=org, now=now)
     )
     typer.echo(f"replayed {len(replayed)} deliveries: {', '.join(str(i) for i in replayed)}")
 
@@ -150,7 +153,8 @@ def enable_endpoint(
     now = datetime.now(UTC)
 
     org_id, count = _with_pool(
-        database_url, lambda pool: store.enable_endpoint(pool, url, replay_parked=replay_parked, now=now)
+        database_url,
+        lambda pool: delivery_store.enable_endpoint(pool, url, replay_parked=replay_parked, now=now),
     )
     if org_id is None:
         typer.echo("that URL was not disabled")
@@ -192,7 +196,7 @@ def send_test(
 
     async def send_and_watch(pool: store.Pool) -> Any:
         async with pool.acquire() as conn:
-            await store.add_delivery(
+            await delivery_store.add_delivery(
                 conn,
                 webhook_id=message_id,
                 org_id=org.id,
@@ -203,7 +207,7 @@ def send_test(
             )
         deadline = time.monotonic() + wait
         while True:
-            row = await store.delivery_state(pool, message_id)
+            row = await delivery_store.delivery_state(pool, message_id)
             if (row["attempts"] > 0 and row["state"] != "pending") or time.monotonic() > deadline:
                 return row
             if (row["attempts"] > 0 and row["last_status"] is not None) or row["last_error"]:

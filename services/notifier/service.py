@@ -15,6 +15,7 @@ import structlog
 
 from services.notifier import assigning, provider_reports, recipients, store, task_updates
 from services.notifier.webhooks import queue
+from services.notifier.webhooks import store as delivery_store
 from services.notifier.webhooks.handoff import Handoff
 from services.notifier.writes import Writes
 from shared.contracts.deliveries import RedeliveryRequested
@@ -150,7 +151,7 @@ async def _redeliver(batch: Batch, envelope: Envelope) -> None:
     """An organisation asked for one of its webhooks again: a new round, same webhook-id."""
     data = envelope.data
     assert isinstance(data, RedeliveryRequested)
-    done = await store.redeliver(batch.conn, data.webhook_id, data.org_id, batch.now)
+    done = await delivery_store.redeliver(batch.conn, data.webhook_id, data.org_id, batch.now)
     log.info("redelivery_requested", webhook_id=data.webhook_id, org=data.org_id, queued=done)
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from services.notifier import store
+from services.notifier.webhooks import store as delivery_store
 from shared import outbox, topics
 from shared.contracts.envelope import Envelope
 
@@ -24,7 +25,7 @@ class Writes:
     statuses: list[tuple[str, str]] = field(default_factory=list)
     deliveries: list[tuple[str, str, str, str, bytes, datetime]] = field(default_factory=list)
     facts: list[tuple[str, str, Envelope]] = field(default_factory=list)
-    born: list[store.Claimed] = field(default_factory=list)  # webhooks leased to this instance
+    born: list[delivery_store.Claimed] = field(default_factory=list)  # webhooks leased to this instance
 
     def assignment(self, row: tuple[Any, ...]) -> None:
         """A new offer: (assignment id, task id, provider id, offered at, accept by, routing record)."""

@@ -8,6 +8,7 @@ import pytest
 
 from services.notifier import store
 from services.notifier.app import MIGRATIONS
+from services.notifier.webhooks import store as delivery_store
 from services.notifier.webhooks.queue import body
 from shared.child_data import erase, export
 from shared.contracts.tasks import EpisodeOpened
@@ -45,7 +46,7 @@ async def test_the_same_reference_in_another_authority_is_another_child(conn: as
             started_at=NOW,
             risk_level="medium",
         )
-        await store.add_delivery(
+        await delivery_store.add_delivery(
             conn,
             webhook_id=webhook_id,
             org_id="cardiff",

@@ -10,9 +10,9 @@ import pytest
 from fastapi import FastAPI
 from standardwebhooks.webhooks import Webhook
 
-from services.notifier import store
 from services.notifier.app import create_app
 from services.notifier.settings import NotifierSettings
+from services.notifier.webhooks import store as delivery_store
 from shared import topics
 from shared.contracts.deliveries import RedeliveryRequested
 from shared.contracts.tasks import WindowBreached
@@ -157,7 +157,7 @@ async def test_a_delivery_queued_to_a_url_the_directory_no_longer_names_goes_to_
     directory, not the URL of the moment the webhook was queued."""
     conn = await asyncpg.connect(place.database_url)
     try:
-        await store.add_delivery(
+        await delivery_store.add_delivery(
             conn,
             webhook_id="msg_queued_before_the_move",
             org_id="nyas-cymru",
@@ -166,7 +166,7 @@ async def test_a_delivery_queued_to_a_url_the_directory_no_longer_names_goes_to_
             body=b'{"type":"assignment.withdrawn"}',
             now=datetime.now(UTC),
         )
-        await conn.execute(store.WAKE_WORKERS)
+        await conn.execute(delivery_store.WAKE_WORKERS)
     finally:
         await conn.close()
     delivered = await poll(lambda: receiver.delivered("nyas-cymru", "assignment.withdrawn"))
@@ -247,7 +247,7 @@ async def test_a_late_outcome_does_not_undo_a_newer_claim(place: Place, notifier
     pool = await asyncpg.create_pool(place.database_url, min_size=1, max_size=1)
     try:
         async with pool.acquire() as conn:
-            await store.add_delivery(
+            await delivery_store.add_delivery(
                 conn,
                 webhook_id="msg_late",
                 org_id="nyas-cymru",
@@ -258,7 +258,7 @@ async def test_a_late_outcome_does_not_undo_a_newer_claim(place: Place, notifier
             )
             row = await conn.fetchrow("SELECT * FROM notifier.deliveries WHERE webhook_id = 'msg_late'")
         now = datetime.now(UTC)
-        first = store.Claimed(
+        first = delivery_store.Claimed(
             row["id"], "msg_late", "nyas-cymru", row["url"], "webhook.test", b"{}", 1, 0, False, now
         )
         # meanwhile, the delivery was asked for again: round 1, pending
@@ -266,9 +266,9 @@ async def test_a_late_outcome_does_not_undo_a_newer_claim(place: Place, notifier
             "UPDATE notifier.deliveries SET round = 1, attempts = 0, state = 'pending' WHERE id = $1",
             row["id"],
         )
-        outcome = store.Outcome(first, "failed", now, now, 503, 1.0, None)
-        await store.record_outcomes(pool, [outcome], [])
-        await store.finish_attempt(pool, outcome, ("t", "k", b"{}", "{}"))
+        outcome = delivery_store.Outcome(first, "failed", now, now, 503, 1.0, None)
+        await delivery_store.record_outcomes(pool, [outcome], [])
+        await delivery_store.finish_attempt(pool, outcome, ("t", "k", b"{}", "{}"))
         state = await pool.fetchrow("SELECT state, round FROM notifier.deliveries WHERE id = $1", row["id"])
         assert tuple(state) == ("pending", 1)
         assert (

@@ -16,6 +16,7 @@ import pytest
 
 from services.notifier import store
 from services.notifier.app import MIGRATIONS
+from services.notifier.webhooks import store as delivery_store
 from services.scheduler import store as scheduler_store
 from services.scheduler.app import MIGRATIONS as SCHEDULER_MIGRATIONS
 from services.scheduler.kept import store as kept_store
@@ -52,7 +53,7 @@ async def kept_plan(conn: asyncpg.Connection, statement: str) -> str:
 
 
 async def test_recording_a_webhook_outcome_looks_its_delivery_up_by_id(fresh: asyncpg.Connection) -> None:
-    plan = await kept_plan(fresh, store.RECORD_OUTCOMES)
+    plan = await kept_plan(fresh, delivery_store.RECORD_OUTCOMES)
     assert "Seq Scan on deliveries" not in plan, plan
 
 

@@ -3,8 +3,8 @@
 import pytest
 from typer.testing import CliRunner
 
-from services.notifier import store
 from services.notifier.ops import app
+from services.notifier.webhooks import store as delivery_store
 from shared.operator_guard import AUDITED_ENV
 
 
@@ -22,7 +22,7 @@ def test_help_names_every_command_and_state() -> None:
 
 
 def test_listing_queries_never_select_a_body() -> None:
-    for query in (store.LIST_DELIVERIES, store.LIST_DISABLED_ENDPOINTS):
+    for query in (delivery_store.LIST_DELIVERIES, delivery_store.LIST_DISABLED_ENDPOINTS):
         assert "body" not in query
 
 

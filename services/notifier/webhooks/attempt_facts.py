@@ -4,14 +4,14 @@ and answer codes only: never the body, which names a child."""
 
 import json
 
-from services.notifier import store
 from services.notifier.webhooks import queue
+from services.notifier.webhooks import store as delivery_store
 from shared import outbox, topics
 from shared.contracts.deliveries import REFERRALS, DeliveryAttempted
 from shared.contracts.envelope import Envelope
 
 
-def attempt_fact(outcome: store.Outcome, namespace: str) -> store.OutboxRow:
+def attempt_fact(outcome: delivery_store.Outcome, namespace: str) -> delivery_store.OutboxRow:
     """The outbox row publishing one attempt, keyed by the receiving organisation."""
     claimed = outcome.claimed
     data = DeliveryAttempted(
@@ -40,7 +40,7 @@ def attempt_fact(outcome: store.Outcome, namespace: str) -> store.OutboxRow:
     return outbox.row(topics.named(namespace, topics.DELIVERIES), claimed.org_id, envelope)
 
 
-def _assignment_of(claimed: store.Claimed) -> str | None:
+def _assignment_of(claimed: delivery_store.Claimed) -> str | None:
     """The assignment a referral webhook is about, read from its body (only referrals are read)."""
     if claimed.event_type not in REFERRALS:
         return None

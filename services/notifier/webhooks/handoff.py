@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from services.notifier.settings import NotifierSettings
-from services.notifier.store import Claimed
+from services.notifier.webhooks.store import Claimed
 
 
 def delivery_lease(settings: NotifierSettings) -> timedelta:

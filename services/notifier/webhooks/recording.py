@@ -12,6 +12,7 @@ import asyncio
 import structlog
 
 from services.notifier import store
+from services.notifier.webhooks import store as delivery_store
 from services.notifier.webhooks.attempt_facts import attempt_fact
 from shared.db import LOOP_ERRORS
 from shared.waits import wait_any
@@ -26,11 +27,11 @@ class AttemptRecorder:
         self._pool = pool
         self._retry = retry_seconds
         self._namespace = namespace  # of the topic the attempts' facts go to
-        self._waiting: list[store.Outcome] = []
+        self._waiting: list[delivery_store.Outcome] = []
         self._arrived = asyncio.Event()
         self._closing = asyncio.Event()
 
-    def add(self, outcome: store.Outcome) -> None:
+    def add(self, outcome: delivery_store.Outcome) -> None:
         """Queue an outcome for the next group."""
         self._waiting.append(outcome)
         self._arrived.set()
@@ -51,7 +52,7 @@ class AttemptRecorder:
             group, self._waiting = self._waiting, []
             try:
                 facts = [attempt_fact(outcome, self._namespace) for outcome in group]
-                await store.record_outcomes(self._pool, group, facts)
+                await delivery_store.record_outcomes(self._pool, group, facts)
             except LOOP_ERRORS as exc:
                 if self._closing.is_set():
                     # Leases run out and another instance retries these; nothing is lost.

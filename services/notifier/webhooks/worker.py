@@ -21,6 +21,7 @@ from standardwebhooks.webhooks import Webhook
 from services.notifier import metrics, store
 from services.notifier.settings import NotifierSettings
 from services.notifier.webhooks import addresses, queue, sending
+from services.notifier.webhooks import store as delivery_store
 from services.notifier.webhooks.attempt_facts import attempt_fact
 from services.notifier.webhooks.backoff import parse_retry_after, retry_delay
 from services.notifier.webhooks.handoff import Handoff, delivery_lease
@@ -151,13 +152,13 @@ class DeliveryWorker:
     async def _claim(self, http: aiohttp.ClientSession) -> float:
         """Lease and start what is due; how long until more may be due."""
         free = self._free()
-        claimed = await store.claim_deliveries(self._pool, self._clock.now(), self._lease, free)
+        claimed = await delivery_store.claim_deliveries(self._pool, self._clock.now(), self._lease, free)
         await self._start(http, claimed)
         # A full claim: more may be due already. Otherwise sleep until the next one is
         # (at least a moment: what is due but was not claimed is another instance's).
         return 0.0 if len(claimed) == free else max(await self._until_next(), 0.01)
 
-    async def _start(self, http: aiohttp.ClientSession, deliveries: list[store.Claimed]) -> None:
+    async def _start(self, http: aiohttp.ClientSession, deliveries: list[delivery_store.Claimed]) -> None:
         for item in deliveries:
             await self._slots.acquire()
             task = asyncio.create_task(self._deliver(http, item))
@@ -165,14 +166,14 @@ class DeliveryWorker:
             task.add_done_callback(self._in_flight.discard)
 
     async def _until_next(self) -> float:
-        next_due = await store.next_delivery(self._pool)
+        next_due = await delivery_store.next_delivery(self._pool)
         poll = self._settings.delivery_poll_seconds
         if next_due is None:
             return poll
         seconds: float = (next_due - self._clock.now()).total_seconds()
         return min(max(seconds, 0.0), poll)
 
-    async def _deliver(self, http: aiohttp.ClientSession, item: store.Claimed) -> None:
+    async def _deliver(self, http: aiohttp.ClientSession, item: delivery_store.Claimed) -> None:
         try:
             await self._attempt(http, item)
         except Exception:
@@ -180,7 +181,7 @@ class DeliveryWorker:
         finally:
             self._slots.release()
 
-    async def _attempt(self, http: aiohttp.ClientSession, item: store.Claimed) -> None:
+    async def _attempt(self, http: aiohttp.ClientSession, item: delivery_store.Claimed) -> None:
         org = self._directory.current.get(item.org_id)
         url = current_url(org, item.url)
         if url != item.url:  # the directory moved the organisation since this was queued
@@ -199,7 +200,7 @@ class DeliveryWorker:
             await self._park(item, now)
             return
         if refusal is not None:
-            await self._finish(store.Outcome(item, "refused", now, now, None, 0.0, refusal))
+            await self._finish(delivery_store.Outcome(item, "refused", now, now, None, 0.0, refusal))
             metrics.DELIVERIES.labels(outcome="refused").inc()
             log.error("webhook_refused", webhook_id=item.webhook_id, org=item.org_id, reason=refusal)
             return
@@ -233,12 +234,14 @@ class DeliveryWorker:
             )
         if state == "gone":
             async with self._pool.acquire() as conn, conn.transaction():
-                outcome = store.Outcome(item, state, done_at, next_at, status, latency_ms, error)
-                await store.record_attempt(conn, outcome, self._fact(outcome))
-                if await store.disable_endpoint(conn, item, done_at):
+                outcome = delivery_store.Outcome(item, state, done_at, next_at, status, latency_ms, error)
+                await delivery_store.record_attempt(conn, outcome, self._fact(outcome))
+                if await delivery_store.disable_endpoint(conn, item, done_at):
                     await self._alert_operations(conn, item, done_at)
         else:
-            self._recorder.add(store.Outcome(item, state, done_at, next_at, status, latency_ms, error))
+            self._recorder.add(
+                delivery_store.Outcome(item, state, done_at, next_at, status, latency_ms, error)
+            )
         metrics.DELIVERIES.labels(outcome=state if state != "pending" else "retry").inc()
         log.info(
             "webhook_attempted",
@@ -252,20 +255,22 @@ class DeliveryWorker:
             duration_ms=round(latency_ms, 2),
         )
 
-    def _fact(self, outcome: store.Outcome) -> store.OutboxRow:
+    def _fact(self, outcome: delivery_store.Outcome) -> delivery_store.OutboxRow:
         return attempt_fact(outcome, self._settings.topic_namespace)
 
-    async def _finish(self, outcome: store.Outcome) -> None:
+    async def _finish(self, outcome: delivery_store.Outcome) -> None:
         """Record an attempt that called nobody (refused or parked), and its fact, at once."""
-        await store.finish_attempt(self._pool, outcome, self._fact(outcome))
+        await delivery_store.finish_attempt(self._pool, outcome, self._fact(outcome))
 
-    async def _park(self, item: store.Claimed, now: datetime) -> None:
+    async def _park(self, item: delivery_store.Claimed, now: datetime) -> None:
         """The URL answered 410 earlier: keep the delivery for a replay, without calling."""
-        await self._finish(store.Outcome(item, "disabled", now, now, None, 0.0, "endpoint_disabled"))
+        await self._finish(delivery_store.Outcome(item, "disabled", now, now, None, 0.0, "endpoint_disabled"))
         metrics.DELIVERIES.labels(outcome="disabled").inc()
         log.warning("webhook_parked", webhook_id=item.webhook_id, org=item.org_id, reason="endpoint_disabled")
 
-    async def _alert_operations(self, conn: store.Connection, item: store.Claimed, at: datetime) -> None:
+    async def _alert_operations(
+        self, conn: store.Connection, item: delivery_store.Claimed, at: datetime
+    ) -> None:
         """Tell operations an endpoint is gone: an error line always, a webhook when they have a URL."""
         log.error(
             "webhook_endpoint_disabled",
@@ -293,5 +298,9 @@ class DeliveryWorker:
 
     async def _listen(self, stop: asyncio.Event) -> None:
         await listen_until_stopped(
-            self._pool, store.DELIVERY_CHANNEL, self._on_notify, stop, self._settings.delivery_poll_seconds
+            self._pool,
+            delivery_store.DELIVERY_CHANNEL,
+            self._on_notify,
+            stop,
+            self._settings.delivery_poll_seconds,
         )
