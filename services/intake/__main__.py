@@ -19,7 +19,13 @@ def main() -> None:
         app = create_app(settings)
     except DirectoryError as exc:  # no directory, or one anyone could use: say why in words, and stop
         sys.exit(f"intake: cannot start: {exc}")
-    serve_metrics(settings.http_host, settings.intake_metrics_port)
+    try:
+        serve_metrics(settings.http_host, settings.intake_metrics_port)
+    except OSError as exc:  # the port taken, say: one line that names the setting, not a traceback
+        sys.exit(
+            f"intake: cannot serve its metrics on {settings.http_host}:{settings.intake_metrics_port} "
+            f"(MTP_INTAKE_METRICS_PORT): {exc.strerror or exc}"
+        )
     uvicorn.run(
         app,
         host=settings.http_host,
