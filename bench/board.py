@@ -19,7 +19,7 @@ import asyncpg
 import httpx
 
 from services.intake.app import create_app
-from services.intake.settings import IntakeSettings
+from services.intake.core.settings import IntakeSettings
 from shared import topics
 from shared.kafka import create_topics
 from tests.directory_factory import CARDIFF, NEWPORT, DirectoryFactory, password_for

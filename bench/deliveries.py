@@ -26,9 +26,9 @@ import asyncpg
 import uvicorn
 import yaml
 
-from services.notifier.app import MIGRATIONS
-from services.notifier.settings import NotifierSettings
-from services.notifier.store import SCHEMA, WAKE_WORKERS
+from services.notifier.core.settings import NotifierSettings
+from services.notifier.store.migrate import MIGRATIONS
+from services.notifier.store.tables import SCHEMA, WAKE_WORKERS
 from services.notifier.webhooks.worker import DeliveryWorker
 from shared.clock import SystemClock
 from shared.db import create_pool

@@ -16,10 +16,10 @@ from typing import Any
 
 import asyncpg
 
-from services.scheduler import store
-from services.scheduler.app import MIGRATIONS
-from services.scheduler.history import Entry
+from services.scheduler.domain.history import Entry
 from services.scheduler.settle import settle_children
+from services.scheduler.store import tables
+from services.scheduler.store.migrate import MIGRATIONS
 from services.scheduler.timers import TimerLoop
 from shared.clock import SystemClock
 from shared.contracts.common import EventData
@@ -76,12 +76,12 @@ async def claim_cost(conn: asyncpg.Connection, far: datetime) -> tuple[float, fl
     for _ in range(20):
         await conn.execute("BEGIN")
         started = time.perf_counter()
-        rows = await conn.fetch(store.CLAIM_DUE_TIMERS, now, CLAIM)
+        rows = await conn.fetch(tables.CLAIM_DUE_TIMERS, now, CLAIM)
         times.append((time.perf_counter() - started) * 1000)
         await conn.execute("ROLLBACK")
         assert len(rows) == CLAIM
     await conn.execute("BEGIN")
-    plan = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + store.CLAIM_DUE_TIMERS, now, CLAIM)
+    plan = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + tables.CLAIM_DUE_TIMERS, now, CLAIM)
     await conn.execute("ROLLBACK")
     return statistics.median(times), max(times), "\n".join(row[0] for row in plan)
 
@@ -159,7 +159,7 @@ async def main() -> dict[str, Any]:
         pool = await create_pool(database_dsn(server.dsn, "bench"), service="bench")
         await apply_migrations(
             pool,
-            store.SCHEMA,
+            tables.SCHEMA,
             MIGRATIONS,
             builtin=outbox_migrations("scheduler"),
         )

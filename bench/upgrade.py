@@ -19,10 +19,10 @@ from typing import Any
 import asyncpg
 import uvloop
 
-from services.scheduler import store
-from services.scheduler.app import MIGRATIONS
-from services.scheduler.history import stable_id
+from services.scheduler.domain.history import stable_id
 from services.scheduler.kept.upgrade import keep_histories
+from services.scheduler.store import tables
+from services.scheduler.store.migrate import MIGRATIONS
 from shared.contracts.assignments import assignment_id
 from shared.contracts.episodes import MissingReported, Returned
 from shared.contracts.interviews import InterviewCompleted, InterviewOffered
@@ -84,7 +84,7 @@ async def run(children: int, long_children: int, long_absences: int) -> dict[str
             pool = await create_pool(database_dsn(server.dsn, name), service="bench-upgrade")
             try:
                 await apply_migrations(
-                    pool, store.SCHEMA, MIGRATIONS, builtin=outbox_migrations(store.SCHEMA)
+                    pool, tables.SCHEMA, MIGRATIONS, builtin=outbox_migrations(tables.SCHEMA)
                 )
                 rows = histories(children, long_children, long_absences)
                 async with pool.acquire() as conn:

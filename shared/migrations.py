@@ -2,7 +2,7 @@
 
 A service applies its schema's pending migrations at start-up under an advisory lock, when its role
 may (it owns the schema: one role for everything, as in the tests). Where each service connects as a
-role of its own, the schema's owner applies them beforehand (`python -m services.<name>.migrate`,
+role of its own, the schema's owner applies them beforehand (`python -m services.<name>.store.migrate`,
 or `mtp migrate` for all three) and grants the service's role what it needs and no more: reading and
 writing its own tables, nothing in any other schema, no DDL, and no UPDATE or DELETE on the tables
 kept append-only (intake's audit trail). A service that finds migrations pending which its role
@@ -37,7 +37,7 @@ class MigrationsNeeded(RuntimeError):
         numbers = ", ".join(str(v) for v in versions)
         super().__init__(
             f"schema {schema} needs migrations {numbers}, which this service's database role may not "
-            f"apply: apply them as the schema's owner first (`python -m services.{schema}.migrate`, "
+            f"apply: apply them as the schema's owner first (`python -m services.{schema}.store.migrate`, "
             "or `mtp migrate` for every service)"
         )
         self.schema, self.versions = schema, list(versions)

@@ -1,7 +1,7 @@
 """Every service's migrations, applied by the schemas' owner, each service's role given its rows.
 
 The tools never import a service, so each service's own `migrate` command runs in turn
-(`python -m services.<name>.migrate`), with the owner's DSN in MTP_DATABASE_URL.
+(`python -m services.<name>.store.migrate`), with the owner's DSN in MTP_DATABASE_URL.
 """
 
 import subprocess
@@ -35,7 +35,7 @@ def status_all(env: dict[str, str]) -> list[str]:
 
 def _each(service: str, args: list[str], env: dict[str, str]) -> list[str]:
     done = subprocess.run(  # noqa: S603  # our interpreter and modules
-        [sys.executable, "-m", f"services.{service}.migrate", *args],
+        [sys.executable, "-m", f"services.{service}.store.migrate", *args],
         env=env,
         capture_output=True,
         text=True,

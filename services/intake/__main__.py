@@ -5,7 +5,7 @@ import sys
 import uvicorn
 
 from services.intake.app import create_app
-from services.intake.settings import IntakeSettings
+from services.intake.core.settings import IntakeSettings
 from shared.directory import DirectoryError
 from shared.http import serve_metrics
 from shared.logging import configure_logging

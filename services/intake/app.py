@@ -3,7 +3,6 @@
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import structlog
@@ -14,18 +13,21 @@ from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from starlette.exceptions import HTTPException
 
-from services.intake import metrics, projection, store
+from services.intake.core import metrics
+from services.intake.core.deps import Deps
+from services.intake.core.errors import Invalid, Problem, Unavailable
+from services.intake.core.settings import IntakeSettings
 from services.intake.deliveries import routes as deliveries
-from services.intake.deps import Deps
 from services.intake.docs import answer_examples, examples
 from services.intake.docs.api_docs import add_docs
 from services.intake.docs.asyncapi_docs import add_asyncapi_docs
 from services.intake.docs.webhook_docs import webhooks_router
-from services.intake.errors import Invalid, Problem, Unavailable
 from services.intake.events import handlers
+from services.intake.read_model import projection
 from services.intake.reads import routes as reads
-from services.intake.settings import IntakeSettings
-from services.intake.store import SCHEMA
+from services.intake.store import audit, keeping
+from services.intake.store.base import SCHEMA, ping
+from services.intake.store.migrate import MIGRATIONS
 from services.intake.web import pages
 from shared import consumer, topics
 from shared.clock import Clock, SystemClock
@@ -36,7 +38,6 @@ from shared.retention import RetentionLoop
 from shared.runtime import Loop, Runtime, running
 
 log = structlog.get_logger()
-MIGRATIONS = Path(__file__).parent / "migrations"
 PROBLEM_JSON = "application/problem+json"
 READ_MODEL_GROUP = "mtp-intake-read-model"
 
@@ -64,7 +65,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         def loops(runtime: Runtime) -> list[Loop]:
             purges = RetentionLoop(
-                runtime.pool, store.PURGES, directory, clock, settings.retention_interval_seconds
+                runtime.pool, keeping.PURGES, directory, clock, settings.retention_interval_seconds
             )
             return [purges.run]
 
@@ -114,7 +115,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock | None = Non
 
     async def database_ready() -> bool:
         deps: Deps = app.state.deps
-        return await store.ping(deps.pool)
+        return await ping(deps.pool)
 
     async def broker_ready() -> bool:
         return await app.state.runtime.broker_ready()  # type: ignore[no-any-return]  # app.state is untyped
@@ -177,7 +178,7 @@ async def _audit_refusal(request: Request, exc: Problem) -> None:
         f"{params['authority']}/{params['child_ref']}" if {"authority", "child_ref"} <= set(params) else None
     )
     try:
-        await store.record_access(
+        await audit.record_access(
             deps.pool,
             deps.clock.now(),
             request.state.org,

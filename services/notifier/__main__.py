@@ -5,7 +5,7 @@ import sys
 import uvicorn
 
 from services.notifier.app import create_app
-from services.notifier.settings import NotifierSettings
+from services.notifier.core.settings import NotifierSettings
 from shared.directory import DirectoryError
 from shared.logging import configure_logging
 

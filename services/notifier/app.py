@@ -3,14 +3,15 @@
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.notifier import handlers, store
-from services.notifier.acceptance import AcceptanceTimer
-from services.notifier.settings import NotifierSettings
-from services.notifier.store import SCHEMA
+from services.notifier import handlers
+from services.notifier.assignments.acceptance import AcceptanceTimer
+from services.notifier.core.settings import NotifierSettings
+from services.notifier.store import tables
+from services.notifier.store.migrate import MIGRATIONS
+from services.notifier.store.tables import SCHEMA
 from services.notifier.webhooks.handoff import Handoff, delivery_lease
 from services.notifier.webhooks.worker import DeliveryWorker
 from shared.clock import Clock, SystemClock
@@ -18,8 +19,6 @@ from shared.directory import LiveDirectory
 from shared.http import add_operational_routes
 from shared.retention import RetentionLoop
 from shared.runtime import Loop, Runtime, running
-
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: NotifierSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -39,7 +38,7 @@ def create_app(settings: NotifierSettings | None = None, clock: Clock | None = N
             exhausted_retry_seconds=settings.exhausted_retry_seconds,
         )
         retention = RetentionLoop(
-            runtime.pool, store.PURGES, directory, clock, settings.retention_interval_seconds
+            runtime.pool, tables.PURGES, directory, clock, settings.retention_interval_seconds
         )
         return [
             DeliveryWorker(runtime.pool, directory, clock, settings, handoff).run,

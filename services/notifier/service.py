@@ -13,11 +13,13 @@ from typing import Any
 
 import structlog
 
-from services.notifier import assigning, provider_reports, recipients, store, task_updates
+from services.notifier.assignments import assigning, provider_reports, task_updates
+from services.notifier.domain import recipients
+from services.notifier.store import tables
+from services.notifier.store.writes import Writes
 from services.notifier.webhooks import queue
 from services.notifier.webhooks import store as delivery_store
 from services.notifier.webhooks.handoff import Handoff
-from services.notifier.writes import Writes
 from shared.contracts.deliveries import RedeliveryRequested
 from shared.contracts.envelope import Envelope
 from shared.contracts.interviews import InterviewEvent
@@ -33,7 +35,7 @@ ROUTING = (InterviewRequested, InterviewUpdated, InterviewClosed, InterviewEvent
 class Batch:
     """What one batch's handlers share: its transaction, its pending rows, what it knows."""
 
-    conn: store.Connection
+    conn: tables.Connection
     writes: Writes
     directory: Directory
     now: datetime
@@ -41,7 +43,7 @@ class Batch:
 
 
 async def apply(
-    pool: store.Pool,
+    pool: tables.Pool,
     envelopes: Sequence[Envelope],
     *,
     directory: Directory,
@@ -54,8 +56,8 @@ async def apply(
         # Routing may happen below: take its lock before any row lock, as the acceptance timer does.
         # Batches of council notifications alone route nothing and need not wait for it.
         if any(isinstance(e.data, ROUTING) for e in envelopes):
-            await store.lock_routing(conn)
-        applying = await store.INBOX.first_seen(conn, envelopes, now)
+            await tables.lock_routing(conn)
+        applying = await tables.INBOX.first_seen(conn, envelopes, now)
         requests = [e.data for e in applying if isinstance(e.data, InterviewRequested)]
         batch = Batch(
             conn=conn,

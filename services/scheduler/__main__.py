@@ -5,7 +5,7 @@ import sys
 import uvicorn
 
 from services.scheduler.app import create_app
-from services.scheduler.settings import SchedulerSettings
+from services.scheduler.core.settings import SchedulerSettings
 from shared.directory import DirectoryError
 from shared.logging import configure_logging
 

@@ -3,23 +3,22 @@
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.scheduler import handlers, store
-from services.scheduler.figures_loop import FiguresLoop
+from services.scheduler import handlers
+from services.scheduler.core.settings import SchedulerSettings
 from services.scheduler.kept.upgrade import UpgradeLoop
-from services.scheduler.settings import SchedulerSettings
-from services.scheduler.store import SCHEMA
+from services.scheduler.report.figures_loop import FiguresLoop
+from services.scheduler.store import tables
+from services.scheduler.store.migrate import MIGRATIONS
+from services.scheduler.store.tables import SCHEMA
 from services.scheduler.timers import TimerLoop
 from shared.clock import Clock, SystemClock
 from shared.directory import LiveDirectory
 from shared.http import add_operational_routes
 from shared.retention import RetentionLoop
 from shared.runtime import Loop, Runtime, running
-
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: SchedulerSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -39,7 +38,7 @@ def create_app(settings: SchedulerSettings | None = None, clock: Clock | None = 
             lease_seconds=settings.timer_lease_seconds,
         )
         retention = RetentionLoop(
-            runtime.pool, store.PURGES, directory, clock, settings.retention_interval_seconds
+            runtime.pool, tables.PURGES, directory, clock, settings.retention_interval_seconds
         )
         figures = FiguresLoop(
             runtime.pool,

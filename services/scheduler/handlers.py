@@ -5,9 +5,9 @@ from collections.abc import Sequence
 import structlog
 from faststream.kafka import KafkaBroker
 
-from services.scheduler import store
-from services.scheduler.history import Entry
+from services.scheduler.domain.history import Entry
 from services.scheduler.settle import settle_children
+from services.scheduler.store import tables
 from shared import topics
 from shared.clock import Clock
 from shared.consumer import HandlerRetry, subscribe
@@ -54,7 +54,7 @@ def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, directory: Liv
                     namespace=runtime.settings.topic_namespace,
                     new_entries=entries,
                 )
-        except store.RETRYABLE as exc:
+        except tables.RETRYABLE as exc:
             # Locks are taken in one order, so this should not happen; if it does, the whole batch
             # is retried rather than set aside event by event.
             raise HandlerRetry from exc

@@ -15,8 +15,10 @@ from datetime import datetime
 
 import structlog
 
-from services.scheduler import metrics
-from services.scheduler.history import Entry
+from services.scheduler.core import metrics
+from services.scheduler.domain.history import Entry
+from services.scheduler.domain.read_model import episode_row, task_row
+from services.scheduler.domain.triggers import Outgoing
 from services.scheduler.kept import store as kept_store
 from services.scheduler.kept.engine import Need, Settled, settle
 from services.scheduler.kept.memory import Archive
@@ -27,9 +29,7 @@ from services.scheduler.kept.rows import (
     episode_row_json,
     task_row_json,
 )
-from services.scheduler.read_model import episode_row, task_row
 from services.scheduler.report.figures import month_of_moment
-from services.scheduler.triggers import Outgoing
 from shared import outbox, topics
 from shared.contracts.envelope import Envelope
 from shared.directory import Directory, TimingSettings

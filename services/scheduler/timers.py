@@ -12,8 +12,9 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from services.scheduler import metrics, store
+from services.scheduler.core import metrics
 from services.scheduler.settle import settle_children
+from services.scheduler.store import tables
 from shared.clock import Clock
 from shared.db import LOOP_ERRORS, listen_until_stopped
 from shared.directory import LiveDirectory
@@ -29,7 +30,7 @@ class TimerLoop:
 
     def __init__(
         self,
-        pool: store.Pool,
+        pool: tables.Pool,
         clock: Clock,
         directory: LiveDirectory,
         *,
@@ -55,7 +56,7 @@ class TimerLoop:
         """Fire one batch of due timers; return how many."""
         async with self._pool.acquire() as conn, conn.transaction():
             now = self._clock.now()
-            claimed, self._busy = await store.claim_due_timers(
+            claimed, self._busy = await tables.claim_due_timers(
                 conn, now, self._batch, lease_seconds=self._lease
             )
             if not claimed:
@@ -99,9 +100,9 @@ class TimerLoop:
 
     async def _until_next(self) -> float:
         if time.monotonic() >= self._count_pending_at:  # a count over the partial index, not every pass
-            metrics.TIMERS_PENDING.set(await store.pending_timers(self._pool))
+            metrics.TIMERS_PENDING.set(await tables.pending_timers(self._pool))
             self._count_pending_at = time.monotonic() + 10
-        next_due = await store.next_timer(self._pool)
+        next_due = await tables.next_timer(self._pool)
         if next_due is None:
             return self._poll
         seconds: float = (next_due - self._clock.now()).total_seconds()
@@ -120,4 +121,4 @@ class TimerLoop:
             self._wake.set()
 
     async def _listen(self, stop: asyncio.Event) -> None:
-        await listen_until_stopped(self._pool, store.TIMER_CHANNEL, self._on_notify, stop, self._poll)
+        await listen_until_stopped(self._pool, tables.TIMER_CHANNEL, self._on_notify, stop, self._poll)

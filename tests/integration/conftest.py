@@ -11,7 +11,7 @@ import pytest
 import uvicorn
 
 from services.intake.app import create_app as create_intake
-from services.intake.settings import IntakeSettings
+from services.intake.core.settings import IntakeSettings
 from tests.conftest import Place
 from tests.directory_factory import DirectoryFactory
 from tests.kafka_reader import poll

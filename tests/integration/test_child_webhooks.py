@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
-from services.notifier import store
-from services.notifier.app import MIGRATIONS
+from services.notifier.store import tables
+from services.notifier.store.migrate import MIGRATIONS
 from services.notifier.webhooks import store as delivery_store
 from services.notifier.webhooks.queue import body
 from shared.child_data import erase, export
@@ -56,9 +56,9 @@ async def test_the_same_reference_in_another_authority_is_another_child(conn: as
             now=NOW,
         )
 
-    exported = await export(conn, store.CHILD_ROWS, f"{CARDIFF}/1001")
+    exported = await export(conn, tables.CHILD_ROWS, f"{CARDIFF}/1001")
     assert [row["webhook_id"] for row in exported["notifier.deliveries"]] == ["msg_cardiff"]
 
-    assert await erase(conn, store.CHILD_ROWS, f"{CARDIFF}/1001") == {"notifier.deliveries": 1}
+    assert await erase(conn, tables.CHILD_ROWS, f"{CARDIFF}/1001") == {"notifier.deliveries": 1}
     left = await conn.fetch("SELECT webhook_id FROM notifier.deliveries")
     assert [row["webhook_id"] for row in left] == ["msg_newport"]

@@ -14,7 +14,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from services.intake.app import MIGRATIONS as INTAKE_MIGRATIONS
+from services.intake.store.migrate import MIGRATIONS as INTAKE_MIGRATIONS
 from shared.migrations import MigrationsDiffer, MigrationsNeeded, apply_migrations, migration_status
 from shared.outbox import outbox_migrations
 from tests.conftest import OWNER, ROLE_PREFIX, Place, least_privilege

@@ -15,11 +15,11 @@ import pytest
 from fastapi import FastAPI
 
 from services.scheduler.app import create_app
-from services.scheduler.figures_loop import FiguresLoop
+from services.scheduler.core.settings import SchedulerSettings
 from services.scheduler.report.command import build
 from services.scheduler.report.figures import LOCAL, Period
+from services.scheduler.report.figures_loop import FiguresLoop
 from services.scheduler.report.output import render
-from services.scheduler.settings import SchedulerSettings
 from shared import topics
 from shared.clock import ManualClock
 from shared.contracts.episodes import MissingReported, Returned

@@ -8,7 +8,8 @@ from importlib import metadata
 import httpx
 import pytest
 
-from services.intake import store
+from services.intake.store import base
+from services.intake.store import events as event_store
 from shared import topics
 from shared.http import serve_metrics
 from tests.conftest import Place
@@ -175,7 +176,7 @@ async def test_a_failure_of_ours_is_a_problem_document_and_a_database_outage_say
     async def failing(*_: object) -> None:
         raise failure
 
-    monkeypatch.setattr(store, "accept", store.translated(failing))
+    monkeypatch.setattr(event_store, "accept", base.translated(failing))
     async with intake_client(place, directory, raise_app_exceptions=False) as intake:
         failure: Exception = RuntimeError("a bug")
         bug = await intake.post("/v1/events", json=report("C-190"), headers=POLICE)

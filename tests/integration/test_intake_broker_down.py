@@ -15,7 +15,7 @@ import pytest
 from aiokafka import ConsumerRecord
 
 from services.intake.app import create_app
-from services.intake.settings import IntakeSettings
+from services.intake.core.settings import IntakeSettings
 from shared import topics
 from shared.kafka import create_topics
 from tests.conftest import Place

@@ -17,14 +17,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.scheduler import store
-from services.scheduler.app import MIGRATIONS
-from services.scheduler.child import ChildState, fold
-from services.scheduler.history import Entry
+from services.scheduler.domain.child import ChildState, fold
+from services.scheduler.domain.history import Entry
+from services.scheduler.domain.read_model import episode_row, task_row
+from services.scheduler.domain.triggers import due_events
 from services.scheduler.kept.upgrade import keep_histories
-from services.scheduler.read_model import episode_row, task_row
 from services.scheduler.settle import settle_children
-from services.scheduler.triggers import due_events
+from services.scheduler.store import tables
+from services.scheduler.store.migrate import MIGRATIONS
 from shared.db import create_pool
 from shared.directory import Directory
 from shared.migrations import apply_migrations
@@ -47,7 +47,7 @@ WRITTEN = ("updated_at", "recount_at")
 async def dsn(place: Place) -> str:
     pool = await create_pool(place.database_url, service="scheduler-test")
     try:
-        await apply_migrations(pool, store.SCHEMA, MIGRATIONS, builtin=outbox_migrations("scheduler"))
+        await apply_migrations(pool, tables.SCHEMA, MIGRATIONS, builtin=outbox_migrations("scheduler"))
     finally:
         await pool.close()
     return place.database_url

@@ -19,7 +19,7 @@ from standardwebhooks.webhooks import Webhook
 from structlog.testing import capture_logs
 
 from services.notifier.app import create_app
-from services.notifier.settings import NotifierSettings
+from services.notifier.core.settings import NotifierSettings
 from shared import topics
 from shared.contracts.common import EventData
 from shared.contracts.interviews import (
@@ -331,7 +331,7 @@ async def run_ops(place: Place, *args: str) -> str:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "services.notifier.ops",
+        "services.notifier.operations.ops",
         *args,
         # as `mtp deliveries` starts it, once the audit trail has the command
         env={**os.environ, "MTP_DATABASE_URL": place.database_url, AUDITED_ENV: f"cli:deliveries:{args[0]}"},

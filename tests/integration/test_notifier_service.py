@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from standardwebhooks.webhooks import Webhook
 
 from services.notifier.app import create_app
-from services.notifier.settings import NotifierSettings
+from services.notifier.core.settings import NotifierSettings
 from services.notifier.webhooks import store as delivery_store
 from shared import topics
 from shared.contracts.deliveries import RedeliveryRequested

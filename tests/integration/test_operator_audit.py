@@ -84,10 +84,10 @@ async def test_the_modules_behind_the_commands_refuse_to_run_unless_mtp_audited_
     period = ["--authority", "W06000015", "--from", "2026-10-01", "--to", "2026-10-31"]
     for module, args in (
         ("services.scheduler.report", period),
-        ("services.notifier.ops", ["list"]),
-        ("services.scheduler.child_data", ["export", "W06000015/C-1", "--by", "x"]),
-        ("services.notifier.child_data", ["export", "W06000015/C-1", "--by", "x"]),
-        ("services.intake.child_data", ["export", "W06000015/C-1", "--by", "x"]),
+        ("services.notifier.operations.ops", ["list"]),
+        ("services.scheduler.operations.child_data", ["export", "W06000015/C-1", "--by", "x"]),
+        ("services.notifier.operations.child_data", ["export", "W06000015/C-1", "--by", "x"]),
+        ("services.intake.operations.child_data", ["export", "W06000015/C-1", "--by", "x"]),
     ):
         done = await asyncio.to_thread(  # the module, started by hand rather than by `mtp`
             subprocess.run,

@@ -14,12 +14,12 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from services.notifier import store
-from services.notifier.app import MIGRATIONS
+from services.notifier.store import tables
+from services.notifier.store.migrate import MIGRATIONS
 from services.notifier.webhooks import store as delivery_store
-from services.scheduler import store as scheduler_store
-from services.scheduler.app import MIGRATIONS as SCHEDULER_MIGRATIONS
 from services.scheduler.kept import store as kept_store
+from services.scheduler.store import tables as scheduler_store
+from services.scheduler.store.migrate import MIGRATIONS as SCHEDULER_MIGRATIONS
 from shared.db import create_pool
 from shared.migrations import apply_migrations
 from shared.outbox import outbox_migrations
@@ -31,7 +31,7 @@ async def fresh(place: Place) -> AsyncIterator[asyncpg.Connection]:
     """A connection to the notifier's schema as it is at first start: empty, never analysed."""
     pool = await create_pool(place.database_url, service="plans-test")
     try:
-        await apply_migrations(pool, store.SCHEMA, MIGRATIONS, builtin=outbox_migrations(store.SCHEMA))
+        await apply_migrations(pool, tables.SCHEMA, MIGRATIONS, builtin=outbox_migrations(tables.SCHEMA))
         async with pool.acquire() as conn:
             yield conn
     finally:
@@ -58,7 +58,7 @@ async def test_recording_a_webhook_outcome_looks_its_delivery_up_by_id(fresh: as
 
 
 async def test_a_batch_sets_task_statuses_by_id(fresh: asyncpg.Connection) -> None:
-    plan = await kept_plan(fresh, store.WRITE_BATCH)
+    plan = await kept_plan(fresh, tables.WRITE_BATCH)
     assert "Seq Scan on tasks" not in plan, plan
 
 

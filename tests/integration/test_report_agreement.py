@@ -11,11 +11,11 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
 from services.scheduler.app import create_app
+from services.scheduler.core.settings import SchedulerSettings
 from services.scheduler.report.command import from_database, from_topics
 from services.scheduler.report.figures import EpisodeRecord, Period, by_month, compute
 from services.scheduler.report.store import children, month_figures, month_of
 from services.scheduler.report.topic_log import read_all
-from services.scheduler.settings import SchedulerSettings
 from shared import topics
 from shared.contracts.envelope import Envelope
 from shared.contracts.tasks import InterviewRequested

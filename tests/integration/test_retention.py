@@ -7,12 +7,12 @@ from typing import Any
 import asyncpg
 import pytest
 
-from services.intake import store as intake_store
-from services.intake.app import MIGRATIONS as INTAKE_MIGRATIONS
-from services.notifier import store as notifier_store
-from services.notifier.app import MIGRATIONS as NOTIFIER_MIGRATIONS
-from services.scheduler import store as scheduler_store
-from services.scheduler.app import MIGRATIONS as SCHEDULER_MIGRATIONS
+from services.intake.store import keeping as intake_store
+from services.intake.store.migrate import MIGRATIONS as INTAKE_MIGRATIONS
+from services.notifier.store import tables as notifier_store
+from services.notifier.store.migrate import MIGRATIONS as NOTIFIER_MIGRATIONS
+from services.scheduler.store import tables as scheduler_store
+from services.scheduler.store.migrate import MIGRATIONS as SCHEDULER_MIGRATIONS
 from shared.db import create_pool
 from shared.directory import RetentionSettings
 from shared.migrations import apply_migrations

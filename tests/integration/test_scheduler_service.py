@@ -8,7 +8,7 @@ import pytest
 from fastapi import FastAPI
 
 from services.scheduler.app import create_app
-from services.scheduler.settings import SchedulerSettings
+from services.scheduler.core.settings import SchedulerSettings
 from shared import topics
 from shared.contracts.episodes import MissingReported, Returned, RiskChanged
 from tests.conftest import Place

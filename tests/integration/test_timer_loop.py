@@ -9,12 +9,12 @@ from typing import Any
 import asyncpg
 import pytest
 
-from services.scheduler import store
-from services.scheduler.app import MIGRATIONS
-from services.scheduler.child import fold
-from services.scheduler.history import Entry
+from services.scheduler.domain.child import fold
+from services.scheduler.domain.history import Entry
 from services.scheduler.kept import store as kept_store
 from services.scheduler.settle import settle_children
+from services.scheduler.store import tables
+from services.scheduler.store.migrate import MIGRATIONS
 from services.scheduler.timers import TimerLoop
 from shared.child_data import erase, export
 from shared.clock import ManualClock
@@ -38,7 +38,7 @@ async def pool(place: Place) -> AsyncIterator["asyncpg.Pool[Any]"]:
     created = await create_pool(place.database_url, service="scheduler-test")
     await apply_migrations(
         created,
-        store.SCHEMA,
+        tables.SCHEMA,
         MIGRATIONS,
         builtin=outbox_migrations("scheduler"),
     )
@@ -122,7 +122,7 @@ async def test_timers_fire_once_each_and_a_timer_whose_reason_has_gone_does_noth
     assert len(await published(pool)) == count
     episode = await pool.fetchrow("SELECT offered_late, breached FROM scheduler.episodes")
     assert (episode["offered_late"], episode["breached"]) == (False, False)
-    assert await pool.fetchval(store.PENDING_TIMERS) == 0
+    assert await pool.fetchval(tables.PENDING_TIMERS) == 0
 
 
 async def test_after_downtime_every_overdue_timer_fires_at_once_flagged_late(
@@ -132,7 +132,7 @@ async def test_after_downtime_every_overdue_timer_fires_at_once_flagged_late(
     for n in range(50):
         facts = of_child(f"C-{n}", [reported(at(0)), returned(at(10))])
         await settle(pool, clock.now(), facts, f"W06000015/C-{n}")
-    assert await pool.fetchval(store.PENDING_TIMERS) == 50
+    assert await pool.fetchval(tables.PENDING_TIMERS) == 50
     before = len(await published(pool))
 
     clock.set(at(100))  # the scheduler was down from hour 10 to hour 100
@@ -186,7 +186,7 @@ async def test_a_silent_instance_loses_its_claim_after_the_lease(
     try:
         # An instance claims and then stops talking, holding its claim open.
         await hung.execute("BEGIN")
-        claimed, _ = await store.claim_due_timers(hung, clock.now(), 500, lease_seconds=1)
+        claimed, _ = await tables.claim_due_timers(hung, clock.now(), 500, lease_seconds=1)
         assert len(claimed) == 1
         other = TimerLoop(pool, clock, LIVE, namespace="t.")
         assert await other.fire_due() == 0  # skipped while the claim holds
@@ -209,7 +209,7 @@ async def test_a_child_busy_elsewhere_is_skipped_not_waited_for(pool: "asyncpg.P
             loop = TimerLoop(pool, clock, LIVE, namespace="t.")
             assert await asyncio.wait_for(loop.fire_due(), timeout=5) == 0
             # ...and the handler can still set that very timer without waiting on the loop.
-            assert await asyncio.wait_for(store.add_timers(busy, [("W06000015/C-1", at(34))]), 5) == []
+            assert await asyncio.wait_for(tables.add_timers(busy, [("W06000015/C-1", at(34))]), 5) == []
         assert await loop.fire_due() == 1
     finally:
         await pool.release(busy)
@@ -224,12 +224,12 @@ async def test_once_a_childs_part_is_erased_no_timer_of_it_fires_to_bring_it_bac
     clock = ManualClock(at(10))
     loop = TimerLoop(pool, clock, LIVE, namespace="t.")
     await settle(pool, clock.now(), [reported(at(0)), returned(at(10))])
-    assert await pool.fetchval(store.PENDING_TIMERS) == 1
+    assert await pool.fetchval(tables.PENDING_TIMERS) == 1
     async with pool.acquire() as conn, conn.transaction():
-        await erase(conn, store.CHILD_ROWS, "W06000015/C-1")
+        await erase(conn, tables.CHILD_ROWS, "W06000015/C-1")
 
     clock.set(at(100))  # every moment the child's window had, passed
     assert await loop.fire_due() == 0
     assert await published(pool) == []
     async with pool.acquire() as conn:
-        assert await export(conn, store.CHILD_ROWS, "W06000015/C-1") == {}
+        assert await export(conn, tables.CHILD_ROWS, "W06000015/C-1") == {}

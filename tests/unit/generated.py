@@ -12,8 +12,8 @@ from datetime import timedelta
 
 from hypothesis import strategies as st
 
-from services.scheduler.child import Folding
-from services.scheduler.history import Entry
+from services.scheduler.domain.child import Folding
+from services.scheduler.domain.history import Entry
 from tests.unit.timeline import (
     COUNCIL,
     NEWPORT,

@@ -2,9 +2,9 @@
 
 import pytest
 
-from services.scheduler.child import fold
-from services.scheduler.history import Entry
-from services.scheduler.triggers import due_events, wakeups
+from services.scheduler.domain.child import fold
+from services.scheduler.domain.history import Entry
+from services.scheduler.domain.triggers import due_events, wakeups
 from shared.clock import ManualClock
 from shared.contracts.tasks import WindowBreached, WindowWarning
 from shared.directory import RepeatMissing, TimingSettings

@@ -3,10 +3,10 @@ alert or sent a false one. Each test states what the council or the provider mus
 
 from pathlib import Path
 
-from services.notifier.recipients import council_recipients
-from services.scheduler.child import ChildState
-from services.scheduler.history import Entry
-from services.scheduler.triggers import Outgoing, due_events
+from services.notifier.domain.recipients import council_recipients
+from services.scheduler.domain.child import ChildState
+from services.scheduler.domain.history import Entry
+from services.scheduler.domain.triggers import Outgoing, due_events
 from shared.contracts.tasks import EpisodeChanged, InterviewRequested, InterviewUpdated, WindowBreached
 from shared.directory import load_directory
 from tests.directory_factory import DirectoryFactory

@@ -7,7 +7,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.intake.web import figures as page
-from services.scheduler.figures_loop import assemble, periods_around, published
 from services.scheduler.report.figures import (
     EpisodeRecord,
     Period,
@@ -17,6 +16,7 @@ from services.scheduler.report.figures import (
     by_quarter,
     compute,
 )
+from services.scheduler.report.figures_loop import assemble, periods_around, published
 from services.scheduler.report.output import render
 from shared.contracts.figures import FIGURES, FiguresPublished, PeriodKind
 from tests.unit.test_figures import CARDIFF, NEWPORT, WINDOW

@@ -21,11 +21,11 @@ from datetime import datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.scheduler.child import ChildState, fold
-from services.scheduler.history import Entry
+from services.scheduler.domain.child import ChildState, fold
+from services.scheduler.domain.history import Entry
+from services.scheduler.domain.triggers import Outgoing, due_events
 from services.scheduler.report import replay
 from services.scheduler.report.figures import EpisodeRecord
-from services.scheduler.triggers import Outgoing, due_events
 from shared.contracts.envelope import Envelope
 from shared.contracts.tasks import InterviewRequested, InterviewUpdated
 from tests.unit.generated import histories

@@ -14,11 +14,11 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.scheduler.child import ChildState, Folding
-from services.scheduler.history import Entry, applicable
+from services.scheduler.domain.child import ChildState, Folding
+from services.scheduler.domain.history import Entry, applicable
+from services.scheduler.domain.read_model import episode_row, task_row
+from services.scheduler.domain.triggers import Outgoing, due_events
 from services.scheduler.kept.memory import Archive
-from services.scheduler.read_model import episode_row, task_row
-from services.scheduler.triggers import Outgoing, due_events
 from tests.unit.generated import histories
 from tests.unit.timeline import CARDIFF, TIMING, hours
 

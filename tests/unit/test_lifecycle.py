@@ -2,8 +2,8 @@
 
 import pytest
 
-from services.notifier.lifecycle import Step, after_report, open_loads
-from services.notifier.routing import Need, choose_provider
+from services.notifier.domain.lifecycle import Step, after_report, open_loads
+from services.notifier.domain.routing import Need, choose_provider
 from tests.unit.test_routing import CARDIFF, POLICE, provider
 
 

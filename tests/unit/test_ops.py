@@ -3,7 +3,7 @@
 import pytest
 from typer.testing import CliRunner
 
-from services.notifier.ops import app
+from services.notifier.operations.ops import app
 from services.notifier.webhooks import store as delivery_store
 from shared.operator_guard import AUDITED_ENV
 

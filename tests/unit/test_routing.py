@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.notifier.routing import Need, choose_provider, exclusion
+from services.notifier.domain.routing import Need, choose_provider, exclusion
 from shared.directory import Organisation
 
 CARDIFF, NEWPORT, SWANSEA = "W06000015", "W06000022", "W06000011"

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from services.intake.settings import IntakeSettings
-from services.notifier.settings import NotifierSettings
-from services.scheduler.settings import SchedulerSettings
+from services.intake.core.settings import IntakeSettings
+from services.notifier.core.settings import NotifierSettings
+from services.scheduler.core.settings import SchedulerSettings
 
 SETTINGS = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 

@@ -11,9 +11,9 @@ import pytest
 from openapi_spec_validator import validate
 
 from services.intake.app import create_app
-from services.intake.settings import IntakeSettings
+from services.intake.core.settings import IntakeSettings
+from services.notifier.store.writes import Writes
 from services.notifier.webhooks import queue
-from services.notifier.writes import Writes
 from shared.contracts.tasks import WindowBreached
 from shared.contracts.webhooks import TO_COUNCILS, TO_OPERATIONS, TO_PROVIDERS, WEBHOOKS
 from shared.directory import load_directory

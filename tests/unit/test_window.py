@@ -1,7 +1,7 @@
 """The 72-hour window and the triggers in virtual time: each warning at its moment, and nothing else."""
 
-from services.scheduler.history import Entry
-from services.scheduler.triggers import due_events, wakeups
+from services.scheduler.domain.history import Entry
+from services.scheduler.domain.triggers import due_events, wakeups
 from shared.directory import RepeatMissing, TimingSettings
 from tests.unit.timeline import (
     TIMING,

@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
 
-from services.scheduler.child import ChildState, fold
-from services.scheduler.history import Entry
+from services.scheduler.domain.child import ChildState, fold
+from services.scheduler.domain.history import Entry
 from shared.contracts.assignments import (
     AssignmentAccepted,
     AssignmentAssigned,

@@ -61,7 +61,7 @@ def webhooks_test(
             "not run: set MTP_DATABASE_URL (or run beside `make run`, which is found by itself)", err=True
         )
         raise typer.Exit(2)
-    command = [sys.executable, "-m", "services.notifier.ops", "test", org, "--wait", str(wait)]
+    command = [sys.executable, "-m", "services.notifier.operations.ops", "test", org, "--wait", str(wait)]
     raise typer.Exit(subprocess.run(command, env=env, check=False).returncode)  # noqa: S603  # our module
 
 
@@ -86,5 +86,5 @@ def deliveries(
     audit_command(
         ctx.args, ["deliveries", *([operation] if re.fullmatch(r"[a-z-]{1,32}", operation) else [])], by, env
     )
-    command = [sys.executable, "-m", "services.notifier.ops", *ctx.args]
+    command = [sys.executable, "-m", "services.notifier.operations.ops", *ctx.args]
     raise typer.Exit(subprocess.run(command, env=env, check=False).returncode)  # noqa: S603  # our module

@@ -38,7 +38,7 @@ def each_service(action: list[str], data_dir: Path) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for service in SERVICES:
         done = subprocess.run(  # noqa: S603  # our modules
-            [sys.executable, "-m", f"services.{service}.child_data", *action],
+            [sys.executable, "-m", f"services.{service}.operations.child_data", *action],
             env=env,
             capture_output=True,
             text=True,

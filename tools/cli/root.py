@@ -115,7 +115,14 @@ def audit_command(args: list[str], what: list[str], by: str, env: dict[str, str]
     if args in (["--help"], ["-h"]):
         return
     done = subprocess.run(  # noqa: S603  # our interpreter and module
-        [sys.executable, "-m", "services.intake.operator_audit", action, "--by", by or getpass.getuser()],
+        [
+            sys.executable,
+            "-m",
+            "services.intake.operations.operator_audit",
+            action,
+            "--by",
+            by or getpass.getuser(),
+        ],
         env=env,
         capture_output=True,
         text=True,

@@ -9,13 +9,13 @@ from typing import Annotated, Any
 import structlog
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from services.intake.auth import Caller, caller
+from services.intake.core.auth import Caller, caller
+from services.intake.core.deps import Deps, not_stored
+from services.intake.core.errors import NoLongerHeld, NotFound, StillPending
 from services.intake.deliveries import store as delivery_store
-from services.intake.deps import Deps, not_stored
 from services.intake.docs.examples import PROBLEM_CONTENT, problem_answers
-from services.intake.errors import NoLongerHeld, NotFound, StillPending
 from services.intake.reads.views import DeliveryAttemptView, DeliveryPage, DeliveryView
-from services.intake.store import record_access
+from services.intake.store.audit import record_access
 from shared import topics
 from shared.contracts.deliveries import DeliveryState, RedeliveryRequested
 from shared.contracts.envelope import Envelope

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.intake.store import INSERT_AUDIT, Connection, Pool, translated
+from services.intake.store.audit import INSERT_AUDIT
+from services.intake.store.base import Connection, Pool, translated
 from shared import outbox
 from shared.contracts.deliveries import REFERRALS, DeliveryAttempted
 from shared.contracts.envelope import Envelope

@@ -5,7 +5,7 @@ import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.intake import errors
+from services.intake.core import errors
 from services.intake.reads.views import (
     AlertView,
     AssignmentView,

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from services.intake.settings import IntakeSettings
+from services.intake.core.settings import IntakeSettings
 from shared.asyncapi import build, render, servers
 
 TEMPLATES = Environment(

@@ -6,10 +6,10 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from services.intake.auth import authenticate
-from services.intake.deps import Deps
+from services.intake.core.auth import authenticate
+from services.intake.core.deps import Deps
+from services.intake.core.errors import Invalid, TooLarge, UnsupportedMedia
 from services.intake.docs import examples
-from services.intake.errors import Invalid, TooLarge, UnsupportedMedia
 from services.intake.events.submit import submit
 
 log = structlog.get_logger()

@@ -1,5 +1,8 @@
-"""Who may send what (docs/domain.md rule 20), and which authorities exist."""
+"""Who may send what (docs/domain.md rules 20 and 25), and which authorities exist: pure, no I/O.
+What intake knows that the checks need is gathered first (store/facts.py); `decide` rules on it."""
 
+from collections.abc import Set
+from dataclasses import dataclass
 from typing import Any
 
 from shared.contracts.common import ChildEvent, EventData
@@ -8,6 +11,64 @@ from shared.contracts.interviews import InterviewEvent
 from shared.directory import Directory, Organisation
 
 LEFT_CARE = "left_care"
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What intake knows that one event's checks need; an event is given only the facts of its kind."""
+
+    # An interview report from a provider: the child of the assignment the provider holds now, or of
+    # the report it already sent under this id (a retry of an answer it lost); None if neither.
+    holding: str | None = None
+    # A cancellation: the ids of the missing reports this organisation has sent about the child.
+    own_reports: frozenset[str] = frozenset()
+    # An interview recorded as not offered: whether the read model knows the episode it names.
+    episode_known: bool = True
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The organisation may not send this event (and, where it helps, why)."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """The event names something of the child's that does not exist."""
+
+    reason: str
+
+
+def decide(
+    org: Organisation,
+    data: EventData,
+    facts: Facts,
+    directory: Directory,
+    prefix: tuple[str | int, ...],
+    reported_earlier: Set[str] = frozenset(),
+) -> str | Refusal | Unknown | list[dict[str, Any]]:
+    """The child key the event travels under if this organisation may send it; a Refusal if it may
+    not; Unknown if it names an episode the child does not have; the errors if it names an authority
+    there is not. `reported_earlier`: the ids of missing reports about the child earlier in the same
+    request (a cancellation may withdraw them)."""
+    held = (
+        frozenset({data.assignment_id}) if isinstance(data, InterviewEvent) and facts.holding else frozenset()
+    )
+    if not may_send(org, data, held):
+        return Refusal()
+    if isinstance(data, Cancelled):
+        refusal = withdrawal_refused(org, data, facts.own_reports | reported_earlier)
+        if refusal is not None:
+            return Refusal(refusal)
+    if isinstance(data, InterviewNotOffered) and not facts.episode_known:
+        return Unknown("No episode of this child has the episode_id given (use the id from episode.opened).")
+    unknown = unknown_authorities(directory, data, prefix)
+    if unknown:
+        return unknown
+    # Interview reports travel under the assignment's child, so a child's events stay in order.
+    key = data.child_key if isinstance(data, ChildEvent) else facts.holding
+    return key if key is not None else Refusal()  # may_send allows only those two
 
 
 def may_send(org: Organisation, data: EventData, held_assignments: frozenset[str] = frozenset()) -> bool:
@@ -24,7 +85,7 @@ def may_send(org: Organisation, data: EventData, held_assignments: frozenset[str
     return False
 
 
-def withdrawal_refused(org: Organisation, data: Cancelled, own_reports: frozenset[str]) -> str | None:
+def withdrawal_refused(org: Organisation, data: Cancelled, own_reports: Set[str]) -> str | None:
     """Why this organisation may not send this cancellation (docs/domain.md rule 25), or None if it may.
 
     `own_reports` are the ids of the missing reports this organisation has sent about the child."""

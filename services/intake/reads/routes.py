@@ -5,13 +5,14 @@ from typing import Annotated
 import structlog
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from services.intake import store
-from services.intake.auth import Caller, caller
-from services.intake.deps import Deps, not_stored
+from services.intake.core.auth import Caller, caller
+from services.intake.core.deps import Deps, not_stored
+from services.intake.core.errors import Forbidden, NotFound
 from services.intake.docs.examples import problem_answers
-from services.intake.errors import Forbidden, NotFound
+from services.intake.reads import store
 from services.intake.reads.access import PoliceReport, record_for
 from services.intake.reads.views import AuditEntry, AuditPage, ChildRecord
+from services.intake.store import audit
 from shared.contracts.common import child_key
 
 log = structlog.get_logger()
@@ -63,7 +64,7 @@ async def get_child(
     )
     if record is None:
         raise NotFound()
-    await store.record_access(deps.pool, deps.clock.now(), who.org.id, who.key_id, "read:child", key)
+    await audit.record_access(deps.pool, deps.clock.now(), who.org.id, who.key_id, "read:child", key)
     log.info("child_read", org=who.org.id, seen_as=record.seen_as)
     return record
 
@@ -98,7 +99,7 @@ async def get_audit(
     if who.org.kind != "ops":
         raise Forbidden("Only operations may read the audit trail.")
     deps: Deps = request.app.state.deps
-    rows = await store.audit_page(deps.pool, child_key=child, org_id=org, before=before, limit=limit)
-    await store.record_access(deps.pool, deps.clock.now(), who.org.id, who.key_id, "read:audit", child)
+    rows = await audit.audit_page(deps.pool, child_key=child, org_id=org, before=before, limit=limit)
+    await audit.record_access(deps.pool, deps.clock.now(), who.org.id, who.key_id, "read:audit", child)
     items = [AuditEntry(**row) for row in rows]
     return AuditPage(items=items, next_before=items[-1].seq if len(items) == limit else None)

@@ -7,7 +7,7 @@ from typing import Any, TypeAlias
 
 import asyncpg
 
-from services.intake.store import reader_of_authority
+from services.intake.read_model.store import reader_of_authority
 from shared.contracts.figures import FiguresPublished
 
 Pool: TypeAlias = asyncpg.Pool

@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from services.notifier.settings import NotifierSettings
+from services.notifier.core.settings import NotifierSettings
 from services.notifier.webhooks.store import Claimed
 
 

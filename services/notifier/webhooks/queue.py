@@ -7,7 +7,7 @@ from datetime import datetime
 
 import structlog
 
-from services.notifier.writes import Writes
+from services.notifier.store.writes import Writes
 from shared.contracts.common import EventData
 from shared.contracts.envelope import Envelope
 from shared.contracts.webhooks import sent_to

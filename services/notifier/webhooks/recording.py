@@ -11,7 +11,7 @@ import asyncio
 
 import structlog
 
-from services.notifier import store
+from services.notifier.store import tables
 from services.notifier.webhooks import store as delivery_store
 from services.notifier.webhooks.attempt_facts import attempt_fact
 from shared.db import LOOP_ERRORS
@@ -23,7 +23,7 @@ log = structlog.get_logger()
 class AttemptRecorder:
     """Collects outcomes from delivery tasks and writes them in groups until closed."""
 
-    def __init__(self, pool: store.Pool, retry_seconds: float, namespace: str) -> None:
+    def __init__(self, pool: tables.Pool, retry_seconds: float, namespace: str) -> None:
         self._pool = pool
         self._retry = retry_seconds
         self._namespace = namespace  # of the topic the attempts' facts go to

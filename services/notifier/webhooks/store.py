@@ -230,7 +230,7 @@ async def disable_endpoint(conn: asyncpg.Connection, claimed: Claimed, at: datet
     return added is not None
 
 
-# Operations (`python -m services.notifier.ops`): bodies are never selected, they carry child refs.
+# Operations (`python -m services.notifier.operations.ops`): bodies are never selected, they carry child refs.
 PARKED_STATES = ("failed", "gone", "disabled", "refused")
 LIST_DELIVERIES = """
 SELECT id, webhook_id, org_id, event_type, state, attempts, round, last_status, last_error, created_at

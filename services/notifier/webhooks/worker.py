@@ -18,15 +18,16 @@ import aiohttp
 import structlog
 from standardwebhooks.webhooks import Webhook
 
-from services.notifier import metrics, store
-from services.notifier.settings import NotifierSettings
+from services.notifier.core import metrics
+from services.notifier.core.settings import NotifierSettings
+from services.notifier.store import tables
+from services.notifier.store.writes import Writes
 from services.notifier.webhooks import addresses, queue, sending
 from services.notifier.webhooks import store as delivery_store
 from services.notifier.webhooks.attempt_facts import attempt_fact
 from services.notifier.webhooks.backoff import parse_retry_after, retry_delay
 from services.notifier.webhooks.handoff import Handoff, delivery_lease
 from services.notifier.webhooks.recording import AttemptRecorder
-from services.notifier.writes import Writes
 from shared.clock import Clock
 from shared.contracts.operations import EndpointDisabled
 from shared.db import LOOP_ERRORS, listen_until_stopped
@@ -90,7 +91,7 @@ class DeliveryWorker:
 
     def __init__(
         self,
-        pool: store.Pool,
+        pool: tables.Pool,
         directory: LiveDirectory,
         clock: Clock,
         settings: NotifierSettings,
@@ -269,7 +270,7 @@ class DeliveryWorker:
         log.warning("webhook_parked", webhook_id=item.webhook_id, org=item.org_id, reason="endpoint_disabled")
 
     async def _alert_operations(
-        self, conn: store.Connection, item: delivery_store.Claimed, at: datetime
+        self, conn: tables.Connection, item: delivery_store.Claimed, at: datetime
     ) -> None:
         """Tell operations an endpoint is gone: an error line always, a webhook when they have a URL."""
         log.error(

@@ -29,7 +29,7 @@ every arrival order.
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from services.scheduler.child import (
+from services.scheduler.domain.child import (
     ChildState,
     Packet,
     Raised,
@@ -41,8 +41,10 @@ from services.scheduler.child import (
     revise,
     set_windows,
 )
-from services.scheduler.episodes import LEFT_CARE, Episode, group_episodes, naming_reports
-from services.scheduler.history import Entry
+from services.scheduler.domain.episodes import LEFT_CARE, Episode, group_episodes, naming_reports
+from services.scheduler.domain.history import Entry
+from services.scheduler.domain.tasks import TaskBook
+from services.scheduler.domain.triggers import Outgoing, due_events, episode_wakeups, task_wakeups, wakeups
 from services.scheduler.kept.rows import (
     ChildRow,
     EpisodeRow,
@@ -53,8 +55,6 @@ from services.scheduler.kept.rows import (
     episode_row_from,
     task_row_from,
 )
-from services.scheduler.tasks import TaskBook
-from services.scheduler.triggers import Outgoing, due_events, episode_wakeups, task_wakeups, wakeups
 from shared.contracts.assignments import AssignmentFact, assignment_id
 from shared.contracts.common import ExploitationIndicator
 from shared.contracts.episodes import Cancelled, InterviewNotOffered, MissingReported, Returned, RiskChanged

@@ -13,8 +13,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from services.scheduler.child import Raised, publishing_order
-from services.scheduler.history import Entry
+from services.scheduler.domain.child import Raised, publishing_order
+from services.scheduler.domain.history import Entry
+from services.scheduler.domain.read_model import episode_row, task_row
+from services.scheduler.domain.triggers import Outgoing
 from services.scheduler.kept.engine import NO_REGION, Loaded, Need, Settled, settle
 from services.scheduler.kept.rows import (
     FactNote,
@@ -26,8 +28,6 @@ from services.scheduler.kept.rows import (
     subject,
     task_row_json,
 )
-from services.scheduler.read_model import episode_row, task_row
-from services.scheduler.triggers import Outgoing
 from shared.contracts.assignments import AssignmentFact
 from shared.contracts.episodes import Cancelled, InterviewNotOffered, Returned
 from shared.directory import TimingSettings

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from services.scheduler.child import Packet, Raised
-from services.scheduler.episodes import Episode
-from services.scheduler.history import Entry, KnownKey
-from services.scheduler.tasks import Task
+from services.scheduler.domain.child import Packet, Raised
+from services.scheduler.domain.episodes import Episode
+from services.scheduler.domain.history import Entry, KnownKey
+from services.scheduler.domain.tasks import Task
 from shared.contracts.assignments import AssignmentFact
 from shared.contracts.common import ExploitationIndicator
 from shared.contracts.episodes import Cancelled, InterviewNotOffered, MissingReported, Returned, RiskChanged

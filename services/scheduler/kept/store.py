@@ -18,7 +18,7 @@ from typing import Any
 
 import asyncpg
 
-from services.scheduler.history import Entry
+from services.scheduler.domain.history import Entry
 from services.scheduler.kept.engine import NO_REGION, Loaded
 from services.scheduler.kept.rows import FactNote, Json, happened_at, subject
 from shared.contracts.registry import BY_TYPE

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from aiokafka.errors import KafkaError
 
+from services.scheduler.core.settings import SchedulerSettings
 from services.scheduler.report import replay
 from services.scheduler.report import store as report_store
 from services.scheduler.report.figures import (
@@ -27,7 +28,6 @@ from services.scheduler.report.figures import (
 )
 from services.scheduler.report.output import render
 from services.scheduler.report.topic_log import read_all
-from services.scheduler.settings import SchedulerSettings
 from shared import topics
 from shared.directory import DirectoryError, open_directory
 from shared.kafka import client_options

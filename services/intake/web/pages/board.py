@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from services.intake import store as intake_store
-from services.intake.deps import Deps
+from services.intake.core.deps import Deps
+from services.intake.store import audit as audit_trail
 from services.intake.web import accounts
 from services.intake.web import store as web_store
 from services.intake.web.i18n import (
@@ -205,5 +205,5 @@ async def acknowledge(request: Request) -> Response:
     )
     if found is None:
         return message_page(request, who, 404, title, text(lang, "not_found"))
-    await intake_store.record_access(deps.pool, now, who.org.id, who.key_id, "web:acknowledge-alert", found)
+    await audit_trail.record_access(deps.pool, now, who.org.id, who.key_id, "web:acknowledge-alert", found)
     return RedirectResponse("/web/", status_code=303, headers=SECURITY_HEADERS)

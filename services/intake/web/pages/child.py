@@ -7,10 +7,11 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from services.intake import store as intake_store
-from services.intake.deps import Deps
+from services.intake.core.deps import Deps
+from services.intake.reads import store as reads_store
 from services.intake.reads.access import record_for
 from services.intake.reads.views import ChildRecord
+from services.intake.store import audit as audit_trail
 from services.intake.web import accounts
 from services.intake.web import store as web_store
 from services.intake.web.i18n import (
@@ -50,7 +51,7 @@ async def child_page(request: Request, authority: str, child_ref: str, done: str
     record = await _record(deps, who, authority, child_ref)
     if record is None:
         return message_page(request, who, 404, text(lang, "not_found"), text(lang, "not_found"))
-    await intake_store.record_access(
+    await audit_trail.record_access(
         deps.pool, deps.clock.now(), who.org.id, who.key_id, "web:view:child", child_key(authority, child_ref)
     )
     now = deps.clock.now()
@@ -102,7 +103,7 @@ async def _record(deps: Deps, who: accounts.SignedIn, authority: str, child_ref:
     if who.org.kind != "local_authority" or who.person.role not in ("coordinator", "manager"):
         return None
     key = child_key(authority, child_ref)
-    rows = await intake_store.child_rows(deps.pool, key, who.org.id)
+    rows = await reads_store.child_rows(deps.pool, key, who.org.id)
     return record_for(
         who.org, deps.directory, authority=authority, child_ref=child_ref, rows=rows, known=rows.known
     )

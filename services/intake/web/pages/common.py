@@ -10,12 +10,13 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from services.intake import store as intake_store
-from services.intake.auth import Caller
-from services.intake.deps import Deps
-from services.intake.errors import Problem
+from services.intake.core.auth import Caller
+from services.intake.core.deps import Deps
+from services.intake.core.errors import Problem
 from services.intake.events.handlers import read_limited
 from services.intake.events.submit import submit
+from services.intake.read_model import store as read_model
+from services.intake.store import audit as audit_trail
 from services.intake.web import accounts
 from services.intake.web import store as web_store
 from services.intake.web.i18n import (
@@ -137,7 +138,7 @@ async def send(deps: Deps, who: accounts.SignedIn, event: dict[str, Any]) -> Pro
 
 async def audit(request: Request, who: accounts.SignedIn, action: str) -> None:
     deps = deps_of(request)
-    await intake_store.record_access(deps.pool, deps.clock.now(), who.org.id, who.key_id, action, None)
+    await audit_trail.record_access(deps.pool, deps.clock.now(), who.org.id, who.key_id, action, None)
 
 
 async def audit_view(request: Request, who: accounts.SignedIn, action: str) -> None:
@@ -153,8 +154,8 @@ async def audit_view(request: Request, who: accounts.SignedIn, action: str) -> N
 def reader_of(who: accounts.SignedIn) -> str:
     """Whose changes this person's pages follow: their council's, or their provider's."""
     if who.org.kind == "local_authority" and who.org.authority_code:
-        return intake_store.reader_of_authority(who.org.authority_code)
-    return intake_store.reader_of_provider(who.org.id)
+        return read_model.reader_of_authority(who.org.authority_code)
+    return read_model.reader_of_provider(who.org.id)
 
 
 def reason_label(lang: Lang, code: str) -> str:

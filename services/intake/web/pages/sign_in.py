@@ -8,8 +8,8 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from services.intake import metrics
-from services.intake import store as intake_store
+from services.intake.core import metrics
+from services.intake.store import audit as audit_trail
 from services.intake.web import accounts
 from services.intake.web import store as web_store
 from services.intake.web.i18n import (
@@ -108,7 +108,7 @@ async def sign_in(request: Request) -> Response:
     if earlier:  # a session id is never carried across a sign-in
         await web_store.end_session(deps.pool, accounts.digest(earlier))
     session_id = await accounts.start_session(deps.pool, org, person, now, with_one_time_password=must_change)
-    await intake_store.record_access(deps.pool, now, org.id, f"person:{person.id}", "web:sign-in", None)
+    await audit_trail.record_access(deps.pool, now, org.id, f"person:{person.id}", "web:sign-in", None)
     log.info("web_signed_in", org=org.id)
     response = RedirectResponse(
         "/web/password" if must_change else "/web/", status_code=303, headers=SECURITY_HEADERS

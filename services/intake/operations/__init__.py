@@ -1,0 +1,1 @@
+"""What operators' commands do in intake: a child's rows exported or erased, and the audit of their commands."""

@@ -1,0 +1,155 @@
+"""Recording what organisations send: the idempotency record, the outbox rows and the audit trail of
+a request's events, written in one statement (a batch all or nothing)."""
+
+from contextlib import AbstractAsyncContextManager, nullcontext
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import asyncpg
+
+from services.intake.store.base import Pool, translated
+from shared import outbox
+from shared.db import columns
+
+# One statement records a request's events, their outbox rows (the shared outbox table of this
+# schema, see shared/outbox.py) and the audit trail, so a request costs one round trip plus the
+# transaction's. Rows keep the request's order: outbox `seq` follows it, and so does Kafka. Each new
+# event is numbered among its child's (`ce_childseq`); repeats are not numbered again.
+RECORD_EVENTS = """
+WITH input AS (
+    SELECT * FROM unnest(
+        $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
+        $8::text[], $9::text[], $10::bytea[], $11::text[], $12::timestamptz[], $13::text[]
+    ) WITH ORDINALITY AS t(org_id, event_id, event_type, fingerprint, child_key, api_key_id, received_at,
+                           topic, key, value, headers, missing_since, withdraws, ord)
+),
+inserted AS (
+    INSERT INTO intake.events (org_id, event_id, event_type, fingerprint, child_key, api_key_id, received_at,
+                               missing_since, withdraws)
+    SELECT org_id, event_id, event_type, fingerprint, child_key, api_key_id, received_at, missing_since,
+        withdraws
+    FROM input ORDER BY ord
+    ON CONFLICT (org_id, event_id) DO NOTHING
+    RETURNING org_id, event_id
+),
+fresh AS (SELECT input.* FROM input JOIN inserted USING (org_id, event_id)),
+counted AS (SELECT child_key, count(*) AS n FROM fresh GROUP BY child_key),
+children AS (  -- locked in key order: two requests about the same children cannot deadlock
+    INSERT INTO intake.child_sequences (child_key, last_seq)
+    SELECT child_key, n FROM counted ORDER BY child_key
+    ON CONFLICT (child_key) DO UPDATE SET last_seq = intake.child_sequences.last_seq + EXCLUDED.last_seq
+    RETURNING child_key, last_seq
+),
+numbered AS (
+    SELECT fresh.*, c.last_seq - count(*) OVER w + row_number() OVER (w ORDER BY fresh.ord) AS child_seq
+    FROM fresh JOIN children c USING (child_key)
+    WINDOW w AS (PARTITION BY fresh.child_key)
+),
+published AS (
+    INSERT INTO intake.outbox (topic, key, value, headers)
+    SELECT topic, key, value, headers::jsonb || jsonb_build_object('ce_childseq', child_seq::text)
+    FROM numbered ORDER BY ord
+),
+audited AS (
+    INSERT INTO intake.audit (at, org_id, api_key_id, action, child_key, event_id)
+    SELECT received_at, org_id, api_key_id, 'write:' || event_type, child_key, event_id FROM fresh ORDER BY ord
+),
+woken AS (  -- wakes the relay at commit (shared.outbox.channel("intake"))
+    SELECT count(pg_notify('intake_outbox', '')) AS n FROM (SELECT 1 FROM fresh LIMIT 1) AS any_fresh
+)
+SELECT event_id FROM inserted CROSS JOIN woken
+"""
+SELECT_FINGERPRINTS = """
+SELECT event_id, fingerprint FROM intake.events WHERE org_id = $1 AND event_id = ANY($2::text[])
+"""
+
+
+class Outcome(Enum):
+    """What storing an event came to."""
+
+    ACCEPTED = 202
+    REPEATED = 200
+    CONFLICT = 409
+
+
+@dataclass(frozen=True)
+class Accepting:
+    """One event to record, with the Kafka message it becomes."""
+
+    org_id: str
+    api_key_id: str
+    event_id: str
+    event_type: str
+    fingerprint: str
+    child_key: str | None
+    received_at: datetime
+    message: tuple[str, str, Any]  # (topic, key, Envelope)
+    missing_since: datetime | None = None  # a missing report's: which episode it belongs to
+    withdraws: str | None = None  # a withdrawal's: the report id, or '*' (those of the open absence)
+
+
+@translated
+async def accept(pool: Pool, items: list[Accepting]) -> list[Outcome]:
+    """Record events, their outbox rows and audit entries in one transaction; all or nothing.
+
+    A repeat of an id with the same fingerprint is answered as before; with another fingerprint it is
+    a conflict. A conflict anywhere rolls the whole request back. Two requests racing on one id both
+    reach the unique key; PostgreSQL makes the second wait for the first, so one row is stored.
+    """
+    first: dict[tuple[str, str], Accepting] = {}
+    for item in items:
+        first.setdefault((item.org_id, item.event_id), item)
+    unique = list(first.values())  # an id twice in one batch: the second is a repeat of the first
+    rows = [
+        (
+            item.org_id,
+            item.event_id,
+            item.event_type,
+            item.fingerprint,
+            item.child_key,
+            item.api_key_id,
+            item.received_at,
+            *outbox.row(*item.message),
+            item.missing_since,
+            item.withdraws,
+        )
+        for item in unique
+    ]
+    async with pool.acquire() as conn, _atomic(conn, several=len(items) > 1):
+        inserted = {row["event_id"] for row in await conn.fetch(RECORD_EVENTS, *columns(rows, 13))}
+        stored: dict[str, str] = {}
+        if len(inserted) < len(unique):
+            org_id = unique[0].org_id  # one request, one organisation
+            rows = await conn.fetch(SELECT_FINGERPRINTS, org_id, [i.event_id for i in unique])
+            stored = {row["event_id"]: row["fingerprint"] for row in rows}
+        outcomes: list[Outcome] = []
+        for item in items:
+            if item is first[(item.org_id, item.event_id)] and item.event_id in inserted:
+                outcomes.append(Outcome.ACCEPTED)
+                continue
+            known = first[(item.org_id, item.event_id)].fingerprint
+            if item.event_id not in inserted:
+                known = stored.get(item.event_id, known)
+            outcomes.append(Outcome.REPEATED if known == item.fingerprint else Outcome.CONFLICT)
+        if Outcome.CONFLICT in outcomes:
+            raise ConflictingIds(
+                [item.event_id for item, o in zip(items, outcomes, strict=True) if o is Outcome.CONFLICT]
+            )
+    return outcomes
+
+
+def _atomic(conn: asyncpg.Connection, *, several: bool) -> AbstractAsyncContextManager[Any]:
+    """A transaction when a conflict may have to undo other events of the request. One event is
+    recorded by one statement, atomic by itself, and a conflict stores nothing: that saves the
+    BEGIN and COMMIT round trips on the commonest request."""
+    return conn.transaction() if several else nullcontext()
+
+
+class ConflictingIds(Exception):  # a condition, named as such
+    """Event ids reused with different content; nothing of the request was stored."""
+
+    def __init__(self, ids: list[str]) -> None:
+        super().__init__(", ".join(ids))
+        self.ids = ids

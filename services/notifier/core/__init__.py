@@ -1,0 +1,1 @@
+"""What every part of the notifier uses: its settings and its metrics."""

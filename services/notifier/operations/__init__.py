@@ -1,0 +1,1 @@
+"""What operators' commands do in the notifier: deliveries looked at and sent again, a child's rows exported or erased."""

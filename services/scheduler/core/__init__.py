@@ -1,0 +1,1 @@
+"""What every part of the scheduler uses: its settings and its metrics."""

@@ -1,0 +1,1 @@
+"""What operators' commands do in the scheduler: a child's rows exported or erased."""
