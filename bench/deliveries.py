@@ -28,11 +28,13 @@ import yaml
 
 from services.notifier.core.settings import NotifierSettings
 from services.notifier.store.migrate import MIGRATIONS
-from services.notifier.store.tables import SCHEMA, WAKE_WORKERS
+from services.notifier.store.tables import SCHEMA
+from services.notifier.webhooks.store import WAKE_WORKERS
 from services.notifier.webhooks.worker import DeliveryWorker
 from shared.clock import SystemClock
 from shared.db import create_pool
-from shared.directory import LiveDirectory, load_directory
+from shared.directory_file import load_directory
+from shared.live_directory import LiveDirectory
 from shared.logging import configure_logging
 from shared.migrations import apply_migrations
 from shared.outbox import outbox_migrations

@@ -25,7 +25,8 @@ from shared.clock import SystemClock
 from shared.contracts.common import EventData
 from shared.contracts.episodes import MissingReported, Returned
 from shared.db import create_pool
-from shared.directory import Directory, LiveDirectory
+from shared.directory import Directory
+from shared.live_directory import LiveDirectory
 from shared.migrations import apply_migrations
 from shared.outbox import outbox_migrations
 from tools.embedded import database_dsn, start_postgres

@@ -1,25 +1,19 @@
-"""The directory (docs/operations.md, "The directory"): who is who, their hashed API keys, endpoints and timing settings."""
+"""The directory (docs/operations.md, "The directory"): who is who, their hashed API keys, endpoints and
+timing settings. Its file is read in shared/directory_file.py, and reloaded in shared/live_directory.py."""
 
 import base64
 import hashlib
 import hmac
 import os
 import re
-import signal
-import weakref
-from asyncio import AbstractEventLoop
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
-import structlog
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, model_validator
 from standardwebhooks.webhooks import Webhook
 
 from shared.contracts.common import AUTHORITY_PATTERN, AuthorityCode, Language
-
-log = structlog.get_logger()
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 OrgKind = Literal["police", "local_authority", "provider", "ops"]
@@ -31,10 +25,6 @@ MIN_SECRET_BYTES = 24
 MAX_SECRETS = 2
 # Secrets anyone can read: the Standard Webhooks documentation's test secret.
 PUBLISHED_SECRETS = frozenset({"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"})
-
-
-class DirectoryError(ValueError):
-    """The directory file cannot be used; the message names the file and line."""
 
 
 class _Strict(BaseModel):
@@ -347,116 +337,3 @@ def _check_secret(secret: str) -> None:
 def hash_api_key(api_key: str) -> str:
     """Return the hex SHA-256 of an API key, as stored in the directory."""
     return hashlib.sha256(api_key.encode()).hexdigest()
-
-
-def load_directory(path: Path) -> Directory:
-    """Read and validate a directory file; errors name the file and the line."""
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise DirectoryError(f"{path}: cannot read the directory file ({exc.strerror})") from exc
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise DirectoryError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise DirectoryError(f"{path}:1: the directory must be a mapping with 'organisations'")
-    try:
-        return Directory.model_validate(raw)
-    except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            line = _line_of(node, err["loc"])
-            where = ".".join(str(part) for part in err["loc"])
-            lines.append(f"{path}:{line}: {where}: {err['msg']}")
-        raise DirectoryError("invalid directory:\n  " + "\n  ".join(lines)) from exc
-
-
-def _line_of(node: Any, loc: tuple[int | str, ...]) -> int:
-    """Follow a validation error's location into the YAML node tree; return the 1-based line."""
-    line: int = node.start_mark.line + 1 if node is not None else 1
-    for part in loc:
-        child = None
-        if isinstance(node, yaml.MappingNode):
-            child = next((value for key, value in node.value if key.value == part), None)
-            if child is None:  # an unknown or missing key: point at the mapping's line for it
-                key_node = next((key for key, _ in node.value if key.value == part), None)
-                if key_node is not None:
-                    child = key_node
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            child = node.value[part]
-        if child is None:
-            break
-        node = child
-        line = node.start_mark.line + 1
-    return line
-
-
-def open_directory(path: Path | None, *, allow_examples: bool = False) -> Directory:
-    """The directory a service starts with: `MTP_DIRECTORY` must name one, and it must hold none of
-    the repository's published example keys or secrets unless `MTP_ALLOW_EXAMPLE_DIRECTORY` says this
-    is a trial on one machine."""
-    if path is None:
-        raise DirectoryError(
-            "MTP_DIRECTORY is not set: name the directory file (see deploy/directory.example.yaml for its form)"
-        )
-    directory = load_directory(path)
-    examples = directory.published_examples()
-    if examples and not allow_examples:
-        raise DirectoryError(
-            f"{path}: holds keys or secrets published in this repository's example, which anyone can use:\n  "
-            + "\n  ".join(examples)
-            + "\nMake real ones with `mtp keys new --org <id>` and `mtp keys secret`, or set "
-            "MTP_ALLOW_EXAMPLE_DIRECTORY=true for a trial on one machine."
-        )
-    if examples:
-        log.warning("directory_has_example_keys", path=str(path), findings=len(examples))
-    return directory
-
-
-_ON_SIGHUP: "weakref.WeakSet[LiveDirectory]" = weakref.WeakSet()
-
-
-def _reload_all() -> None:
-    for live in list(_ON_SIGHUP):
-        live.reload()
-
-
-class LiveDirectory:
-    """The directory a running service reads, reloaded from its file on SIGHUP: all at once, and only
-    if the new file is valid (a bad file is refused and the one in use kept). Read `current` at each
-    use, not once, so a revoked key stops working at the next request."""
-
-    def __init__(self, path: Path | None, *, allow_examples: bool = False) -> None:
-        self.path = path
-        self.allow_examples = allow_examples
-        self.current = open_directory(path, allow_examples=allow_examples)
-
-    def reload(self) -> bool:
-        """Read the file again; keep the directory in use if the new one cannot be used."""
-        try:
-            fresh = open_directory(self.path, allow_examples=self.allow_examples)
-        except DirectoryError as exc:
-            log.error("directory_reload_refused", path=str(self.path), reason=str(exc).splitlines()[0])
-            return False
-        self.current = fresh
-        log.info("directory_reloaded", path=str(self.path), organisations=len(fresh.organisations))
-        return True
-
-    def reload_on_sighup(self, loop: AbstractEventLoop) -> None:
-        """Reload whenever the process receives SIGHUP (`kill -HUP <pid>`), with every other directory
-        of the process that asked the same."""
-        _ON_SIGHUP.add(self)
-        loop.add_signal_handler(signal.SIGHUP, _reload_all)
-
-    def stop_reloading(self) -> None:
-        """The service stops: SIGHUP no longer concerns this directory."""
-        _ON_SIGHUP.discard(self)
-
-    @classmethod
-    def fixed(cls, directory: Directory) -> "LiveDirectory":
-        """A directory that is never reloaded (tests and tools that build one in memory)."""
-        live = cls.__new__(cls)
-        live.path, live.allow_examples, live.current = None, True, directory
-        return live

@@ -17,7 +17,8 @@ from prometheus_client import Counter
 
 from shared.clock import Clock
 from shared.db import LOOP_ERRORS
-from shared.directory import LiveDirectory, RetentionSettings
+from shared.directory import RetentionSettings
+from shared.live_directory import LiveDirectory
 from shared.waits import wait_any
 
 log = structlog.get_logger()

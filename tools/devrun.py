@@ -24,7 +24,7 @@ from aiokafka.errors import KafkaError
 from rich.console import Console
 
 from shared import topics
-from shared.directory import DirectoryError, open_directory
+from shared.directory_file import DirectoryError, open_directory
 from shared.kafka import create_topics
 from shared.settings import CommonSettings
 from tools.database_roles import service_logins

@@ -6,7 +6,7 @@ import uvicorn
 
 from services.intake.app import create_app
 from services.intake.core.settings import IntakeSettings
-from shared.directory import DirectoryError
+from shared.directory_file import DirectoryError
 from shared.http import serve_metrics
 from shared.logging import configure_logging
 

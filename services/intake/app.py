@@ -18,7 +18,7 @@ from services.intake.core.deps import Deps
 from services.intake.core.errors import Invalid, Problem, Unavailable
 from services.intake.core.settings import IntakeSettings
 from services.intake.deliveries import routes as deliveries
-from services.intake.docs import answer_examples, examples
+from services.intake.docs import answer_examples, answers, event_docs
 from services.intake.docs.api_docs import add_docs
 from services.intake.docs.asyncapi_docs import add_asyncapi_docs
 from services.intake.docs.webhook_docs import webhooks_router
@@ -32,8 +32,8 @@ from services.intake.web import pages
 from shared import consumer, topics
 from shared.clock import Clock, SystemClock
 from shared.contracts.envelope import Envelope
-from shared.directory import LiveDirectory
 from shared.http import add_operational_routes
+from shared.live_directory import LiveDirectory
 from shared.retention import RetentionLoop
 from shared.runtime import Loop, Runtime, running
 
@@ -204,16 +204,16 @@ def _document(app: FastAPI, directory: LiveDirectory, settings: IntakeSettings) 
             routes=app.routes,
             webhooks=app.webhooks.routes,
         )
-        document["paths"]["/v1/events"]["post"]["requestBody"] = examples.request_body(
+        document["paths"]["/v1/events"]["post"]["requestBody"] = event_docs.request_body(
             authorities, settings.max_batch
         )
         schemas = document.setdefault("components", {}).setdefault("schemas", {})
-        for name, schema in examples.event_components(authorities).items():
+        for name, schema in event_docs.event_components(authorities).items():
             if schemas.setdefault(name, schema) != schema:
                 raise RuntimeError(f"two different schemas are named {name} in the OpenAPI document")
-        examples.add_common_answers(document)
+        answers.add_common_answers(document)
         answer_examples.add_answer_examples(document)
-        for (path, method, status), links in examples.LINKS.items():
+        for (path, method, status), links in answers.LINKS.items():
             document["paths"][path][method]["responses"][status]["links"] = links
         document["components"]["securitySchemes"] = {
             "apiKey": {"type": "http", "scheme": "bearer", "description": "An API key from the directory."}

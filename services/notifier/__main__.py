@@ -6,7 +6,7 @@ import uvicorn
 
 from services.notifier.app import create_app
 from services.notifier.core.settings import NotifierSettings
-from shared.directory import DirectoryError
+from shared.directory_file import DirectoryError
 from shared.logging import configure_logging
 
 

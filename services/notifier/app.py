@@ -15,8 +15,8 @@ from services.notifier.store.tables import SCHEMA
 from services.notifier.webhooks.handoff import Handoff, delivery_lease
 from services.notifier.webhooks.worker import DeliveryWorker
 from shared.clock import Clock, SystemClock
-from shared.directory import LiveDirectory
 from shared.http import add_operational_routes
+from shared.live_directory import LiveDirectory
 from shared.retention import RetentionLoop
 from shared.runtime import Loop, Runtime, running
 

@@ -11,7 +11,7 @@ from shared import topics
 from shared.clock import Clock
 from shared.consumer import subscribe
 from shared.contracts.envelope import Envelope
-from shared.directory import LiveDirectory
+from shared.live_directory import LiveDirectory
 from shared.runtime import Runtime
 
 GROUP = "mtp-notifier"

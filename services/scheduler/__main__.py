@@ -6,7 +6,7 @@ import uvicorn
 
 from services.scheduler.app import create_app
 from services.scheduler.core.settings import SchedulerSettings
-from shared.directory import DirectoryError
+from shared.directory_file import DirectoryError
 from shared.logging import configure_logging
 
 

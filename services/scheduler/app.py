@@ -15,8 +15,8 @@ from services.scheduler.store.migrate import MIGRATIONS
 from services.scheduler.store.tables import SCHEMA
 from services.scheduler.timers import TimerLoop
 from shared.clock import Clock, SystemClock
-from shared.directory import LiveDirectory
 from shared.http import add_operational_routes
+from shared.live_directory import LiveDirectory
 from shared.retention import RetentionLoop
 from shared.runtime import Loop, Runtime, running
 

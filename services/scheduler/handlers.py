@@ -13,7 +13,7 @@ from shared.clock import Clock
 from shared.consumer import HandlerRetry, subscribe
 from shared.contracts.common import ChildEvent
 from shared.contracts.envelope import Envelope
-from shared.directory import LiveDirectory
+from shared.live_directory import LiveDirectory
 from shared.runtime import Runtime
 
 log = structlog.get_logger()

@@ -4,7 +4,7 @@ set timers.
 Called for new events (from Kafka) and for timers that fired, always inside one database transaction,
 so the history, the kept state, the read models, the outbox and the timers change together or not at
 all. A batch costs three statements whatever the children's histories: lock the children, add the new
-events and load what each child's settle needs (`kept/store.py`), write what they decided; a settle that
+events and load what each child's settle needs (`kept/store/`), write what they decided; a settle that
 needs more (a region reaching further back, a task its event names) loads it by another statement. A
 child whose history was folded before the kept state existed is folded once more from its start first.
 """
@@ -19,8 +19,8 @@ from services.scheduler.core import metrics
 from services.scheduler.domain.history import Entry
 from services.scheduler.domain.read_model import episode_row, task_row
 from services.scheduler.domain.triggers import Outgoing
-from services.scheduler.kept import store as kept_store
-from services.scheduler.kept.engine import Need, Settled, settle
+from services.scheduler.kept.engine import Settled, settle
+from services.scheduler.kept.loaded import Need
 from services.scheduler.kept.memory import Archive
 from services.scheduler.kept.rows import (
     Json,
@@ -29,7 +29,11 @@ from services.scheduler.kept.rows import (
     episode_row_json,
     task_row_json,
 )
+from services.scheduler.kept.store import history as kept_history
+from services.scheduler.kept.store import load as kept_load
+from services.scheduler.kept.store import write as kept_write
 from services.scheduler.report.figures import month_of_moment
+from services.scheduler.store import tables
 from shared import outbox, topics
 from shared.contracts.envelope import Envelope
 from shared.directory import Directory, TimingSettings
@@ -41,7 +45,7 @@ MAX_ROUNDS = 8
 
 
 async def settle_children(
-    conn: kept_store.Connection,
+    conn: tables.Connection,
     child_keys: Sequence[str],
     *,
     now: datetime,
@@ -56,18 +60,18 @@ async def settle_children(
     cpu = time.process_time()
     # Each responsible authority may have thresholds of its own (docs/domain.md rule 28).
     timings = {key: directory.timing_for(key.split("/", 1)[0]) for key in keys}
-    children = await kept_store.lock_children(conn, keys, now)
-    writes = kept_store.Writes()
+    children = await kept_load.lock_children(conn, keys, now)
+    writes = kept_write.Writes()
     # Children folded before the kept state existed are folded once more from the start, with what is new.
     unkept = [key for key in keys if not children[key].kept]
-    await kept_store.add_facts(conn, [(child, fact) for child, fact in new_entries if child in unkept], now)
+    await kept_history.add_facts(conn, [(child, fact) for child, fact in new_entries if child in unkept], now)
     requests = {key: _request(children[key].state, timings[key]) for key in keys if key not in unkept}
     incoming = [(child, fact) for child, fact in new_entries if child in requests]
-    loaded = await kept_store.load(conn, requests, incoming, now) if requests else {}
+    loaded = await kept_load.load(conn, requests, incoming, now) if requests else {}
     settled: dict[str, Settled] = {}
     again: list[str] = []  # folded from the start: the order everything was learnt in changed
     for _ in range(MAX_ROUNDS):
-        more: dict[str, kept_store.Request] = {}
+        more: dict[str, kept_load.Request] = {}
         for key, found in loaded.items():
             if key in settled or key in again or (key not in child_keys and not found.new):
                 continue  # every event of it a repeat, and no timer woke it: nothing to do
@@ -81,7 +85,7 @@ async def settle_children(
         if not more:
             break
         arriving = [(child, fact) for child, fact in incoming if child in more]  # stored already: repeats now
-        for key, found in (await kept_store.load(conn, more, arriving, now)).items():
+        for key, found in (await kept_load.load(conn, more, arriving, now)).items():
             found.new = loaded[key].new
             loaded[key] = found
             requests[key] = more[key]
@@ -93,7 +97,7 @@ async def settle_children(
         _add(writes, key, result, now)
     task_topic = topics.named(namespace, topics.TASKS)
     writes.messages = [outbox.row(task_topic, key, _envelope(key, out, now)) for key, out in writes.outgoing]
-    fresh = await kept_store.write(conn, writes, now)
+    fresh = await kept_write.write(conn, writes, now)
     published = [(key, out) for key, out in writes.outgoing if out.key in fresh]
     _report(published, now)
     metrics.EVENTS_TAKEN_IN.inc(sum(len(found.new) for found in loaded.values()))
@@ -101,9 +105,9 @@ async def settle_children(
     return [out for _, out in published]
 
 
-def _request(state: Json | None, timing: TimingSettings) -> kept_store.Request:
+def _request(state: Json | None, timing: TimingSettings) -> kept_load.Request:
     child = child_from(state) if state is not None else None
-    return kept_store.Request(
+    return kept_load.Request(
         state=state,
         seq=child.seq if child is not None else 0,
         whole=child is None or child.steps == 0,
@@ -112,7 +116,7 @@ def _request(state: Json | None, timing: TimingSettings) -> kept_store.Request:
     )
 
 
-def _more(request: kept_store.Request, need: Need, since: datetime | None) -> kept_store.Request:
+def _more(request: kept_load.Request, need: Need, since: datetime | None) -> kept_load.Request:
     """The request extended by what a settle asked for (its region, loaded from `since`, only widened)."""
     wider = need.wider or request.forced
     reach = need.reach if need.wider else request.reach
@@ -123,7 +127,7 @@ def _more(request: kept_store.Request, need: Need, since: datetime | None) -> ke
     caps = dict(request.caps)
     if need.wider and need.step is not None:
         caps[need.step] = need.reach
-    return kept_store.Request(
+    return kept_load.Request(
         caps=caps,
         seq=request.seq,
         whole=request.whole or (need.wider and reach is None),
@@ -138,7 +142,7 @@ def _more(request: kept_store.Request, need: Need, since: datetime | None) -> ke
     )
 
 
-def _add(writes: kept_store.Writes, key: str, result: Settled, now: datetime) -> None:
+def _add(writes: kept_write.Writes, key: str, result: Settled, now: datetime) -> None:
     """What one child's settle writes."""
     state = result.state
     writes.children.append((key, child_json(result.child)))
@@ -167,12 +171,12 @@ def _add(writes: kept_store.Writes, key: str, result: Settled, now: datetime) ->
 
 
 async def _fold_again(
-    conn: kept_store.Connection, key: str, now: datetime, timing: TimingSettings, writes: kept_store.Writes
+    conn: tables.Connection, key: str, now: datetime, timing: TimingSettings, writes: kept_write.Writes
 ) -> None:
     """Fold a child's whole history again from its start (nothing published before is published
     again; every id stays) and keep what it comes to."""
-    found = await kept_store.history(conn, key)
-    await kept_store.describe_facts(conn, found.facts)
+    found = await kept_history.history(conn, key)
+    await kept_history.describe_facts(conn, found.facts)
     archive = Archive(key, facts={fact.key: fact for fact in found.facts}, emitted=found.emitted)
     outgoing = archive.rebuild(now=now, timing=timing)
     assert archive.child is not None

@@ -17,7 +17,7 @@ from services.scheduler.settle import settle_children
 from services.scheduler.store import tables
 from shared.clock import Clock
 from shared.db import LOOP_ERRORS, listen_until_stopped
-from shared.directory import LiveDirectory
+from shared.live_directory import LiveDirectory
 from shared.waits import wait_any
 
 log = structlog.get_logger()

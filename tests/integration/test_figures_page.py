@@ -23,7 +23,8 @@ from services.scheduler.report.output import render
 from shared import topics
 from shared.clock import ManualClock
 from shared.contracts.episodes import MissingReported, Returned
-from shared.directory import LiveDirectory, open_directory
+from shared.directory_file import open_directory
+from shared.live_directory import LiveDirectory
 from tests.conftest import Place
 from tests.directory_factory import DirectoryFactory
 from tests.events import CARDIFF, NEWPORT, publish

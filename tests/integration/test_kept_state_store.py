@@ -1,5 +1,5 @@
 """The kept state in real PostgreSQL: children settled event by event through the scheduler's own
-statements (`kept/store.py`) publish what the fold from scratch publishes and keep the read models it
+statements (`kept/store/`) publish what the fold from scratch publishes and keep the read models it
 gives, at every prefix of generated histories in any arrival order; and a child whose history was
 folded before the kept state existed is folded once more from its start at its next event or timer,
 or by the upgrade loop, publishing nothing twice and keeping every id."""

@@ -17,7 +17,8 @@ import pytest
 from services.notifier.store import tables
 from services.notifier.store.migrate import MIGRATIONS
 from services.notifier.webhooks import store as delivery_store
-from services.scheduler.kept import store as kept_store
+from services.scheduler.kept.store import load as kept_load
+from services.scheduler.kept.store import write as kept_write
 from services.scheduler.store import tables as scheduler_store
 from services.scheduler.store.migrate import MIGRATIONS as SCHEDULER_MIGRATIONS
 from shared.db import create_pool
@@ -82,7 +83,7 @@ async def scheduler_schema(place: Place) -> AsyncIterator[asyncpg.Connection]:
 async def test_loading_children_to_settle_reads_each_through_an_index(
     scheduler_schema: asyncpg.Connection,
 ) -> None:
-    plan = await kept_plan(scheduler_schema, kept_store.LOAD)
+    plan = await kept_plan(scheduler_schema, kept_load.LOAD)
     for table in ("facts", "episodes", "interview_tasks", "emitted", "held_reports"):
         assert f"Seq Scan on {table}" not in plan, plan
 
@@ -90,6 +91,6 @@ async def test_loading_children_to_settle_reads_each_through_an_index(
 async def test_writing_what_children_decided_touches_rows_by_key(
     scheduler_schema: asyncpg.Connection,
 ) -> None:
-    plan = await kept_plan(scheduler_schema, kept_store.WRITE)
+    plan = await kept_plan(scheduler_schema, kept_write.WRITE)
     for table in ("facts", "children", "episodes", "interview_tasks"):
         assert f"Seq Scan on {table}" not in plan, plan

@@ -11,7 +11,7 @@ import pytest
 
 from services.scheduler.domain.child import fold
 from services.scheduler.domain.history import Entry
-from services.scheduler.kept import store as kept_store
+from services.scheduler.kept.store import load as kept_load
 from services.scheduler.settle import settle_children
 from services.scheduler.store import tables
 from services.scheduler.store.migrate import MIGRATIONS
@@ -19,7 +19,8 @@ from services.scheduler.timers import TimerLoop
 from shared.child_data import erase, export
 from shared.clock import ManualClock
 from shared.db import create_pool
-from shared.directory import Directory, LiveDirectory, TimingSettings
+from shared.directory import Directory, TimingSettings
+from shared.live_directory import LiveDirectory
 from shared.migrations import apply_migrations
 from shared.outbox import outbox_migrations
 from tests.conftest import Place
@@ -204,7 +205,7 @@ async def test_a_child_busy_elsewhere_is_skipped_not_waited_for(pool: "asyncpg.P
     busy = await pool.acquire()
     try:
         async with busy.transaction():
-            await kept_store.lock_children(busy, ["W06000015/C-1"], clock.now())
+            await kept_load.lock_children(busy, ["W06000015/C-1"], clock.now())
             # The event handler holds the child: the loop leaves its timer pending and does not block...
             loop = TimerLoop(pool, clock, LIVE, namespace="t.")
             assert await asyncio.wait_for(loop.fire_due(), timeout=5) == 0

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from services.intake.reads.access import PoliceReport, record_for
-from shared.directory import Directory, load_directory
+from shared.directory import Directory
+from shared.directory_file import load_directory
 from tests.directory_factory import CARDIFF, NEWPORT, SWANSEA, DirectoryFactory
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)

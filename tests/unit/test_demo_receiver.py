@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 from standardwebhooks.webhooks import Webhook
 
-from shared.directory import load_directory
+from shared.directory_file import load_directory
 from tests.directory_factory import DirectoryFactory, key_for, secret_for
 from tools.demo import write_demo_directory
 from tools.receiver import create_receiver

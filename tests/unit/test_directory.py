@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.directory import DirectoryError, hash_api_key, load_directory
+from shared.directory import hash_api_key
+from shared.directory_file import DirectoryError, load_directory
 from tests.directory_factory import DirectoryFactory, key_for
 
 

@@ -11,15 +11,9 @@ import yaml
 from standardwebhooks.webhooks import Webhook
 
 from services.notifier.webhooks.worker import sign
-from shared.directory import (
-    DirectoryError,
-    LiveDirectory,
-    example_api_key,
-    example_webhook_secret,
-    hash_api_key,
-    load_directory,
-    open_directory,
-)
+from shared.directory import example_api_key, example_webhook_secret, hash_api_key
+from shared.directory_file import DirectoryError, load_directory, open_directory
+from shared.live_directory import LiveDirectory
 from tests.directory_factory import DirectoryFactory, key_for, secret_for
 from tests.kafka_reader import poll
 

@@ -8,7 +8,7 @@ from services.scheduler.domain.child import ChildState
 from services.scheduler.domain.history import Entry
 from services.scheduler.domain.triggers import Outgoing, due_events
 from shared.contracts.tasks import EpisodeChanged, InterviewRequested, InterviewUpdated, WindowBreached
-from shared.directory import load_directory
+from shared.directory_file import load_directory
 from tests.directory_factory import DirectoryFactory
 from tests.unit.timeline import (
     COUNCIL,

@@ -16,7 +16,7 @@ from services.notifier.store.writes import Writes
 from services.notifier.webhooks import queue
 from shared.contracts.tasks import WindowBreached
 from shared.contracts.webhooks import TO_COUNCILS, TO_OPERATIONS, TO_PROVIDERS, WEBHOOKS
-from shared.directory import load_directory
+from shared.directory_file import load_directory
 from tests.directory_factory import DirectoryFactory
 
 

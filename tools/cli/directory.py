@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from shared.directory import DirectoryError, load_directory
+from shared.directory_file import DirectoryError, load_directory
 from tools.cli.root import (
     app,
     keys_app,

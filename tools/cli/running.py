@@ -10,7 +10,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
-from shared.directory import DirectoryError, open_directory
+from shared.directory_file import DirectoryError, open_directory
 from shared.logging import configure_logging
 from shared.settings import CommonSettings
 from tools.cli.root import (

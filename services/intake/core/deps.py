@@ -7,7 +7,8 @@ from fastapi import Response
 from services.intake.core.settings import IntakeSettings
 from services.intake.store.base import Pool
 from shared.clock import Clock
-from shared.directory import Directory, LiveDirectory
+from shared.directory import Directory
+from shared.live_directory import LiveDirectory
 from shared.outbox import OutboxRelay
 
 

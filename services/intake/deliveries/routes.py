@@ -13,7 +13,7 @@ from services.intake.core.auth import Caller, caller
 from services.intake.core.deps import Deps, not_stored
 from services.intake.core.errors import NoLongerHeld, NotFound, StillPending
 from services.intake.deliveries import store as delivery_store
-from services.intake.docs.examples import PROBLEM_CONTENT, problem_answers
+from services.intake.docs.answers import PROBLEM_CONTENT, problem_answers
 from services.intake.reads.views import DeliveryAttemptView, DeliveryPage, DeliveryView
 from services.intake.store.audit import record_access
 from shared import topics

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from services.intake.core.auth import authenticate
 from services.intake.core.deps import Deps
 from services.intake.core.errors import Invalid, TooLarge, UnsupportedMedia
-from services.intake.docs import examples
+from services.intake.docs import event_docs
 from services.intake.events.submit import submit
 
 log = structlog.get_logger()
@@ -25,9 +25,9 @@ BATCH_TYPE = "application/cloudevents-batch+json"
     tags=["events"],
     status_code=202,
     summary="Report an event (one CloudEvent, or a batch)",
-    description=examples.POST_EVENTS_DESCRIPTION,
-    openapi_extra={"requestBody": examples.request_body([])},  # the directory's, in app._document
-    responses=examples.POST_EVENTS_RESPONSES,
+    description=event_docs.POST_EVENTS_DESCRIPTION,
+    openapi_extra={"requestBody": event_docs.request_body([])},  # the directory's, in app._document
+    responses=event_docs.POST_EVENTS_RESPONSES,
 )
 async def post_events(request: Request) -> JSONResponse:
     """Accept one CloudEvent or a batch; answer only once it is durably stored."""

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from services.intake.core.auth import Caller, caller
 from services.intake.core.deps import Deps, not_stored
 from services.intake.core.errors import Forbidden, NotFound
-from services.intake.docs.examples import problem_answers
+from services.intake.docs.answers import problem_answers
 from services.intake.reads import store
 from services.intake.reads.access import PoliceReport, record_for
 from services.intake.reads.views import AuditEntry, AuditPage, ChildRecord

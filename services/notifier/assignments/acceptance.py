@@ -18,7 +18,7 @@ from services.notifier.store.writes import Writes
 from shared.clock import Clock
 from shared.contracts.assignments import ReferralPacket
 from shared.db import LOOP_ERRORS
-from shared.directory import LiveDirectory
+from shared.live_directory import LiveDirectory
 from shared.waits import wait_any
 
 log = structlog.get_logger()

@@ -19,7 +19,7 @@ from services.notifier.webhooks import store as delivery_store
 from shared.contracts.operations import WebhookTest
 from shared.contracts.webhooks import sent_to
 from shared.db import CONNECTION_ERRORS, create_pool
-from shared.directory import DirectoryError, open_directory
+from shared.directory_file import DirectoryError, open_directory
 from shared.operator_guard import require_audited
 
 T = TypeVar("T")

@@ -31,7 +31,8 @@ from services.notifier.webhooks.recording import AttemptRecorder
 from shared.clock import Clock
 from shared.contracts.operations import EndpointDisabled
 from shared.db import LOOP_ERRORS, listen_until_stopped
-from shared.directory import LiveDirectory, Organisation
+from shared.directory import Organisation
+from shared.live_directory import LiveDirectory
 from shared.waits import wait_any
 
 log = structlog.get_logger()

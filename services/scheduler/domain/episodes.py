@@ -1,17 +1,9 @@
 """A child's episodes: reports grouped into absences by what happened, named by what was known first.
 
 Reports describe absences; an episode is one absence, however many organisations report it
-(docs/domain.md rules 22-26):
+(docs/domain.md rules 22-26). Which reports are one absence, and the name it keeps, is worked out in
+absences.py; here each absence becomes an episode:
 
-- A return separates absences: a report that starts at or after a known return is a new absence, even
-  when that return is learnt late. Between two returns, reports with the same police reference are one
-  absence, reports with different ones are different absences, and a report with none joins the latest
-  absence that had started by then. An organisation reporting a different kind (`away` becoming
-  `missing`, or back) closes its absence there and starts the next; the same kinds from different
-  organisations are one absence, of the more serious kind.
-- An episode is named by its report that the system learnt of first, so later reports, late returns
-  and withdrawals never rename it. (Reports from before intake numbered events are named by their
-  place among such episodes, as they always were.)
 - A withdrawal (`missing.cancelled`, reported in error) takes back the sender's own report; the
   episode ends as cancelled only when none of its reports stands. `left_care` ends the open absence.
 - What the standing reports say adds up: the more serious kind, the highest risk, the union of
@@ -19,12 +11,12 @@ Reports describe absences; an episode is one absence, however many organisations
   and the earliest return after it.
 """
 
-import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.scheduler.domain.history import Entry, KnownKey, stable_id
+from services.scheduler.domain.absences import Absence, episode_names, group_reports, report_of
+from services.scheduler.domain.history import Entry, KnownKey
 from shared.contracts.common import EpisodeKind, ExploitationIndicator, Language, RiskLevel
 from shared.contracts.episodes import Cancelled, MissingReported, Returned, RiskChanged
 
@@ -138,31 +130,6 @@ class Episode:
 
 
 @dataclass
-class _Group:
-    """Reports of one absence, as they are grouped (before withdrawals are applied)."""
-
-    segment: int  # how many returns came before it
-    reports: list[Entry] = field(default_factory=list)
-    refs: set[tuple[str, str]] = field(default_factory=set)
-    name: str | None = None  # the id it was given before, if it contains the report that named it
-    kind: EpisodeKind = "away"
-    kind_changed_at: datetime | None = None
-
-    @property
-    def first_start(self) -> datetime:
-        return min(_report(f).missing_since for f in self.reports)
-
-    def add(self, fact: Entry, name: str | None = None) -> None:
-        report = _report(fact)
-        self.reports.append(fact)
-        self.name = self.name or name
-        if _ref(report) is not None:
-            self.refs.add(_ref(report))  # type: ignore[arg-type]
-        if report.kind == "missing":
-            self.kind = "missing"
-
-
-@dataclass
 class Grouping:
     """A child's episodes from the events learnt so far, with what each withdrawal and risk change applied
     to (so a later look at part of the history can tell whether anything outside it moved)."""
@@ -200,8 +167,8 @@ def group_episodes(known: Sequence[Entry], named: dict[str, str] | None = None) 
         (f for f in known if isinstance(f.data, Returned)), key=lambda f: (f.happened_at, f.known)
     )
     return_times = sorted({f.happened_at for f in returns})
-    groups = _group(reports, return_times, named)
-    names, by_position = _names(groups)
+    groups = group_reports(reports, return_times, named)
+    names, by_position = episode_names(groups)
     withdrawn, left_care, idle = _withdrawals(known, groups)
     episodes = [
         _episode(group, names[i], named, withdrawn, left_care, return_times, returns)
@@ -225,94 +192,13 @@ def unused_returns(known: Sequence[Entry], episodes: list[Episode]) -> set[str]:
     return {f.key for f in returns if f.key not in used}
 
 
-def _report(fact: Entry) -> MissingReported:
-    assert isinstance(fact.data, MissingReported)
-    return fact.data
-
-
-def _ref(report: MissingReported) -> tuple[str, str] | None:
-    if report.police_force and report.police_reference:
-        return (report.police_force, report.police_reference)
-    return None
-
-
-def _group(reports: list[Entry], return_times: list[datetime], named: dict[str, str]) -> list[_Group]:
-    """Reports in order of when their absences began, each joined to the absence it describes. A
-    report that named an episode carries its id like a police reference: never two ids in one group."""
-    groups: list[_Group] = []
-    for fact in sorted(reports, key=lambda f: (_report(f).missing_since, f.known)):
-        report = _report(fact)
-        segment = bisect.bisect_right(return_times, report.missing_since)
-        ref, name = _ref(report), named.get(fact.key)
-        same_case = next(
-            (
-                g
-                for g in reversed(groups)
-                if g.segment == segment
-                and ((ref and ref in g.refs) or (name and g.name == name))
-                and _compatible(g.name, name)
-            ),
-            None,
-        )
-        if same_case is not None and (name or not _kind_changes(same_case, fact)):
-            same_case.add(fact, name)
-            continue
-        current = same_case or (groups[-1] if groups and groups[-1].segment == segment else None)
-        if current is not None:
-            other_case = bool(ref and current.refs and ref not in current.refs)
-            if _kind_changes(current, fact):
-                current.kind_changed_at = report.missing_since
-            elif not other_case and _compatible(current.name, name):
-                current.add(fact, name)
-                continue
-        group = _Group(segment)
-        group.add(fact, name)
-        groups.append(group)
-    return groups
-
-
-def _compatible(one: str | None, other: str | None) -> bool:
-    return one is None or other is None or one == other
-
-
-def _kind_changes(group: _Group, fact: Entry) -> bool:
-    """An organisation that reported one kind of absence now reports the other, starting later: the
-    first absence ends and the next begins (away becoming missing, or back)."""
-    report = _report(fact)
-    if report.kind == group.kind or report.missing_since <= group.first_start:
-        return False
-    return any(f.org == fact.org and _report(f).kind != report.kind for f in group.reports)
-
-
-def _names(groups: list[_Group]) -> tuple[list[str], bool]:
-    """Each episode keeps the id it was given; a new one is named by its report known first. Reports
-    from before intake numbered events give the name by the episode's place among such episodes, as
-    they did before numbering existed (the second value says whether any was)."""
-    firsts = [min(g.reports, key=lambda f: f.known) for g in groups]
-    child = _report(firsts[0]).child_key if firsts else ""
-    legacy = sorted(
-        (i for i, first in enumerate(firsts) if first.seq is None and groups[i].name is None),
-        key=lambda i: (groups[i].first_start, firsts[i].known),
-    )
-    position = {i: n for n, i in enumerate(legacy, start=1)}
-    names = []
-    for i, (group, first) in enumerate(zip(groups, firsts, strict=True)):
-        if group.name is not None:
-            names.append(group.name)
-        elif first.seq is None:
-            names.append(stable_id("episode", child, str(position[i])))
-        else:
-            names.append(stable_id("episode", child, first.key))
-    return names, bool(position)
-
-
 def naming_reports(episodes: Sequence[Episode]) -> dict[str, str]:
     """Which report each episode is named by (its first known report), for the next `episodes_of`."""
     return {e.named_by: e.episode_id for e in episodes}
 
 
 def _withdrawals(
-    known: Sequence[Entry], groups: list[_Group]
+    known: Sequence[Entry], groups: list[Absence]
 ) -> tuple[dict[str, Entry], list[Entry], set[str]]:
     """Which reports were withdrawn (by which cancellation), the `left_care` notices, and cancellations
     that withdrew nothing."""
@@ -348,7 +234,7 @@ def _withdrawals(
 
 
 def _episode(
-    group: _Group,
+    group: Absence,
     name: str,
     named: dict[str, str],
     withdrawn: dict[str, Entry],
@@ -358,7 +244,7 @@ def _episode(
 ) -> Episode:
     standing = [f for f in group.reports if f.key not in withdrawn]
     basis = standing or group.reports
-    reports = [_report(f) for f in basis]
+    reports = [report_of(f) for f in basis]
     first = min(group.reports, key=lambda f: f.known)
     latest = max(basis, key=lambda f: f.known)
     languages = {r.preferred_language for r in reports}
@@ -366,7 +252,7 @@ def _episode(
         episode_id=name,
         child_ref=reports[0].child_ref,
         responsible_authority=reports[0].responsible_authority,
-        placement_authority=_report(latest).placement_authority,
+        placement_authority=report_of(latest).placement_authority,
         kind="missing" if any(r.kind == "missing" for r in reports) else "away",
         started_at=min(r.missing_since for r in reports),
         risk_level="no_apparent_risk",
@@ -379,7 +265,7 @@ def _episode(
         standing=[f.key for f in standing],
     )
     for fact in standing:
-        report = _report(fact)
+        report = report_of(fact)
         raise_risk(episode, report.risk_level, report.missing_since)
         add_indicators(episode, report.exploitation_indicators, report.missing_since)
     if not standing:

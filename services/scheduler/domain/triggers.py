@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 from functools import cached_property, partial
 from typing import Literal
 
-from services.scheduler.domain.child import ChildState, Packet, Raised, TaskState
+from services.scheduler.domain.child import ChildState, Packet, TaskState
 from services.scheduler.domain.episodes import Episode
 from services.scheduler.domain.history import stable_id
+from services.scheduler.domain.notices import Raised
 from services.scheduler.domain.tasks import CLOSED_WITHOUT_INTERVIEW
 from shared.contracts.common import ExploitationIndicator
 from shared.contracts.tasks import (

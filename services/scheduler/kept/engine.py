@@ -27,29 +27,28 @@ every arrival order.
 """
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from services.scheduler.domain.child import (
     ChildState,
     Packet,
-    Raised,
     TaskState,
     apply_assignments,
     close_for_left_care,
-    publishing_order,
-    raise_notes,
     revise,
     set_windows,
 )
 from services.scheduler.domain.episodes import LEFT_CARE, Episode, group_episodes, naming_reports
 from services.scheduler.domain.history import Entry
+from services.scheduler.domain.notices import Raised, publishing_order, raise_notes
 from services.scheduler.domain.tasks import TaskBook
 from services.scheduler.domain.triggers import Outgoing, due_events, episode_wakeups, task_wakeups, wakeups
+from services.scheduler.kept.loaded import Loaded, Need, NeedMore
+from services.scheduler.kept.region import EPISODE_EVENTS, attribution, boundary, region_facts
 from services.scheduler.kept.rows import (
     ChildRow,
     EpisodeRow,
     FactNote,
-    Json,
     TaskRow,
     child_from,
     episode_row_from,
@@ -57,64 +56,12 @@ from services.scheduler.kept.rows import (
 )
 from shared.contracts.assignments import AssignmentFact, assignment_id
 from shared.contracts.common import ExploitationIndicator
-from shared.contracts.episodes import Cancelled, InterviewNotOffered, MissingReported, Returned, RiskChanged
+from shared.contracts.episodes import Cancelled, InterviewNotOffered
 from shared.contracts.interviews import InterviewEvent
 from shared.directory import TimingSettings
 
-EPISODE_EVENTS = (MissingReported, Returned, RiskChanged, Cancelled)
-# `since` for a settle that needs no region at all (no event of it says when something happened).
-NO_REGION = datetime.max.replace(tzinfo=UTC)
 # Kinds of notice raised about an episode (their keys are "<kind>:<episode id>[:...]").
 RAISED_KINDS = ("opened", "changed", "high_risk", "exploitation", "repeat")
-
-
-@dataclass
-class Loaded:
-    """Part of a child's kept state, as the archive holds it, and the events a settle needs.
-
-    Every event reported as happening at or after `since` (a return: after it) is among `facts`, and
-    every episode that began at or after it among `episodes` (`since` None: the whole history;
-    `NO_REGION`: none of it). `since` is always the moment of a return known before the settle, so
-    no episode spans it."""
-
-    child_key: str
-    child: Json | None  # None: a child the scheduler has never seen
-    since: datetime | None
-    facts: dict[str, Entry] = field(default_factory=dict)
-    notes: dict[str, FactNote] = field(default_factory=dict)
-    episodes: dict[str, Json] = field(default_factory=dict)  # episode rows, by id
-    tasks: dict[str, Json] = field(default_factory=dict)  # task rows, by id
-    emitted: set[str] = field(default_factory=set)  # keys published about the loaded episodes and tasks
-    earlier: dict[str, datetime] = field(
-        default_factory=dict
-    )  # live episodes begun in the repeat period before `since`
-    held_by: dict[str, list[str]] = field(
-        default_factory=dict
-    )  # report -> tasks whose interview was held for it
-    assignments: dict[str, str] = field(
-        default_factory=dict
-    )  # assignment id -> task id (the notifier's word)
-    all_tasks: list[str] | None = None  # every task id of the child, when asked for
-    absent: set[str] = field(default_factory=set)  # episode and task ids looked for and not found
-    caps: dict[str, datetime | None] = field(default_factory=dict)  # step -> its region begins no later
-    new: set[str] = field(default_factory=set)  # keys of the events this settle brings
-
-
-@dataclass
-class Need:
-    """What a settle needs loaded before it can be done: a region reaching back to `reach` (`wider`; None:
-    the whole history), rows by id, every task id of the child, or the whole history folded again."""
-
-    wider: bool = False
-    reach: datetime | None = None
-    step: str | None = None  # the step (its last event's key) whose region must begin no later than `reach`
-    episodes: set[str] = field(default_factory=set)
-    tasks: set[str] = field(default_factory=set)
-    all_tasks: bool = False
-    rebuild: bool = False
-
-    def __bool__(self) -> bool:
-        return self.wider or bool(self.episodes or self.tasks) or self.all_tasks or self.rebuild
 
 
 @dataclass
@@ -133,18 +80,13 @@ class Settled:
     noted: list[Raised] = field(default_factory=list)  # without `publish`: every notice raised, set aside
 
 
-class _NeedMore(Exception):
-    def __init__(self, need: Need) -> None:
-        self.need = need
-
-
 def settle(loaded: Loaded, *, now: datetime, timing: TimingSettings, publish: bool = True) -> Settled | Need:
     """Fold the child's next steps from its kept state and say what is due at `now`; or say what must
     be loaded first. With `publish` false, nothing is made due and every notice raised is set aside
     (`Settled.noted`: a history folded again from the start, published in one go at its end)."""
     try:
         return _Settle(loaded, now, timing, publish).run()
-    except _NeedMore as more:
+    except NeedMore as more:
         return more.need
 
 
@@ -200,7 +142,7 @@ class _Settle:
             key=lambda f: f.known,
         )
         if legacy and child.steps > 0:
-            raise _NeedMore(Need(rebuild=True))  # an unnumbered event is learnt before every numbered one
+            raise NeedMore(Need(rebuild=True))  # an unnumbered event is learnt before every numbered one
         steps = [legacy] if legacy else []
         numbered = {f.seq: f for f in intake if f.seq is not None and f.seq > child.seq}
         seq = child.seq
@@ -212,15 +154,22 @@ class _Settle:
     def _regroup(self, step: list[Entry]) -> list[Episode]:
         """Work out again the episodes of the region the step can change; return them."""
         last = step[-1].known
-        since = self._boundary(step)
-        facts = self._region_facts(since, last)
+        since = boundary(self.loaded, step)
+        facts = region_facts(self.loaded, since, last)
         # The report each episode of the region is named by (an id never moves: docs/domain.md rule 22).
         named = naming_reports([e for e in self.episodes.values() if since is None or e.started_at >= since])
         found = group_episodes(sorted(facts.values(), key=lambda f: f.known), named)  # withdrawals in order
         if since is not None and found.named_by_position:  # named by place among every unnumbered one
-            raise _NeedMore(Need(wider=True, reach=None, step=step[-1].key))
-        applied = self._attribution(
-            since, facts, found.withdrew, found.risk_targets, found.episodes, step[-1].key
+            raise NeedMore(Need(wider=True, reach=None, step=step[-1].key))
+        applied = attribution(
+            since,
+            facts,
+            found.withdrew,
+            found.risk_targets,
+            found.episodes,
+            step[-1].key,
+            before=self.episodes,
+            notes=self.notes,
         )
         for eid in [eid for eid, e in self.episodes.items() if since is None or e.started_at >= since]:
             del self.episodes[eid]
@@ -231,114 +180,6 @@ class _Settle:
         for key, targets in applied.items():
             self._note(key, applied_to=targets)
         return found.episodes
-
-    def _boundary(self, step: list[Entry]) -> datetime | None:
-        """Where the step's region begins: at the last return known before the step that is no later
-        than anything the step reports (nor than a boundary asked for before, `Loaded.caps`), and no
-        earlier than the settle's own region."""
-        reach = min(self._reach(fact) for fact in step if isinstance(fact.data, EPISODE_EVENTS))
-        key = step[-1].key
-        if key in self.loaded.caps:
-            cap = self.loaded.caps[key]
-            if cap is None:  # the whole history
-                if self.loaded.since is not None:
-                    raise _NeedMore(Need(wider=True, reach=None, step=key))
-                return None
-            reach = min(reach, cap)
-        since = self.loaded.since
-        if since is not None and since > reach:
-            raise _NeedMore(Need(wider=True, reach=reach, step=key))
-        first = step[0].known
-        returns = [
-            f.happened_at
-            for f in self.loaded.facts.values()
-            if isinstance(f.data, Returned)
-            and f.from_intake
-            and f.known < first
-            and f.happened_at <= reach
-            and (since is None or f.happened_at >= since)
-        ]
-        return max(returns, default=since)
-
-    def _reach(self, fact: Entry) -> datetime:
-        """The earliest moment an event's report is about (a withdrawal by report id: its report's,
-        which the archive loads with it)."""
-        data = fact.data
-        if isinstance(data, Cancelled) and data.report_id is not None:
-            target = self.loaded.facts.get(f"{fact.key.split('|', 1)[0]}|{data.report_id}")
-            if target is not None:
-                return min(target.happened_at, fact.happened_at)
-        return fact.happened_at
-
-    def _region_facts(self, since: datetime | None, last: tuple[int, int, datetime, str]) -> dict[str, Entry]:
-        """The episodes' events known by the step that the region holds."""
-        known = {
-            key: f
-            for key, f in self.loaded.facts.items()
-            if isinstance(f.data, EPISODE_EVENTS) and f.from_intake and f.known <= last
-        }
-        if since is None:
-            return known
-        found = {key: f for key, f in known.items() if _in_region(f, since)}
-        for key, f in known.items():  # a withdrawal of a report of the region, whenever it was sent
-            data = f.data
-            target = data.report_id if isinstance(data, Cancelled) else None
-            if target is not None and f"{key.split('|', 1)[0]}|{target}" in found:
-                found[key] = f
-        return found
-
-    def _attribution(
-        self,
-        since: datetime | None,
-        facts: dict[str, Entry],
-        withdrew: dict[str, list[str]],
-        risk_targets: dict[str, str | None],
-        episodes: list[Episode],
-        step: str,
-    ) -> dict[str, tuple[str, ...]]:
-        """What each withdrawal and risk change of the region applies to in the whole history: the
-        region's answer or, where the region finds nothing, what it applied to before outside the
-        region (which the step did not change). Asks for a wider region when the answer moved across
-        the region's boundary, or may have (one learnt now that finds nothing in the region)."""
-        if since is None:
-            found = {key: tuple(targets) for key, targets in withdrew.items()}
-            return found | {key: (target,) if target else () for key, target in risk_targets.items()}
-        wider = _NeedMore(Need(wider=True, reach=_earlier(since), step=step))
-        reports = {key for key, f in facts.items() if isinstance(f.data, MissingReported)}
-        region_ids = {e.episode_id for e in episodes}
-        region_ids |= {eid for eid, e in self.episodes.items() if e.started_at >= since}
-        found = {}
-        for key, targets in withdrew.items():
-            previous = self._applied_to(key)
-            named = _named_report(facts[key])
-            if named is not None and named not in reports:
-                found[key] = previous or ()  # a report before the region, taken back or not as before
-                continue
-            outside = bool(previous) and not set(previous or ()) <= reports
-            if targets or named is not None:
-                if outside:
-                    raise wider  # it took back a report before the region, and now one in it
-                found[key] = tuple(targets)
-            elif previous is None or (previous and not outside):
-                raise wider  # it may take back a report before the region
-            else:
-                found[key] = previous
-        for key, target in risk_targets.items():
-            previous = self._applied_to(key)
-            outside = bool(previous) and (previous or ("",))[0] not in region_ids
-            if target is not None:
-                if outside:
-                    raise wider  # it applied to an episode before the region, and now to one in it
-                found[key] = (target,)
-            elif previous is None or (previous and not outside):
-                raise wider  # it may apply to an episode before the region
-            else:
-                found[key] = previous
-        return found
-
-    def _applied_to(self, key: str) -> tuple[str, ...] | None:
-        note = self.notes.get(key)
-        return note.applied_to if note is not None else None
 
     def _note(self, key: str, *, applied_to: tuple[str, ...]) -> None:
         note = self.notes.get(key, FactNote())
@@ -423,7 +264,7 @@ class _Settle:
         need.tasks -= set(self.task_rows) | self.loaded.absent
         need.episodes -= set(self.rows) | self.loaded.absent
         if need:
-            raise _NeedMore(need)
+            raise NeedMore(need)
 
     def _check_waiting(self, book: TaskBook) -> None:
         """A provider's report still waiting for its task may be about a task not loaded: look among
@@ -431,7 +272,7 @@ class _Settle:
         if not book.waiting:
             return
         if self.loaded.all_tasks is None:
-            raise _NeedMore(Need(all_tasks=True))
+            raise NeedMore(Need(all_tasks=True))
         loaded = {task.task_id for task in book.tasks}
         wanted = set()
         for fact in book.waiting:
@@ -441,7 +282,7 @@ class _Settle:
                 if tid not in loaded and assignment_id(tid, fact.org) == fact.data.assignment_id:
                     wanted.add(tid)
         if wanted:
-            raise _NeedMore(Need(tasks=wanted))
+            raise NeedMore(Need(tasks=wanted))
 
     # -- the result -------------------------------------------------------------------------------
 
@@ -530,23 +371,3 @@ class _Settle:
             unapplied=unapplied,
             noted=noted,
         )
-
-
-def _named_report(fact: Entry) -> str | None:
-    """The report a withdrawal names, if it names one."""
-    data = fact.data
-    if isinstance(data, Cancelled) and data.report_id is not None:
-        return f"{fact.key.split('|', 1)[0]}|{data.report_id}"
-    return None
-
-
-def _in_region(fact: Entry, since: datetime) -> bool:
-    moment = fact.happened_at
-    if isinstance(fact.data, Returned):
-        return moment > since
-    return moment >= since
-
-
-def _earlier(since: datetime) -> datetime:
-    """A moment just before `since`: the region must begin at an earlier return."""
-    return since - timedelta(microseconds=1)

@@ -1,5 +1,5 @@
 """A child's kept state held in memory, loaded and written by the same rules as PostgreSQL's
-(`store.py`): to fold a history again from its start (a child's first settle after an upgrade, or an
+(`store/`): to fold a history again from its start (a child's first settle after an upgrade, or an
 event that changes the order everything was learnt in), and for the tests that hold the kept state to
 the fold.
 
@@ -13,11 +13,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from services.scheduler.domain.child import Raised, publishing_order
 from services.scheduler.domain.history import Entry
+from services.scheduler.domain.notices import Raised, publishing_order
 from services.scheduler.domain.read_model import episode_row, task_row
 from services.scheduler.domain.triggers import Outgoing
-from services.scheduler.kept.engine import NO_REGION, Loaded, Need, Settled, settle
+from services.scheduler.kept.engine import Settled, settle
+from services.scheduler.kept.loaded import NO_REGION, Loaded, Need
 from services.scheduler.kept.rows import (
     FactNote,
     Json,

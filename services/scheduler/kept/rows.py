@@ -11,9 +11,10 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from services.scheduler.domain.child import Packet, Raised
+from services.scheduler.domain.child import Packet
 from services.scheduler.domain.episodes import Episode
 from services.scheduler.domain.history import Entry, KnownKey
+from services.scheduler.domain.notices import Raised
 from services.scheduler.domain.tasks import Task
 from shared.contracts.assignments import AssignmentFact
 from shared.contracts.common import ExploitationIndicator

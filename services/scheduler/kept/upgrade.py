@@ -13,11 +13,13 @@ from datetime import datetime
 
 import structlog
 
-from services.scheduler.kept import store as kept_store
+from services.scheduler.kept.store import history as kept_history
 from services.scheduler.settle import settle_children
+from services.scheduler.store import tables
 from shared.clock import Clock
 from shared.db import LOOP_ERRORS
-from shared.directory import Directory, LiveDirectory
+from shared.directory import Directory
+from shared.live_directory import LiveDirectory
 from shared.waits import wait_any
 
 log = structlog.get_logger()
@@ -26,7 +28,7 @@ RETRY_SECONDS = 5.0
 
 
 async def keep_histories(
-    pool: kept_store.Pool,
+    pool: tables.Pool,
     directory: Directory,
     *,
     namespace: str,
@@ -39,14 +41,14 @@ async def keep_histories(
     started = time.monotonic()
     while stop is None or not stop.is_set():
         async with pool.acquire() as conn, conn.transaction():
-            keys = await kept_store.children_to_keep(conn, batch)
+            keys = await kept_history.children_to_keep(conn, batch)
             if not keys:
                 break
             await settle_children(conn, keys, now=now(), directory=directory, namespace=namespace)
         kept += len(keys)
         if kept % (batch * 20) < batch:
             async with pool.acquire() as conn:
-                left = await kept_store.still_to_keep(conn)
+                left = await kept_history.still_to_keep(conn)
             log.info("histories_kept", children=kept, left=left, seconds=round(time.monotonic() - started, 1))
     return kept
 
@@ -54,9 +56,7 @@ async def keep_histories(
 class UpgradeLoop:
     """Keeps every history folded before the kept state existed, once, after start."""
 
-    def __init__(
-        self, pool: kept_store.Pool, clock: Clock, directory: LiveDirectory, *, namespace: str
-    ) -> None:
+    def __init__(self, pool: tables.Pool, clock: Clock, directory: LiveDirectory, *, namespace: str) -> None:
         self._pool, self._clock, self._directory, self._namespace = pool, clock, directory, namespace
 
     async def run(self, stop: asyncio.Event) -> None:

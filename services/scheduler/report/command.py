@@ -29,7 +29,7 @@ from services.scheduler.report.figures import (
 from services.scheduler.report.output import render
 from services.scheduler.report.topic_log import read_all
 from shared import topics
-from shared.directory import DirectoryError, open_directory
+from shared.directory_file import DirectoryError, open_directory
 from shared.kafka import client_options
 from shared.logging import configure_logging
 from shared.operator_guard import require_audited

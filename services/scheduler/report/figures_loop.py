@@ -38,7 +38,7 @@ from shared.clock import Clock
 from shared.contracts.envelope import Envelope
 from shared.contracts.figures import FiguresPublished, PeriodKind
 from shared.db import LOOP_ERRORS
-from shared.directory import LiveDirectory
+from shared.live_directory import LiveDirectory
 from shared.waits import wait_any
 
 log = structlog.get_logger()

@@ -1,5 +1,5 @@
 """The scheduler's SQL: timers, retention, and where a child's rows are (the kept state and the
-histories it is folded from are `kept/store.py`'s)."""
+histories it is folded from are `kept/store/`'s)."""
 
 from collections.abc import Sequence
 from datetime import datetime
