@@ -60,7 +60,10 @@ def checksum(sql: str) -> str:
 
 
 def migration_files(folder: Path) -> list[tuple[int, Path]]:
-    """Return the `NNN_name.sql` files of a folder in order; refuse duplicates and strays."""
+    """Return the `NNN_name.sql` files of a folder in order; refuse duplicates, strays, and a folder
+    that is not there (a schema with no migrations is a wrong path, not an empty history)."""
+    if not folder.is_dir():
+        raise ValueError(f"{folder}: no such migrations folder")
     found: list[tuple[int, Path]] = []
     for path in sorted(folder.glob("*.sql")):
         match = _NAME.match(path.name)

@@ -9,9 +9,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from services.intake import app as intake_app
-from services.notifier import app as notifier_app
-from services.scheduler import app as scheduler_app
+from services.intake.store.migrate import MIGRATIONS as INTAKE_MIGRATIONS
+from services.notifier.store.migrate import MIGRATIONS as NOTIFIER_MIGRATIONS
+from services.scheduler.store.migrate import MIGRATIONS as SCHEDULER_MIGRATIONS
 from shared import topics
 from shared.kafka import create_topics
 from shared.migrations import apply_migrations, grant_service_role
@@ -104,9 +104,9 @@ _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 ROLE_PREFIX = f"mtp_test_{_WORKER}_" if _WORKER else "mtp_test_"
 OWNER = f"{ROLE_PREFIX}owner"
 SCHEMAS = (
-    ("intake", Path(intake_app.__file__).parent / "migrations", ("audit",)),
-    ("scheduler", Path(scheduler_app.__file__).parent / "migrations", ()),
-    ("notifier", Path(notifier_app.__file__).parent / "migrations", ()),
+    ("intake", INTAKE_MIGRATIONS, ("audit",)),
+    ("scheduler", SCHEDULER_MIGRATIONS, ()),
+    ("notifier", NOTIFIER_MIGRATIONS, ()),
 )
 
 
