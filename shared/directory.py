@@ -68,6 +68,9 @@ class TimingSettings(_Strict):
     acceptance_timeout_hours: float = Field(4, gt=0)
     repeat_missing: RepeatMissing = RepeatMissing()
     long_missing_hours: list[float] | float = Field(default_factory=lambda: [24.0, 72.0, 168.0])
+    # The responsible authority's time to answer what a child said in an interview (docs/domain.md
+    # rule 31), and to record an NRM decision for an episode with exploitation indicators (rule 34).
+    findings_response_days: float = Field(7, gt=0)
 
     @property
     def long_missing_thresholds(self) -> list[float]:
@@ -113,6 +116,7 @@ class TimingOverrides(_Strict):
     acceptance_timeout_hours: float | None = Field(None, gt=0)
     repeat_missing: RepeatMissing | None = None
     long_missing_hours: list[float] | float | None = None
+    findings_response_days: float | None = Field(None, gt=0)
 
 
 _AUTHORITY = re.compile(AUTHORITY_PATTERN)

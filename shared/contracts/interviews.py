@@ -5,6 +5,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from shared.contracts.common import EventData, ExploitationIndicator, ReasonCode, Timestamp
+from shared.contracts.voice import Findings
 
 
 class InterviewEvent(EventData):
@@ -51,6 +52,11 @@ class InterviewCompleted(InterviewEvent):
     )
     exploitation_indicators: list[ExploitationIndicator] = Field(default_factory=list, max_length=5)
     safeguarding_concern: bool = False
+    findings: Findings | None = Field(
+        None,
+        description="What the child said (with `completed` only): why they went, where they stayed, what "
+        "would help, their own words. Sent to the responsible authority alone (docs/domain.md rule 30).",
+    )
 
 
 INTERVIEW_EVENTS: tuple[type[InterviewEvent], ...] = (

@@ -24,6 +24,7 @@ from shared.contracts.tasks import (
     WindowBreached,
     WindowWarning,
 )
+from shared.contracts.voice import InterviewFindings
 
 # What an independent provider receives about the return interviews it is offered or holds.
 TO_PROVIDERS: tuple[type[EventData], ...] = (
@@ -33,7 +34,8 @@ TO_PROVIDERS: tuple[type[EventData], ...] = (
     WebhookTest,
 )
 # What a council receives about its children (and, read only, children placed in its area); a breach
-# goes to its senior manager's URL as well.
+# goes to its senior manager's URL as well. What a child said (`interview.findings`) goes to the
+# responsible authority only (docs/domain.md rule 30).
 TO_COUNCILS: tuple[type[EventData], ...] = (
     EpisodeOpened,
     EpisodeChanged,
@@ -45,6 +47,7 @@ TO_COUNCILS: tuple[type[EventData], ...] = (
     LongMissingAlert,
     AssignmentExhausted,
     InterviewSummary,
+    InterviewFindings,
     WebhookTest,
 )
 # What the operations team receives.

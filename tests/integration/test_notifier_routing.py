@@ -42,6 +42,7 @@ from shared.contracts.tasks import (
     WindowBreached,
     WindowWarning,
 )
+from shared.contracts.voice import Findings
 from shared.operator_guard import AUDITED_ENV
 from tests.conftest import Place
 from tests.directory_factory import DirectoryFactory, secret_for
@@ -467,3 +468,41 @@ async def test_a_task_nobody_could_take_is_offered_once_a_place_frees(
         await poll(offered_the_second)
         exhausted = [data_of(r)["task_id"] for r in receiver.delivered("cardiff", "assignment.exhausted")]
         assert exhausted.count(second.task_id) == 1  # told once, not at every look
+
+
+async def test_what_the_child_said_goes_to_the_responsible_authority_alone(
+    place: Place, directory: DirectoryFactory, receiver: Receiver
+) -> None:
+    words = "Dw i eisiau mynd adref. Sentinel-W9 please tell nobody at the home."
+    async with notifier(place, write_directory(directory, receiver)):
+        await task(place, "C-430", interview_requested("C-430", placement=NEWPORT))
+        offer = data_of((await poll(lambda: receiver.delivered("nyas-cymru", "assignment.offered")))[0])
+        held = offer["assignment_id"]
+        done = datetime.now(UTC) - timedelta(minutes=10)
+        findings = Findings(
+            reasons=["wants_family_contact"],
+            harm="would_not_say",
+            placement_view="return_home_area",
+            child_words=words,
+        )
+        await report(place, "C-430", "nyas-cymru", InterviewAccepted(assignment_id=held))
+        await report(
+            place,
+            "C-430",
+            "nyas-cymru",
+            InterviewCompleted(assignment_id=held, completed_at=done, outcome="completed", findings=findings),
+        )
+        heard = data_of((await poll(lambda: receiver.delivered("cardiff", "interview.findings")))[0])
+        # The host authority hears that the interview was held, as the responsible authority does.
+        await poll(lambda: receiver.delivered("newport", "interview.completed"))
+        await poll(lambda: receiver.delivered("cardiff", "interview.completed"))
+    assert heard["findings_id"] == f"findings-{held}"
+    assert heard["findings"]["child_words"] == words
+    assert heard["findings"]["placement_view"] == "return_home_area"
+    assert datetime.fromisoformat(heard["respond_by"]) == done + timedelta(days=7)
+    assert (heard["placement_authority"], heard["provider_id"]) == (NEWPORT, "nyas-cymru")
+    # Nobody else receives a word of it: not the host authority, not the provider, not operations.
+    assert receiver.delivered("newport", "interview.findings") == []
+    for request in receiver.requests:
+        if request.org != "cardiff":
+            assert b"Sentinel-W9" not in request.body, request.org

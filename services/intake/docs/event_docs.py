@@ -23,7 +23,9 @@ def _data_schemas(event_type: str, components: dict[str, Any], authorities: list
     accepts, so no field it would refuse is valid here."""
     name = _schema_name(event_type)
     schema = BY_TYPE[event_type].model_json_schema(ref_template=REF)
-    components.update(schema.pop("$defs", {}))
+    for nested, nested_schema in schema.pop("$defs", {}).items():
+        # intake refuses fields a nested object (the findings) does not have, as it does the event's
+        components[nested] = {**nested_schema, "additionalProperties": False}
     schema["additionalProperties"] = False  # intake refuses fields the event type does not have
     schema["title"] = name
     for field in AUTHORITY_FIELDS & set(schema["properties"]):
@@ -89,12 +91,23 @@ def _missing_reported(properties: dict[str, Any]) -> dict[str, Shape]:
 
 
 def _interview_completed(properties: dict[str, Any]) -> dict[str, Shape]:
+    no_findings = {"type": "null", "description": "Only with `completed` (docs/domain.md rule 30)."}
     return {
         "": (
-            "The interview happened (`completed`), or could not (`unable_to_contact`): the task ends.",
+            "The interview happened (`completed`): the task ends. What the child said may come with it "
+            "(`findings`, read by the responsible authority only).",
             {
-                "outcome": {"type": "string", "enum": ["completed", "unable_to_contact"], "title": "Outcome"},
+                "outcome": {"type": "string", "const": "completed", "title": "Outcome"},
                 "decline_reason": {"type": "null", "description": "Only with `child_declined`."},
+            },
+            (),
+        ),
+        "UnableToContact": (
+            "The interview could not happen (`unable_to_contact`): the task ends.",
+            {
+                "outcome": {"type": "string", "const": "unable_to_contact", "title": "Outcome"},
+                "decline_reason": {"type": "null", "description": "Only with `child_declined`."},
+                "findings": no_findings,
             },
             (),
         ),
@@ -103,6 +116,7 @@ def _interview_completed(properties: dict[str, Any]) -> dict[str, Shape]:
             {
                 "outcome": {"type": "string", "const": "child_declined", "title": "Outcome"},
                 "decline_reason": _given(properties["decline_reason"], "Why the child declined, as a code."),
+                "findings": no_findings,
             },
             ("decline_reason",),
         ),
@@ -117,7 +131,7 @@ SHAPES: dict[str, Callable[[dict[str, Any]], dict[str, Shape]]] = {
 DISCRIMINATORS: dict[str, tuple[str, dict[str, str]]] = {
     "interview.completed": (
         "outcome",
-        {"completed": "", "unable_to_contact": "", "child_declined": "ChildDeclined"},
+        {"completed": "", "unable_to_contact": "UnableToContact", "child_declined": "ChildDeclined"},
     ),
 }
 

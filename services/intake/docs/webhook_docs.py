@@ -32,6 +32,7 @@ from shared.contracts.tasks import (
     WindowBreached,
     WindowWarning,
 )
+from shared.contracts.voice import FindingsHeard, InterviewFindings, findings_id_of, respond_by
 from shared.contracts.webhooks import RECIPIENTS, TO_COUNCILS, WEBHOOKS
 
 MEDIA = "application/cloudevents+json"
@@ -106,6 +107,23 @@ EXAMPLES: dict[type[EventData], EventData] = {
         outcome="completed",
         exploitation_indicators=["county_lines"],
         safeguarding_concern=True,
+    ),
+    InterviewFindings: InterviewFindings(
+        **PLACED,
+        task_id=TASK,
+        assignment_id=ASSIGNMENT,
+        provider_id="nyas-cymru",
+        findings_id=findings_id_of(ASSIGNMENT),
+        completed_at=RETURNED + timedelta(hours=30),
+        respond_by=respond_by(RETURNED + timedelta(hours=30), 7),
+        findings=FindingsHeard(
+            reasons=["wants_family_contact", "placed_far_from_home"],
+            stayed_with=["family", "another_area"],
+            harm="none_disclosed",
+            would_help=["more_family_contact"],
+            placement_view="return_home_area",
+            child_words="I want to live nearer my nan. Nobody asks me.",
+        ),
     ),
     EndpointDisabled: EndpointDisabled(
         org_id="nyas-cymru",

@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from shared.contracts.common import EventData
 from shared.contracts.interviews import InterviewCompleted
 from shared.contracts.registry import BY_TYPE
+from shared.contracts.voice import Findings
 
 Errors = list[dict[str, Any]]
 
@@ -66,12 +67,9 @@ def read_event(
     )
     if times:
         return times
-    unknown = sorted(set(event.data) - set(model.model_fields))
+    unknown = _unknown_fields(event.data, data, (*prefix, "data"))
     if unknown:  # the contracts read past unknown fields; a sender needs to hear of its mistake
-        return [
-            _error((*prefix, "data", name), "Extra inputs are not permitted", "extra_forbidden")
-            for name in unknown
-        ]
+        return unknown
     late = now + skew
     errors = _rules(data, prefix)
     errors += [
@@ -111,17 +109,38 @@ def _times_not_written_out(raw: dict[str, Any], names: list[str], prefix: tuple[
     ]
 
 
+def _unknown_fields(raw: dict[str, Any], data: EventData, prefix: tuple[str | int, ...]) -> Errors:
+    """Each field the event's data (or the findings in it) has that the contract does not."""
+    unknown = [(*prefix, name) for name in sorted(set(raw) - set(type(data).model_fields))]
+    findings = raw.get("findings")
+    if isinstance(findings, dict):
+        unknown += [
+            (*prefix, "findings", name) for name in sorted(set(findings) - set(Findings.model_fields))
+        ]
+    return [_error(loc, "Extra inputs are not permitted", "extra_forbidden") for loc in unknown]
+
+
 def _rules(data: EventData, prefix: tuple[str | int, ...]) -> Errors:
     """Rules for new reports that the contracts cannot state without refusing events already on the
-    topics: a child's decline carries a reason code, and only a decline does."""
+    topics: a child's decline carries a reason code, and only a decline does; only an interview that
+    was held has findings (docs/domain.md rule 30)."""
     if not isinstance(data, InterviewCompleted):
         return []
+    errors: Errors = []
     pointer = (*prefix, "data", "decline_reason")
     if data.outcome == "child_declined" and data.decline_reason is None:
-        return [_error(pointer, "a reason code is required when the child declined", "missing")]
+        errors.append(_error(pointer, "a reason code is required when the child declined", "missing"))
     if data.outcome != "child_declined" and data.decline_reason is not None:
-        return [_error(pointer, "only an outcome of child_declined has a decline_reason", "unexpected")]
-    return []
+        errors.append(_error(pointer, "only an outcome of child_declined has a decline_reason", "unexpected"))
+    if data.outcome != "completed" and data.findings is not None:
+        errors.append(
+            _error(
+                (*prefix, "data", "findings"),
+                "findings are recorded only for an interview that was held (outcome completed)",
+                "unexpected",
+            )
+        )
+    return errors
 
 
 # What outside systems may send; the other contract types are produced inside the system.

@@ -20,7 +20,9 @@ from services.intake.store import facts as store_facts
 from shared import topics
 from shared.contracts.envelope import Envelope
 from shared.contracts.episodes import Cancelled, MissingReported
+from shared.contracts.interviews import InterviewCompleted
 from shared.contracts.registry import TOPIC_OF_TYPE
+from shared.contracts.voice import findings_id_of
 
 log = structlog.get_logger()
 
@@ -134,6 +136,19 @@ def _accepting(
         message=(topics.named(namespace, TOPIC_OF_TYPE[sub.type]), key, envelope),
         missing_since=report.missing_since if report else None,
         withdraws=_withdraws(sub.data),
+        findings=_findings(sub.data),
+    )
+
+
+def _findings(data: object) -> event_store.Recorded | None:
+    """What intake keeps of an interview's findings (docs/domain.md rule 30), to show the child's readers."""
+    if not isinstance(data, InterviewCompleted) or data.findings is None:
+        return None
+    return event_store.Recorded(
+        findings_id=findings_id_of(data.assignment_id),
+        assignment_id=data.assignment_id,
+        completed_at=data.completed_at,
+        findings=data.findings.model_dump(mode="json"),
     )
 
 

@@ -15,8 +15,8 @@ from services.intake.reads.views import (
     AssignmentView,
     ChildRecord,
     EpisodeView,
+    FindingsView,
     ReferralView,
-    SeenAs,
     TaskView,
 )
 from shared.contracts.assignments import ReferralPacket
@@ -51,13 +51,22 @@ def record_for(
     alerts = [AlertView(type=row["alert_type"], **_without(row, "alert_type")) for row in rows.alerts]
     base = {"child_ref": child_ref, "responsible_authority": authority}
 
-    seen_as: SeenAs
     if org.kind == "ops" or (org.kind == "local_authority" and org.authority_code == authority):
         if not known:
             return None
-        seen_as = "ops" if org.kind == "ops" else "responsible_authority"
+        if org.kind == "ops":
+            return ChildRecord(
+                **base, seen_as="ops", episodes=episodes, alerts=alerts, tasks=tasks, assignments=assignments
+            )
+        # What the child said is the responsible authority's alone (docs/domain.md rule 30).
         return ChildRecord(
-            **base, seen_as=seen_as, episodes=episodes, alerts=alerts, tasks=tasks, assignments=assignments
+            **base,
+            seen_as="responsible_authority",
+            episodes=episodes,
+            alerts=alerts,
+            tasks=tasks,
+            assignments=assignments,
+            findings=[FindingsView(**row) for row in getattr(rows, "findings", [])],
         )
     if org.kind == "local_authority":
         episodes = [e for e in episodes if e.placement_authority == org.authority_code]

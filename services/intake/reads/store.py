@@ -24,6 +24,11 @@ SELECT_ALERTS = """
 SELECT episode_id, alert_type, raised_at, details
 FROM intake.alerts WHERE child_key = $1 ORDER BY raised_at, event_key
 """
+# What the child said in each interview (docs/domain.md rule 30), oldest first.
+SELECT_FINDINGS = """
+SELECT findings_id, assignment_id, provider_id, completed_at, findings
+FROM intake.findings WHERE child_key = $1 ORDER BY completed_at, findings_id
+"""
 SELECT_KNOWN = "SELECT EXISTS (SELECT 1 FROM intake.events WHERE child_key = $1)"
 # The caller's missing reports and its withdrawals of them, oldest first.
 SELECT_POLICE_REPORTS = """
@@ -46,13 +51,15 @@ class ChildRows:
     reported_by_caller: list[tuple[datetime, datetime]]  # (missing_since, received_at) of its reports
     # not withdrawn by id; and when it withdrew its reports of the absence then open
     withdrawn_by_caller: list[datetime] = field(default_factory=list)
+    findings: list[dict[str, Any]] = field(default_factory=list)  # what the child said, per interview
 
 
 @translated
 async def child_rows(pool: Pool, child_key: str, caller: str) -> ChildRows:
-    """Read one child's episodes, tasks, assignments and alerts, whether intake knows the child, and
-    the missing reports `caller` sent about it. The same six statements whoever asks and whatever
-    the answer, so a child nobody may see and a child that does not exist take the same time."""
+    """Read one child's episodes, tasks, assignments and alerts, what the child said in interviews,
+    whether intake knows the child, and the missing reports `caller` sent about it. The same seven
+    statements whoever asks and whatever the answer, so a child nobody may see and a child that does
+    not exist take the same time."""
     async with pool.acquire() as conn, conn.transaction(readonly=True, isolation="repeatable_read"):
         episodes = [dict(r) for r in await conn.fetch(SELECT_EPISODES, child_key)]
         tasks = [dict(r) for r in await conn.fetch(SELECT_TASKS, child_key)]
@@ -60,6 +67,7 @@ async def child_rows(pool: Pool, child_key: str, caller: str) -> ChildRows:
         alerts = [dict(r) for r in await conn.fetch(SELECT_ALERTS, child_key)]
         sent = bool(await conn.fetchval(SELECT_KNOWN, child_key))
         reports = await conn.fetch(SELECT_POLICE_REPORTS, child_key, caller)
+        findings = [dict(r) for r in await conn.fetch(SELECT_FINDINGS, child_key)]
     withdrawn = {row["withdraws"] for row in reports if row["withdraws"] not in (None, "*")}
     return ChildRows(
         episodes=episodes,
@@ -73,4 +81,5 @@ async def child_rows(pool: Pool, child_key: str, caller: str) -> ChildRows:
             if row["missing_since"] is not None and row["event_id"] not in withdrawn
         ],
         withdrawn_by_caller=[row["received_at"] for row in reports if row["withdraws"] == "*"],
+        findings=findings,
     )

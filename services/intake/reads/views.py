@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.assignments import ReferralPacket
 from shared.contracts.deliveries import STATES, DeliveryState
+from shared.contracts.voice import FindingsHeard
 
 SeenAs = Literal["ops", "responsible_authority", "host_authority", "police", "provider"]
 
@@ -83,6 +84,17 @@ class ReferralView(_View):
     referral: ReferralPacket | None = Field(description="Null until the task itself has been read.")
 
 
+class FindingsView(_View):
+    """What the child said in a return interview (docs/domain.md rule 30): the responsible authority's
+    to read and answer."""
+
+    findings_id: str
+    assignment_id: str
+    provider_id: str = Field(description="The provider that held the interview.")
+    completed_at: datetime
+    findings: FindingsHeard
+
+
 class ChildRecord(_View):
     """A child's record as the caller is entitled to see it."""
 
@@ -94,6 +106,10 @@ class ChildRecord(_View):
     tasks: list[TaskView] = Field(default_factory=list)
     assignments: list[AssignmentView] = Field(default_factory=list)
     referrals: list[ReferralView] = Field(default_factory=list, description="Providers only.")
+    findings: list[FindingsView] = Field(
+        default_factory=list,
+        description="The responsible authority only: what the child said in each interview, oldest first.",
+    )
 
 
 class AuditEntry(_View):

@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from services.intake.store.base import Pool, translated
+from services.intake.store.base import Connection, Pool, translated
 from shared import outbox
 from shared.db import columns
 
@@ -75,6 +75,16 @@ class Outcome(Enum):
 
 
 @dataclass(frozen=True)
+class Recorded:
+    """Findings as intake keeps them (docs/domain.md rule 30): the codes and the child's words."""
+
+    findings_id: str
+    assignment_id: str
+    completed_at: datetime
+    findings: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Accepting:
     """One event to record, with the Kafka message it becomes."""
 
@@ -88,6 +98,7 @@ class Accepting:
     message: tuple[str, str, Any]  # (topic, key, Envelope)
     missing_since: datetime | None = None  # a missing report's: which episode it belongs to
     withdraws: str | None = None  # a withdrawal's: the report id, or '*' (those of the open absence)
+    findings: Recorded | None = None  # an interview's findings, kept for the child's readers
 
 
 @translated
@@ -117,8 +128,10 @@ async def accept(pool: Pool, items: list[Accepting]) -> list[Outcome]:
         )
         for item in unique
     ]
-    async with pool.acquire() as conn, _atomic(conn, several=len(items) > 1):
+    with_findings = [item for item in unique if item.findings is not None]
+    async with pool.acquire() as conn, _atomic(conn, several=len(items) > 1 or bool(with_findings)):
         inserted = {row["event_id"] for row in await conn.fetch(RECORD_EVENTS, *columns(rows, 13))}
+        await _keep_findings(conn, [item for item in with_findings if item.event_id in inserted])
         stored: dict[str, str] = {}
         if len(inserted) < len(unique):
             org_id = unique[0].org_id  # one request, one organisation
@@ -138,6 +151,25 @@ async def accept(pool: Pool, items: list[Accepting]) -> list[Outcome]:
                 [item.event_id for item, o in zip(items, outcomes, strict=True) if o is Outcome.CONFLICT]
             )
     return outcomes
+
+
+INSERT_FINDINGS = """
+INSERT INTO intake.findings
+    (findings_id, child_key, assignment_id, provider_id, completed_at, findings, recorded_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (findings_id) DO NOTHING
+"""
+
+
+async def _keep_findings(conn: Connection, items: list[Accepting]) -> None:
+    """Keep the findings of newly stored interview reports, in the request's transaction."""
+    rows = [
+        (f.findings_id, i.child_key, f.assignment_id, i.org_id, f.completed_at, f.findings, i.received_at)
+        for i in items
+        if (f := i.findings) is not None
+    ]
+    if rows:
+        await conn.executemany(INSERT_FINDINGS, rows)
 
 
 def _atomic(conn: asyncpg.Connection, *, several: bool) -> AbstractAsyncContextManager[Any]:

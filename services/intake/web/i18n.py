@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from services.intake.web.voice_words import VOICE_STRINGS
+
 Lang = Literal["en", "cy"]
 LANGS: tuple[Lang, ...] = ("en", "cy")
 LONDON = ZoneInfo("Europe/London")
@@ -267,6 +269,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "navigation": ("Pages", "Tudalennau"),
 }
 DECLINE_REASONS = ("no_capacity", "conflict_of_interest", "outside_area", "language_unavailable")
+STRINGS.update(VOICE_STRINGS)
 CHILD_REASONS = ("did_not_want_to_talk", "spoke_to_someone_else", "other")
 OUTCOMES = ("completed", "child_declined", "unable_to_contact")
 NOT_OFFERED_REASONS = ("child_moved_abroad", "child_in_custody", "child_in_hospital", "other")

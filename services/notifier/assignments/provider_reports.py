@@ -28,6 +28,7 @@ from shared.contracts.interviews import (
     InterviewEvent,
     InterviewOffered,
 )
+from shared.contracts.voice import FindingsHeard, InterviewFindings, findings_id_of, respond_by
 from shared.directory import Directory
 
 log = structlog.get_logger()
@@ -140,27 +141,47 @@ def _tell_council(
     directory: Directory,
     now: datetime,
 ) -> None:
-    council = directory.authority(packet.responsible_authority)
-    if council is None:
-        return
+    """How the interview went to the responsible authority, and to the host authority of a child placed
+    out of area; what the child said to the responsible authority alone (docs/domain.md rule 30)."""
+    episode_id, assignment_id = str(held["episode_id"]), str(held["assignment_id"])
     summary = InterviewSummary(
         child_ref=packet.child_ref,
         responsible_authority=packet.responsible_authority,
         placement_authority=packet.placement_authority,
-        episode_id=str(held["episode_id"]),
+        episode_id=episode_id,
         task_id=str(held["task_id"]),
-        assignment_id=str(held["assignment_id"]),
+        assignment_id=assignment_id,
         provider_id=str(held["provider_id"]),
         completed_at=report.completed_at,
         outcome=report.outcome,
         exploitation_indicators=report.exploitation_indicators,
         safeguarding_concern=report.safeguarding_concern,
     )
-    queue.enqueue(
-        writes,
-        org=council,
-        cause=f"completed:{held['assignment_id']}",
-        data=summary,
-        now=now,
-        subject=str(held["episode_id"]),
+    councils = [packet.responsible_authority]
+    if packet.placement_authority != packet.responsible_authority:
+        councils.append(packet.placement_authority)
+    for code in councils:
+        council = directory.authority(code)
+        if council is not None:
+            cause = f"completed:{assignment_id}"
+            queue.enqueue(writes, org=council, cause=cause, data=summary, now=now, subject=episode_id)
+    responsible = directory.authority(packet.responsible_authority)
+    if report.findings is None or responsible is None:
+        return
+    heard = InterviewFindings(
+        child_ref=packet.child_ref,
+        responsible_authority=packet.responsible_authority,
+        placement_authority=packet.placement_authority,
+        episode_id=episode_id,
+        task_id=str(held["task_id"]),
+        assignment_id=assignment_id,
+        provider_id=str(held["provider_id"]),
+        findings_id=findings_id_of(assignment_id),
+        completed_at=report.completed_at,
+        respond_by=respond_by(
+            report.completed_at, directory.timing_for(packet.responsible_authority).findings_response_days
+        ),
+        findings=FindingsHeard.model_validate(report.findings.model_dump()),
     )
+    cause = f"findings:{assignment_id}"
+    queue.enqueue(writes, org=responsible, cause=cause, data=heard, now=now, subject=episode_id)

@@ -35,6 +35,7 @@ from services.intake.web.pages.common import (
     reason_label,
     render,
 )
+from services.intake.web.voice_words import PREFIXES, code_keys
 
 router = APIRouter()
 
@@ -170,6 +171,7 @@ async def _worklist(deps: Deps, who: accounts.SignedIn) -> dict[str, Any]:
             **r,
             "child_ref": child_ref_of(r["child_key"]),
             "placement": councils.get(r["placement_authority"], r["placement_authority"]),
+            "out_of_area": not r["child_key"].startswith(f"{r['placement_authority']}/"),
         }
         for r in await web_store.worklist(deps.pool, who.org.id)
     ]
@@ -180,6 +182,7 @@ async def _worklist(deps: Deps, who: accounts.SignedIn) -> dict[str, Any]:
         "outcomes": OUTCOMES,
         "child_reasons": CHILD_REASONS,
         "indicators": INDICATORS,
+        "findings_codes": {field: code_keys(field) for field in PREFIXES},
     }
 
 

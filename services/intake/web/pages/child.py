@@ -2,6 +2,7 @@
 will be offered."""
 
 import re
+from typing import Any
 
 import structlog
 from fastapi import APIRouter, Request
@@ -10,14 +11,11 @@ from fastapi.responses import RedirectResponse, Response
 from services.intake.core.deps import Deps
 from services.intake.reads import store as reads_store
 from services.intake.reads.access import record_for
-from services.intake.reads.views import ChildRecord
+from services.intake.reads.views import ChildRecord, FindingsView
 from services.intake.store import audit as audit_trail
 from services.intake.web import accounts
 from services.intake.web import store as web_store
-from services.intake.web.i18n import (
-    NOT_OFFERED_REASONS,
-    text,
-)
+from services.intake.web.i18n import NOT_OFFERED_REASONS, Lang, text, when
 from services.intake.web.pages.common import (
     SECURITY_HEADERS,
     alert_label,
@@ -30,6 +28,7 @@ from services.intake.web.pages.common import (
     render,
     send,
 )
+from services.intake.web.voice_words import PREFIXES
 from shared.contracts.common import child_key
 
 log = structlog.get_logger()
@@ -90,10 +89,30 @@ async def child_page(request: Request, authority: str, child_ref: str, done: str
         else [],
         councils=authority_names(deps),
         names=names,
+        heard=[_heard(lang, f, names) for f in record.findings],
         can_act=record.seen_as == "responsible_authority",
         not_offered_reasons=NOT_OFFERED_REASONS,
         message=text(lang, "done") if done else "",
     )
+
+
+def _heard(lang: Lang, seen: FindingsView, names: dict[str, str]) -> dict[str, Any]:
+    """One interview's findings as the page shows them: each answer's codes in words, and the child's
+    own words as they said them (docs/domain.md rule 30)."""
+    findings = seen.findings
+    answers = []
+    for field in PREFIXES:
+        value = getattr(findings, field)
+        codes = value if isinstance(value, list) else [value] if value else []
+        if codes:
+            answers.append((text(lang, f"heard_{field}"), [text(lang, PREFIXES[field] + c) for c in codes]))
+    heading = text(
+        lang,
+        "heard_interview",
+        date=when(seen.completed_at),
+        provider=names.get(seen.provider_id, seen.provider_id),
+    )
+    return {"heading": heading, "answers": answers, "words": findings.child_words}
 
 
 async def _record(deps: Deps, who: accounts.SignedIn, authority: str, child_ref: str) -> ChildRecord | None:

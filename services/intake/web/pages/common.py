@@ -77,9 +77,10 @@ async def form_of(request: Request) -> dict[str, str]:
     return {k: v[0] for k, v in (await form_lists(request)).items()}
 
 
-async def form_lists(request: Request) -> dict[str, list[str]]:
-    """The form's fields with every value (checkboxes send one per box ticked)."""
-    body = await read_limited(request, MAX_FORM)  # 413 past the limit, nothing kept beyond it
+async def form_lists(request: Request, limit: int | None = None) -> dict[str, list[str]]:
+    """The form's fields with every value (checkboxes send one per box ticked); at most MAX_FORM bytes
+    unless the form says otherwise."""
+    body = await read_limited(request, limit or MAX_FORM)  # 413 past the limit, nothing kept beyond it
     return parse_qs(body.decode(errors="replace"), keep_blank_values=True)
 
 

@@ -37,13 +37,34 @@ ACTIONS = {
 }
 
 
+FINDINGS_FORM = 24 * 1024
+
+
+def _findings(lists: dict[str, list[str]]) -> dict[str, Any]:
+    """What the child said, from the interview form: the codes ticked (intake checks each against the
+    contract, naming a wrong one) and the child's words as typed (docs/domain.md rule 30)."""
+    found: dict[str, Any] = {}
+    for field in ("reasons", "stayed_with", "would_help"):
+        if lists.get(field):
+            found[field] = list(dict.fromkeys(lists[field]))
+    for field in ("harm", "placement_view"):
+        if lists.get(field):
+            found[field] = lists[field][0]
+    words = (lists.get("child_words") or [""])[0].strip()
+    if words:
+        found["child_words"] = words.replace("\r\n", "\n")
+    return found
+
+
 @router.post("/assignments/{assignment_id}/{action}")
 async def act(request: Request, assignment_id: str, action: str) -> Response:
     """A provider worker's answer to an offer, or their record of the offer to the child."""
     who = await ready_person(request)
     if isinstance(who, RedirectResponse):
         return who
-    deps, lang, lists = deps_of(request), lang_of(request), await form_lists(request)
+    # What the child said may be 2,000 characters of any script, percent-encoded: that form is larger.
+    limit = FINDINGS_FORM if action == "interview" else None
+    deps, lang, lists = deps_of(request), lang_of(request), await form_lists(request, limit)
     form = {k: v[0] for k, v in lists.items()}
     title = text(lang, "worklist")
     if not accounts.csrf_ok(who.csrf, form.get("csrf")):
@@ -72,6 +93,9 @@ async def act(request: Request, assignment_id: str, action: str) -> Response:
         if data["outcome"] == "child_declined":
             reason = form.get("decline_reason", "")
             data["decline_reason"] = reason if reason in CHILD_REASONS else "other"
+        findings = _findings(lists)
+        if data["outcome"] == "completed" and findings:
+            data["findings"] = findings
     event = {
         "specversion": "1.0",
         # One id per assignment and action: a second press is a repeat, not a second report.

@@ -1,0 +1,100 @@
+"""The words of the child's-voice parts of the pages (docs/domain.md rules 30-36), in English and in
+Welsh: the findings' codes as people read them, and the headings around them. `i18n.STRINGS` takes
+them in, so a key missing in either language is an error at import."""
+
+from typing import get_args
+
+from shared.contracts.voice import Harm, PlacementView, Reason, StayedWith, WouldHelp
+
+# A code's label is its list's prefix and the code: `why_boredom`, `help_nothing`, ...
+PREFIXES = {
+    "reasons": "why_",
+    "stayed_with": "stayed_",
+    "harm": "harm_",
+    "would_help": "help_",
+    "placement_view": "view_",
+}
+CODES = {
+    "reasons": get_args(Reason),
+    "stayed_with": get_args(StayedWith),
+    "harm": get_args(Harm),
+    "would_help": get_args(WouldHelp),
+    "placement_view": get_args(PlacementView),
+}
+WOULD_NOT_SAY = ("Would not say", "Ddim am ddweud")
+
+VOICE_STRINGS: dict[str, tuple[str, str]] = {
+    "heard": ("What the child said", "Beth ddywedodd y plentyn"),
+    "heard_none": (
+        "No interview has recorded what the child said yet.",
+        "Nid oes cyfweliad wedi cofnodi beth ddywedodd y plentyn eto.",
+    ),
+    "heard_interview": ("Interview on {date} with {provider}", "Cyfweliad ar {date} gyda {provider}"),
+    "heard_reasons": ("Why they went", "Pam aethon nhw"),
+    "heard_stayed_with": ("Where and with whom they stayed", "Ble a gyda phwy yr arhoson nhw"),
+    "heard_harm": ("Harm", "Niwed"),
+    "heard_would_help": ("What would help", "Beth fyddai'n helpu"),
+    "heard_placement_view": ("Their placement", "Eu lleoliad"),
+    "heard_child_words": ("In their own words", "Yn eu geiriau eu hunain"),
+    "heard_private": (
+        "Only your council sees what the child said.",
+        "Dim ond eich cyngor chi sy'n gweld beth ddywedodd y plentyn.",
+    ),
+    "findings_form": (
+        "What the child said (an interview that was held)",
+        "Beth ddywedodd y plentyn (cyfweliad a gynhaliwyd)",
+    ),
+    "findings_form_hint": (
+        "Tick what the child told you. Leave out names: say what kind of person or place.",
+        "Ticiwch beth ddywedodd y plentyn wrthych. Peidiwch â rhoi enwau: dywedwch pa fath o berson neu le.",
+    ),
+    "child_words_hint": (
+        "As the child said it, in any language, up to 2,000 characters. Only the child's council will read it.",
+        "Fel y dywedodd y plentyn, mewn unrhyw iaith, hyd at 2,000 nod. Dim ond cyngor y plentyn fydd yn ei ddarllen.",
+    ),
+    "why_placement_relationships": ("Relationships where they live", "Perthnasoedd lle maen nhw'n byw"),
+    "why_wants_family_contact": ("Wants to see their family", "Eisiau gweld eu teulu"),
+    "why_wants_friends": ("Wants to see their friends", "Eisiau gweld eu ffrindiau"),
+    "why_placed_far_from_home": ("Placed far from home", "Wedi'u lleoli ymhell o gartref"),
+    "why_school_or_bullying": ("School or bullying", "Ysgol neu fwlio"),
+    "why_exploitation_pull": (
+        "Drawn away by someone exploiting them",
+        "Wedi'u denu gan rywun sy'n eu camfanteisio",
+    ),
+    "why_substance_use": ("Drugs or alcohol", "Cyffuriau neu alcohol"),
+    "why_mental_health": ("Mental health", "Iechyd meddwl"),
+    "why_rules_or_boundaries": ("Rules or boundaries", "Rheolau neu ffiniau"),
+    "why_boredom": ("Boredom", "Diflastod"),
+    "why_other": ("Something else", "Rhywbeth arall"),
+    "stayed_friends": ("Friends", "Ffrindiau"),
+    "stayed_family": ("Family", "Teulu"),
+    "stayed_adult_unknown_to_carers": (
+        "An adult the carers do not know",
+        "Oedolyn nad yw'r gofalwyr yn ei adnabod",
+    ),
+    "stayed_street_or_public_place": ("The street or a public place", "Y stryd neu le cyhoeddus"),
+    "stayed_another_area": ("Another area", "Ardal arall"),
+    "stayed_would_not_say": WOULD_NOT_SAY,
+    "harm_none_disclosed": ("None disclosed", "Dim wedi'i ddatgelu"),
+    "harm_disclosed": ("Harm disclosed", "Niwed wedi'i ddatgelu"),
+    "harm_would_not_say": WOULD_NOT_SAY,
+    "help_change_of_placement": ("A change of placement", "Newid lleoliad"),
+    "help_more_family_contact": ("More contact with family", "Mwy o gysylltiad â'r teulu"),
+    "help_contact_with_friends": ("Contact with friends", "Cysylltiad â ffrindiau"),
+    "help_school_support": ("Support at school", "Cymorth yn yr ysgol"),
+    "help_someone_to_talk_to": ("Someone to talk to", "Rhywun i siarad ag ef"),
+    "help_substance_support": ("Support with drugs or alcohol", "Cymorth gyda chyffuriau neu alcohol"),
+    "help_mental_health_support": ("Mental health support", "Cymorth iechyd meddwl"),
+    "help_nothing": ("Nothing", "Dim byd"),
+    "help_other": ("Something else", "Rhywbeth arall"),
+    "view_stay": ("Wants to stay where they live", "Eisiau aros lle maen nhw'n byw"),
+    "view_move": ("Wants to move", "Eisiau symud"),
+    "view_return_home_area": ("Wants to go back to their home area", "Eisiau mynd yn ôl i'w hardal gartref"),
+    "view_unsure": ("Not sure", "Ddim yn siŵr"),
+    "view_would_not_say": WOULD_NOT_SAY,
+}
+
+
+def code_keys(field: str) -> list[tuple[str, str]]:
+    """One findings field's codes and their string keys, in the contract's order."""
+    return [(code, PREFIXES[field] + code) for code in CODES[field]]

@@ -1,0 +1,108 @@
+"""The child's voice (docs/domain.md rules 30-36): what a child said in a completed return interview,
+as codes and in their own words, and what reaches the responsible authority of it.
+
+The codes are the contract's; the child's own words are special-category data: they travel only to
+the responsible authority, and no log line, metric or dead-letter reason ever carries them.
+"""
+
+from datetime import datetime, timedelta
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.contracts.common import AuthorityCode, ChildEvent, Timestamp
+
+Reason = Literal[
+    "placement_relationships",
+    "wants_family_contact",
+    "wants_friends",
+    "placed_far_from_home",
+    "school_or_bullying",
+    "exploitation_pull",
+    "substance_use",
+    "mental_health",
+    "rules_or_boundaries",
+    "boredom",
+    "other",
+]
+StayedWith = Literal[
+    "friends", "family", "adult_unknown_to_carers", "street_or_public_place", "another_area", "would_not_say"
+]
+Harm = Literal["none_disclosed", "disclosed", "would_not_say"]
+WouldHelp = Literal[
+    "change_of_placement",
+    "more_family_contact",
+    "contact_with_friends",
+    "school_support",
+    "someone_to_talk_to",
+    "substance_support",
+    "mental_health_support",
+    "nothing",
+    "other",
+]
+PlacementView = Literal["stay", "move", "return_home_area", "unsure", "would_not_say"]
+CHILD_WORDS_LIMIT = 2000
+
+
+class Findings(BaseModel):
+    """What the child said in a completed interview (docs/domain.md rule 30): codes, never names, and
+    the child's own words. Only the responsible authority receives them."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    reasons: list[Reason] = Field(
+        default_factory=list, max_length=11, description="Why the child went: push and pull factors."
+    )
+    stayed_with: list[StayedWith] = Field(
+        default_factory=list,
+        max_length=6,
+        description="Where and with whom the child stayed, as kinds of place and person (never names).",
+    )
+    harm: Harm | None = Field(None, description="Whether the child disclosed harm while away.")
+    would_help: list[WouldHelp] = Field(default_factory=list, max_length=9, description="What would help.")
+    placement_view: PlacementView | None = Field(
+        None,
+        description="A child placed out of area: whether they want to stay where they live (docs/domain.md "
+        "rule 33).",
+    )
+    # Never in a repr: a model printed into a log or a traceback does not carry the child's words.
+    child_words: str | None = Field(
+        None,
+        max_length=CHILD_WORDS_LIMIT,
+        repr=False,
+        description="The child's own words, as they said them, in any language (at most 2,000 characters). "
+        "Read by the responsible authority only.",
+    )
+
+
+class FindingsHeard(Findings):
+    """The findings as the responsible authority receives them (`interview.findings`): the same codes
+    and words the provider recorded."""
+
+
+def findings_id_of(assignment_id: str) -> str:
+    """The id of the findings an interview recorded: one completed interview per assignment, so every
+    service names them alike without asking another."""
+    return f"findings-{assignment_id}"
+
+
+def respond_by(completed_at: datetime, response_days: float) -> datetime:
+    """When the responsible authority's response to findings is due (docs/domain.md rule 31)."""
+    return completed_at + timedelta(days=response_days)
+
+
+class InterviewFindings(ChildEvent):
+    """Webhook to the responsible authority only: what the child said in the return interview
+    (docs/domain.md rule 30), to be answered by `respond_by` (rule 31)."""
+
+    type_name: ClassVar[str] = "interview.findings"
+
+    placement_authority: AuthorityCode
+    episode_id: str
+    task_id: str
+    assignment_id: str
+    provider_id: str
+    findings_id: str = Field(description="Name it in the response (`findings.responded`).")
+    completed_at: Timestamp
+    respond_by: Timestamp = Field(description="When the council's response is due.")
+    findings: FindingsHeard

@@ -1,0 +1,76 @@
+"""What a child said in a return interview (docs/domain.md rule 30): recorded by the provider with the
+interview, read by the child's responsible authority and nobody else; anything wrong with it is
+refused naming the field, and nothing of a refused report is kept."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from tests.conftest import Place
+from tests.events import cloud_event
+from tests.integration.conftest import as_org
+from tests.integration.intake_world import A, build
+
+WORDS = "I want to live nearer my nan. Sentinel-7Q2 nobody asks me."
+FINDINGS: dict[str, Any] = {
+    "reasons": ["wants_family_contact", "placed_far_from_home"],
+    "stayed_with": ["family", "another_area"],
+    "harm": "none_disclosed",
+    "would_help": ["more_family_contact"],
+    "placement_view": "return_home_area",
+    "child_words": WORDS,
+}
+
+
+def completed(findings: dict[str, Any] | None = FINDINGS, **data: Any) -> dict[str, Any]:
+    done = datetime.now(UTC) - timedelta(minutes=5)
+    body = {"assignment_id": A.assignment, "completed_at": done.isoformat(), "outcome": "completed", **data}
+    if findings is not None:
+        body["findings"] = findings
+    return cloud_event("interview.completed", body)
+
+
+async def test_what_the_child_said_is_read_by_the_responsible_authority_and_nobody_else(
+    intake: httpx.AsyncClient, place: Place
+) -> None:
+    await build(intake, place, A)
+    sent = await intake.post("/v1/events", json=completed(), headers=as_org(A.provider))
+    assert sent.status_code == 202, sent.text
+
+    council = (await intake.get(A.path, headers=as_org("cardiff"))).json()
+    assert [(f["findings_id"], f["provider_id"]) for f in council["findings"]] == [
+        (f"findings-{A.assignment}", A.provider)
+    ]
+    assert council["findings"][0]["findings"] == FINDINGS
+    # The host authority, the police, operations: the child's record without what the child said.
+    for reader in ("newport", A.reported_by, "ops"):
+        answer = await intake.get(A.path, headers=as_org(reader))
+        assert answer.status_code == 200, reader
+        assert answer.json()["findings"] == [], reader
+        assert "Sentinel-7Q2" not in answer.text, reader
+
+
+async def test_findings_that_do_not_fit_are_refused_naming_the_field_and_nothing_is_kept(
+    intake: httpx.AsyncClient, place: Place
+) -> None:
+    await build(intake, place, A)
+    refused = {
+        "/data/findings/reasons/0": completed({**FINDINGS, "reasons": ["ran_off"]}),
+        "/data/findings/child_words": completed({**FINDINGS, "child_words": "x" * 2001}),
+        "/data/findings/mood": completed({**FINDINGS, "mood": "fine"}),
+        "/data/findings": completed(FINDINGS, outcome="unable_to_contact"),
+    }
+    for pointer, event in refused.items():
+        answer = await intake.post("/v1/events", json=event, headers=as_org(A.provider))
+        assert answer.status_code == 422, (pointer, answer.text)
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        assert pointer in [error["pointer"] for error in answer.json()["errors"]], answer.text
+        assert "Sentinel-7Q2" not in answer.text
+        assert "x" * 100 not in answer.text
+    council = (await intake.get(A.path, headers=as_org("cardiff"))).json()
+    assert council["findings"] == []
+    # At most 2,000 characters, in any language, is the child's to say.
+    welsh = completed({**FINDINGS, "child_words": "Dw i eisiau byw yn agosach at fy mam-gu. " * 48})
+    assert len(welsh["data"]["findings"]["child_words"]) <= 2000
+    assert (await intake.post("/v1/events", json=welsh, headers=as_org(A.provider))).status_code == 202
