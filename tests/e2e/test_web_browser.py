@@ -118,12 +118,39 @@ def wrong_sign_in(driver: webdriver.Chrome, base: str) -> None:
     )
 
 
+WORDS = "Dw i eisiau mynd adref at Mam-gu. I want to go home."
+
+
 def record_interview(driver: webdriver.Chrome) -> None:
+    """Held, county lines, a safeguarding concern, and what the child said (docs/domain.md rule 30)."""
     form = driver.find_element(By.CSS_SELECTOR, "form[action$='/interview']")
     form.find_element(By.CSS_SELECTOR, "select[name=outcome] option[value=completed]").click()
     form.find_element(By.CSS_SELECTOR, "input[name=indicator][value=county_lines]").click()
     form.find_element(By.CSS_SELECTOR, "input[name=safeguarding_concern]").click()
+    form.find_element(By.CSS_SELECTOR, "details.findings summary").click()
+    for name, value in (
+        ("reasons", "wants_family_contact"),
+        ("reasons", "placed_far_from_home"),
+        ("stayed_with", "family"),
+        ("harm", "none_disclosed"),
+        ("would_help", "more_family_contact"),
+        ("placement_view", "return_home_area"),  # the child is placed out of area
+    ):
+        form.find_element(By.CSS_SELECTOR, f"input[name={name}][value={value}]").click()
+    form.find_element(By.CSS_SELECTOR, "textarea[name=child_words]").send_keys(WORDS)
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+
+def findings_form_shot(driver: webdriver.Chrome, base: str, lang: str, path: Path) -> None:
+    """The worklist's findings form, opened, in one language."""
+    driver.get(f"{base}/web/lang/{lang}?next=/web/")
+    driver.set_window_size(1280, 2200)
+    driver.execute_script("document.querySelectorAll('details').forEach((d) => { d.open = true; });")
+    form = driver.find_element(By.CSS_SELECTOR, "form[action$='/interview']")
+    driver.execute_script("arguments[0].scrollIntoView();", form)
+    form.screenshot(str(path))
+    driver.set_window_size(1280, 900)
+    driver.get(f"{base}/web/lang/en?next=/web/")
 
 
 def counted_in(driver: webdriver.Chrome, base: str, month: str) -> bool:
@@ -139,6 +166,8 @@ def accessibility(driver: webdriver.Chrome, base: str, page: str) -> dict[str, l
     for lang in ("en", "cy"):
         driver.get(f"{base}/web/lang/{lang}?next={page}")
         assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang
+        # What is folded away is checked too (the worklist's findings form).
+        driver.execute_script("document.querySelectorAll('details').forEach((d) => { d.open = true; });")
         found[f"{page} ({lang})"] = serious_violations(driver)
     driver.get(f"{base}/web/lang/en?next={page}")
     return found
@@ -181,6 +210,11 @@ async def test_a_coordinator_and_a_provider_worker_act_on_one_child_in_their_bro
         found = {f"worklist {page}": v for page, v in found.items()}
         await in_browser(lambda: press(provider_worker, "offer"))
         await until(provider_worker, lambda d: "Offered to the child" in main_text(d))
+        form_shots = {lang: tmp_path / f"findings-form-{lang}.png" for lang in ("en", "cy")}
+        for lang, path in form_shots.items():
+            await in_browser(
+                lambda lang=lang, path=path: findings_form_shot(provider_worker, base, lang, path)
+            )
 
         # The board follows by itself: who holds the interview, without a reload.
         provider_name = {"nyas-cymru": "NYAS Cymru", "cardiff-youth-support": "Cardiff in-house"}[provider]
@@ -205,6 +239,21 @@ async def test_a_coordinator_and_a_provider_worker_act_on_one_child_in_their_bro
         await until(
             coordinator, lambda d: "Exploitation" in main_text(d) and "accepted by" not in main_text(d)
         )
+        # What the child said is on the child's page for the responsible council, in the child's words,
+        # and nowhere on the host council's.
+        child_page = f"{base}/web/children/{CARDIFF}/{CHILD}"
+        await in_browser(lambda: coordinator.get(child_page))
+        heard = await in_browser(lambda: main_text(coordinator))
+        assert "What the child said" in heard
+        assert WORDS in heard
+        assert "Wants to go back to their home area" in heard
+        heard_shot = tmp_path / "heard.png"
+        await in_browser(lambda: coordinator.set_window_size(1280, 1400))
+        await in_browser(lambda: coordinator.save_screenshot(str(heard_shot)))
+        await in_browser(lambda: coordinator.set_window_size(1280, 900))
+        await in_browser(lambda: host.get(child_page))
+        assert WORDS not in await in_browser(lambda: main_text(host))
+        await in_browser(lambda: coordinator.get(f"{base}/web/"))
 
         # The senior manager sees the child counted in its month's figures, then the year's chart.
         month = (now - timedelta(hours=6)).astimezone(LONDON).strftime("%Y-%m")
@@ -259,3 +308,6 @@ async def test_a_coordinator_and_a_provider_worker_act_on_one_child_in_their_bro
         shutil.copy(board_shot, Path(keep) / "board.png")
         shutil.copy(shot, Path(keep) / "worklist.png")
         shutil.copy(figures_shot, Path(keep) / "figures.png")
+        shutil.copy(heard_shot, Path(keep) / "heard.png")
+        for lang, path in form_shots.items():
+            shutil.copy(path, Path(keep) / f"findings-form-{lang}.png")
