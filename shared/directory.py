@@ -71,6 +71,7 @@ class TimingSettings(_Strict):
     # The responsible authority's time to answer what a child said in an interview (docs/domain.md
     # rule 31), and to record an NRM decision for an episode with exploitation indicators (rule 34).
     findings_response_days: float = Field(7, gt=0)
+    findings_reminder_hours: float = Field(24, gt=0)  # the coordinator is reminded this long before
 
     @property
     def long_missing_thresholds(self) -> list[float]:
@@ -117,6 +118,7 @@ class TimingOverrides(_Strict):
     repeat_missing: RepeatMissing | None = None
     long_missing_hours: list[float] | float | None = None
     findings_response_days: float | None = Field(None, gt=0)
+    findings_reminder_hours: float | None = Field(None, gt=0)
 
 
 _AUTHORITY = re.compile(AUTHORITY_PATTERN)

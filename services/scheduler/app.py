@@ -14,6 +14,7 @@ from services.scheduler.store import tables
 from services.scheduler.store.migrate import MIGRATIONS
 from services.scheduler.store.tables import SCHEMA
 from services.scheduler.timers import TimerLoop
+from services.scheduler.voice.loop import VoiceLoop
 from shared.clock import Clock, SystemClock
 from shared.http import add_operational_routes
 from shared.live_directory import LiveDirectory
@@ -48,7 +49,10 @@ def create_app(settings: SchedulerSettings | None = None, clock: Clock | None = 
             interval_seconds=settings.figures_interval_seconds,
         )
         upgrade = UpgradeLoop(runtime.pool, clock, directory, namespace=settings.topic_namespace)
-        return [timer_loop.run, retention.run, figures.run, upgrade.run]
+        voice = VoiceLoop(
+            runtime.pool, clock, namespace=settings.topic_namespace, poll_seconds=settings.voice_poll_seconds
+        )
+        return [timer_loop.run, retention.run, figures.run, upgrade.run, voice.run]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -8,11 +8,12 @@ from shared.contracts.episodes import EPISODE_EVENTS
 from shared.contracts.figures import FIGURES_EVENTS
 from shared.contracts.interviews import INTERVIEW_EVENTS
 from shared.contracts.tasks import TASK_EVENTS
+from shared.contracts.voice import VOICE_NOTICES, VOICE_REPORTS
 
 TOPIC_TYPES: dict[str, tuple[type[EventData], ...]] = {
-    topics.EPISODES: EPISODE_EVENTS,
+    topics.EPISODES: EPISODE_EVENTS + VOICE_REPORTS,
     topics.INTERVIEWS: INTERVIEW_EVENTS,
-    topics.TASKS: TASK_EVENTS,
+    topics.TASKS: TASK_EVENTS + VOICE_NOTICES,
     topics.ASSIGNMENTS: ASSIGNMENT_FACTS,
     topics.FIGURES: FIGURES_EVENTS,
     topics.DELIVERIES: DELIVERY_EVENTS,

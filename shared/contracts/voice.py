@@ -6,11 +6,12 @@ the responsible authority, and no log line, metric or dead-letter reason ever ca
 """
 
 from datetime import datetime, timedelta
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.contracts.common import AuthorityCode, ChildEvent, Timestamp
+from shared.contracts.common import AuthorityCode, ChildEvent, ReasonCode, Timestamp
+from shared.contracts.tasks import TaskEvent
 
 Reason = Literal[
     "placement_relationships",
@@ -106,3 +107,74 @@ class InterviewFindings(ChildEvent):
     completed_at: Timestamp
     respond_by: Timestamp = Field(description="When the council's response is due.")
     findings: FindingsHeard
+
+
+ActionCode = Literal[
+    "care_plan_reviewed",
+    "placement_meeting",
+    "family_contact_changed",
+    "referral_made",
+    "support_offered",
+    "no_action",
+]
+ReferralKind = Literal["camhs", "substance_misuse", "nrm", "education", "other"]
+
+
+class Action(BaseModel):
+    """One thing the council did about what the child said (docs/domain.md rule 31)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    code: ActionCode
+    referral_kind: ReferralKind | None = Field(None, description="With `referral_made`: to whom.")
+    reason: ReasonCode | None = Field(None, description="With `no_action`: why, as a code.")
+
+    @model_validator(mode="after")
+    def _kind_and_reason(self) -> Self:
+        if (self.code == "referral_made") != (self.referral_kind is not None):
+            raise ValueError("referral_kind is given with referral_made, and only with it")
+        if (self.code == "no_action") != (self.reason is not None):
+            raise ValueError("reason is given with no_action, and only with it")
+        return self
+
+
+class FindingsResponded(ChildEvent):
+    """The responsible authority's answer to what the child said (docs/domain.md rule 31): what it did,
+    and whether the child was told what happens next. A second answer to the same findings says it
+    corrects the first; both are kept, and the first's time is the one counted."""
+
+    type_name: ClassVar[str] = "findings.responded"
+
+    findings_id: str = Field(min_length=1, max_length=128, description="From `interview.findings`.")
+    responded_at: Timestamp
+    actions: list[Action] = Field(min_length=1, max_length=10)
+    child_told: bool = Field(description='The child was told what happens next ("you said, we did").')
+    corrects: bool = Field(False, description="This answer corrects an earlier one to the same findings.")
+
+
+class FindingsResponseDue(TaskEvent):
+    """Reminder to the responsible authority: what a child said is not answered yet, and is due soon
+    (docs/domain.md rule 31)."""
+
+    type_name: ClassVar[str] = "findings.response_due"
+
+    findings_id: str
+    completed_at: Timestamp = Field(description="When the interview was held.")
+    respond_by: Timestamp
+
+
+class FindingsResponseOverdue(TaskEvent):
+    """What a child said was not answered in time: to the responsible authority and its senior manager
+    (docs/domain.md rule 31). An answer that comes later is recorded as late."""
+
+    type_name: ClassVar[str] = "findings.response_overdue"
+
+    findings_id: str
+    completed_at: Timestamp = Field(description="When the interview was held.")
+    respond_by: Timestamp
+
+
+# What councils send about the child's voice (topic `mtp.episodes.v1`, beside their reports), and what
+# the scheduler publishes of it (`mtp.tasks.v1`): to the responsible authority only.
+VOICE_REPORTS: tuple[type[ChildEvent], ...] = (FindingsResponded,)
+VOICE_NOTICES: tuple[type[TaskEvent], ...] = (FindingsResponseDue, FindingsResponseOverdue)

@@ -24,7 +24,7 @@ from shared.contracts.tasks import (
     WindowBreached,
     WindowWarning,
 )
-from shared.contracts.voice import InterviewFindings
+from shared.contracts.voice import FindingsResponseDue, FindingsResponseOverdue, InterviewFindings
 
 # What an independent provider receives about the return interviews it is offered or holds.
 TO_PROVIDERS: tuple[type[EventData], ...] = (
@@ -48,6 +48,8 @@ TO_COUNCILS: tuple[type[EventData], ...] = (
     AssignmentExhausted,
     InterviewSummary,
     InterviewFindings,
+    FindingsResponseDue,
+    FindingsResponseOverdue,
     WebhookTest,
 )
 # What the operations team receives.

@@ -74,3 +74,50 @@ async def test_findings_that_do_not_fit_are_refused_naming_the_field_and_nothing
     welsh = completed({**FINDINGS, "child_words": "Dw i eisiau byw yn agosach at fy mam-gu. " * 48})
     assert len(welsh["data"]["findings"]["child_words"]) <= 2000
     assert (await intake.post("/v1/events", json=welsh, headers=as_org(A.provider))).status_code == 202
+
+
+def answered(findings_id: str, *, corrects: bool = False, **data: Any) -> dict[str, Any]:
+    body = {
+        "child_ref": A.ref,
+        "responsible_authority": A.responsible,
+        "findings_id": findings_id,
+        "responded_at": datetime.now(UTC).isoformat(),
+        "actions": [{"code": "referral_made", "referral_kind": "camhs"}, {"code": "care_plan_reviewed"}],
+        "child_told": True,
+        "corrects": corrects,
+        **data,
+    }
+    return cloud_event("findings.responded", body)
+
+
+async def test_the_responsible_council_answers_once_and_may_correct_its_answer(
+    intake: httpx.AsyncClient, place: Place
+) -> None:
+    await build(intake, place, A)
+    assert (await intake.post("/v1/events", json=completed(), headers=as_org(A.provider))).status_code == 202
+    findings_id = f"findings-{A.assignment}"
+
+    # Only the responsible authority answers; findings the child does not have are not found.
+    for other in ("newport", A.reported_by, A.provider):
+        refused = await intake.post("/v1/events", json=answered(findings_id), headers=as_org(other))
+        assert refused.status_code == 403, other
+    unknown = await intake.post("/v1/events", json=answered("findings-nobody"), headers=as_org("cardiff"))
+    assert unknown.status_code == 404
+    # An action that needs more says which.
+    vague = answered(findings_id, actions=[{"code": "referral_made"}])
+    wrong = await intake.post("/v1/events", json=vague, headers=as_org("cardiff"))
+    assert wrong.status_code == 422
+    assert [e["pointer"] for e in wrong.json()["errors"]] == ["/data/actions/0"]
+
+    first = await intake.post("/v1/events", json=answered(findings_id), headers=as_org("cardiff"))
+    assert first.status_code == 202, first.text
+    again = await intake.post("/v1/events", json=answered(findings_id), headers=as_org("cardiff"))
+    assert again.status_code == 409
+    assert "corrects" in again.json()["detail"]
+    correction = answered(findings_id, corrects=True, child_told=False)
+    assert (await intake.post("/v1/events", json=correction, headers=as_org("cardiff"))).status_code == 202
+
+    council = (await intake.get(A.path, headers=as_org("cardiff"))).json()
+    answers = council["findings"][0]["answers"]
+    assert [(a["corrects"], a["child_told"]) for a in answers] == [(False, True), (True, False)]
+    assert answers[0]["actions"][0] == {"code": "referral_made", "referral_kind": "camhs", "reason": None}

@@ -32,7 +32,14 @@ from shared.contracts.tasks import (
     WindowBreached,
     WindowWarning,
 )
-from shared.contracts.voice import FindingsHeard, InterviewFindings, findings_id_of, respond_by
+from shared.contracts.voice import (
+    FindingsHeard,
+    FindingsResponseDue,
+    FindingsResponseOverdue,
+    InterviewFindings,
+    findings_id_of,
+    respond_by,
+)
 from shared.contracts.webhooks import RECIPIENTS, TO_COUNCILS, WEBHOOKS
 
 MEDIA = "application/cloudevents+json"
@@ -124,6 +131,18 @@ EXAMPLES: dict[type[EventData], EventData] = {
             placement_view="return_home_area",
             child_words="I want to live nearer my nan. Nobody asks me.",
         ),
+    ),
+    FindingsResponseDue: FindingsResponseDue(
+        **PLACED,
+        findings_id=findings_id_of(ASSIGNMENT),
+        completed_at=RETURNED + timedelta(hours=30),
+        respond_by=respond_by(RETURNED + timedelta(hours=30), 7),
+    ),
+    FindingsResponseOverdue: FindingsResponseOverdue(
+        **PLACED,
+        findings_id=findings_id_of(ASSIGNMENT),
+        completed_at=RETURNED + timedelta(hours=30),
+        respond_by=respond_by(RETURNED + timedelta(hours=30), 7),
     ),
     EndpointDisabled: EndpointDisabled(
         org_id="nyas-cymru",

@@ -8,6 +8,7 @@ from typing import Any
 from shared.contracts.common import ChildEvent, EventData
 from shared.contracts.episodes import Cancelled, InterviewNotOffered
 from shared.contracts.interviews import InterviewEvent
+from shared.contracts.voice import FindingsResponded
 from shared.directory import Directory, Organisation
 
 LEFT_CARE = "left_care"
@@ -24,6 +25,9 @@ class Facts:
     own_reports: frozenset[str] = frozenset()
     # An interview recorded as not offered: whether the read model knows the episode it names.
     episode_known: bool = True
+    # An answer to findings: whether the child has those findings, and whether they have a first answer.
+    findings_known: bool = True
+    answered: bool = False
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,13 @@ class Unknown:
     reason: str
 
 
+@dataclass(frozen=True)
+class Conflicting:
+    """The event contradicts what intake already holds (a second first answer to the same findings)."""
+
+    reason: str
+
+
 def decide(
     org: Organisation,
     data: EventData,
@@ -47,10 +58,11 @@ def decide(
     directory: Directory,
     prefix: tuple[str | int, ...],
     reported_earlier: Set[str] = frozenset(),
-) -> str | Refusal | Unknown | list[dict[str, Any]]:
+) -> str | Refusal | Unknown | Conflicting | list[dict[str, Any]]:
     """The child key the event travels under if this organisation may send it; a Refusal if it may
-    not; Unknown if it names an episode the child does not have; the errors if it names an authority
-    there is not. `reported_earlier`: the ids of missing reports about the child earlier in the same
+    not; Unknown if it names an episode or findings the child does not have; Conflicting if it answers
+    findings already answered without saying it corrects the answer; the errors if it names an
+    authority there is not. `reported_earlier`: the ids of missing reports about the child earlier in the same
     request (a cancellation may withdraw them)."""
     held = (
         frozenset({data.assignment_id}) if isinstance(data, InterviewEvent) and facts.holding else frozenset()
@@ -63,6 +75,16 @@ def decide(
             return Refusal(refusal)
     if isinstance(data, InterviewNotOffered) and not facts.episode_known:
         return Unknown("No episode of this child has the episode_id given (use the id from episode.opened).")
+    if isinstance(data, FindingsResponded):
+        if not facts.findings_known:
+            return Unknown(
+                "This child has no findings with the findings_id given (use the id from interview.findings)."
+            )
+        if facts.answered and not data.corrects:
+            return Conflicting(
+                "These findings have been answered already: to correct the answer, send it again with "
+                "corrects: true (both are kept)."
+            )
     unknown = unknown_authorities(directory, data, prefix)
     if unknown:
         return unknown
@@ -73,8 +95,9 @@ def decide(
 
 def may_send(org: Organisation, data: EventData, held_assignments: frozenset[str] = frozenset()) -> bool:
     """Police report any child; a council only its own children; a provider only its assignments;
-    only the responsible authority records an interview as not offered."""
-    if isinstance(data, InterviewNotOffered):
+    only the responsible authority records an interview as not offered or answers what a child said
+    (docs/domain.md rule 31)."""
+    if isinstance(data, InterviewNotOffered | FindingsResponded):
         return _responsible(org, data)
     if isinstance(data, ChildEvent):
         if org.kind == "police":

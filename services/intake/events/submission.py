@@ -155,6 +155,7 @@ ACCEPTED_TYPES = frozenset(
         "interview.declined",
         "interview.offered",
         "interview.completed",
+        "findings.responded",
     }
 )
 

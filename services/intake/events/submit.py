@@ -13,7 +13,7 @@ from services.intake.core import metrics
 from services.intake.core.auth import Caller
 from services.intake.core.deps import Deps
 from services.intake.core.errors import Conflict, Forbidden, Invalid, NotFound
-from services.intake.events.policy import LEFT_CARE, Refusal, Unknown, decide
+from services.intake.events.policy import LEFT_CARE, Conflicting, Refusal, Unknown, decide
 from services.intake.events.submission import Submission, read_event
 from services.intake.store import events as event_store
 from services.intake.store import facts as store_facts
@@ -22,7 +22,7 @@ from shared.contracts.envelope import Envelope
 from shared.contracts.episodes import Cancelled, MissingReported
 from shared.contracts.interviews import InterviewCompleted
 from shared.contracts.registry import TOPIC_OF_TYPE
-from shared.contracts.voice import findings_id_of
+from shared.contracts.voice import FindingsResponded, findings_id_of, respond_by
 
 log = structlog.get_logger()
 
@@ -45,6 +45,7 @@ async def submit(deps: Deps, caller: Caller, items: list[Any], *, batch: bool) -
     forbidden: list[int] = []
     reasons: list[str] = []  # why, where the refusal has a reason of its own to give
     unknown: list[tuple[int, str]] = []  # events naming what the child does not have, and what
+    conflicts: list[str] = []  # events contradicting what intake holds, and how
     for index, item in enumerate(items):
         prefix: tuple[str | int, ...] = (index,) if batch else ()
         read = read_event(item, now, skew, prefix)
@@ -61,6 +62,8 @@ async def submit(deps: Deps, caller: Caller, items: list[Any], *, batch: bool) -
             reasons += [checked.reason] if checked.reason else []
         elif isinstance(checked, Unknown):
             unknown.append((index, checked.reason))
+        elif isinstance(checked, Conflicting):
+            conflicts.append(checked.reason)
         else:
             errors.extend(checked)
     if errors:
@@ -78,11 +81,18 @@ async def submit(deps: Deps, caller: Caller, items: list[Any], *, batch: bool) -
             raise NotFound(detail)
         indexes = [i for i, _ in unknown]
         raise NotFound(f"The events at index {indexes}: {detail}", errors=_items(indexes, "unknown_episode"))
-    accepting = [_accepting(caller, sub, key, now, deps.settings.topic_namespace) for sub, key in submissions]
+    if conflicts:
+        raise Conflict(" ".join(sorted(set(conflicts))))
+    accepting = [_accepting(deps, caller, sub, key, now) for sub, key in submissions]
     try:
         outcomes = await event_store.accept(deps.pool, accepting)
     except event_store.ConflictingIds as exc:
         raise Conflict(f"Event ids reused with different content: {', '.join(exc.ids)}") from exc
+    except event_store.AlreadyAnswered as exc:
+        raise Conflict(
+            "These findings have been answered already: to correct the answer, send it again with "
+            "corrects: true (both are kept)."
+        ) from exc
     for (sub, _), outcome in zip(submissions, outcomes, strict=True):
         metrics.EVENTS.labels(type=sub.type, outcome=outcome.name.lower()).inc()
         log.info(
@@ -109,7 +119,7 @@ async def _check(
     prefix: tuple[str | int, ...],
     earlier: list[tuple[Submission, str]],
     wait_seconds: float,
-) -> str | Refusal | Unknown | list[dict[str, Any]]:
+) -> str | Refusal | Unknown | Conflicting | list[dict[str, Any]]:
     """What intake knows that this event's checks need, then the policy's decision on it."""
     facts = await store_facts.gather(deps.pool, caller.org, sub.id, sub.data, wait_seconds=wait_seconds)
     reported = (
@@ -120,9 +130,8 @@ async def _check(
     return decide(caller.org, sub.data, facts, deps.directory, prefix, frozenset(reported))
 
 
-def _accepting(
-    caller: Caller, sub: Submission, key: str, now: datetime, namespace: str
-) -> event_store.Accepting:
+def _accepting(deps: Deps, caller: Caller, sub: Submission, key: str, now: datetime) -> event_store.Accepting:
+    namespace = deps.settings.topic_namespace
     envelope = Envelope(id=sub.id, source=caller.source, type=sub.type, time=sub.time or now, data=sub.data)
     report = sub.data if isinstance(sub.data, MissingReported) else None
     return event_store.Accepting(
@@ -136,19 +145,36 @@ def _accepting(
         message=(topics.named(namespace, TOPIC_OF_TYPE[sub.type]), key, envelope),
         missing_since=report.missing_since if report else None,
         withdraws=_withdraws(sub.data),
-        findings=_findings(sub.data),
+        findings=_findings(sub.data, key, deps),
+        answer=_answer(sub.data),
     )
 
 
-def _findings(data: object) -> event_store.Recorded | None:
-    """What intake keeps of an interview's findings (docs/domain.md rule 30), to show the child's readers."""
+def _findings(data: object, key: str, deps: Deps) -> event_store.Recorded | None:
+    """What intake keeps of an interview's findings (docs/domain.md rule 30), to show the child's council,
+    with the day its answer is due (rule 31)."""
     if not isinstance(data, InterviewCompleted) or data.findings is None:
         return None
+    timing = deps.directory.timing_for(key.partition("/")[0])
     return event_store.Recorded(
         findings_id=findings_id_of(data.assignment_id),
         assignment_id=data.assignment_id,
         completed_at=data.completed_at,
+        respond_by=respond_by(data.completed_at, timing.findings_response_days),
         findings=data.findings.model_dump(mode="json"),
+    )
+
+
+def _answer(data: object) -> event_store.Answered | None:
+    """What intake keeps of a council's answer to findings (docs/domain.md rule 31)."""
+    if not isinstance(data, FindingsResponded):
+        return None
+    return event_store.Answered(
+        findings_id=data.findings_id,
+        responded_at=data.responded_at,
+        corrects=data.corrects,
+        child_told=data.child_told,
+        actions=[action.model_dump(mode="json") for action in data.actions],
     )
 
 

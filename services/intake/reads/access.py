@@ -20,6 +20,7 @@ from services.intake.reads.views import (
     TaskView,
 )
 from shared.contracts.assignments import ReferralPacket
+from shared.contracts.voice import VOICE_NOTICES
 from shared.directory import Directory, Organisation
 
 HELD = ("offered", "accepted")
@@ -31,6 +32,9 @@ class PoliceReport(NamedTuple):
 
     missing_since: datetime
     received_at: datetime
+
+
+RESPONSIBLE_ONLY = frozenset(notice.type_name for notice in VOICE_NOTICES)
 
 
 def record_for(
@@ -49,6 +53,8 @@ def record_for(
     tasks = [TaskView(**row) for row in rows.tasks]
     assignments = [AssignmentView(**row) for row in rows.assignments]
     alerts = [AlertView(type=row["alert_type"], **_without(row, "alert_type")) for row in rows.alerts]
+    # Notices about what the child said are the responsible authority's alone (docs/domain.md rule 30).
+    others_alerts = [a for a in alerts if a.type not in RESPONSIBLE_ONLY]
     base = {"child_ref": child_ref, "responsible_authority": authority}
 
     if org.kind == "ops" or (org.kind == "local_authority" and org.authority_code == authority):
@@ -79,7 +85,7 @@ def record_for(
             **base,
             seen_as="host_authority",
             episodes=episodes,
-            alerts=[a for a in alerts if a.episode_id in ids],
+            alerts=[a for a in others_alerts if a.episode_id in ids],
             tasks=tasks,
             assignments=[a for a in assignments if a.task_id in task_ids],
         )
@@ -109,7 +115,7 @@ def record_for(
             **base,
             seen_as="police",
             episodes=[e for e in episodes if e.episode_id in reported],
-            alerts=[a for a in alerts if a.episode_id in reported],
+            alerts=[a for a in others_alerts if a.episode_id in reported],
         )
     if org.kind == "provider":
         mine = [a for a in assignments if a.provider_id == org.id and a.status in HELD]

@@ -26,8 +26,12 @@ FROM intake.alerts WHERE child_key = $1 ORDER BY raised_at, event_key
 """
 # What the child said in each interview (docs/domain.md rule 30), oldest first.
 SELECT_FINDINGS = """
-SELECT findings_id, assignment_id, provider_id, completed_at, findings
-FROM intake.findings WHERE child_key = $1 ORDER BY completed_at, findings_id
+SELECT f.findings_id, f.assignment_id, f.provider_id, f.completed_at, f.respond_by, f.findings,
+       COALESCE((SELECT jsonb_agg(jsonb_build_object(
+                    'responded_at', r.responded_at, 'corrects', r.corrects, 'child_told', r.child_told,
+                    'actions', r.actions) ORDER BY r.received_at, r.event_id)
+                 FROM intake.responses r WHERE r.findings_id = f.findings_id), '[]') AS answers
+FROM intake.findings f WHERE f.child_key = $1 ORDER BY f.completed_at, f.findings_id
 """
 SELECT_KNOWN = "SELECT EXISTS (SELECT 1 FROM intake.events WHERE child_key = $1)"
 # The caller's missing reports and its withdrawals of them, oldest first.

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.assignments import ReferralPacket
 from shared.contracts.deliveries import STATES, DeliveryState
-from shared.contracts.voice import FindingsHeard
+from shared.contracts.voice import Action, FindingsHeard
 
 SeenAs = Literal["ops", "responsible_authority", "host_authority", "police", "provider"]
 
@@ -84,6 +84,15 @@ class ReferralView(_View):
     referral: ReferralPacket | None = Field(description="Null until the task itself has been read.")
 
 
+class AnswerView(_View):
+    """The council's answer to what the child said (docs/domain.md rule 31)."""
+
+    responded_at: datetime
+    corrects: bool = Field(description="This answer corrects an earlier one.")
+    child_told: bool = Field(description="The child was told what happens next.")
+    actions: list[Action]
+
+
 class FindingsView(_View):
     """What the child said in a return interview (docs/domain.md rule 30): the responsible authority's
     to read and answer."""
@@ -92,7 +101,11 @@ class FindingsView(_View):
     assignment_id: str
     provider_id: str = Field(description="The provider that held the interview.")
     completed_at: datetime
+    respond_by: datetime = Field(description="When the council's answer is due (docs/domain.md rule 31).")
     findings: FindingsHeard
+    answers: list[AnswerView] = Field(
+        default_factory=list, description="Oldest first; the first is the one counted."
+    )
 
 
 class ChildRecord(_View):

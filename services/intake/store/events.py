@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from services.intake.read_model.store import bump_readers, reader_of_authority
 from services.intake.store.base import Connection, Pool, translated
 from shared import outbox
 from shared.db import columns
@@ -81,7 +82,19 @@ class Recorded:
     findings_id: str
     assignment_id: str
     completed_at: datetime
+    respond_by: datetime
     findings: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A council's answer to findings as intake keeps it (docs/domain.md rule 31)."""
+
+    findings_id: str
+    responded_at: datetime
+    corrects: bool
+    child_told: bool
+    actions: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -99,6 +112,7 @@ class Accepting:
     missing_since: datetime | None = None  # a missing report's: which episode it belongs to
     withdraws: str | None = None  # a withdrawal's: the report id, or '*' (those of the open absence)
     findings: Recorded | None = None  # an interview's findings, kept for the child's readers
+    answer: Answered | None = None  # a council's answer to findings
 
 
 @translated
@@ -128,10 +142,10 @@ async def accept(pool: Pool, items: list[Accepting]) -> list[Outcome]:
         )
         for item in unique
     ]
-    with_findings = [item for item in unique if item.findings is not None]
-    async with pool.acquire() as conn, _atomic(conn, several=len(items) > 1 or bool(with_findings)):
+    voice = [item for item in unique if item.findings is not None or item.answer is not None]
+    async with pool.acquire() as conn, _atomic(conn, several=len(items) > 1 or bool(voice)):
         inserted = {row["event_id"] for row in await conn.fetch(RECORD_EVENTS, *columns(rows, 13))}
-        await _keep_findings(conn, [item for item in with_findings if item.event_id in inserted])
+        await _keep_voice(conn, [item for item in voice if item.event_id in inserted])
         stored: dict[str, str] = {}
         if len(inserted) < len(unique):
             org_id = unique[0].org_id  # one request, one organisation
@@ -155,21 +169,63 @@ async def accept(pool: Pool, items: list[Accepting]) -> list[Outcome]:
 
 INSERT_FINDINGS = """
 INSERT INTO intake.findings
-    (findings_id, child_key, assignment_id, provider_id, completed_at, findings, recorded_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+    (findings_id, child_key, assignment_id, provider_id, completed_at, respond_by, findings, recorded_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (findings_id) DO NOTHING
+"""
+INSERT_RESPONSE = """
+INSERT INTO intake.responses
+    (org_id, event_id, findings_id, child_key, responded_at, corrects, child_told, actions, received_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 """
 
 
-async def _keep_findings(conn: Connection, items: list[Accepting]) -> None:
-    """Keep the findings of newly stored interview reports, in the request's transaction."""
-    rows = [
-        (f.findings_id, i.child_key, f.assignment_id, i.org_id, f.completed_at, f.findings, i.received_at)
+async def _keep_voice(conn: Connection, items: list[Accepting]) -> None:
+    """Keep the findings and answers of newly stored events, in the request's transaction. A second
+    first answer to the same findings (two sent at once) is a conflict: nothing of the request stays."""
+    findings = [
+        (
+            f.findings_id,
+            i.child_key,
+            f.assignment_id,
+            i.org_id,
+            f.completed_at,
+            f.respond_by,
+            f.findings,
+            i.received_at,
+        )
         for i in items
         if (f := i.findings) is not None
     ]
-    if rows:
-        await conn.executemany(INSERT_FINDINGS, rows)
+    answers = [
+        (
+            i.org_id,
+            i.event_id,
+            a.findings_id,
+            i.child_key,
+            a.responded_at,
+            a.corrects,
+            a.child_told,
+            a.actions,
+            i.received_at,
+        )
+        for i in items
+        if (a := i.answer) is not None
+    ]
+    if findings:
+        await conn.executemany(INSERT_FINDINGS, findings)
+    # The council's board and child pages follow what its children said and its answers.
+    councils = {reader_of_authority(str(i.child_key).partition("/")[0]) for i in items}
+    await bump_readers(conn, councils, set())
+    if answers:
+        try:
+            await conn.executemany(INSERT_RESPONSE, answers)
+        except asyncpg.UniqueViolationError as exc:
+            raise AlreadyAnswered() from exc
+
+
+class AlreadyAnswered(Exception):  # a condition, named as such
+    """The findings already have a first answer; a later one says it corrects it."""
 
 
 def _atomic(conn: asyncpg.Connection, *, several: bool) -> AbstractAsyncContextManager[Any]:

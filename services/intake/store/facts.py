@@ -1,5 +1,6 @@
 """What intake knows that the checks of an event need, gathered in one call: the assignment a provider
-holds, the missing reports an organisation sent about the child, whether an episode exists. Which
+holds, the missing reports an organisation sent about the child, whether an episode exists, whether
+findings exist and have been answered. Which
 facts an event needs follows from its kind; the decision is the policy's (events/policy.py)."""
 
 import time
@@ -13,6 +14,7 @@ from services.intake.store.base import Pool, translated
 from shared.contracts.common import EventData
 from shared.contracts.episodes import Cancelled, InterviewNotOffered
 from shared.contracts.interviews import InterviewEvent
+from shared.contracts.voice import FindingsResponded
 from shared.directory import Organisation
 
 log = structlog.get_logger()
@@ -24,6 +26,10 @@ SELECT_OWN_REPORTS = """
 SELECT event_id FROM intake.events WHERE child_key = $1 AND org_id = $2 AND event_type = 'missing.reported'
 """
 SELECT_EPISODE = "SELECT 1 FROM intake.episodes WHERE child_key = $1 AND episode_id = $2"
+SELECT_FINDINGS = """
+SELECT EXISTS (SELECT 1 FROM intake.findings WHERE child_key = $1 AND findings_id = $2) AS known,
+       EXISTS (SELECT 1 FROM intake.responses WHERE findings_id = $2 AND NOT corrects) AS answered
+"""
 
 
 @translated
@@ -41,6 +47,9 @@ async def gather(
     if isinstance(data, Cancelled):
         rows = await pool.fetch(SELECT_OWN_REPORTS, data.child_key, org.id)
         return Facts(own_reports=frozenset(row["event_id"] for row in rows))
+    if isinstance(data, FindingsResponded):
+        row = await pool.fetchrow(SELECT_FINDINGS, data.child_key, data.findings_id)
+        return Facts(findings_known=bool(row and row["known"]), answered=bool(row and row["answered"]))
     if isinstance(data, InterviewNotOffered):
         found: object = await _again_until(wait_seconds)(
             pool.fetchval, SELECT_EPISODE, data.child_key, data.episode_id

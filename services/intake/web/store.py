@@ -180,9 +180,20 @@ LIMIT $2
 """
 
 
+# What the council's children said that it has not answered yet, soonest due first (docs/domain.md
+# rule 31): the codes only, the child's words stay on the child's page.
+BOARD_HEARD = """
+SELECT f.findings_id, f.child_key, f.completed_at, f.respond_by, f.findings->'reasons' AS reasons
+FROM intake.findings f
+WHERE f.child_key LIKE $1 AND NOT EXISTS (SELECT 1 FROM intake.responses r WHERE r.findings_id = f.findings_id)
+ORDER BY f.respond_by, f.findings_id LIMIT $2
+"""
+
+
 async def board(pool: Pool, authority: str, limit: int = 500) -> dict[str, list[dict[str, Any]]]:
     """A council's children missing now, their open return-interview windows (soonest to close
-    first) with who holds each, its newest alerts; and the windows of children placed in its area."""
+    first) with who holds each, its newest alerts, what its children said that it has not answered;
+    and the windows of children placed in its area."""
     own = f"{authority}/%"
     async with pool.acquire() as conn, conn.transaction(readonly=True, isolation="repeatable_read"):
         return {
@@ -191,6 +202,7 @@ async def board(pool: Pool, authority: str, limit: int = 500) -> dict[str, list[
             "alerts": [dict(r) for r in await conn.fetch(BOARD_ALERTS, own, 50)],
             "exhausted": [dict(r) for r in await conn.fetch(BOARD_EXHAUSTED, own, 200)],
             "hosted": [dict(r) for r in await conn.fetch(HOSTED_WINDOWS, own, limit, authority)],
+            "heard": [dict(r) for r in await conn.fetch(BOARD_HEARD, own, limit)],
         }
 
 

@@ -4,7 +4,15 @@ them in, so a key missing in either language is an error at import."""
 
 from typing import get_args
 
-from shared.contracts.voice import Harm, PlacementView, Reason, StayedWith, WouldHelp
+from shared.contracts.voice import (
+    ActionCode,
+    Harm,
+    PlacementView,
+    Reason,
+    ReferralKind,
+    StayedWith,
+    WouldHelp,
+)
 
 # A code's label is its list's prefix and the code: `why_boredom`, `help_nothing`, ...
 PREFIXES = {
@@ -52,6 +60,54 @@ VOICE_STRINGS: dict[str, tuple[str, str]] = {
         "As the child said it, in any language, up to 2,000 characters. Only the child's council will read it.",
         "Fel y dywedodd y plentyn, mewn unrhyw iaith, hyd at 2,000 nod. Dim ond cyngor y plentyn fydd yn ei ddarllen.",
     ),
+    "heard_waiting": ("Heard, waiting for your answer", "Wedi'u clywed, yn aros am eich ateb"),
+    "heard_when": ("Interview", "Cyfweliad"),
+    "answer_by": ("Answer by", "Atebwch erbyn"),
+    "answer_late": ("answer late", "ateb yn hwyr"),
+    "answer": ("Your answer", "Eich ateb"),
+    "answer_correct": ("Correct your answer", "Cywiro eich ateb"),
+    "answer_what_done": ("What you did", "Beth wnaethoch chi"),
+    "answer_referral_kind": ("Referral to", "Atgyfeiriad at"),
+    "answer_no_action_reason": ("If no action: why", "Os dim camau: pam"),
+    "answer_child_told": (
+        "The child was told what happens next",
+        "Dywedwyd wrth y plentyn beth sy'n digwydd nesaf",
+    ),
+    "answer_send": ("Record the answer", "Cofnodi'r ateb"),
+    "answer_given": ("Answered {date}{late}", "Atebwyd {date}{late}"),
+    "answer_was_late": (" (late)", " (yn hwyr)"),
+    "answer_correction": ("Correction {date}", "Cywiriad {date}"),
+    "answer_told_yes": (
+        "The child was told what happens next.",
+        "Dywedwyd wrth y plentyn beth sy'n digwydd nesaf.",
+    ),
+    "answer_told_no": ("The child has not been told yet.", "Nid yw'r plentyn wedi cael gwybod eto."),
+    "act_care_plan_reviewed": ("Care plan reviewed", "Adolygwyd y cynllun gofal"),
+    "act_placement_meeting": ("Placement meeting held", "Cynhaliwyd cyfarfod lleoliad"),
+    "act_family_contact_changed": ("Family contact changed", "Newidiwyd y cysylltiad â'r teulu"),
+    "act_referral_made": ("Referral made", "Gwnaed atgyfeiriad"),
+    "act_support_offered": ("Support offered", "Cynigiwyd cymorth"),
+    "act_no_action": ("No action", "Dim camau"),
+    "referral_camhs": (
+        "Child and adolescent mental health services",
+        "Gwasanaethau iechyd meddwl plant a'r glasoed",
+    ),
+    "referral_substance_misuse": ("Substance misuse service", "Gwasanaeth camddefnyddio sylweddau"),
+    "referral_nrm": ("National Referral Mechanism", "Y Mecanwaith Atgyfeirio Cenedlaethol"),
+    "referral_education": ("Education", "Addysg"),
+    "referral_other": ("Another service", "Gwasanaeth arall"),
+    "no_action_already_in_hand": ("Already in hand", "Eisoes ar y gweill"),
+    "no_action_child_asked_for_none": ("The child asked for nothing", "Ni ofynnodd y plentyn am ddim"),
+    "no_action_other": ("Another reason", "Rheswm arall"),
+    "findings.responded": ("answer to what the child said", "ateb i'r hyn a ddywedodd y plentyn"),
+    "findings.response_due": (
+        "Answer due soon to what a child said",
+        "Ateb yn ddyledus cyn bo hir i'r hyn a ddywedodd plentyn",
+    ),
+    "findings.response_overdue": (
+        "What a child said is not answered in time",
+        "Nid atebwyd yr hyn a ddywedodd plentyn mewn pryd",
+    ),
     "why_placement_relationships": ("Relationships where they live", "Perthnasoedd lle maen nhw'n byw"),
     "why_wants_family_contact": ("Wants to see their family", "Eisiau gweld eu teulu"),
     "why_wants_friends": ("Wants to see their friends", "Eisiau gweld eu ffrindiau"),
@@ -93,6 +149,11 @@ VOICE_STRINGS: dict[str, tuple[str, str]] = {
     "view_unsure": ("Not sure", "Ddim yn siŵr"),
     "view_would_not_say": WOULD_NOT_SAY,
 }
+
+
+ACTIONS = get_args(ActionCode)
+REFERRAL_KINDS = get_args(ReferralKind)
+NO_ACTION_REASONS = ("already_in_hand", "child_asked_for_none", "other")
 
 
 def code_keys(field: str) -> list[tuple[str, str]]:

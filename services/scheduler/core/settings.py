@@ -22,3 +22,9 @@ class SchedulerSettings(CommonSettings):
         description="How often the authorities' figures are counted again and published when they may "
         "have changed (the senior manager's page shows them as of that moment).",
     )
+    voice_poll_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="Longest sleep between looks at the reminders and overdue notices of what children said "
+        "(docs/domain.md rule 31) that are due.",
+    )

@@ -125,7 +125,28 @@ async def _board(deps: Deps, who: accounts.SignedIn, lang: Lang) -> dict[str, An
             ),
         }
 
+    def heard(row: dict[str, Any]) -> dict[str, Any]:
+        authority = row["child_key"].partition("/")[0]
+        warn_at = row["respond_by"] - timedelta(hours=directory.timing_for(authority).findings_reminder_hours)
+        late = row["respond_by"] <= now
+        return {
+            **row,
+            "authority": authority,
+            "child_ref": child_ref_of(row["child_key"]),
+            "warn_at": warn_at,
+            "reasons": [text(lang, PREFIXES["reasons"] + code) for code in row["reasons"] or []],
+            "state": "breached" if late else "warning" if now >= warn_at else "open",
+            "left": text(lang, "answer_late")
+            if late
+            else text(
+                lang,
+                "closing_soon" if now >= warn_at else "closes_in",
+                left=left(lang, row["respond_by"] - now),
+            ),
+        }
+
     return {
+        "heard": [heard(r) for r in rows["heard"]],
         "windows": [window(r) for r in rows["windows"]],
         "hosted": [window(r) for r in rows["hosted"]],
         "missing": [

@@ -1,25 +1,19 @@
 """A child's page: the timeline as the council may see it, and the form recording that no interview
 will be offered."""
 
-import re
-from typing import Any
-
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from services.intake.core.deps import Deps
-from services.intake.reads import store as reads_store
-from services.intake.reads.access import record_for
-from services.intake.reads.views import ChildRecord, FindingsView
 from services.intake.store import audit as audit_trail
 from services.intake.web import accounts
 from services.intake.web import store as web_store
-from services.intake.web.i18n import NOT_OFFERED_REASONS, Lang, text, when
+from services.intake.web.i18n import NOT_OFFERED_REASONS, text
 from services.intake.web.pages.common import (
     SECURITY_HEADERS,
     alert_label,
     authority_names,
+    child_record,
     deps_of,
     form_of,
     lang_of,
@@ -28,15 +22,12 @@ from services.intake.web.pages.common import (
     render,
     send,
 )
-from services.intake.web.voice_words import PREFIXES
+from services.intake.web.pages.heard import heard_cards
+from services.intake.web.voice_words import ACTIONS, NO_ACTION_REASONS, REFERRAL_KINDS
 from shared.contracts.common import child_key
 
 log = structlog.get_logger()
 router = APIRouter()
-
-
-AUTHORITY = re.compile(r"^[EWSN][0-9]{8}$")
-CHILD_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 @router.get("/children/{authority}/{child_ref}")
@@ -47,7 +38,7 @@ async def child_page(request: Request, authority: str, child_ref: str, done: str
     if isinstance(who, RedirectResponse):
         return who
     deps, lang = deps_of(request), lang_of(request)
-    record = await _record(deps, who, authority, child_ref)
+    record = await child_record(deps, who, authority, child_ref)
     if record is None:
         return message_page(request, who, 404, text(lang, "not_found"), text(lang, "not_found"))
     await audit_trail.record_access(
@@ -89,42 +80,13 @@ async def child_page(request: Request, authority: str, child_ref: str, done: str
         else [],
         councils=authority_names(deps),
         names=names,
-        heard=[_heard(lang, f, names) for f in record.findings],
+        heard=heard_cards(lang, record, names),
+        actions=ACTIONS,
+        referral_kinds=REFERRAL_KINDS,
+        no_action_reasons=NO_ACTION_REASONS,
         can_act=record.seen_as == "responsible_authority",
         not_offered_reasons=NOT_OFFERED_REASONS,
         message=text(lang, "done") if done else "",
-    )
-
-
-def _heard(lang: Lang, seen: FindingsView, names: dict[str, str]) -> dict[str, Any]:
-    """One interview's findings as the page shows them: each answer's codes in words, and the child's
-    own words as they said them (docs/domain.md rule 30)."""
-    findings = seen.findings
-    answers = []
-    for field in PREFIXES:
-        value = getattr(findings, field)
-        codes = value if isinstance(value, list) else [value] if value else []
-        if codes:
-            answers.append((text(lang, f"heard_{field}"), [text(lang, PREFIXES[field] + c) for c in codes]))
-    heading = text(
-        lang,
-        "heard_interview",
-        date=when(seen.completed_at),
-        provider=names.get(seen.provider_id, seen.provider_id),
-    )
-    return {"heading": heading, "answers": answers, "words": findings.child_words}
-
-
-async def _record(deps: Deps, who: accounts.SignedIn, authority: str, child_ref: str) -> ChildRecord | None:
-    """What this person's council may see of the child (councils' coordinators and managers only)."""
-    if not (AUTHORITY.match(authority) and CHILD_REF.match(child_ref)):
-        return None
-    if who.org.kind != "local_authority" or who.person.role not in ("coordinator", "manager"):
-        return None
-    key = child_key(authority, child_ref)
-    rows = await reads_store.child_rows(deps.pool, key, who.org.id)
-    return record_for(
-        who.org, deps.directory, authority=authority, child_ref=child_ref, rows=rows, known=rows.known
     )
 
 
@@ -138,7 +100,7 @@ async def not_offered(request: Request, authority: str, child_ref: str) -> Respo
     title = text(lang, "child_page", ref=child_ref)
     if not accounts.csrf_ok(who.csrf, form.get("csrf")):
         return message_page(request, who, 403, title, text(lang, "refused"))
-    record = await _record(deps, who, authority, child_ref)
+    record = await child_record(deps, who, authority, child_ref)
     episode = form.get("episode", "")
     if (
         record is None

@@ -1,6 +1,7 @@
 """What every web page uses: the templates, the security headers, reading forms with a limit, who is
 signed in (and whether the page is fetching itself), the audit trail, and labels in the reader's language."""
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -16,6 +17,9 @@ from services.intake.core.errors import Problem
 from services.intake.events.handlers import read_limited
 from services.intake.events.submit import submit
 from services.intake.read_model import store as read_model
+from services.intake.reads import store as reads_store
+from services.intake.reads.access import record_for
+from services.intake.reads.views import ChildRecord
 from services.intake.store import audit as audit_trail
 from services.intake.web import accounts
 from services.intake.web import store as web_store
@@ -174,3 +178,30 @@ def child_ref_of(child_key: str) -> str:
 def authority_names(deps: Deps) -> dict[str, str]:
     """Each council's name by its code (made once per page: a page may name thousands)."""
     return {org.authority_code: org.name for org in deps.directory.organisations if org.authority_code}
+
+
+AUTHORITY = re.compile(r"^[EWSN][0-9]{8}$")
+CHILD_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+async def responsible_record(
+    deps: Deps, who: accounts.SignedIn, authority: str, child_ref: str
+) -> ChildRecord | None:
+    """The child's record if this person's council is responsible for the child, else None."""
+    record = await child_record(deps, who, authority, child_ref)
+    return record if record is not None and record.seen_as == "responsible_authority" else None
+
+
+async def child_record(
+    deps: Deps, who: accounts.SignedIn, authority: str, child_ref: str
+) -> ChildRecord | None:
+    """What this person's council may see of the child (councils' coordinators and managers only)."""
+    if not (AUTHORITY.match(authority) and CHILD_REF.match(child_ref)):
+        return None
+    if who.org.kind != "local_authority" or who.person.role not in ("coordinator", "manager"):
+        return None
+    key = f"{authority}/{child_ref}"  # the child key (shared.contracts.common.child_key)
+    rows = await reads_store.child_rows(deps.pool, key, who.org.id)
+    return record_for(
+        who.org, deps.directory, authority=authority, child_ref=child_ref, rows=rows, known=rows.known
+    )

@@ -37,7 +37,7 @@ function tick() {
     const due = Date.parse(el.dataset.due);
     const row = el.closest("tr");
     if (due <= now) {
-      el.textContent = WORDS[lang].passed;
+      el.textContent = el.dataset.passed || WORDS[lang].passed;
       if (row) row.className = "breached";
     } else {
       const warn = el.dataset.warn ? Date.parse(el.dataset.warn) : null;

@@ -1,0 +1,132 @@
+"""What a child said, on the responsible council's child page (docs/domain.md rules 30-31): each
+interview's findings in words and in the child's own words, the council's answers, and the form to
+answer (or correct the answer)."""
+
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from services.intake.reads.views import ChildRecord, FindingsView
+from services.intake.web import accounts
+from services.intake.web.i18n import Lang, text, when
+from services.intake.web.pages.common import (
+    SECURITY_HEADERS,
+    deps_of,
+    form_lists,
+    lang_of,
+    message_page,
+    ready_person,
+    responsible_record,
+    send,
+)
+from services.intake.web.voice_words import ACTIONS, NO_ACTION_REASONS, PREFIXES, REFERRAL_KINDS
+
+log = structlog.get_logger()
+router = APIRouter()
+
+
+def heard_cards(lang: Lang, record: ChildRecord, names: dict[str, str]) -> list[dict[str, Any]]:
+    """Each interview's findings as the page shows them, with the answers given so far."""
+    return [_card(lang, seen, names) for seen in record.findings]
+
+
+def _card(lang: Lang, seen: FindingsView, names: dict[str, str]) -> dict[str, Any]:
+    findings = seen.findings
+    answers = []
+    for field in PREFIXES:
+        value = getattr(findings, field)
+        codes = value if isinstance(value, list) else [value] if value else []
+        if codes:
+            answers.append((text(lang, f"heard_{field}"), [text(lang, PREFIXES[field] + c) for c in codes]))
+    provider = names.get(seen.provider_id, seen.provider_id)
+    given = []
+    for number, answer in enumerate(seen.answers):
+        late = text(lang, "answer_was_late") if answer.responded_at > seen.respond_by else ""
+        heading = (
+            text(lang, "answer_correction", date=when(answer.responded_at))
+            if number
+            else text(lang, "answer_given", date=when(answer.responded_at), late=late)
+        )
+        given.append(
+            {
+                "heading": heading,
+                "actions": [_action(lang, a.code, a.referral_kind, a.reason) for a in answer.actions],
+                "told": text(lang, "answer_told_yes" if answer.child_told else "answer_told_no"),
+            }
+        )
+    return {
+        "findings_id": seen.findings_id,
+        "heading": text(lang, "heard_interview", date=when(seen.completed_at), provider=provider),
+        "answers": answers,
+        "words": findings.child_words,
+        "respond_by": seen.respond_by,
+        "given": given,
+    }
+
+
+def _action(lang: Lang, code: str, kind: str | None, reason: str | None) -> str:
+    said = text(lang, f"act_{code}")
+    if kind:
+        said += f": {text(lang, f'referral_{kind}')}"
+    if reason:
+        key = f"no_action_{reason}"
+        said += f": {text(lang, key) if reason in NO_ACTION_REASONS else reason}"
+    return said
+
+
+@router.post("/children/{authority}/{child_ref}/answer")
+async def answer(request: Request, authority: str, child_ref: str) -> Response:
+    """The responsible council answers what the child said (`findings.responded`), or corrects its
+    answer: the same event, checks and audit as the API."""
+    who = await ready_person(request)
+    if isinstance(who, RedirectResponse):
+        return who
+    deps, lang, lists = deps_of(request), lang_of(request), await form_lists(request)
+    form = {k: v[0] for k, v in lists.items()}
+    title = text(lang, "child_page", ref=child_ref)
+    if not accounts.csrf_ok(who.csrf, form.get("csrf")):
+        return message_page(request, who, 403, title, text(lang, "refused"))
+    record = await responsible_record(deps, who, authority, child_ref)
+    findings_id = form.get("findings_id", "")
+    seen = next((f for f in record.findings if f.findings_id == findings_id), None) if record else None
+    if seen is None:
+        return message_page(request, who, 404, title, text(lang, "not_found"))
+    actions = []
+    for code in dict.fromkeys(c for c in lists.get("action", []) if c in ACTIONS):
+        action: dict[str, str] = {"code": code}
+        if code == "referral_made":
+            kind = form.get("referral_kind", "")
+            action["referral_kind"] = kind if kind in REFERRAL_KINDS else "other"
+        if code == "no_action":
+            reason = form.get("no_action_reason", "")
+            action["reason"] = reason if reason in NO_ACTION_REASONS else "other"
+        actions.append(action)
+    now = deps.clock.now()
+    corrects = bool(seen.answers)
+    event = {
+        "specversion": "1.0",
+        # The first answer once (a second press is a repeat); each correction its own.
+        "id": f"web-correct-{findings_id}-{int(now.timestamp())}"
+        if corrects
+        else f"web-answer-{findings_id}",
+        "type": "findings.responded",
+        "time": now.isoformat(),
+        "data": {
+            "child_ref": child_ref,
+            "responsible_authority": authority,
+            "findings_id": findings_id,
+            "responded_at": now.isoformat(),
+            "actions": actions,
+            "child_told": form.get("child_told") == "yes",
+            "corrects": corrects,
+        },
+    }
+    refused = await send(deps, who, event)
+    if refused is not None:
+        return message_page(request, who, refused.status, title, refused.detail or refused.title)
+    log.info("web_action", org=who.org.id, action="findings_answered")
+    return RedirectResponse(
+        f"/web/children/{authority}/{child_ref}?done=1#heard", status_code=303, headers=SECURITY_HEADERS
+    )

@@ -1,0 +1,113 @@
+"""The voice's SQL (docs/domain.md rule 31): findings as they arrive, the answers to them, and the
+reminders and overdue notices the voice loop claims when they fall due."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TypeAlias
+
+import asyncpg
+
+Connection: TypeAlias = asyncpg.Connection
+
+# The episode an interview belongs to: the child's latest that began before it was held (the fold has
+# written the episodes read model earlier in the same transaction).
+EPISODE_OF_INTERVIEW = """
+SELECT episode_id, placement_authority FROM scheduler.episodes
+WHERE child_key = $1 AND started_at <= $2 ORDER BY started_at DESC, episode_id DESC LIMIT 1
+"""
+INSERT_FINDINGS = """
+INSERT INTO scheduler.findings (findings_id, child_key, responsible_authority, placement_authority, episode_id,
+    completed_at, respond_by, remind_at, reasons, placement_view, next_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz, $9, $10, LEAST($8::timestamptz, $7::timestamptz))
+ON CONFLICT (findings_id) DO NOTHING
+"""
+# Every answer is kept; the first answer's time and word on the child are the ones that count. An
+# answer ends what was still to be published (a reminder, the overdue notice).
+INSERT_RESPONSE = """
+INSERT INTO scheduler.findings_responses
+    (event_key, findings_id, child_key, responded_at, corrects, child_told, actions)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (event_key) DO NOTHING
+RETURNING event_key
+"""
+ANSWERED = """
+UPDATE scheduler.findings
+SET responded_at = LEAST(COALESCE(responded_at, $2::timestamptz), $2::timestamptz),
+    child_told = CASE WHEN responded_at IS NULL OR $2::timestamptz < responded_at THEN $3::boolean
+                      ELSE child_told END,
+    next_at = NULL
+WHERE findings_id = $1
+"""
+# Due reminders and overdue notices, claimed so that two scheduler instances never publish one twice.
+CLAIM_DUE = """
+SELECT * FROM scheduler.findings
+WHERE next_at IS NOT NULL AND next_at <= $1
+ORDER BY next_at LIMIT $2 FOR UPDATE SKIP LOCKED
+"""
+REMINDED = "UPDATE scheduler.findings SET reminded_at = $2, next_at = respond_by WHERE findings_id = $1"
+OVERDUE = "UPDATE scheduler.findings SET overdue_at = $2, next_at = NULL WHERE findings_id = $1"
+NEXT_DUE = "SELECT min(next_at) FROM scheduler.findings WHERE next_at IS NOT NULL"
+
+
+async def episode_of_interview(conn: Connection, child_key: str, held_at: datetime) -> asyncpg.Record | None:
+    """The episode (id and placement) an interview held at `held_at` followed."""
+    row: asyncpg.Record | None = await conn.fetchrow(EPISODE_OF_INTERVIEW, child_key, held_at)
+    return row
+
+
+# An answer read before the findings it answers (they travel on different topics): the findings
+# arrive answered.
+ANSWERED_BEFORE = """
+UPDATE scheduler.findings f SET responded_at = r.first_at, child_told = r.told, next_at = NULL
+FROM (
+    SELECT DISTINCT ON (findings_id) findings_id, responded_at AS first_at, child_told AS told
+    FROM scheduler.findings_responses WHERE findings_id = ANY($1::text[])
+    ORDER BY findings_id, responded_at
+) r
+WHERE f.findings_id = r.findings_id
+"""
+
+
+async def add_findings(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Record findings (a repeat of the same findings changes nothing), with any answer already read."""
+    if rows:
+        await conn.executemany(INSERT_FINDINGS, rows)
+        await conn.execute(ANSWERED_BEFORE, [row[0] for row in rows])
+
+
+async def add_response(
+    conn: Connection,
+    event_key: str,
+    findings_id: str,
+    child_key: str,
+    responded_at: datetime,
+    *,
+    corrects: bool,
+    child_told: bool,
+    actions: list[dict[str, Any]],
+) -> None:
+    """Keep an answer (once per event) and mark the findings answered."""
+    fresh = await conn.fetchval(
+        INSERT_RESPONSE, event_key, findings_id, child_key, responded_at, corrects, child_told, actions
+    )
+    if fresh is not None:
+        await conn.execute(ANSWERED, findings_id, responded_at, child_told)
+
+
+async def claim_due(conn: Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
+    """Findings whose reminder or overdue notice is due, locked for this transaction."""
+    return list(await conn.fetch(CLAIM_DUE, now, limit))
+
+
+async def mark_reminded(conn: Connection, findings_id: str, at: datetime) -> None:
+    await conn.execute(REMINDED, findings_id, at)
+
+
+async def mark_overdue(conn: Connection, findings_id: str, at: datetime) -> None:
+    await conn.execute(OVERDUE, findings_id, at)
+
+
+async def next_due(pool: "asyncpg.Pool[Any]") -> datetime | None:
+    """When the next reminder or overdue notice falls due, if any."""
+    found: datetime | None = await pool.fetchval(NEXT_DUE)
+    return found

@@ -1,0 +1,165 @@
+"""The council's time to answer what a child said (docs/domain.md rule 31), kept by the scheduler:
+reminded before it runs out, the council and its senior manager told once it has, nothing when the
+answer came first, a late answer recorded as late; and none of it moves a window (rule 36)."""
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+from fastapi import FastAPI
+
+from services.scheduler.app import create_app
+from services.scheduler.core.settings import SchedulerSettings
+from shared import topics
+from shared.contracts.episodes import MissingReported, Returned
+from shared.contracts.interviews import InterviewCompleted
+from shared.contracts.voice import Action, Findings, FindingsResponded
+from tests.conftest import Place
+from tests.directory_factory import DirectoryFactory
+from tests.events import CARDIFF, NEWPORT, publish
+from tests.kafka_reader import headers_of, poll, read_topic
+
+
+@pytest.fixture
+async def scheduler(place: Place, directory: DirectoryFactory) -> AsyncIterator[FastAPI]:
+    settings = SchedulerSettings(
+        **{**place.settings_kwargs(directory.write()), "voice_poll_seconds": 0.2}  # type: ignore[arg-type]
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+async def absence(place: Place, child: str, back: datetime) -> None:
+    """The child went missing from a placement in Newport and came back at `back`."""
+    episodes = topics.named(place.namespace, topics.EPISODES)
+    key = f"{CARDIFF}/{child}"
+    report = MissingReported(
+        child_ref=child,
+        responsible_authority=CARDIFF,
+        placement_authority=NEWPORT,
+        kind="missing",
+        missing_since=back - timedelta(hours=5),
+        risk_level="medium",
+        police_force="south-wales-police",
+        police_reference=f"R-{child}",
+    )
+    await publish(place.bootstrap, episodes, key, report)
+    await publish(
+        place.bootstrap,
+        episodes,
+        key,
+        Returned(child_ref=child, responsible_authority=CARDIFF, returned_at=back),
+    )
+
+
+async def interview(place: Place, child: str, held: datetime) -> None:
+    done = InterviewCompleted(
+        assignment_id=f"asg-{child}",
+        completed_at=held,
+        outcome="completed",
+        findings=Findings(reasons=["boredom"], child_words="nothing to do there"),
+    )
+    await publish(
+        place.bootstrap, topics.named(place.namespace, topics.INTERVIEWS), f"{CARDIFF}/{child}", done
+    )
+
+
+async def answer(place: Place, child: str, at: datetime) -> None:
+    said = FindingsResponded(
+        child_ref=child,
+        responsible_authority=CARDIFF,
+        findings_id=f"findings-asg-{child}",
+        responded_at=at,
+        actions=[Action(code="support_offered")],
+        child_told=True,
+    )
+    await publish(place.bootstrap, topics.named(place.namespace, topics.EPISODES), f"{CARDIFF}/{child}", said)
+
+
+async def notices(place: Place, until: Any) -> list[tuple[str, dict[str, Any]]]:
+    records = await read_topic(
+        place.bootstrap,
+        topics.named(place.namespace, topics.TASKS),
+        until=lambda rs: until([headers_of(r)["ce_type"] for r in rs]),
+    )
+    return [
+        (headers_of(r)["ce_type"], json.loads(r.value))
+        for r in records
+        if headers_of(r)["ce_type"].startswith("findings.")
+    ]
+
+
+async def findings_row(place: Place, child: str) -> asyncpg.Record | None:
+    conn = await asyncpg.connect(place.database_url)
+    try:
+        return await conn.fetchrow(
+            "SELECT * FROM scheduler.findings WHERE child_key = $1", f"{CARDIFF}/{child}"
+        )
+    finally:
+        await conn.close()
+
+
+async def test_reminded_before_the_time_runs_out_and_told_with_the_senior_manager_once_it_has(
+    scheduler: FastAPI, place: Place
+) -> None:
+    now = datetime.now(UTC)
+    # Held 8 days ago: the 7 days have run out (and the reminder's day with them: only the overdue).
+    await absence(place, "V-300", now - timedelta(days=9))
+    await interview(place, "V-300", now - timedelta(days=8))
+    # Held six and a half days ago: half a day left, inside the reminder's day.
+    await absence(place, "V-301", now - timedelta(days=7))
+    await interview(place, "V-301", now - timedelta(days=6, hours=12))
+
+    found = await notices(
+        place, lambda types: {"findings.response_overdue", "findings.response_due"} <= set(types)
+    )
+    by_child = {(kind, data["child_ref"]) for kind, data in found}
+    assert by_child == {("findings.response_overdue", "V-300"), ("findings.response_due", "V-301")}
+    overdue = next(data for kind, data in found if kind == "findings.response_overdue")
+    assert overdue["findings_id"] == "findings-asg-V-300"
+    assert overdue["placement_authority"] == NEWPORT  # the episode the interview followed
+    assert overdue["episode_id"]
+    assert datetime.fromisoformat(overdue["respond_by"]) == now - timedelta(days=1)
+
+    # Each is published once: the rows say what is left to publish.
+    late, soon = await findings_row(place, "V-300"), await findings_row(place, "V-301")
+    assert (late["overdue_at"] is not None, late["reminded_at"], late["next_at"]) == (True, None, None)
+    assert (soon["reminded_at"] is not None, soon["next_at"]) == (True, soon["respond_by"])
+
+    # A late answer is recorded, and recorded as late.
+    await answer(place, "V-300", now)
+
+    async def answered() -> asyncpg.Record | None:
+        row = await findings_row(place, "V-300")
+        return row if row is not None and row["responded_at"] is not None else None
+
+    row = await poll(answered)
+    assert row["responded_at"] > row["respond_by"]
+    assert row["child_told"] is True
+
+
+async def test_an_answer_that_came_first_leaves_nothing_to_remind(scheduler: FastAPI, place: Place) -> None:
+    now = datetime.now(UTC)
+    await absence(place, "V-302", now - timedelta(days=7))
+    await answer(place, "V-302", now - timedelta(days=6))  # read before the findings it answers
+
+    async def kept() -> bool:
+        conn = await asyncpg.connect(place.database_url)
+        try:
+            return bool(await conn.fetchval("SELECT count(*) FROM scheduler.findings_responses"))
+        finally:
+            await conn.close()
+
+    await poll(kept)
+    await interview(place, "V-302", now - timedelta(days=6, hours=12))
+    # A child whose reminder is due, after it: once its notice is out, V-302's would have been too.
+    await absence(place, "V-303", now - timedelta(days=7))
+    await interview(place, "V-303", now - timedelta(days=6, hours=12))
+    found = await notices(place, lambda types: "findings.response_due" in types)
+    assert [data["child_ref"] for _, data in found] == ["V-303"]
+    row = await findings_row(place, "V-302")
+    assert (row["responded_at"], row["next_at"]) == (now - timedelta(days=6), None)
