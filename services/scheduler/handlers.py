@@ -14,7 +14,6 @@ from shared.clock import Clock
 from shared.consumer import HandlerRetry, subscribe
 from shared.contracts.common import ChildEvent
 from shared.contracts.envelope import Envelope
-from shared.contracts.voice import FindingsResponded
 from shared.live_directory import LiveDirectory
 from shared.runtime import Runtime
 
@@ -37,19 +36,11 @@ def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, directory: Liv
                 continue
             if heard.concerns_the_voice(envelope):
                 voice.append((child, envelope))
-                if isinstance(data, FindingsResponded):
-                    continue  # no part of the fold: it moves no window (docs/domain.md rule 36)
+            folded = heard.for_the_fold(data)
+            if folded is None:
+                continue  # no part of the fold: it moves no window (docs/domain.md rule 36)
             entries.append(
-                (
-                    child,
-                    Entry(
-                        envelope.event_key,
-                        envelope.type,
-                        envelope.time,
-                        data,
-                        envelope.childseq,
-                    ),
-                )
+                (child, Entry(envelope.event_key, envelope.type, envelope.time, folded, envelope.childseq))
             )
         try:
             async with runtime.pool.acquire() as conn, conn.transaction():

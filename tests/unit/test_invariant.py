@@ -16,6 +16,7 @@ For every arrival order and every prefix of it:
 """
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -26,8 +27,11 @@ from services.scheduler.domain.history import Entry
 from services.scheduler.domain.triggers import Outgoing, due_events
 from services.scheduler.report import replay
 from services.scheduler.report.figures import EpisodeRecord
+from services.scheduler.voice import heard as voice
 from shared.contracts.envelope import Envelope
+from shared.contracts.interviews import InterviewCompleted
 from shared.contracts.tasks import InterviewRequested, InterviewUpdated
+from shared.contracts.voice import Action, Findings, FindingsResponded
 from tests.unit.generated import histories
 from tests.unit.timeline import TIMING, hours
 
@@ -205,3 +209,57 @@ def test_the_figures_replayed_from_what_was_published_agree_with_the_stored_ones
     ]
     assert [r.episode_id for r in replayed] == [r.episode_id for r in stored]
     assert not differences, f"replayed and stored differ (episode, field, replayed, stored): {differences}"
+
+
+def with_findings(entry: Entry) -> Entry:
+    """The same event, and if it is a held interview, with what the child said."""
+    data = entry.data
+    if not isinstance(data, InterviewCompleted) or data.outcome != "completed":
+        return entry
+    said = Findings(reasons=["boredom"], placement_view="move", child_words="nobody listens")
+    return replace(entry, data=data.model_copy(update={"findings": said}))
+
+
+def answers_to(entries: list[Entry]) -> list[Entry]:
+    """A council's answer to each held interview's findings, one late and one a correction."""
+    held = [e for e in entries if isinstance(e.data, InterviewCompleted) and e.data.outcome == "completed"]
+    return [
+        Entry(
+            f"/orgs/cardiff|answer-{n}",
+            "findings.responded",
+            e.time + timedelta(days=8 * (n % 2)),
+            FindingsResponded(
+                child_ref="C-1",
+                responsible_authority="W06000015",
+                findings_id=f"findings-{e.data.assignment_id}",  # type: ignore[attr-defined]
+                responded_at=e.time + timedelta(days=8 * (n % 2)),
+                actions=[Action(code="support_offered")],
+                child_told=bool(n % 2),
+                corrects=n > 0,
+            ),
+        )
+        for n, e in enumerate(held)
+    ]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(history=histories(), data=st.data())
+def test_what_the_child_said_and_the_councils_answers_move_no_window(
+    history: tuple[list[Entry], list[Entry]], data: st.DataObject
+) -> None:
+    """docs/domain.md rule 36: with findings on every held interview and the council's answers (late,
+    corrected) mixed in, in any order, the fold and everything published along the way are the same as
+    without them."""
+    intake, notifier = history
+    everything = intake + notifier
+    # Each event beside itself without the voice (None: an answer, which has no plain twin).
+    pairs: list[tuple[Entry, Entry | None]] = [(with_findings(e), e) for e in everything]
+    pairs += [(answer, None) for answer in answers_to(everything)]
+    arrival = data.draw(st.permutations(pairs))
+    taken = [
+        replace(e, data=folded) for e, _ in arrival if (folded := voice.for_the_fold(e.data)) is not None
+    ]
+    plain = [p for _, p in arrival if p is not None]
+    assert fold(taken, TIMING) == fold(plain, TIMING)
+    assert published_along(taken) == published_along(plain)
+    assert "nobody listens" not in repr(fold(taken, TIMING))  # the fold keeps none of the child's words

@@ -8,12 +8,24 @@ from datetime import timedelta
 import structlog
 
 from services.scheduler.voice import store
+from shared.contracts.common import EventData
 from shared.contracts.envelope import Envelope
 from shared.contracts.interviews import InterviewCompleted
 from shared.contracts.voice import FindingsResponded, findings_id_of, respond_by
 from shared.directory import Directory
 
 log = structlog.get_logger()
+
+
+def for_the_fold(data: EventData) -> EventData | None:
+    """What the fold takes in of an event: nothing of a council's answer, and an interview without what
+    the child said (the fold reads the interview alone, and keeps no more than it needs); the rest as
+    it is. None of it moves a window (docs/domain.md rule 36)."""
+    if isinstance(data, FindingsResponded):
+        return None
+    if isinstance(data, InterviewCompleted) and data.findings is not None:
+        return data.model_copy(update={"findings": None})
+    return data
 
 
 def concerns_the_voice(envelope: Envelope) -> bool:
