@@ -6,9 +6,9 @@ the responsible authority, and no log line, metric or dead-letter reason ever ca
 """
 
 from datetime import datetime, timedelta
-from typing import ClassVar, Literal, Self
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.common import AuthorityCode, ChildEvent, ReasonCode, Timestamp
 from shared.contracts.tasks import TaskEvent
@@ -120,22 +120,32 @@ ActionCode = Literal[
 ReferralKind = Literal["camhs", "substance_misuse", "nrm", "education", "other"]
 
 
-class Action(BaseModel):
-    """One thing the council did about what the child said (docs/domain.md rule 31)."""
-
+class _Action(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    code: ActionCode
-    referral_kind: ReferralKind | None = Field(None, description="With `referral_made`: to whom.")
-    reason: ReasonCode | None = Field(None, description="With `no_action`: why, as a code.")
 
-    @model_validator(mode="after")
-    def _kind_and_reason(self) -> Self:
-        if (self.code == "referral_made") != (self.referral_kind is not None):
-            raise ValueError("referral_kind is given with referral_made, and only with it")
-        if (self.code == "no_action") != (self.reason is not None):
-            raise ValueError("reason is given with no_action, and only with it")
-        return self
+class ActionDone(_Action):
+    """Something the council did about what the child said (docs/domain.md rule 31)."""
+
+    code: Literal["care_plan_reviewed", "placement_meeting", "family_contact_changed", "support_offered"]
+
+
+class ReferralMade(_Action):
+    """A referral the council made, and to whom."""
+
+    code: Literal["referral_made"]
+    referral_kind: ReferralKind
+
+
+class NoAction(_Action):
+    """The council did nothing, and says why as a code."""
+
+    code: Literal["no_action"]
+    reason: ReasonCode
+
+
+# One of them, told apart by `code`.
+Action = Annotated[ActionDone | ReferralMade | NoAction, Field(discriminator="code")]
 
 
 class FindingsResponded(ChildEvent):

@@ -141,6 +141,26 @@ def record_interview(driver: webdriver.Chrome) -> None:
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
 
 
+def heard_waiting(driver: webdriver.Chrome) -> str:
+    """The board's section of what children said that waits for the council's answer."""
+    return str(driver.find_element(By.CSS_SELECTOR, "section[aria-labelledby=heard]").text)
+
+
+def heard_section_shot(driver: webdriver.Chrome, path: Path) -> None:
+    section = driver.find_element(By.CSS_SELECTOR, "section[aria-labelledby=heard]")
+    driver.execute_script("arguments[0].scrollIntoView();", section)
+    section.screenshot(str(path))
+
+
+def answer_what_the_child_said(driver: webdriver.Chrome) -> None:
+    form = driver.find_element(By.CSS_SELECTOR, "form.answer")
+    form.find_element(By.CSS_SELECTOR, "input[name=action][value=referral_made]").click()
+    form.find_element(By.CSS_SELECTOR, "select[name=referral_kind] option[value=camhs]").click()
+    form.find_element(By.CSS_SELECTOR, "input[name=action][value=care_plan_reviewed]").click()
+    form.find_element(By.CSS_SELECTOR, "input[name=child_told]").click()
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+
 def findings_form_shot(driver: webdriver.Chrome, base: str, lang: str, path: Path) -> None:
     """The worklist's findings form, opened, in one language."""
     driver.get(f"{base}/web/lang/{lang}?next=/web/")
@@ -253,7 +273,22 @@ async def test_a_coordinator_and_a_provider_worker_act_on_one_child_in_their_bro
         await in_browser(lambda: coordinator.set_window_size(1280, 900))
         await in_browser(lambda: host.get(child_page))
         assert WORDS not in await in_browser(lambda: main_text(host))
+        # The board lists it as heard and waiting for the council's answer, with its countdown.
         await in_browser(lambda: coordinator.get(f"{base}/web/"))
+        waiting = await in_browser(lambda: heard_waiting(coordinator))
+        assert CHILD in waiting
+        assert "closes in 6 d" in waiting
+        board_heard_shot = tmp_path / "board-heard.png"
+        await in_browser(lambda: heard_section_shot(coordinator, board_heard_shot))
+        found |= await in_browser(lambda: accessibility(coordinator, base, child_page))
+        # The coordinator answers: a CAMHS referral, and the child was told. The board no longer waits.
+        await in_browser(lambda: coordinator.get(child_page))
+        await in_browser(lambda: answer_what_the_child_said(coordinator))
+        await until(
+            coordinator, lambda d: "Answered" in main_text(d) and "Child and adolescent" in main_text(d)
+        )
+        await in_browser(lambda: coordinator.get(f"{base}/web/"))
+        assert CHILD not in await in_browser(lambda: heard_waiting(coordinator))
 
         # The senior manager sees the child counted in its month's figures, then the year's chart.
         month = (now - timedelta(hours=6)).astimezone(LONDON).strftime("%Y-%m")
@@ -309,5 +344,6 @@ async def test_a_coordinator_and_a_provider_worker_act_on_one_child_in_their_bro
         shutil.copy(shot, Path(keep) / "worklist.png")
         shutil.copy(figures_shot, Path(keep) / "figures.png")
         shutil.copy(heard_shot, Path(keep) / "heard.png")
+        shutil.copy(board_heard_shot, Path(keep) / "board-heard.png")
         for lang, path in form_shots.items():
             shutil.copy(path, Path(keep) / f"findings-form-{lang}.png")

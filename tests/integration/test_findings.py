@@ -107,7 +107,7 @@ async def test_the_responsible_council_answers_once_and_may_correct_its_answer(
     vague = answered(findings_id, actions=[{"code": "referral_made"}])
     wrong = await intake.post("/v1/events", json=vague, headers=as_org("cardiff"))
     assert wrong.status_code == 422
-    assert [e["pointer"] for e in wrong.json()["errors"]] == ["/data/actions/0"]
+    assert [e["pointer"] for e in wrong.json()["errors"]] == ["/data/actions/0/referral_kind"]
 
     first = await intake.post("/v1/events", json=answered(findings_id), headers=as_org("cardiff"))
     assert first.status_code == 202, first.text

@@ -147,8 +147,8 @@ async def test_a_generated_client_sends_every_event_type_and_reads_the_child_bac
     record = await poll(offered, timeout=60, interval=0.2)
     assert record.seen_as == models.ChildRecordSeenAs.PROVIDER
 
-    # The provider: accepts, offers the interview, the child declines it (a reason code), and a
-    # decline of the assignment, sent in a batch.
+    # The provider: accepts, offers the interview and records it held, with what the child said, in a
+    # batch; then a decline of the assignment.
     await send(
         "nyas-cymru",
         envelope(
@@ -170,11 +170,11 @@ async def test_a_generated_client_sends_every_event_type_and_reads_the_child_bac
             envelope(
                 "InterviewCompletedEvent",
                 "interview.completed",
-                models.InterviewCompletedChildDeclined(
+                models.InterviewCompleted(
                     assignment_id=CHILD.assignment,
                     completed_at=now - timedelta(minutes=20),
-                    outcome="child_declined",
-                    decline_reason="does_not_want_to_talk",
+                    outcome="completed",
+                    findings=models.Findings(child_words="I would like to see my brother."),
                 ),
             ),
         ],
@@ -188,7 +188,27 @@ async def test_a_generated_client_sends_every_event_type_and_reads_the_child_bac
         ),
     )
 
-    # The council: no interview will be offered for the episode, then the child left its care.
+    # The council: answers what the child said, records that no interview will be offered for the
+    # episode, then that the child left its care.
+    await send(
+        "cardiff",
+        envelope(
+            "FindingsRespondedEvent",
+            "findings.responded",
+            models.FindingsResponded(
+                child_ref=CHILD.ref,
+                responsible_authority=models.FindingsRespondedResponsibleAuthority(CARDIFF),
+                findings_id=f"findings-{CHILD.assignment}",
+                responded_at=now - timedelta(minutes=5),
+                actions=[
+                    models.ReferralMade(
+                        code="referral_made", referral_kind=models.ReferralMadeReferralKind.CAMHS
+                    )
+                ],
+                child_told=True,
+            ),
+        ),
+    )
     await send(
         "cardiff",
         envelope(

@@ -16,7 +16,7 @@ from services.scheduler.core.settings import SchedulerSettings
 from shared import topics
 from shared.contracts.episodes import MissingReported, Returned
 from shared.contracts.interviews import InterviewCompleted
-from shared.contracts.voice import Action, Findings, FindingsResponded
+from shared.contracts.voice import ActionDone, Findings, FindingsResponded
 from tests.conftest import Place
 from tests.directory_factory import DirectoryFactory
 from tests.events import CARDIFF, NEWPORT, publish
@@ -74,7 +74,7 @@ async def answer(place: Place, child: str, at: datetime) -> None:
         responsible_authority=CARDIFF,
         findings_id=f"findings-asg-{child}",
         responded_at=at,
-        actions=[Action(code="support_offered")],
+        actions=[ActionDone(code="support_offered")],
         child_told=True,
     )
     await publish(place.bootstrap, topics.named(place.namespace, topics.EPISODES), f"{CARDIFF}/{child}", said)

@@ -31,7 +31,7 @@ from services.scheduler.voice import heard as voice
 from shared.contracts.envelope import Envelope
 from shared.contracts.interviews import InterviewCompleted
 from shared.contracts.tasks import InterviewRequested, InterviewUpdated
-from shared.contracts.voice import Action, Findings, FindingsResponded
+from shared.contracts.voice import ActionDone, Findings, FindingsResponded
 from tests.unit.generated import histories
 from tests.unit.timeline import TIMING, hours
 
@@ -233,7 +233,7 @@ def answers_to(entries: list[Entry]) -> list[Entry]:
                 responsible_authority="W06000015",
                 findings_id=f"findings-{e.data.assignment_id}",  # type: ignore[attr-defined]
                 responded_at=e.time + timedelta(days=8 * (n % 2)),
-                actions=[Action(code="support_offered")],
+                actions=[ActionDone(code="support_offered")],
                 child_told=bool(n % 2),
                 corrects=n > 0,
             ),

@@ -40,6 +40,21 @@ EXAMPLE_DATA: dict[str, dict[str, Any]] = {
         "outcome": "completed",
         "exploitation_indicators": ["cce"],
         "safeguarding_concern": True,
+        "findings": {
+            "reasons": ["wants_family_contact", "placed_far_from_home"],
+            "stayed_with": ["family", "another_area"],
+            "harm": "none_disclosed",
+            "would_help": ["more_family_contact"],
+            "placement_view": "return_home_area",
+            "child_words": "I want to live nearer my nan.",
+        },
+    },
+    "findings.responded": {
+        **_CHILD,
+        "findings_id": "findings-4b1c7c0e-7a55-5f0e-9d55-0f1d1d2c9e10",
+        "responded_at": "2026-11-30T10:00:00+00:00",
+        "actions": [{"code": "referral_made", "referral_kind": "camhs"}, {"code": "care_plan_reviewed"}],
+        "child_told": True,
     },
 }
 

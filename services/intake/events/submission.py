@@ -12,7 +12,6 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from shared.contracts.common import EventData
 from shared.contracts.interviews import InterviewCompleted
 from shared.contracts.registry import BY_TYPE
-from shared.contracts.voice import Findings
 
 Errors = list[dict[str, Any]]
 
@@ -61,7 +60,7 @@ def read_event(
     try:
         data = model.model_validate_json(json.dumps(event.data), strict=True)
     except ValidationError as exc:
-        return _errors(exc, (*prefix, "data"))
+        return _errors(exc, (*prefix, "data"), event.data)
     times = _times_not_written_out(raw, ["time"], prefix) + _times_not_written_out(
         event.data, [name for name, value in data if isinstance(value, datetime)], (*prefix, "data")
     )
@@ -109,15 +108,24 @@ def _times_not_written_out(raw: dict[str, Any], names: list[str], prefix: tuple[
     ]
 
 
-def _unknown_fields(raw: dict[str, Any], data: EventData, prefix: tuple[str | int, ...]) -> Errors:
-    """Each field the event's data (or the findings in it) has that the contract does not."""
-    unknown = [(*prefix, name) for name in sorted(set(raw) - set(type(data).model_fields))]
-    findings = raw.get("findings")
-    if isinstance(findings, dict):
-        unknown += [
-            (*prefix, "findings", name) for name in sorted(set(findings) - set(Findings.model_fields))
-        ]
-    return [_error(loc, "Extra inputs are not permitted", "extra_forbidden") for loc in unknown]
+def _unknown_fields(raw: Any, model: BaseModel, prefix: tuple[str | int, ...]) -> Errors:
+    """Each field the event's data, or an object within it (the findings, an answer's actions), has that
+    the contract does not: the contracts read past them, a sender needs to hear of its mistake."""
+    if not isinstance(raw, dict):
+        return []
+    errors = [
+        _error((*prefix, name), "Extra inputs are not permitted", "extra_forbidden")
+        for name in sorted(set(raw) - set(type(model).model_fields))
+    ]
+    for name in type(model).model_fields:
+        value, given = getattr(model, name), raw.get(name)
+        if isinstance(value, BaseModel):
+            errors += _unknown_fields(given, value, (*prefix, name))
+        elif isinstance(value, list) and isinstance(given, list):
+            for index, (item, raw_item) in enumerate(zip(value, given, strict=False)):
+                if isinstance(item, BaseModel):
+                    errors += _unknown_fields(raw_item, item, (*prefix, name, index))
+    return errors
 
 
 def _rules(data: EventData, prefix: tuple[str | int, ...]) -> Errors:
@@ -171,11 +179,30 @@ def _fingerprint(event: CloudEventIn) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def _errors(exc: ValidationError, prefix: tuple[str | int, ...]) -> Errors:
+def _errors(exc: ValidationError, prefix: tuple[str | int, ...], raw: Any = None) -> Errors:
     return [
-        _error((*prefix, *err["loc"]), err["msg"], err["type"])
+        _error((*prefix, *_in_document(err["loc"], raw)), err["msg"], err["type"])
         for err in exc.errors(include_url=False, include_input=False)
     ]
+
+
+def _in_document(loc: tuple[str | int, ...], raw: Any) -> tuple[str | int, ...]:
+    """The error's place as a pointer into what was sent: without the tag pydantic adds for a member
+    of a union told apart by a field (`actions/0/referral_made/referral_kind` is `actions/0/referral_kind`)."""
+    found: list[str | int] = []
+    here = raw
+    for index, part in enumerate(loc):
+        last = index == len(loc) - 1
+        if isinstance(here, dict) and part not in here and not last and part in here.values():
+            continue  # the tag: the value of the field that told the union apart
+        found.append(part)
+        if isinstance(here, dict):
+            here = here.get(part)
+        elif isinstance(here, list) and isinstance(part, int) and 0 <= part < len(here):
+            here = here[part]
+        else:
+            here = None
+    return tuple(found)
 
 
 def _error(loc: tuple[str | int, ...], message: str, code: str) -> dict[str, Any]:

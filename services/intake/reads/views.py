@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.assignments import ReferralPacket
 from shared.contracts.deliveries import STATES, DeliveryState
-from shared.contracts.voice import Action, FindingsHeard
+from shared.contracts.voice import ActionCode, FindingsHeard, ReferralKind
 
 SeenAs = Literal["ops", "responsible_authority", "host_authority", "police", "provider"]
 
@@ -84,13 +84,21 @@ class ReferralView(_View):
     referral: ReferralPacket | None = Field(description="Null until the task itself has been read.")
 
 
+class ActionTaken(_View):
+    """One thing the council did, as its answer recorded it."""
+
+    code: ActionCode
+    referral_kind: ReferralKind | None = None
+    reason: str | None = None
+
+
 class AnswerView(_View):
     """The council's answer to what the child said (docs/domain.md rule 31)."""
 
     responded_at: datetime
     corrects: bool = Field(description="This answer corrects an earlier one.")
     child_told: bool = Field(description="The child was told what happens next.")
-    actions: list[Action]
+    actions: list[ActionTaken]
 
 
 class FindingsView(_View):
