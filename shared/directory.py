@@ -59,6 +59,13 @@ class RepeatMissing(_Strict):
     within_days: int = Field(90, ge=1)
 
 
+class SaidAgain(_Strict):
+    """Interviews within a period in which a child gives the same reason for going (docs/domain.md rule 32)."""
+
+    count: int = Field(3, ge=2)
+    within_days: int = Field(180, ge=1)
+
+
 class TimingSettings(_Strict):
     """Thresholds that differ between areas: data, not code. Durations in hours."""
 
@@ -72,6 +79,8 @@ class TimingSettings(_Strict):
     # rule 31), and to record an NRM decision for an episode with exploitation indicators (rule 34).
     findings_response_days: float = Field(7, gt=0)
     findings_reminder_hours: float = Field(24, gt=0)  # the coordinator is reminded this long before
+    # The same reason given in this many interviews within so many days is a signal (rule 32).
+    said_again: SaidAgain = SaidAgain()
 
     @property
     def long_missing_thresholds(self) -> list[float]:
@@ -119,6 +128,7 @@ class TimingOverrides(_Strict):
     long_missing_hours: list[float] | float | None = None
     findings_response_days: float | None = Field(None, gt=0)
     findings_reminder_hours: float | None = Field(None, gt=0)
+    said_again: SaidAgain | None = None
 
 
 _AUTHORITY = re.compile(AUTHORITY_PATTERN)

@@ -52,7 +52,13 @@ def register(broker: KafkaBroker, runtime: Runtime, clock: Clock, directory: Liv
                     namespace=runtime.settings.topic_namespace,
                     new_entries=entries,
                 )
-                await heard.take_in(conn, voice, directory.current)
+                await heard.take_in(
+                    conn,
+                    voice,
+                    directory.current,
+                    now=clock.now(),
+                    namespace=runtime.settings.topic_namespace,
+                )
         except tables.RETRYABLE as exc:
             # Locks are taken in one order, so this should not happen; if it does, the whole batch
             # is retried rather than set aside event by event.

@@ -184,7 +184,51 @@ class FindingsResponseOverdue(TaskEvent):
     respond_by: Timestamp
 
 
+class EarlierInterview(BaseModel):
+    """An earlier interview in which the child gave the same reason, and what was done about it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    findings_id: str
+    completed_at: Timestamp
+    answered_at: Timestamp | None = Field(
+        None, description="The council's first answer; null when none was recorded."
+    )
+    actions: list[ActionCode] = Field(default_factory=list, description="What that answer said was done.")
+
+
+class SaidAgainAlert(TaskEvent):
+    """The child has given the same reason for going in another interview (docs/domain.md rule 32):
+    the count within the period reached the council's setting. Once per reason per interview."""
+
+    type_name: ClassVar[str] = "alert.said_again"
+
+    findings_id: str = Field(description="The interview that reached the count.")
+    reason: Reason
+    count: int = Field(description="Interviews giving this reason within the period, this one included.")
+    within_days: int
+    earlier: list[EarlierInterview] = Field(description="The earlier ones, oldest first, and their answers.")
+    raised_at: Timestamp
+
+
+class PlacementReviewRequested(TaskEvent):
+    """A child placed out of area wants to move or to go back to their home area (docs/domain.md rule
+    33): a review of the placement that hears the child is asked of the responsible authority."""
+
+    type_name: ClassVar[str] = "placement.review_requested"
+
+    findings_id: str
+    placement_view: Literal["move", "return_home_area"]
+    completed_at: Timestamp = Field(description="When the interview was held.")
+    raised_at: Timestamp
+
+
 # What councils send about the child's voice (topic `mtp.episodes.v1`, beside their reports), and what
 # the scheduler publishes of it (`mtp.tasks.v1`): to the responsible authority only.
 VOICE_REPORTS: tuple[type[ChildEvent], ...] = (FindingsResponded,)
-VOICE_NOTICES: tuple[type[TaskEvent], ...] = (FindingsResponseDue, FindingsResponseOverdue)
+VOICE_NOTICES: tuple[type[TaskEvent], ...] = (
+    FindingsResponseDue,
+    FindingsResponseOverdue,
+    SaidAgainAlert,
+    PlacementReviewRequested,
+)

@@ -24,7 +24,13 @@ from shared.contracts.tasks import (
     WindowBreached,
     WindowWarning,
 )
-from shared.contracts.voice import FindingsResponseDue, FindingsResponseOverdue, InterviewFindings
+from shared.contracts.voice import (
+    FindingsResponseDue,
+    FindingsResponseOverdue,
+    InterviewFindings,
+    PlacementReviewRequested,
+    SaidAgainAlert,
+)
 
 # What an independent provider receives about the return interviews it is offered or holds.
 TO_PROVIDERS: tuple[type[EventData], ...] = (
@@ -50,6 +56,8 @@ TO_COUNCILS: tuple[type[EventData], ...] = (
     InterviewFindings,
     FindingsResponseDue,
     FindingsResponseOverdue,
+    SaidAgainAlert,
+    PlacementReviewRequested,
     WebhookTest,
 )
 # What the operations team receives.

@@ -16,7 +16,7 @@ from services.scheduler.core.settings import SchedulerSettings
 from shared import topics
 from shared.contracts.episodes import MissingReported, Returned
 from shared.contracts.interviews import InterviewCompleted
-from shared.contracts.voice import ActionDone, Findings, FindingsResponded
+from shared.contracts.voice import VOICE_NOTICES, ActionDone, Findings, FindingsResponded
 from tests.conftest import Place
 from tests.directory_factory import DirectoryFactory
 from tests.events import CARDIFF, NEWPORT, publish
@@ -33,14 +33,14 @@ async def scheduler(place: Place, directory: DirectoryFactory) -> AsyncIterator[
         yield app
 
 
-async def absence(place: Place, child: str, back: datetime) -> None:
-    """The child went missing from a placement in Newport and came back at `back`."""
+async def absence(place: Place, child: str, back: datetime, placement: str = NEWPORT) -> None:
+    """The child went missing from a placement (in Newport unless said) and came back at `back`."""
     episodes = topics.named(place.namespace, topics.EPISODES)
     key = f"{CARDIFF}/{child}"
     report = MissingReported(
         child_ref=child,
         responsible_authority=CARDIFF,
-        placement_authority=NEWPORT,
+        placement_authority=placement,
         kind="missing",
         missing_since=back - timedelta(hours=5),
         risk_level="medium",
@@ -56,28 +56,31 @@ async def absence(place: Place, child: str, back: datetime) -> None:
     )
 
 
-async def interview(place: Place, child: str, held: datetime) -> None:
+async def interview(place: Place, child: str, held: datetime, assignment: str = "", **said: Any) -> None:
     done = InterviewCompleted(
-        assignment_id=f"asg-{child}",
+        assignment_id=assignment or f"asg-{child}",
         completed_at=held,
         outcome="completed",
-        findings=Findings(reasons=["boredom"], child_words="nothing to do there"),
+        findings=Findings(**{"reasons": ["boredom"], "child_words": "nothing to do there", **said}),
     )
     await publish(
         place.bootstrap, topics.named(place.namespace, topics.INTERVIEWS), f"{CARDIFF}/{child}", done
     )
 
 
-async def answer(place: Place, child: str, at: datetime) -> None:
+async def answer(place: Place, child: str, at: datetime, assignment: str = "") -> None:
     said = FindingsResponded(
         child_ref=child,
         responsible_authority=CARDIFF,
-        findings_id=f"findings-asg-{child}",
+        findings_id=f"findings-{assignment or f'asg-{child}'}",
         responded_at=at,
         actions=[ActionDone(code="support_offered")],
         child_told=True,
     )
     await publish(place.bootstrap, topics.named(place.namespace, topics.EPISODES), f"{CARDIFF}/{child}", said)
+
+
+VOICE = {notice.type_name for notice in VOICE_NOTICES}
 
 
 async def notices(place: Place, until: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -87,9 +90,7 @@ async def notices(place: Place, until: Any) -> list[tuple[str, dict[str, Any]]]:
         until=lambda rs: until([headers_of(r)["ce_type"] for r in rs]),
     )
     return [
-        (headers_of(r)["ce_type"], json.loads(r.value))
-        for r in records
-        if headers_of(r)["ce_type"].startswith("findings.")
+        (headers_of(r)["ce_type"], json.loads(r.value)) for r in records if headers_of(r)["ce_type"] in VOICE
     ]
 
 
@@ -163,3 +164,59 @@ async def test_an_answer_that_came_first_leaves_nothing_to_remind(scheduler: Fas
     assert [data["child_ref"] for _, data in found] == ["V-303"]
     row = await findings_row(place, "V-302")
     assert (row["responded_at"], row["next_at"]) == (now - timedelta(days=6), None)
+
+
+async def test_a_third_interview_giving_the_same_reason_raises_one_alert_naming_the_earlier_two(
+    scheduler: FastAPI, place: Place
+) -> None:
+    now = datetime.now(UTC)
+    child = "V-310"
+    await absence(place, child, now - timedelta(days=100), placement=CARDIFF)
+    # Three interviews within 180 days giving "placement_relationships"; the first was answered.
+    held = [now - timedelta(days=90), now - timedelta(days=40), now - timedelta(days=2)]
+    for n, moment in enumerate(held[:2]):
+        await interview(place, child, moment, f"asg-{child}-{n}", reasons=["placement_relationships"])
+    await answer(place, child, held[0] + timedelta(days=3), f"asg-{child}-0")
+
+    async def both_kept() -> bool:
+        conn = await asyncpg.connect(place.database_url)
+        try:
+            return bool(await conn.fetchval("SELECT count(*) = 1 FROM scheduler.findings_responses"))
+        finally:
+            await conn.close()
+
+    await poll(both_kept)
+    await interview(place, child, held[2], f"asg-{child}-2", reasons=["placement_relationships", "boredom"])
+    # An interview of an in-area child who wants to move asks for nothing (only out of area does).
+    await interview(
+        place, child, held[2] + timedelta(hours=1), f"asg-{child}-3", reasons=[], placement_view="move"
+    )
+
+    found = await notices(place, lambda types: "alert.said_again" in types)
+    found = [
+        (kind, data) for kind, data in found if kind in ("alert.said_again", "placement.review_requested")
+    ]
+    assert [kind for kind, _ in found] == ["alert.said_again"]
+    alert = found[0][1]
+    assert (alert["reason"], alert["count"], alert["within_days"]) == ("placement_relationships", 3, 180)
+    assert alert["findings_id"] == f"findings-asg-{child}-2"
+    earlier = alert["earlier"]
+    assert [e["findings_id"] for e in earlier] == [f"findings-asg-{child}-0", f"findings-asg-{child}-1"]
+    assert earlier[0]["actions"] == ["support_offered"]
+    assert (earlier[1]["answered_at"], earlier[1]["actions"]) == (None, [])
+
+
+async def test_an_out_of_area_child_who_wants_to_go_home_asks_for_a_placement_review(
+    scheduler: FastAPI, place: Place
+) -> None:
+    now = datetime.now(UTC)
+    await absence(place, "V-320", now - timedelta(days=2))  # placed in Newport, Cardiff's child
+    await interview(place, "V-320", now - timedelta(days=1), placement_view="return_home_area")
+    found = await notices(place, lambda types: "placement.review_requested" in types)
+    review = next(data for kind, data in found if kind == "placement.review_requested")
+    assert (review["child_ref"], review["placement_authority"], review["placement_view"]) == (
+        "V-320",
+        NEWPORT,
+        "return_home_area",
+    )
+    assert review["findings_id"] == "findings-asg-V-320"

@@ -33,10 +33,13 @@ from shared.contracts.tasks import (
     WindowWarning,
 )
 from shared.contracts.voice import (
+    EarlierInterview,
     FindingsHeard,
     FindingsResponseDue,
     FindingsResponseOverdue,
     InterviewFindings,
+    PlacementReviewRequested,
+    SaidAgainAlert,
     findings_id_of,
     respond_by,
 )
@@ -143,6 +146,34 @@ EXAMPLES: dict[type[EventData], EventData] = {
         findings_id=findings_id_of(ASSIGNMENT),
         completed_at=RETURNED + timedelta(hours=30),
         respond_by=respond_by(RETURNED + timedelta(hours=30), 7),
+    ),
+    SaidAgainAlert: SaidAgainAlert(
+        **PLACED,
+        findings_id=findings_id_of(ASSIGNMENT),
+        reason="wants_family_contact",
+        count=3,
+        within_days=180,
+        earlier=[
+            EarlierInterview(
+                findings_id="findings-1a2b3c4d-0000-5000-8000-000000000001",
+                completed_at=RETURNED - timedelta(days=70),
+                answered_at=RETURNED - timedelta(days=66),
+                actions=["family_contact_changed"],
+            ),
+            EarlierInterview(
+                findings_id="findings-1a2b3c4d-0000-5000-8000-000000000002",
+                completed_at=RETURNED - timedelta(days=21),
+                answered_at=None,
+            ),
+        ],
+        raised_at=RETURNED + timedelta(hours=30),
+    ),
+    PlacementReviewRequested: PlacementReviewRequested(
+        **PLACED,
+        findings_id=findings_id_of(ASSIGNMENT),
+        placement_view="return_home_area",
+        completed_at=RETURNED + timedelta(hours=30),
+        raised_at=RETURNED + timedelta(hours=30),
     ),
     EndpointDisabled: EndpointDisabled(
         org_id="nyas-cymru",

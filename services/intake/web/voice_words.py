@@ -108,6 +108,11 @@ VOICE_STRINGS: dict[str, tuple[str, str]] = {
         "What a child said is not answered in time",
         "Nid atebwyd yr hyn a ddywedodd plentyn mewn pryd",
     ),
+    "alert.said_again": ("The child has said it again", "Mae'r plentyn wedi'i ddweud eto"),
+    "placement.review_requested": (
+        "The child asks for a placement review",
+        "Mae'r plentyn yn gofyn am adolygiad o'r lleoliad",
+    ),
     "why_placement_relationships": ("Relationships where they live", "Perthnasoedd lle maen nhw'n byw"),
     "why_wants_family_contact": ("Wants to see their family", "Eisiau gweld eu teulu"),
     "why_wants_friends": ("Wants to see their friends", "Eisiau gweld eu ffrindiau"),

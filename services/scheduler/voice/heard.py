@@ -1,17 +1,30 @@
-"""Taking in the child's voice from the topics (docs/domain.md rules 30-31): findings recorded with an
-interview start the responsible authority's time to answer; an answer stops the reminders. Called in
-the transaction that settles the same batch, after the fold, which it never changes (rule 36)."""
+"""Taking in the child's voice from the topics (docs/domain.md rules 30-33): findings recorded with an
+interview start the responsible authority's time to answer, and may ask for a placement review or
+show a reason said again; an answer stops the reminders. Called in the transaction that settles the
+same batch, after the fold, which it never changes (rule 36)."""
 
+import uuid
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 
+from services.scheduler.settle import SOURCE
+from services.scheduler.store.tables import SCHEMA
 from services.scheduler.voice import store
+from shared import outbox, topics
 from shared.contracts.common import EventData
 from shared.contracts.envelope import Envelope
 from shared.contracts.interviews import InterviewCompleted
-from shared.contracts.voice import FindingsResponded, findings_id_of, respond_by
+from shared.contracts.tasks import TaskEvent
+from shared.contracts.voice import (
+    EarlierInterview,
+    FindingsResponded,
+    PlacementReviewRequested,
+    SaidAgainAlert,
+    findings_id_of,
+    respond_by,
+)
 from shared.directory import Directory
 
 log = structlog.get_logger()
@@ -37,10 +50,17 @@ def concerns_the_voice(envelope: Envelope) -> bool:
 
 
 async def take_in(
-    conn: store.Connection, items: Sequence[tuple[str, Envelope]], directory: Directory
+    conn: store.Connection,
+    items: Sequence[tuple[str, Envelope]],
+    directory: Directory,
+    *,
+    now: datetime,
+    namespace: str,
 ) -> None:
-    """Record the findings and answers among a batch's events, each under its child's key."""
+    """Record the findings and answers among a batch's events, each under its child's key, and publish
+    what new findings call for: a placement review the child asked for, a reason said again."""
     findings = []
+    held: dict[str, tuple[str, InterviewCompleted]] = {}
     for child, envelope in items:
         data = envelope.data
         if isinstance(data, InterviewCompleted) and data.findings is not None:
@@ -50,9 +70,10 @@ async def take_in(
                 log.warning("findings_without_episode", event_id=envelope.id)
             timing = directory.timing_for(responsible)
             due = respond_by(data.completed_at, timing.findings_response_days)
+            findings_id = findings_id_of(data.assignment_id)
             findings.append(
                 (
-                    findings_id_of(data.assignment_id),
+                    findings_id,
                     child,
                     responsible,
                     episode["placement_authority"] if episode else responsible,
@@ -64,7 +85,8 @@ async def take_in(
                     data.findings.placement_view,
                 )
             )
-    await store.add_findings(conn, findings)
+            held[findings_id] = (child, data)
+    fresh = await store.add_findings(conn, findings)
     for child, envelope in items:
         data = envelope.data
         if isinstance(data, FindingsResponded):
@@ -78,5 +100,92 @@ async def take_in(
                 child_told=data.child_told,
                 actions=[action.model_dump(mode="json") for action in data.actions],
             )
+    signals: list[TaskEvent] = []
+    for row in findings:
+        if row[0] not in fresh:  # seen before: its signals went then
+            continue
+        child, data = held[row[0]]
+        where = {
+            "child_ref": child.partition("/")[2],
+            "responsible_authority": row[2],
+            "placement_authority": row[3],
+            "episode_id": row[4],
+            "findings_id": row[0],
+        }
+        signals += _placement_review(where, data, now)
+        signals += await _said_again(conn, where, child, data, directory, now)
+    topic = topics.named(namespace, topics.TASKS)
+    await outbox.enqueue(conn, SCHEMA, [(topic, _child(s), _envelope(s, now)) for s in signals])
     if findings:
-        log.info("findings_taken_in", count=len(findings))
+        log.info("findings_taken_in", count=len(findings), signals=len(signals))
+
+
+def _placement_review(where: dict[str, str], data: InterviewCompleted, now: datetime) -> list[TaskEvent]:
+    """A child placed out of area who wants to move or go home asks for a placement review (rule 33)."""
+    view = data.findings.placement_view if data.findings else None
+    if where["placement_authority"] == where["responsible_authority"]:
+        return []
+    if view != "move" and view != "return_home_area":
+        return []
+    return [
+        PlacementReviewRequested(**where, placement_view=view, completed_at=data.completed_at, raised_at=now)
+    ]
+
+
+async def _said_again(
+    conn: store.Connection,
+    where: dict[str, str],
+    child: str,
+    data: InterviewCompleted,
+    directory: Directory,
+    now: datetime,
+) -> list[TaskEvent]:
+    """Each reason this interview gives that the child has now given in `count` interviews within the
+    period ending with it: one alert, naming the earlier interviews and what was done (rule 32)."""
+    setting = directory.timing_for(where["responsible_authority"]).said_again
+    alerts: list[TaskEvent] = []
+    for reason in dict.fromkeys(data.findings.reasons if data.findings else []):
+        since = data.completed_at - timedelta(days=setting.within_days)
+        rows = await store.gave_reason(conn, child, reason, since, data.completed_at)
+        if len(rows) < setting.count:
+            continue
+        earlier = [
+            EarlierInterview(
+                findings_id=row["findings_id"],
+                completed_at=row["completed_at"],
+                answered_at=row["answered_at"],
+                actions=[action["code"] for action in row["actions"] or []],
+            )
+            for row in rows
+            if row["findings_id"] != where["findings_id"]
+        ]
+        alert = SaidAgainAlert(
+            **where,
+            reason=reason,
+            count=len(rows),
+            within_days=setting.within_days,
+            earlier=earlier,
+            raised_at=now,
+        )
+        alerts.append(alert)
+    return alerts
+
+
+SIGNALS = uuid.UUID("0f6b3c1e-8d2a-4e57-b9a1-5c7e2d4f9a63")  # names each signal the same every time
+
+
+def _child(signal: TaskEvent) -> str:
+    return f"{signal.responsible_authority}/{signal.child_ref}"
+
+
+def _envelope(signal: TaskEvent, now: datetime) -> Envelope:
+    reason = getattr(signal, "reason", "")
+    return Envelope(
+        id=str(uuid.uuid5(SIGNALS, f"{signal.type_name}/{getattr(signal, 'findings_id', '')}/{reason}")),
+        source=SOURCE,
+        type=signal.type_name,
+        time=now,
+        data=signal,
+        subject=signal.episode_id,
+        key=_child(signal),
+    )

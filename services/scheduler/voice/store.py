@@ -20,6 +20,19 @@ INSERT INTO scheduler.findings (findings_id, child_key, responsible_authority, p
     completed_at, respond_by, remind_at, reasons, placement_view, next_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz, $9, $10, LEAST($8::timestamptz, $7::timestamptz))
 ON CONFLICT (findings_id) DO NOTHING
+RETURNING findings_id
+"""
+# The child's interviews that gave a reason within a period ending with one of them, oldest first,
+# each with its first answer (docs/domain.md rule 32).
+GAVE_REASON = """
+SELECT f.findings_id, f.completed_at, r.responded_at AS answered_at, r.actions
+FROM scheduler.findings f
+LEFT JOIN LATERAL (
+    SELECT responded_at, actions FROM scheduler.findings_responses x
+    WHERE x.findings_id = f.findings_id ORDER BY responded_at, event_key LIMIT 1
+) r ON true
+WHERE f.child_key = $1 AND f.reasons ? $2 AND f.completed_at > $3 AND f.completed_at <= $4
+ORDER BY f.completed_at, f.findings_id
 """
 # Every answer is kept; the first answer's time and word on the child are the ones that count. An
 # answer ends what was still to be published (a reminder, the overdue notice).
@@ -68,11 +81,23 @@ WHERE f.findings_id = r.findings_id
 """
 
 
-async def add_findings(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Record findings (a repeat of the same findings changes nothing), with any answer already read."""
+async def add_findings(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> set[str]:
+    """Record findings, with any answer already read; return the ids new here (a repeat of the same
+    findings changes nothing)."""
+    fresh = set()
+    for row in rows:
+        if await conn.fetchval(INSERT_FINDINGS, *row) is not None:
+            fresh.add(row[0])
     if rows:
-        await conn.executemany(INSERT_FINDINGS, rows)
         await conn.execute(ANSWERED_BEFORE, [row[0] for row in rows])
+    return fresh
+
+
+async def gave_reason(
+    conn: Connection, child_key: str, reason: str, after: datetime, until: datetime
+) -> list[asyncpg.Record]:
+    """The child's interviews giving `reason` held after `after` and up to `until`, with first answers."""
+    return list(await conn.fetch(GAVE_REASON, child_key, reason, after, until))
 
 
 async def add_response(
