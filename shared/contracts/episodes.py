@@ -1,6 +1,6 @@
 """Episode events, reported by police forces and local authorities (topic `mtp.episodes.v1`)."""
 
-from typing import ClassVar, Self
+from typing import ClassVar, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -59,12 +59,27 @@ class RiskChanged(ChildEvent):
     changed_at: Timestamp | None = Field(None, description="When the grade changed; defaults to event time.")
 
 
+HowReturned = Literal[
+    "came_back_self",
+    "found_by_police",
+    "found_by_carer_or_family",
+    "arrested",
+    "detained_for_own_safety",
+    "other",
+]
+
+
 class Returned(ChildEvent):
     """The child was found or came back."""
 
     type_name: ClassVar[str] = "missing.returned"
 
     returned_at: Timestamp
+    how_returned: HowReturned | None = Field(
+        None,
+        description="How the child came back (docs/domain.md rule 34): a child with signs of exploitation "
+        "who was arrested is a possible victim treated as an offender.",
+    )
 
 
 class Cancelled(ChildEvent):

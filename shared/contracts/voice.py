@@ -10,7 +10,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.contracts.common import AuthorityCode, ChildEvent, ReasonCode, Timestamp
+from shared.contracts.common import AuthorityCode, ChildEvent, ExploitationIndicator, ReasonCode, Timestamp
 from shared.contracts.tasks import TaskEvent
 
 Reason = Literal[
@@ -223,6 +223,18 @@ class PlacementReviewRequested(TaskEvent):
     raised_at: Timestamp
 
 
+class VictimArrestedAlert(TaskEvent):
+    """A child with signs of exploitation in the episode was arrested on coming back (docs/domain.md rule
+    34): a possible victim treated as an offender. Consider a National Referral Mechanism referral and
+    the Modern Slavery Act section 45 defence."""
+
+    type_name: ClassVar[str] = "alert.victim_arrested"
+
+    indicators: list[ExploitationIndicator]
+    returned_at: Timestamp
+    raised_at: Timestamp
+
+
 # What councils send about the child's voice (topic `mtp.episodes.v1`, beside their reports), and what
 # the scheduler publishes of it (`mtp.tasks.v1`): to the responsible authority only.
 VOICE_REPORTS: tuple[type[ChildEvent], ...] = (FindingsResponded,)
@@ -231,4 +243,5 @@ VOICE_NOTICES: tuple[type[TaskEvent], ...] = (
     FindingsResponseOverdue,
     SaidAgainAlert,
     PlacementReviewRequested,
+    VictimArrestedAlert,
 )

@@ -30,6 +30,7 @@ from shared.contracts.voice import (
     InterviewFindings,
     PlacementReviewRequested,
     SaidAgainAlert,
+    VictimArrestedAlert,
 )
 
 # What an independent provider receives about the return interviews it is offered or holds.
@@ -58,6 +59,7 @@ TO_COUNCILS: tuple[type[EventData], ...] = (
     FindingsResponseOverdue,
     SaidAgainAlert,
     PlacementReviewRequested,
+    VictimArrestedAlert,
     WebhookTest,
 )
 # What the operations team receives.

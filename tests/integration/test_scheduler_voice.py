@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from services.scheduler.app import create_app
 from services.scheduler.core.settings import SchedulerSettings
 from shared import topics
-from shared.contracts.episodes import MissingReported, Returned
+from shared.contracts.episodes import MissingReported, Returned, RiskChanged
 from shared.contracts.interviews import InterviewCompleted
 from shared.contracts.voice import VOICE_NOTICES, ActionDone, Findings, FindingsResponded
 from tests.conftest import Place
@@ -220,3 +220,59 @@ async def test_an_out_of_area_child_who_wants_to_go_home_asks_for_a_placement_re
         "return_home_area",
     )
     assert review["findings_id"] == "findings-asg-V-320"
+
+
+async def test_an_arrested_child_with_signs_of_exploitation_raises_the_victim_alert_once(
+    scheduler: FastAPI, place: Place
+) -> None:
+    now = datetime.now(UTC)
+    episodes = topics.named(place.namespace, topics.EPISODES)
+
+    async def came_back_arrested(child: str, indicators: list[str]) -> None:
+        report = MissingReported(
+            child_ref=child,
+            responsible_authority=CARDIFF,
+            placement_authority=NEWPORT,
+            kind="missing",
+            missing_since=now - timedelta(hours=30),
+            risk_level="high",
+            exploitation_indicators=indicators,  # type: ignore[arg-type]
+            police_force="south-wales-police",
+            police_reference=f"R-{child}",
+        )
+        back = Returned(
+            child_ref=child,
+            responsible_authority=CARDIFF,
+            returned_at=now - timedelta(hours=2),
+            how_returned="arrested",
+        )
+        await publish(place.bootstrap, episodes, f"{CARDIFF}/{child}", report)
+        await publish(place.bootstrap, episodes, f"{CARDIFF}/{child}", back)
+
+    # County lines reported with the absence: the alert at once.
+    await came_back_arrested("V-340", ["county_lines"])
+    # No sign at first: nothing; the police add one later, and then it is raised.
+    await came_back_arrested("V-341", [])
+
+    async def arrests() -> bool:
+        conn = await asyncpg.connect(place.database_url)
+        try:
+            return bool(await conn.fetchval("SELECT count(*) = 2 FROM scheduler.arrests"))
+        finally:
+            await conn.close()
+
+    await poll(arrests)
+    later = RiskChanged(
+        child_ref="V-341", responsible_authority=CARDIFF, risk_level="high", exploitation_indicators=["cce"]
+    )
+    await publish(place.bootstrap, episodes, f"{CARDIFF}/V-341", later)
+    # A child who came back by themselves with the same signs raises no victim alert.
+    await absence(place, "V-342", now - timedelta(hours=2))
+
+    found = await notices(place, lambda types: types.count("alert.victim_arrested") >= 2)
+    alerts = [data for kind, data in found if kind == "alert.victim_arrested"]
+    assert sorted((a["child_ref"], tuple(a["indicators"])) for a in alerts) == [
+        ("V-340", ("county_lines",)),
+        ("V-341", ("cce",)),
+    ]
+    assert all(a["placement_authority"] == NEWPORT and a["episode_id"] for a in alerts)

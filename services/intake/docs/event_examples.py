@@ -21,7 +21,11 @@ EXAMPLE_DATA: dict[str, dict[str, Any]] = {
         "police_reference": "SWP-2026-118842",
     },
     "missing.risk_changed": {**_CHILD, "risk_level": "high", "exploitation_indicators": ["cce"]},
-    "missing.returned": {**_CHILD, "returned_at": "2026-11-25T08:10:00+00:00"},
+    "missing.returned": {
+        **_CHILD,
+        "returned_at": "2026-11-25T08:10:00+00:00",
+        "how_returned": "found_by_police",
+    },
     "missing.cancelled": {**_CHILD, "reason": "reported_in_error", "report_id": "swp-118842-1"},
     "interview.not_offered": {
         **_CHILD,

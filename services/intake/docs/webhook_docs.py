@@ -40,6 +40,7 @@ from shared.contracts.voice import (
     InterviewFindings,
     PlacementReviewRequested,
     SaidAgainAlert,
+    VictimArrestedAlert,
     findings_id_of,
     respond_by,
 )
@@ -174,6 +175,12 @@ EXAMPLES: dict[type[EventData], EventData] = {
         placement_view="return_home_area",
         completed_at=RETURNED + timedelta(hours=30),
         raised_at=RETURNED + timedelta(hours=30),
+    ),
+    VictimArrestedAlert: VictimArrestedAlert(
+        **PLACED,
+        indicators=["county_lines"],
+        returned_at=RETURNED,
+        raised_at=RETURNED + timedelta(minutes=1),
     ),
     EndpointDisabled: EndpointDisabled(
         org_id="nyas-cymru",

@@ -113,6 +113,10 @@ VOICE_STRINGS: dict[str, tuple[str, str]] = {
         "The child asks for a placement review",
         "Mae'r plentyn yn gofyn am adolygiad o'r lleoliad",
     ),
+    "alert.victim_arrested": (
+        "A possible victim of exploitation was arrested",
+        "Cafodd dioddefwr camfanteisio posibl ei arestio",
+    ),
     "why_placement_relationships": ("Relationships where they live", "Perthnasoedd lle maen nhw'n byw"),
     "why_wants_family_contact": ("Wants to see their family", "Eisiau gweld eu teulu"),
     "why_wants_friends": ("Wants to see their friends", "Eisiau gweld eu ffrindiau"),

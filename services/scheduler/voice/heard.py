@@ -1,7 +1,8 @@
-"""Taking in the child's voice from the topics (docs/domain.md rules 30-33): findings recorded with an
+"""Taking in the child's voice from the topics (docs/domain.md rules 30-34): findings recorded with an
 interview start the responsible authority's time to answer, and may ask for a placement review or
-show a reason said again; an answer stops the reminders. Called in the transaction that settles the
-same batch, after the fold, which it never changes (rule 36)."""
+show a reason said again; an answer stops the reminders; a child arrested on coming back with signs of
+exploitation is named a possible victim. Called in the transaction that settles the same batch, after
+the fold, which it never changes (rule 36)."""
 
 import uuid
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from services.scheduler.voice import store
 from shared import outbox, topics
 from shared.contracts.common import EventData
 from shared.contracts.envelope import Envelope
+from shared.contracts.episodes import Returned
 from shared.contracts.interviews import InterviewCompleted
 from shared.contracts.tasks import TaskEvent
 from shared.contracts.voice import (
@@ -22,12 +24,14 @@ from shared.contracts.voice import (
     FindingsResponded,
     PlacementReviewRequested,
     SaidAgainAlert,
+    VictimArrestedAlert,
     findings_id_of,
     respond_by,
 )
 from shared.directory import Directory
 
 log = structlog.get_logger()
+ARRESTED = "arrested"
 
 
 def for_the_fold(data: EventData) -> EventData | None:
@@ -42,11 +46,15 @@ def for_the_fold(data: EventData) -> EventData | None:
 
 
 def concerns_the_voice(envelope: Envelope) -> bool:
-    """Whether the voice takes this event in (an answer goes nowhere else: it is no part of the fold)."""
+    """Whether the voice takes this event in (an answer goes nowhere else: it is no part of the fold):
+    findings and answers, a return at which the child was arrested, and anything that may show signs of
+    exploitation in the episode of such a return (docs/domain.md rule 34)."""
     data = envelope.data
-    return isinstance(data, FindingsResponded) or (
-        isinstance(data, InterviewCompleted) and data.findings is not None
-    )
+    if isinstance(data, FindingsResponded) or (isinstance(data, Returned) and data.how_returned == ARRESTED):
+        return True
+    if isinstance(data, InterviewCompleted) and data.findings is not None:
+        return True
+    return bool(getattr(data, "exploitation_indicators", None))
 
 
 async def take_in(
@@ -58,7 +66,10 @@ async def take_in(
     namespace: str,
 ) -> None:
     """Record the findings and answers among a batch's events, each under its child's key, and publish
-    what new findings call for: a placement review the child asked for, a reason said again."""
+    what new findings call for: a placement review the child asked for, a reason said again; and an
+    arrested child's signs of exploitation."""
+    if not items:
+        return
     findings = []
     held: dict[str, tuple[str, InterviewCompleted]] = {}
     for child, envelope in items:
@@ -100,7 +111,7 @@ async def take_in(
                 child_told=data.child_told,
                 actions=[action.model_dump(mode="json") for action in data.actions],
             )
-    signals: list[TaskEvent] = []
+    signals: list[TaskEvent] = await _victims_arrested(conn, items, now)
     for row in findings:
         if row[0] not in fresh:  # seen before: its signals went then
             continue
@@ -118,6 +129,30 @@ async def take_in(
     await outbox.enqueue(conn, SCHEMA, [(topic, _child(s), _envelope(s, now)) for s in signals])
     if findings:
         log.info("findings_taken_in", count=len(findings), signals=len(signals))
+
+
+async def _victims_arrested(
+    conn: store.Connection, items: Sequence[tuple[str, Envelope]], now: datetime
+) -> list[TaskEvent]:
+    """Returns at which a child was arrested, told once their episode shows signs of exploitation, from
+    the report, a later risk change or the interview: a possible victim treated as an offender (rule 34)."""
+    for child, envelope in items:
+        data = envelope.data
+        if isinstance(data, Returned) and data.how_returned == ARRESTED:
+            await store.add_arrest(conn, envelope.event_key, child, data.returned_at)
+    rows = await store.arrested_victims(conn, sorted({child for child, _ in items}), now)
+    return [
+        VictimArrestedAlert(
+            child_ref=row["child_key"].partition("/")[2],
+            responsible_authority=row["child_key"].partition("/")[0],
+            placement_authority=row["placement_authority"],
+            episode_id=str(row["episode_id"]),
+            indicators=sorted(row["exploitation_indicators"]),
+            returned_at=row["returned_at"],
+            raised_at=now,
+        )
+        for row in rows
+    ]
 
 
 def _placement_review(where: dict[str, str], data: InterviewCompleted, now: datetime) -> list[TaskEvent]:
@@ -179,9 +214,14 @@ def _child(signal: TaskEvent) -> str:
 
 
 def _envelope(signal: TaskEvent, now: datetime) -> Envelope:
-    reason = getattr(signal, "reason", "")
+    # One per findings and reason, or per episode's arrest.
+    reason = getattr(signal, "reason", "") or getattr(signal, "returned_at", "")
     return Envelope(
-        id=str(uuid.uuid5(SIGNALS, f"{signal.type_name}/{getattr(signal, 'findings_id', '')}/{reason}")),
+        id=str(
+            uuid.uuid5(
+                SIGNALS, f"{signal.type_name}/{getattr(signal, 'findings_id', signal.episode_id)}/{reason}"
+            )
+        ),
         source=SOURCE,
         type=signal.type_name,
         time=now,

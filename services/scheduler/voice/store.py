@@ -62,6 +62,40 @@ OVERDUE = "UPDATE scheduler.findings SET overdue_at = $2, next_at = NULL WHERE f
 NEXT_DUE = "SELECT min(next_at) FROM scheduler.findings WHERE next_at IS NOT NULL"
 
 
+INSERT_ARREST = """
+INSERT INTO scheduler.arrests (event_key, child_key, returned_at) VALUES ($1, $2, $3)
+ON CONFLICT (event_key) DO NOTHING
+"""
+# Arrests not yet told whose episode (the child's latest begun by the return) shows signs of
+# exploitation, from any report or interview: each is told once.
+ARRESTED_VICTIMS = """
+SELECT a.event_key, a.child_key, a.returned_at, e.episode_id, e.placement_authority, e.exploitation_indicators
+FROM scheduler.arrests a
+JOIN LATERAL (
+    SELECT episode_id, placement_authority, exploitation_indicators FROM scheduler.episodes x
+    WHERE x.child_key = a.child_key AND x.started_at <= a.returned_at
+    ORDER BY x.started_at DESC, x.episode_id DESC LIMIT 1
+) e ON true
+WHERE a.child_key = ANY($1::text[]) AND a.alerted_at IS NULL AND cardinality(e.exploitation_indicators) > 0
+ORDER BY a.child_key, a.returned_at
+FOR UPDATE OF a
+"""
+ALERTED = "UPDATE scheduler.arrests SET alerted_at = $2 WHERE event_key = ANY($1::text[])"
+
+
+async def add_arrest(conn: Connection, event_key: str, child_key: str, returned_at: datetime) -> None:
+    """Record a return at which the child was arrested (a repeat changes nothing)."""
+    await conn.execute(INSERT_ARREST, event_key, child_key, returned_at)
+
+
+async def arrested_victims(conn: Connection, children: list[str], now: datetime) -> list[asyncpg.Record]:
+    """The arrests of these children now known to have signs of exploitation, marked told."""
+    rows = list(await conn.fetch(ARRESTED_VICTIMS, children))
+    if rows:
+        await conn.execute(ALERTED, [row["event_key"] for row in rows], now)
+    return rows
+
+
 async def episode_of_interview(conn: Connection, child_key: str, held_at: datetime) -> asyncpg.Record | None:
     """The episode (id and placement) an interview held at `held_at` followed."""
     row: asyncpg.Record | None = await conn.fetchrow(EPISODE_OF_INTERVIEW, child_key, held_at)
