@@ -10,7 +10,14 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.contracts.common import AuthorityCode, ChildEvent, ExploitationIndicator, ReasonCode, Timestamp
+from shared.contracts.common import (
+    AuthorityCode,
+    ChildEvent,
+    ExploitationIndicator,
+    Identifier,
+    ReasonCode,
+    Timestamp,
+)
 from shared.contracts.tasks import TaskEvent
 
 Reason = Literal[
@@ -70,6 +77,7 @@ class Findings(BaseModel):
     child_words: str | None = Field(
         None,
         max_length=CHILD_WORDS_LIMIT,
+        pattern=r"^[^\x00]*$",  # any text a child says; PostgreSQL keeps no NUL character
         repr=False,
         description="The child's own words, as they said them, in any language (at most 2,000 characters). "
         "Read by the responsible authority only.",
@@ -155,7 +163,7 @@ class FindingsResponded(ChildEvent):
 
     type_name: ClassVar[str] = "findings.responded"
 
-    findings_id: str = Field(min_length=1, max_length=128, description="From `interview.findings`.")
+    findings_id: Identifier = Field(description="From `interview.findings`.")
     responded_at: Timestamp
     actions: list[Action] = Field(min_length=1, max_length=10)
     child_told: bool = Field(description='The child was told what happens next ("you said, we did").')
@@ -235,13 +243,39 @@ class VictimArrestedAlert(TaskEvent):
     raised_at: Timestamp
 
 
+NrmDecision = Literal["referred", "already_referred", "not_referred"]
+
+
+class NrmDecided(ChildEvent):
+    """The responsible authority's National Referral Mechanism decision for an episode with signs of
+    exploitation (docs/domain.md rule 34); `not_referred` says why, as a code."""
+
+    type_name: ClassVar[str] = "nrm.decided"
+
+    episode_id: Identifier = Field(description="From `episode.opened`.")
+    decision: NrmDecision
+    reason: ReasonCode | None = Field(None, description="With `not_referred` only: why, as a code.")
+    decided_at: Timestamp
+
+
+class NrmDecisionDue(TaskEvent):
+    """An episode with signs of exploitation has no NRM decision recorded in the response time
+    (docs/domain.md rule 34): to the responsible authority."""
+
+    type_name: ClassVar[str] = "nrm.decision_due"
+
+    indicators: list[ExploitationIndicator]
+    due_at: Timestamp
+
+
 # What councils send about the child's voice (topic `mtp.episodes.v1`, beside their reports), and what
 # the scheduler publishes of it (`mtp.tasks.v1`): to the responsible authority only.
-VOICE_REPORTS: tuple[type[ChildEvent], ...] = (FindingsResponded,)
+VOICE_REPORTS: tuple[type[ChildEvent], ...] = (FindingsResponded, NrmDecided)
 VOICE_NOTICES: tuple[type[TaskEvent], ...] = (
     FindingsResponseDue,
     FindingsResponseOverdue,
     SaidAgainAlert,
     PlacementReviewRequested,
     VictimArrestedAlert,
+    NrmDecisionDue,
 )

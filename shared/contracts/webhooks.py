@@ -28,6 +28,7 @@ from shared.contracts.voice import (
     FindingsResponseDue,
     FindingsResponseOverdue,
     InterviewFindings,
+    NrmDecisionDue,
     PlacementReviewRequested,
     SaidAgainAlert,
     VictimArrestedAlert,
@@ -60,6 +61,7 @@ TO_COUNCILS: tuple[type[EventData], ...] = (
     SaidAgainAlert,
     PlacementReviewRequested,
     VictimArrestedAlert,
+    NrmDecisionDue,
     WebhookTest,
 )
 # What the operations team receives.

@@ -121,3 +121,32 @@ async def test_the_responsible_council_answers_once_and_may_correct_its_answer(
     answers = council["findings"][0]["answers"]
     assert [(a["corrects"], a["child_told"]) for a in answers] == [(False, True), (True, False)]
     assert answers[0]["actions"][0] == {"code": "referral_made", "referral_kind": "camhs", "reason": None}
+
+
+async def test_the_nrm_decision_is_the_responsible_councils_for_an_episode_the_child_has(
+    intake: httpx.AsyncClient, place: Place
+) -> None:
+    await build(intake, place, A)
+
+    def decided(episode: str = A.episode, **data: Any) -> dict[str, Any]:
+        body = {
+            "child_ref": A.ref,
+            "responsible_authority": A.responsible,
+            "episode_id": episode,
+            "decision": "referred",
+            "decided_at": datetime.now(UTC).isoformat(),
+            **data,
+        }
+        return cloud_event("nrm.decided", body)
+
+    for other in ("newport", A.reported_by):
+        assert (await intake.post("/v1/events", json=decided(), headers=as_org(other))).status_code == 403
+    assert (
+        await intake.post("/v1/events", json=decided("ep-none"), headers=as_org("cardiff"))
+    ).status_code == 404
+    unexplained = await intake.post(
+        "/v1/events", json=decided(decision="not_referred"), headers=as_org("cardiff")
+    )
+    assert unexplained.status_code == 422
+    assert [e["pointer"] for e in unexplained.json()["errors"]] == ["/data/reason"]
+    assert (await intake.post("/v1/events", json=decided(), headers=as_org("cardiff"))).status_code == 202

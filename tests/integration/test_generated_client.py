@@ -189,7 +189,7 @@ async def test_a_generated_client_sends_every_event_type_and_reads_the_child_bac
     )
 
     # The council: answers what the child said, records that no interview will be offered for the
-    # episode, then that the child left its care.
+    # episode and its NRM decision, then that the child left its care.
     await send(
         "cardiff",
         envelope(
@@ -219,6 +219,20 @@ async def test_a_generated_client_sends_every_event_type_and_reads_the_child_bac
                 responsible_authority=models.InterviewNotOfferedResponsibleAuthority(CARDIFF),
                 episode_id=CHILD.episode,
                 reason="child_in_custody",
+            ),
+        ),
+    )
+    await send(
+        "cardiff",
+        envelope(
+            "NrmDecidedEvent",
+            "nrm.decided",
+            models.NrmDecided(
+                child_ref=CHILD.ref,
+                responsible_authority=models.NrmDecidedResponsibleAuthority(CARDIFF),
+                episode_id=CHILD.episode,
+                decision=models.NrmDecidedDecision.REFERRED,
+                decided_at=now - timedelta(minutes=4),
             ),
         ),
     )

@@ -16,7 +16,7 @@ from services.scheduler.core.settings import SchedulerSettings
 from shared import topics
 from shared.contracts.episodes import MissingReported, Returned, RiskChanged
 from shared.contracts.interviews import InterviewCompleted
-from shared.contracts.voice import VOICE_NOTICES, ActionDone, Findings, FindingsResponded
+from shared.contracts.voice import VOICE_NOTICES, ActionDone, Findings, FindingsResponded, NrmDecided
 from tests.conftest import Place
 from tests.directory_factory import DirectoryFactory
 from tests.events import CARDIFF, NEWPORT, publish
@@ -276,3 +276,60 @@ async def test_an_arrested_child_with_signs_of_exploitation_raises_the_victim_al
         ("V-341", ("cce",)),
     ]
     assert all(a["placement_authority"] == NEWPORT and a["episode_id"] for a in alerts)
+
+
+async def test_an_exploitation_episode_without_an_nrm_decision_is_reminded_once_and_a_decision_stops_it(
+    scheduler: FastAPI, place: Place
+) -> None:
+    now = datetime.now(UTC)
+    episodes = topics.named(place.namespace, topics.EPISODES)
+
+    async def exploited(child: str, days_ago: int) -> None:
+        report = MissingReported(
+            child_ref=child,
+            responsible_authority=CARDIFF,
+            placement_authority=CARDIFF,
+            kind="missing",
+            missing_since=now - timedelta(days=days_ago),
+            risk_level="high",
+            exploitation_indicators=["trafficking"],
+            police_force="south-wales-police",
+            police_reference=f"R-{child}",
+        )
+        await publish(place.bootstrap, episodes, f"{CARDIFF}/{child}", report)
+
+    async def nrm_row(child: str) -> asyncpg.Record | None:
+        conn = await asyncpg.connect(place.database_url)
+        try:
+            return await conn.fetchrow(
+                "SELECT * FROM scheduler.nrm WHERE child_key = $1", f"{CARDIFF}/{child}"
+            )
+        finally:
+            await conn.close()
+
+    # V-351's episode began 2 days ago: its council decides within the time, and nothing is left due.
+    await exploited("V-351", 2)
+    owed = await poll(lambda: nrm_row("V-351"))
+    decided = NrmDecided(
+        child_ref="V-351",
+        responsible_authority=CARDIFF,
+        episode_id=owed["episode_id"],
+        decision="not_referred",
+        reason="already_supported_by_youth_justice",
+        decided_at=now,
+    )
+    await publish(place.bootstrap, episodes, f"{CARDIFF}/V-351", decided)
+    # V-350's began 8 days ago, with no decision: reminded.
+    await exploited("V-350", 8)
+    found = await notices(place, lambda types: "nrm.decision_due" in types)
+    due = [data for kind, data in found if kind == "nrm.decision_due"]
+    assert [(d["child_ref"], d["indicators"]) for d in due] == [("V-350", ["trafficking"])]
+    row = await nrm_row("V-350")
+    assert (row["reminded_at"] is not None, row["next_at"]) == (True, None)  # once
+
+    async def decided_351() -> asyncpg.Record | None:
+        row = await nrm_row("V-351")
+        return row if row is not None and row["decision"] is not None else None
+
+    settled = await poll(decided_351)
+    assert (settled["decision"], settled["next_at"], settled["reminded_at"]) == ("not_referred", None, None)

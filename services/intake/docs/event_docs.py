@@ -123,9 +123,31 @@ def _interview_completed(properties: dict[str, Any]) -> dict[str, Shape]:
     }
 
 
+def _nrm_decided(properties: dict[str, Any]) -> dict[str, Shape]:
+    return {
+        "": (
+            "The child was referred to the National Referral Mechanism, now or before.",
+            {
+                "decision": {"type": "string", "enum": ["referred", "already_referred"], "title": "Decision"},
+                "reason": {"type": "null", "description": "Only with `not_referred`."},
+            },
+            (),
+        ),
+        "NotReferred": (
+            "The child was not referred: a reason code says why.",
+            {
+                "decision": {"type": "string", "const": "not_referred", "title": "Decision"},
+                "reason": _given(properties["reason"], "Why not, as a code."),
+            },
+            ("reason",),
+        ),
+    }
+
+
 SHAPES: dict[str, Callable[[dict[str, Any]], dict[str, Shape]]] = {
     "missing.reported": _missing_reported,
     "interview.completed": _interview_completed,
+    "nrm.decided": _nrm_decided,
 }
 # Shapes told apart by a string field: (field, value -> shape's suffix).
 DISCRIMINATORS: dict[str, tuple[str, dict[str, str]]] = {
@@ -133,6 +155,7 @@ DISCRIMINATORS: dict[str, tuple[str, dict[str, str]]] = {
         "outcome",
         {"completed": "", "unable_to_contact": "UnableToContact", "child_declined": "ChildDeclined"},
     ),
+    "nrm.decided": ("decision", {"referred": "", "already_referred": "", "not_referred": "NotReferred"}),
 }
 
 

@@ -53,6 +53,12 @@ EXAMPLE_DATA: dict[str, dict[str, Any]] = {
             "child_words": "I want to live nearer my nan.",
         },
     },
+    "nrm.decided": {
+        **_CHILD,
+        "episode_id": "0d6c7b8e-3f0a-5c51-9e1e-2b7d8a4f6c10",
+        "decision": "referred",
+        "decided_at": "2026-11-27T14:00:00+00:00",
+    },
     "findings.responded": {
         **_CHILD,
         "findings_id": "findings-4b1c7c0e-7a55-5f0e-9d55-0f1d1d2c9e10",

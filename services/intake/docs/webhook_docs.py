@@ -38,6 +38,7 @@ from shared.contracts.voice import (
     FindingsResponseDue,
     FindingsResponseOverdue,
     InterviewFindings,
+    NrmDecisionDue,
     PlacementReviewRequested,
     SaidAgainAlert,
     VictimArrestedAlert,
@@ -181,6 +182,11 @@ EXAMPLES: dict[type[EventData], EventData] = {
         indicators=["county_lines"],
         returned_at=RETURNED,
         raised_at=RETURNED + timedelta(minutes=1),
+    ),
+    NrmDecisionDue: NrmDecisionDue(
+        **PLACED,
+        indicators=["county_lines"],
+        due_at=RETURNED + timedelta(days=7),
     ),
     EndpointDisabled: EndpointDisabled(
         org_id="nyas-cymru",

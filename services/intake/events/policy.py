@@ -8,7 +8,7 @@ from typing import Any
 from shared.contracts.common import ChildEvent, EventData
 from shared.contracts.episodes import Cancelled, InterviewNotOffered
 from shared.contracts.interviews import InterviewEvent
-from shared.contracts.voice import FindingsResponded
+from shared.contracts.voice import FindingsResponded, NrmDecided
 from shared.directory import Directory, Organisation
 
 LEFT_CARE = "left_care"
@@ -73,7 +73,7 @@ def decide(
         refusal = withdrawal_refused(org, data, facts.own_reports | reported_earlier)
         if refusal is not None:
             return Refusal(refusal)
-    if isinstance(data, InterviewNotOffered) and not facts.episode_known:
+    if isinstance(data, InterviewNotOffered | NrmDecided) and not facts.episode_known:
         return Unknown("No episode of this child has the episode_id given (use the id from episode.opened).")
     if isinstance(data, FindingsResponded):
         if not facts.findings_known:
@@ -95,9 +95,9 @@ def decide(
 
 def may_send(org: Organisation, data: EventData, held_assignments: frozenset[str] = frozenset()) -> bool:
     """Police report any child; a council only its own children; a provider only its assignments;
-    only the responsible authority records an interview as not offered or answers what a child said
-    (docs/domain.md rule 31)."""
-    if isinstance(data, InterviewNotOffered | FindingsResponded):
+    only the responsible authority records an interview as not offered, answers what a child said or
+    records an NRM decision (docs/domain.md rules 31 and 34)."""
+    if isinstance(data, InterviewNotOffered | FindingsResponded | NrmDecided):
         return _responsible(org, data)
     if isinstance(data, ChildEvent):
         if org.kind == "police":

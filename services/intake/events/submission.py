@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from shared.contracts.common import EventData
 from shared.contracts.interviews import InterviewCompleted
 from shared.contracts.registry import BY_TYPE
+from shared.contracts.voice import NrmDecided
 
 Errors = list[dict[str, Any]]
 
@@ -131,7 +132,14 @@ def _unknown_fields(raw: Any, model: BaseModel, prefix: tuple[str | int, ...]) -
 def _rules(data: EventData, prefix: tuple[str | int, ...]) -> Errors:
     """Rules for new reports that the contracts cannot state without refusing events already on the
     topics: a child's decline carries a reason code, and only a decline does; only an interview that
-    was held has findings (docs/domain.md rule 30)."""
+    was held has findings (docs/domain.md rule 30); only a decision not to refer has a reason (rule 34)."""
+    if isinstance(data, NrmDecided):
+        pointer = (*prefix, "data", "reason")
+        if data.decision == "not_referred" and data.reason is None:
+            return [_error(pointer, "a reason code is required when the child was not referred", "missing")]
+        if data.decision != "not_referred" and data.reason is not None:
+            return [_error(pointer, "only a decision of not_referred has a reason", "unexpected")]
+        return []
     if not isinstance(data, InterviewCompleted):
         return []
     errors: Errors = []
@@ -164,6 +172,7 @@ ACCEPTED_TYPES = frozenset(
         "interview.offered",
         "interview.completed",
         "findings.responded",
+        "nrm.decided",
     }
 )
 

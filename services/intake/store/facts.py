@@ -14,7 +14,7 @@ from services.intake.store.base import Pool, translated
 from shared.contracts.common import EventData
 from shared.contracts.episodes import Cancelled, InterviewNotOffered
 from shared.contracts.interviews import InterviewEvent
-from shared.contracts.voice import FindingsResponded
+from shared.contracts.voice import FindingsResponded, NrmDecided
 from shared.directory import Organisation
 
 log = structlog.get_logger()
@@ -50,7 +50,7 @@ async def gather(
     if isinstance(data, FindingsResponded):
         row = await pool.fetchrow(SELECT_FINDINGS, data.child_key, data.findings_id)
         return Facts(findings_known=bool(row and row["known"]), answered=bool(row and row["answered"]))
-    if isinstance(data, InterviewNotOffered):
+    if isinstance(data, InterviewNotOffered | NrmDecided):
         found: object = await _again_until(wait_seconds)(
             pool.fetchval, SELECT_EPISODE, data.child_key, data.episode_id
         )

@@ -117,6 +117,11 @@ VOICE_STRINGS: dict[str, tuple[str, str]] = {
         "A possible victim of exploitation was arrested",
         "Cafodd dioddefwr camfanteisio posibl ei arestio",
     ),
+    "nrm.decided": ("NRM decision", "Penderfyniad NRM"),
+    "nrm.decision_due": (
+        "No NRM decision recorded for an episode with signs of exploitation",
+        "Dim penderfyniad NRM wedi'i gofnodi ar gyfer cyfnod ag arwyddion o gamfanteisio",
+    ),
     "why_placement_relationships": ("Relationships where they live", "Perthnasoedd lle maen nhw'n byw"),
     "why_wants_family_contact": ("Wants to see their family", "Eisiau gweld eu teulu"),
     "why_wants_friends": ("Wants to see their friends", "Eisiau gweld eu ffrindiau"),

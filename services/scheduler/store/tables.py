@@ -40,6 +40,7 @@ CHILD_ROWS = (
     ChildTable("scheduler.findings", "t.child_key = $1"),
     ChildTable("scheduler.findings_responses", "t.child_key = $1"),
     ChildTable("scheduler.arrests", "t.child_key = $1"),
+    ChildTable("scheduler.nrm", "t.child_key = $1"),
 )
 
 # Timers alone (the earliest new moment is sent to the timer loop at commit, as a settle's write does).

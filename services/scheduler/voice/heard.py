@@ -22,6 +22,7 @@ from shared.contracts.tasks import TaskEvent
 from shared.contracts.voice import (
     EarlierInterview,
     FindingsResponded,
+    NrmDecided,
     PlacementReviewRequested,
     SaidAgainAlert,
     VictimArrestedAlert,
@@ -38,7 +39,7 @@ def for_the_fold(data: EventData) -> EventData | None:
     """What the fold takes in of an event: nothing of a council's answer, and an interview without what
     the child said (the fold reads the interview alone, and keeps no more than it needs); the rest as
     it is. None of it moves a window (docs/domain.md rule 36)."""
-    if isinstance(data, FindingsResponded):
+    if isinstance(data, FindingsResponded | NrmDecided):
         return None
     if isinstance(data, InterviewCompleted) and data.findings is not None:
         return data.model_copy(update={"findings": None})
@@ -50,7 +51,9 @@ def concerns_the_voice(envelope: Envelope) -> bool:
     findings and answers, a return at which the child was arrested, and anything that may show signs of
     exploitation in the episode of such a return (docs/domain.md rule 34)."""
     data = envelope.data
-    if isinstance(data, FindingsResponded) or (isinstance(data, Returned) and data.how_returned == ARRESTED):
+    if isinstance(data, FindingsResponded | NrmDecided):
+        return True
+    if isinstance(data, Returned) and data.how_returned == ARRESTED:
         return True
     if isinstance(data, InterviewCompleted) and data.findings is not None:
         return True
@@ -111,6 +114,7 @@ async def take_in(
                 child_told=data.child_told,
                 actions=[action.model_dump(mode="json") for action in data.actions],
             )
+    await _owe_nrm_decisions(conn, items, directory)
     signals: list[TaskEvent] = await _victims_arrested(conn, items, now)
     for row in findings:
         if row[0] not in fresh:  # seen before: its signals went then
@@ -129,6 +133,38 @@ async def take_in(
     await outbox.enqueue(conn, SCHEMA, [(topic, _child(s), _envelope(s, now)) for s in signals])
     if findings:
         log.info("findings_taken_in", count=len(findings), signals=len(signals))
+
+
+async def _owe_nrm_decisions(
+    conn: store.Connection, items: Sequence[tuple[str, Envelope]], directory: Directory
+) -> None:
+    """Each episode with signs of exploitation is owed an NRM decision within the response time of its
+    start; a decision, read before or after, stops the reminder (docs/domain.md rule 34)."""
+    for child, envelope in items:
+        data = envelope.data
+        if isinstance(data, NrmDecided):
+            await store.nrm_decided(
+                conn, data.episode_id, child, data.responsible_authority, data.decided_at, data.decision
+            )
+    showing = sorted(
+        {child for child, envelope in items if getattr(envelope.data, "exploitation_indicators", None)}
+    )
+    if not showing:
+        return
+    owed = []
+    for row in await store.exploitation_episodes(conn, showing):
+        days = directory.timing_for(row["responsible_authority"]).findings_response_days
+        owed.append(
+            (
+                row["episode_id"],
+                row["child_key"],
+                row["responsible_authority"],
+                row["placement_authority"],
+                sorted(row["exploitation_indicators"]),
+                row["started_at"] + timedelta(days=days),
+            )
+        )
+    await store.owe_nrm(conn, owed)
 
 
 async def _victims_arrested(

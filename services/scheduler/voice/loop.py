@@ -1,5 +1,6 @@
-"""The voice loop (docs/domain.md rule 31): remind the responsible authority before its time to answer
-what a child said runs out, and tell it and its senior manager when it has. Each notice is claimed
+"""The voice loop (docs/domain.md rules 31 and 34): remind the responsible authority before its time to
+answer what a child said runs out, and tell it and its senior manager when it has; remind it of an
+episode with signs of exploitation that has no NRM decision in the response time. Each notice is claimed
 with SKIP LOCKED and published through the outbox in the transaction that marks it, so two scheduler
 instances never send one twice."""
 
@@ -18,7 +19,7 @@ from services.scheduler.voice import store
 from shared import outbox, topics
 from shared.clock import Clock
 from shared.contracts.envelope import Envelope
-from shared.contracts.voice import FindingsResponseDue, FindingsResponseOverdue
+from shared.contracts.voice import FindingsResponseDue, FindingsResponseOverdue, NrmDecisionDue
 from shared.db import LOOP_ERRORS
 from shared.waits import wait_any
 
@@ -51,10 +52,21 @@ class VoiceLoop:
                 else:
                     await store.mark_reminded(conn, row["findings_id"], now)
                 messages.append((self._topic, row["child_key"], _envelope(row["child_key"], notice, now)))
+            for row in await store.claim_nrm_due(conn, now, self._batch):
+                reminder = NrmDecisionDue(
+                    child_ref=row["child_key"].partition("/")[2],
+                    responsible_authority=row["responsible_authority"],
+                    placement_authority=row["placement_authority"],
+                    episode_id=row["episode_id"],
+                    indicators=sorted(row["indicators"]),
+                    due_at=row["due_at"],
+                )
+                await store.mark_nrm_reminded(conn, row["episode_id"], now)
+                messages.append((self._topic, row["child_key"], _envelope(row["child_key"], reminder, now)))
             await outbox.enqueue(conn, SCHEMA, messages)
-        if due:
-            log.info("findings_notices_published", count=len(due))
-        return len(due)
+        if messages:
+            log.info("voice_notices_published", count=len(messages))
+        return len(messages)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish notices as they fall due until `stop` is set."""
@@ -93,10 +105,11 @@ def _notice(row: Mapping[str, Any], now: datetime) -> FindingsResponseDue | Find
 
 
 def _envelope(
-    child_key: str, notice: FindingsResponseDue | FindingsResponseOverdue, now: datetime
+    child_key: str, notice: FindingsResponseDue | FindingsResponseOverdue | NrmDecisionDue, now: datetime
 ) -> Envelope:
+    about = notice.episode_id if isinstance(notice, NrmDecisionDue) else notice.findings_id
     return Envelope(
-        id=str(uuid.uuid5(NOTICES, f"{notice.findings_id}/{notice.type_name}")),
+        id=str(uuid.uuid5(NOTICES, f"{about}/{notice.type_name}")),
         source=SOURCE,
         type=notice.type_name,
         time=now,

@@ -59,7 +59,39 @@ ORDER BY next_at LIMIT $2 FOR UPDATE SKIP LOCKED
 """
 REMINDED = "UPDATE scheduler.findings SET reminded_at = $2, next_at = respond_by WHERE findings_id = $1"
 OVERDUE = "UPDATE scheduler.findings SET overdue_at = $2, next_at = NULL WHERE findings_id = $1"
-NEXT_DUE = "SELECT min(next_at) FROM scheduler.findings WHERE next_at IS NOT NULL"
+NEXT_DUE = """
+SELECT least((SELECT min(next_at) FROM scheduler.findings WHERE next_at IS NOT NULL),
+             (SELECT min(next_at) FROM scheduler.nrm WHERE next_at IS NOT NULL))
+"""
+# Episodes of these children with signs of exploitation not yet owed an NRM decision (rule 34).
+EXPLOITATION_EPISODES = """
+SELECT e.episode_id::text AS episode_id, e.child_key, e.responsible_authority, e.placement_authority, e.started_at,
+       e.exploitation_indicators
+FROM scheduler.episodes e
+WHERE e.child_key = ANY($1::text[]) AND cardinality(e.exploitation_indicators) > 0
+  AND NOT EXISTS (SELECT 1 FROM scheduler.nrm n WHERE n.episode_id = e.episode_id::text)
+"""
+INSERT_NRM = """
+INSERT INTO scheduler.nrm (episode_id, child_key, responsible_authority, placement_authority, indicators, due_at,
+    next_at)
+VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $6::timestamptz)
+ON CONFLICT (episode_id) DO NOTHING
+"""
+# A decision read before the episode showed signs is kept all the same: no reminder follows.
+NRM_DECIDED = """
+INSERT INTO scheduler.nrm (episode_id, child_key, responsible_authority, placement_authority, indicators, due_at,
+    decided_at, decision, next_at)
+VALUES ($1, $2, $3, $3, '{}', $4::timestamptz, $4::timestamptz, $5, NULL)
+ON CONFLICT (episode_id) DO UPDATE SET
+    decided_at = COALESCE(scheduler.nrm.decided_at, EXCLUDED.decided_at),
+    decision = COALESCE(scheduler.nrm.decision, EXCLUDED.decision),
+    next_at = NULL
+"""
+CLAIM_NRM_DUE = """
+SELECT * FROM scheduler.nrm WHERE next_at IS NOT NULL AND next_at <= $1
+ORDER BY next_at LIMIT $2 FOR UPDATE SKIP LOCKED
+"""
+NRM_REMINDED = "UPDATE scheduler.nrm SET reminded_at = $2, next_at = NULL WHERE episode_id = $1"
 
 
 INSERT_ARREST = """
@@ -151,6 +183,33 @@ async def add_response(
     )
     if fresh is not None:
         await conn.execute(ANSWERED, findings_id, responded_at, child_told)
+
+
+async def exploitation_episodes(conn: Connection, children: list[str]) -> list[asyncpg.Record]:
+    """These children's episodes with signs of exploitation not yet owed an NRM decision."""
+    return list(await conn.fetch(EXPLOITATION_EPISODES, children))
+
+
+async def owe_nrm(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Record the NRM decisions episodes are owed, each due at its time."""
+    if rows:
+        await conn.executemany(INSERT_NRM, rows)
+
+
+async def nrm_decided(
+    conn: Connection, episode_id: str, child_key: str, authority: str, at: datetime, decision: str
+) -> None:
+    """Keep an episode's NRM decision (the first one counts) and stop its reminder."""
+    await conn.execute(NRM_DECIDED, episode_id, child_key, authority, at, decision)
+
+
+async def claim_nrm_due(conn: Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
+    """Episodes whose NRM reminder is due, locked for this transaction."""
+    return list(await conn.fetch(CLAIM_NRM_DUE, now, limit))
+
+
+async def mark_nrm_reminded(conn: Connection, episode_id: str, at: datetime) -> None:
+    await conn.execute(NRM_REMINDED, episode_id, at)
 
 
 async def claim_due(conn: Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
