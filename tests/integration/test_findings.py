@@ -113,6 +113,7 @@ async def test_the_responsible_council_answers_once_and_may_correct_its_answer(
     assert first.status_code == 202, first.text
     again = await intake.post("/v1/events", json=answered(findings_id), headers=as_org("cardiff"))
     assert again.status_code == 409
+    assert again.json()["type"].endswith("already-answered")
     assert "corrects" in again.json()["detail"]
     correction = answered(findings_id, corrects=True, child_told=False)
     assert (await intake.post("/v1/events", json=correction, headers=as_org("cardiff"))).status_code == 202

@@ -21,6 +21,7 @@ class Rows:
     tasks: list[dict[str, Any]] = field(default_factory=list)
     assignments: list[dict[str, Any]] = field(default_factory=list)
     alerts: list[dict[str, Any]] = field(default_factory=list)
+    findings: list[dict[str, Any]] = field(default_factory=list)
 
 
 def episode(n: int, placement: str) -> dict[str, Any]:

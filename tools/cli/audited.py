@@ -6,7 +6,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -37,13 +37,9 @@ def report(
     """The figures councils return for an authority and period (`mtp report --help` for the options)."""
     # The report is the scheduler's (it reads the scheduler's tables); shared never imports a service,
     # so it runs as the scheduler's own command, with the variables of a running `mtp run` filled in.
-    env = {**embedded_env(data_dir), **os.environ}
     authority = option_value(ctx.args, "--authority")
-    audit_command(
-        ctx.args, ["report", *([authority] if authority and AUTHORITY.match(authority) else [])], by, env
-    )
-    command = [sys.executable, "-m", "services.scheduler.report", *ctx.args]
-    raise typer.Exit(subprocess.run(command, env=env, check=False).returncode)  # noqa: S603  # our module
+    action = ["report", *([authority] if authority and AUTHORITY.match(authority) else [])]
+    _run_audited("services.scheduler.report", ctx.args, action, by, data_dir)
 
 
 @webhooks_app.command("test")
@@ -81,10 +77,15 @@ def deliveries(
     """Webhook deliveries that did not get through: list, replay, enable-endpoint (`mtp deliveries --help`)."""
     # The notifier's own operations, run as its command (shared and the tools never import a service),
     # with the variables of a running `mtp run` filled in.
-    env = {**embedded_env(data_dir), **os.environ}
     operation = next((arg for arg in ctx.args if not arg.startswith("-")), "")
-    audit_command(
-        ctx.args, ["deliveries", *([operation] if re.fullmatch(r"[a-z-]{1,32}", operation) else [])], by, env
-    )
-    command = [sys.executable, "-m", "services.notifier.operations.ops", *ctx.args]
+    action = ["deliveries", *([operation] if re.fullmatch(r"[a-z-]{1,32}", operation) else [])]
+    _run_audited("services.notifier.operations.ops", ctx.args, action, by, data_dir)
+
+
+def _run_audited(module: str, args: list[str], action: list[str], by: str, data_dir: Path) -> NoReturn:
+    """Record the command in the audit trail, then run the service's own module with the variables of a
+    running `mtp run` filled in, and end with its exit code."""
+    env = {**embedded_env(data_dir), **os.environ}
+    audit_command(args, action, by, env)
+    command = [sys.executable, "-m", module, *args]
     raise typer.Exit(subprocess.run(command, env=env, check=False).returncode)  # noqa: S603  # our module

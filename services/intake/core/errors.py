@@ -68,6 +68,12 @@ class Conflict(Problem):
     title = "This event id was already used with different content"
 
 
+class Answered(Problem):
+    status = 409
+    slug = "already-answered"
+    title = "These findings have been answered already"
+
+
 class StillPending(Problem):
     status = 409
     slug = "still-being-delivered"

@@ -12,6 +12,10 @@ from shared.contracts.voice import FindingsResponded, NrmDecided
 from shared.directory import Directory, Organisation
 
 LEFT_CARE = "left_care"
+ALREADY_ANSWERED = (
+    "These findings have been answered already: to correct the answer, send it again with corrects: true "
+    "(both are kept)."
+)
 
 
 @dataclass(frozen=True)
@@ -81,10 +85,7 @@ def decide(
                 "This child has no findings with the findings_id given (use the id from interview.findings)."
             )
         if facts.answered and not data.corrects:
-            return Conflicting(
-                "These findings have been answered already: to correct the answer, send it again with "
-                "corrects: true (both are kept)."
-            )
+            return Conflicting(ALREADY_ANSWERED)
     unknown = unknown_authorities(directory, data, prefix)
     if unknown:
         return unknown

@@ -12,8 +12,8 @@ import structlog
 from services.intake.core import metrics
 from services.intake.core.auth import Caller
 from services.intake.core.deps import Deps
-from services.intake.core.errors import Conflict, Forbidden, Invalid, NotFound
-from services.intake.events.policy import LEFT_CARE, Conflicting, Refusal, Unknown, decide
+from services.intake.core.errors import Answered, Conflict, Forbidden, Invalid, NotFound
+from services.intake.events.policy import ALREADY_ANSWERED, LEFT_CARE, Conflicting, Refusal, Unknown, decide
 from services.intake.events.submission import Submission, read_event
 from services.intake.store import events as event_store
 from services.intake.store import facts as store_facts
@@ -82,17 +82,14 @@ async def submit(deps: Deps, caller: Caller, items: list[Any], *, batch: bool) -
         indexes = [i for i, _ in unknown]
         raise NotFound(f"The events at index {indexes}: {detail}", errors=_items(indexes, "unknown_episode"))
     if conflicts:
-        raise Conflict(" ".join(sorted(set(conflicts))))
+        raise Answered(" ".join(sorted(set(conflicts))))
     accepting = [_accepting(deps, caller, sub, key, now) for sub, key in submissions]
     try:
         outcomes = await event_store.accept(deps.pool, accepting)
     except event_store.ConflictingIds as exc:
         raise Conflict(f"Event ids reused with different content: {', '.join(exc.ids)}") from exc
-    except event_store.AlreadyAnswered as exc:
-        raise Conflict(
-            "These findings have been answered already: to correct the answer, send it again with "
-            "corrects: true (both are kept)."
-        ) from exc
+    except event_store.AlreadyAnswered as exc:  # two first answers raced: the second lost
+        raise Answered(ALREADY_ANSWERED) from exc
     for (sub, _), outcome in zip(submissions, outcomes, strict=True):
         metrics.EVENTS.labels(type=sub.type, outcome=outcome.name.lower()).inc()
         log.info(

@@ -72,7 +72,7 @@ def record_for(
             alerts=alerts,
             tasks=tasks,
             assignments=assignments,
-            findings=[FindingsView(**row) for row in getattr(rows, "findings", [])],
+            findings=[FindingsView(**row) for row in rows.findings],
         )
     if org.kind == "local_authority":
         episodes = [e for e in episodes if e.placement_authority == org.authority_code]

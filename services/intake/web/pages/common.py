@@ -29,6 +29,7 @@ from services.intake.web.i18n import (
     text,
     when,
 )
+from shared.contracts.common import child_key as key_of_child
 
 log = structlog.get_logger()
 
@@ -200,7 +201,7 @@ async def child_record(
         return None
     if who.org.kind != "local_authority" or who.person.role not in ("coordinator", "manager"):
         return None
-    key = f"{authority}/{child_ref}"  # the child key (shared.contracts.common.child_key)
+    key = key_of_child(authority, child_ref)
     rows = await reads_store.child_rows(deps.pool, key, who.org.id)
     return record_for(
         who.org, deps.directory, authority=authority, child_ref=child_ref, rows=rows, known=rows.known
