@@ -45,8 +45,10 @@ _CE_HEADERS: dict[str, Any] = {
             "type": "string",
             "pattern": "^[1-9][0-9]*$",
             "description": "Events that came through intake: the event's number among everything intake "
-            "accepted about the same child (1, 2, 3, ...), the order the system learnt of them. A consumer "
-            "that needs that order waits for a missing number rather than apply a later one first.",
+            "accepted about the same child's timeline (1, 2, 3, ...), the order the system learnt of them. "
+            "A consumer that needs that order waits for a missing number rather than apply a later one "
+            "first. A council's findings.responded and nrm.decided are not numbered: they change no "
+            "episode or window.",
         },
         "content-type": {"type": "string", "const": "application/json"},
     },

@@ -29,8 +29,9 @@ class Envelope:
     data: EventData
     subject: str | None = None
     key: str | None = None  # the Kafka key it arrived with, if it came from Kafka
-    # Intake's number for the event among everything accepted about the same child (1, 2, 3, ...): the
-    # order in which the system learnt of them. A CloudEvents extension attribute (`ce_childseq`).
+    # Intake's number for the event among everything accepted about the same child's timeline (1, 2, 3,
+    # ...): the order in which the system learnt of them. A CloudEvents extension attribute
+    # (`ce_childseq`). A council's answers and NRM decisions are not numbered (docs/domain.md rule 36).
     childseq: int | None = None
 
     @property

@@ -43,12 +43,48 @@ FIGURES: tuple[tuple[str, str], ...] = (
     ("repeat_missing_alerts", "repeat missing alerts"),
     ("exploitation_alerts", "exploitation alerts"),
 )
+# The figures of the child's voice (docs/domain.md rule 35), those a campaigner cites first. Findings
+# count in the month the interview was held; exploitation episodes in the month they began.
+VOICE_FIGURES: tuple[tuple[str, str], ...] = (
+    ("heard", "interviews in which the child said what happened (findings)"),
+    ("answers_decided", "  answer due (answered, or its time ran out)"),
+    ("answered_in_time", "  answered in time"),
+    ("pct_answered_in_time", "  % answered in time"),
+    ("answered_late", "  answered late"),
+    ("answer_overdue", "  time ran out, not answered"),
+    ("answer_awaited", "  not answered, still in time"),
+    ("child_told", "  the child was told what happens next"),
+    ("pct_child_told", "  % told what happens next"),
+    ("heard_in_area", "  placed in area, and why they went:"),
+    ("heard_out_of_area", "  placed out of area, and why they went:"),
+    ("said_again", "reasons said again (the same reason in enough interviews)"),
+    ("placement_reviews", "placement reviews asked (out of area, wants to move or go home)"),
+    ("exploitation_episodes", "episodes with signs of exploitation"),
+    ("exploitation_arrested", "  ended in the child's arrest"),
+    ("nrm_decided", "  NRM decision recorded"),
+    ("nrm_undecided", "  no NRM decision recorded"),
+)
+# Counts by code, each listed under the figure it breaks down: (breakdown, figure it is under).
+BREAKDOWNS: tuple[tuple[str, str], ...] = (
+    ("not_offered_by_reason", "not_offered"),
+    ("reasons_in_area", "heard_in_area"),
+    ("reasons_out_of_area", "heard_out_of_area"),
+    ("placement_views", "placement_reviews"),
+    ("nrm_decisions", "nrm_decided"),
+)
 # Each percentage: (part, whole).
 PERCENTAGES: dict[str, tuple[str, str]] = {
     "pct_offered_within_window": ("offered_within_window", "offers_decided"),
     "pct_completed_within_window": ("completed_within_window", "interviews_decided"),
     "pct_accepted": ("accepted", "tasks"),
+    "pct_answered_in_time": ("answered_in_time", "answers_decided"),
+    "pct_child_told": ("child_told", "heard"),
 }
+
+
+def breakdown_cell(counts: dict[str, int]) -> str:
+    """A breakdown in one CSV cell: `code=n;code=n`, codes in order."""
+    return ";".join(f"{code}={n}" for code, n in sorted(counts.items()))
 
 
 def percentage(part: int, whole: int) -> float | None:
@@ -98,6 +134,41 @@ class FiguresPublished(EventData):
     repeat_missing_alerts: Count = Field(ge=0)
     exploitation_alerts: Count = Field(ge=0)
     not_offered_by_reason: dict[ReasonCode, Count] = Field(default_factory=dict)
+    # The child's voice (rule 35); absent from figures published before they were counted.
+    heard: Count = Field(0, ge=0, description="Interviews held in the period whose findings were recorded.")
+    heard_in_area: Count = Field(0, ge=0)
+    heard_out_of_area: Count = Field(0, ge=0)
+    reasons_in_area: dict[ReasonCode, Count] = Field(
+        default_factory=dict, description="Children placed in area: interviews giving each reason."
+    )
+    reasons_out_of_area: dict[ReasonCode, Count] = Field(default_factory=dict)
+    answers_decided: Count = Field(0, ge=0, description="Findings answered, or whose time to answer ran out.")
+    answered_in_time: Count = Field(
+        0, ge=0, description="First answer by the time (a correction never moves it)."
+    )
+    answered_late: Count = Field(0, ge=0)
+    answer_overdue: Count = Field(0, ge=0, description="Time ran out and no answer yet.")
+    answer_awaited: Count = Field(0, ge=0, description="No answer yet, still in time.")
+    child_told: Count = Field(
+        0, ge=0, description="Findings whose answer says the child was told what happens next."
+    )
+    said_again: Count = Field(
+        0, ge=0, description="Reasons given again in enough interviews (one per reason per interview)."
+    )
+    placement_views: dict[ReasonCode, Count] = Field(
+        default_factory=dict,
+        description="Children placed out of area: interviews recording each view of the placement.",
+    )
+    placement_reviews: Count = Field(0, ge=0)
+    exploitation_episodes: Count = Field(
+        0, ge=0, description="Episodes begun in the period with signs of exploitation."
+    )
+    exploitation_arrested: Count = Field(
+        0, ge=0, description="Of those, ended by a return at which the child was arrested."
+    )
+    nrm_decided: Count = Field(0, ge=0)
+    nrm_undecided: Count = Field(0, ge=0)
+    nrm_decisions: dict[ReasonCode, Count] = Field(default_factory=dict, description="NRM decisions by code.")
 
     def value(self, field: str) -> int | float | None:
         """A figure by its name in `FIGURES`, percentages worked out."""

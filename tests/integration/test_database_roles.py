@@ -56,7 +56,7 @@ async def test_mtp_migrate_applies_every_services_migrations_as_the_owner_and_gr
         in done.stdout
     )
     assert (
-        f"scheduler: migrations applied: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 900; rows granted to {ROLE_PREFIX}scheduler"
+        f"scheduler: migrations applied: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 900; rows granted to {ROLE_PREFIX}scheduler"
         in done.stdout
     )
     conn = await asyncpg.connect(owner)

@@ -10,6 +10,7 @@ from services.intake.web import figures as page
 from services.scheduler.report.figures import (
     EpisodeRecord,
     Period,
+    Records,
     Report,
     TaskRecord,
     by_month,
@@ -18,7 +19,8 @@ from services.scheduler.report.figures import (
 )
 from services.scheduler.report.figures_loop import assemble, periods_around, published
 from services.scheduler.report.output import render
-from shared.contracts.figures import FIGURES, FiguresPublished, PeriodKind
+from services.scheduler.report.voice import FindingsRecord
+from shared.contracts.figures import FIGURES, VOICE_FIGURES, FiguresPublished, PeriodKind
 from tests.unit.test_figures import CARDIFF, NEWPORT, WINDOW
 
 AS_OF = datetime(2026, 11, 30, 6, 30, tzinfo=UTC)
@@ -54,23 +56,49 @@ def episodes(draw: st.DrawFn, n: int) -> EpisodeRecord:
         attempted_at=after_return(draw(st.integers(0, 4)) == 0),
         not_offered_at=not_offered,
         not_offered_reason=draw(st.sampled_from(["child_in_custody", "other"])) if not_offered else None,
+        arrested=draw(st.booleans()),
+        nrm_decision=draw(st.sampled_from([None, "referred", "not_referred"])),
     )
 
 
 @st.composite
-def histories(draw: st.DrawFn) -> tuple[list[EpisodeRecord], list[TaskRecord]]:
+def heard(draw: st.DrawFn, n: int) -> FindingsRecord:
+    """What a child said in an interview, and the council's answers to it."""
+    held = SPAN_START + timedelta(hours=draw(st.integers(0, SPAN_DAYS * 24)))
+    answers = draw(st.lists(st.tuples(st.integers(0, 400), st.booleans()), max_size=2))
+    return FindingsRecord(
+        findings_id=f"findings-{n}",
+        child_key=f"{CARDIFF}/c{draw(st.integers(0, 12))}",
+        responsible_authority=CARDIFF,
+        placement_authority=draw(st.sampled_from([CARDIFF, NEWPORT])),
+        completed_at=held,
+        reasons=tuple(draw(st.sets(st.sampled_from(["boredom", "wants_friends", "other"])))),
+        placement_view=draw(st.sampled_from([None, "stay", "move", "return_home_area"])),
+        answers=tuple(sorted((held + timedelta(hours=h), told) for h, told in answers)),
+    )
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> Records:
     records = [draw(episodes(n)) for n in range(draw(st.integers(0, 40)))]
     tasks = [
         TaskRecord(f"t{e.episode_id}", CARDIFF, e.started_at, draw(st.booleans()))
         for e in records
         if e.returned_at is not None
     ]
-    return records, tasks
+    return Records(records, tasks, [draw(heard(n)) for n in range(draw(st.integers(0, 30)))])
 
 
-def report_csv(records: list[EpisodeRecord], tasks: list[TaskRecord], period: Period) -> str:
+def report_csv(history: Records, period: Period) -> str:
     """What `mtp report --format csv --from ... --to ... --as-of ...` prints for these records."""
-    kwargs = {"authority": CARDIFF, "period": period, "window": WINDOW, "as_of": AS_OF}
+    records, tasks = history.episodes, history.tasks
+    kwargs = {
+        "authority": CARDIFF,
+        "period": period,
+        "window": WINDOW,
+        "as_of": AS_OF,
+        "findings": history.findings,
+    }
     report = Report(
         authority=CARDIFF,
         source="database",
@@ -83,12 +111,11 @@ def report_csv(records: list[EpisodeRecord], tasks: list[TaskRecord], period: Pe
     return render(report, "csv")
 
 
-def counted(
-    records: list[EpisodeRecord], tasks: list[TaskRecord], periods: list[tuple[Period, PeriodKind]]
-) -> list[FiguresPublished]:
+def counted(history: Records, periods: list[tuple[Period, PeriodKind]]) -> list[FiguresPublished]:
     """What the figures loop publishes for these records: each month counted (as PostgreSQL counts
     them, `compute`'s equal), each quarter and year made from its months."""
-    kwargs = {"authority": CARDIFF, "window": WINDOW, "as_of": AS_OF}
+    records, tasks = history.episodes, history.tasks
+    kwargs = {"authority": CARDIFF, "window": WINDOW, "as_of": AS_OF, "findings": history.findings}
     months = {p.label: compute(records, tasks, period=p, **kwargs) for p, kind in periods if kind == "month"}  # type: ignore[arg-type]
     children = {
         p.label: compute(records, tasks, period=p, **kwargs).children  # type: ignore[arg-type]
@@ -103,19 +130,14 @@ def counted(
 
 @settings(max_examples=60, deadline=None)
 @given(histories())
-def test_the_pages_csv_for_any_period_is_the_reports(
-    history: tuple[list[EpisodeRecord], list[TaskRecord]],
-) -> None:
-    records, tasks = history
+def test_the_pages_csv_for_any_period_is_the_reports(history: Records) -> None:
     periods = periods_around(AS_OF.date())
     # Round trip through the topic's JSON, as intake receives them.
-    received = [
-        FiguresPublished.model_validate_json(f.model_dump_json()) for f in counted(records, tasks, periods)
-    ]
+    received = [FiguresPublished.model_validate_json(f.model_dump_json()) for f in counted(history, periods)]
     for chosen in received:
         if chosen.kind == "month" and chosen.first_day.month % 4:
             continue  # every year and quarter, and a third of the months, keep the example quick
-        expected = report_csv(records, tasks, Period(chosen.first_day, chosen.last_day))
+        expected = report_csv(history, Period(chosen.first_day, chosen.last_day))
         assert page.as_csv(CARDIFF, page.parts(received, chosen)) == expected, chosen.period
 
 
@@ -135,10 +157,10 @@ def test_this_financial_year_and_the_last_are_published_each_with_its_quarters_a
 
 
 def test_every_figure_has_a_name_in_english_and_in_welsh_and_a_value() -> None:
-    figures = counted([], [], periods_around(date(2026, 11, 30)))[0]
+    figures = counted(Records([], []), periods_around(date(2026, 11, 30)))[0]
     for lang in ("en", "cy"):
         rows = page.rows(lang, [figures])
-        assert len(rows) == len(FIGURES)
+        assert len(rows) == len(FIGURES) + 1 + len(VOICE_FIGURES)  # the voice's under a heading
         assert all(row["label"] and not row["label"].startswith("fig_") for row in rows)
     assert figures.value("pct_offered_within_window") is None  # nothing due: no percentage
     assert page.cell(figures.value("episodes")) == "0"

@@ -12,19 +12,25 @@ import asyncpg
 from services.intake.read_model.store import bump_readers, reader_of_authority
 from services.intake.store.base import Connection, Pool, translated
 from shared import outbox
+from shared.contracts.voice import VOICE_REPORTS
 from shared.db import columns
+
+# Reports about a child that are no part of its timeline: never numbered.
+OUTSIDE_TIMELINE = frozenset(report.type_name for report in VOICE_REPORTS)
 
 # One statement records a request's events, their outbox rows (the shared outbox table of this
 # schema, see shared/outbox.py) and the audit trail, so a request costs one round trip plus the
 # transaction's. Rows keep the request's order: outbox `seq` follows it, and so does Kafka. Each new
-# event is numbered among its child's (`ce_childseq`); repeats are not numbered again.
+# event of the child's timeline is numbered among its child's (`ce_childseq`); repeats are not numbered
+# again, and nor are the councils' answers and NRM decisions, which the scheduler does not fold (rule
+# 36): a number it would never see would hold back every later one of the child.
 RECORD_EVENTS = """
 WITH input AS (
     SELECT * FROM unnest(
         $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
-        $8::text[], $9::text[], $10::bytea[], $11::text[], $12::timestamptz[], $13::text[]
+        $8::text[], $9::text[], $10::bytea[], $11::text[], $12::timestamptz[], $13::text[], $14::boolean[]
     ) WITH ORDINALITY AS t(org_id, event_id, event_type, fingerprint, child_key, api_key_id, received_at,
-                           topic, key, value, headers, missing_since, withdraws, ord)
+                           topic, key, value, headers, missing_since, withdraws, in_timeline, ord)
 ),
 inserted AS (
     INSERT INTO intake.events (org_id, event_id, event_type, fingerprint, child_key, api_key_id, received_at,
@@ -36,7 +42,7 @@ inserted AS (
     RETURNING org_id, event_id
 ),
 fresh AS (SELECT input.* FROM input JOIN inserted USING (org_id, event_id)),
-counted AS (SELECT child_key, count(*) AS n FROM fresh GROUP BY child_key),
+counted AS (SELECT child_key, count(*) AS n FROM fresh WHERE in_timeline GROUP BY child_key),
 children AS (  -- locked in key order: two requests about the same children cannot deadlock
     INSERT INTO intake.child_sequences (child_key, last_seq)
     SELECT child_key, n FROM counted ORDER BY child_key
@@ -44,13 +50,15 @@ children AS (  -- locked in key order: two requests about the same children cann
     RETURNING child_key, last_seq
 ),
 numbered AS (
-    SELECT fresh.*, c.last_seq - count(*) OVER w + row_number() OVER (w ORDER BY fresh.ord) AS child_seq
-    FROM fresh JOIN children c USING (child_key)
-    WINDOW w AS (PARTITION BY fresh.child_key)
+    SELECT fresh.*, CASE WHEN fresh.in_timeline
+        THEN c.last_seq - count(*) OVER w + row_number() OVER (w ORDER BY fresh.ord) END AS child_seq
+    FROM fresh LEFT JOIN children c USING (child_key)
+    WINDOW w AS (PARTITION BY fresh.child_key, fresh.in_timeline)
 ),
 published AS (
     INSERT INTO intake.outbox (topic, key, value, headers)
-    SELECT topic, key, value, headers::jsonb || jsonb_build_object('ce_childseq', child_seq::text)
+    SELECT topic, key, value, headers::jsonb || CASE WHEN child_seq IS NULL THEN '{}'::jsonb
+        ELSE jsonb_build_object('ce_childseq', child_seq::text) END
     FROM numbered ORDER BY ord
 ),
 audited AS (
@@ -139,12 +147,13 @@ async def accept(pool: Pool, items: list[Accepting]) -> list[Outcome]:
             *outbox.row(*item.message),
             item.missing_since,
             item.withdraws,
+            item.event_type not in OUTSIDE_TIMELINE,
         )
         for item in unique
     ]
     voice = [item for item in unique if item.findings is not None or item.answer is not None]
     async with pool.acquire() as conn, _atomic(conn, several=len(items) > 1 or bool(voice)):
-        inserted = {row["event_id"] for row in await conn.fetch(RECORD_EVENTS, *columns(rows, 13))}
+        inserted = {row["event_id"] for row in await conn.fetch(RECORD_EVENTS, *columns(rows, 14))}
         await _keep_voice(conn, [item for item in voice if item.event_id in inserted])
         stored: dict[str, str] = {}
         if len(inserted) < len(unique):

@@ -11,8 +11,18 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from services.intake.web.i18n import NOT_OFFERED_REASONS, Lang, text
-from shared.contracts.figures import FIGURES, FiguresPublished
+from services.intake.web.i18n import STRINGS, Lang, text
+from shared.contracts.figures import BREAKDOWNS, FIGURES, VOICE_FIGURES, FiguresPublished, breakdown_cell
+
+# Each breakdown's codes as the page names them (the words of the findings form, and of the records).
+CODE_LABELS = {
+    "not_offered_by_reason": "no_offer_",
+    "reasons_in_area": "why_",
+    "reasons_out_of_area": "why_",
+    "placement_views": "view_",
+    "nrm_decisions": "nrm_",
+}
+UNDER = {figure: breakdown for breakdown, figure in BREAKDOWNS}
 
 KIND_ORDER = {"year": 0, "quarter": 1, "month": 2}
 MONTHS: dict[Lang, tuple[str, ...]] = {
@@ -91,11 +101,13 @@ def cell(value: int | float | None) -> str:
 
 
 def rows(lang: Lang, columns: list[FiguresPublished]) -> list[dict[str, Any]]:
-    """The table: one row per figure (a sub-figure indented under its own), a cell per period; the
-    reasons recorded for 'not offered' under it."""
-    reasons = sorted({reason for f in columns for reason in f.not_offered_by_reason})
+    """The table: rule 21's figures, then the child's voice's (a heading row before them), one row per
+    figure (a sub-figure indented under its own), a cell per period; the counts by code under the
+    figure they break down."""
     found: list[dict[str, Any]] = []
-    for field, english in FIGURES:
+    for field, english in (*FIGURES, *VOICE_FIGURES):
+        if field == VOICE_FIGURES[0][0]:
+            found.append({"label": text(lang, "voice_figures"), "heading": True, "cells": []})
         found.append(
             {
                 "label": text(lang, f"fig_{field}"),
@@ -103,16 +115,41 @@ def rows(lang: Lang, columns: list[FiguresPublished]) -> list[dict[str, Any]]:
                 "cells": [cell(f.value(field)) for f in columns],
             }
         )
-        if field == "not_offered":
-            found.extend(
-                {
-                    "label": text(lang, f"no_offer_{reason}") if reason in NOT_OFFERED_REASONS else reason,
-                    "sub": True,
-                    "cells": [str(f.not_offered_by_reason.get(reason, 0)) for f in columns],
-                }
-                for reason in reasons
-            )
+        if field in UNDER:
+            found.extend(_breakdown(lang, UNDER[field], columns))
     return found
+
+
+def _breakdown(lang: Lang, breakdown: str, columns: list[FiguresPublished]) -> list[dict[str, Any]]:
+    counts: list[dict[str, int]] = [getattr(f, breakdown) for f in columns]
+    return [
+        {
+            "label": code_label(lang, breakdown, code),
+            "sub": True,
+            "cells": [str(c.get(code, 0)) for c in counts],
+        }
+        for code in sorted({code for found in counts for code in found})
+    ]
+
+
+def code_label(lang: Lang, breakdown: str, code: str) -> str:
+    """A code in a breakdown as people read it; a code the page has no words for, as it is."""
+    key = CODE_LABELS[breakdown] + code
+    return text(lang, key) if key in STRINGS else code
+
+
+def voice_sentence(lang: Lang, figures: FiguresPublished) -> str:
+    """The child's voice's figures as a campaigner would cite them (docs/domain.md rule 35)."""
+    if not figures.heard:
+        return text(lang, "voice_none")
+    return text(
+        lang,
+        "voice_said",
+        heard=str(figures.heard),
+        in_time=str(figures.answered_in_time),
+        due=str(figures.answers_decided),
+        told=str(figures.child_told),
+    )
 
 
 def headline(lang: Lang, figures: FiguresPublished) -> list[tuple[str, str]]:
@@ -188,14 +225,15 @@ def chart(lang: Lang, months: list[FiguresPublished]) -> dict[str, Any]:
 def as_csv(authority: str, columns: list[FiguresPublished]) -> str:
     """The CSV `mtp report --format csv` writes for the same period."""
     out = io.StringIO()
-    fields = ["authority", "period", *(field for field, _ in FIGURES), "not_offered_by_reason"]
-    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+    figures_fields = [field for field, _ in (*FIGURES, *VOICE_FIGURES)]
+    breakdowns = [breakdown for breakdown, _ in BREAKDOWNS]
+    writer = csv.DictWriter(
+        out, fieldnames=["authority", "period", *figures_fields, *breakdowns], lineterminator="\n"
+    )
     writer.writeheader()
     for figures in columns:
         row: dict[str, object] = {"authority": authority, "period": figures.period}
-        row.update({field: figures.value(field) for field, _ in FIGURES})
-        row["not_offered_by_reason"] = ";".join(
-            f"{k}={n}" for k, n in sorted(figures.not_offered_by_reason.items())
-        )
+        row.update({field: figures.value(field) for field in figures_fields})
+        row.update({breakdown: breakdown_cell(getattr(figures, breakdown)) for breakdown in breakdowns})
         writer.writerow(row)
     return out.getvalue()

@@ -162,6 +162,59 @@ VOICE_STRINGS: dict[str, tuple[str, str]] = {
     "view_return_home_area": ("Wants to go back to their home area", "Eisiau mynd yn ôl i'w hardal gartref"),
     "view_unsure": ("Not sure", "Ddim yn siŵr"),
     "view_would_not_say": WOULD_NOT_SAY,
+    "nrm_referred": ("Referred to the NRM", "Atgyfeiriwyd i'r NRM"),
+    "nrm_already_referred": ("Already referred", "Wedi'i atgyfeirio eisoes"),
+    "nrm_not_referred": ("Not referred", "Heb ei atgyfeirio"),
+    # The figures page's part on the child's voice (docs/domain.md rule 35).
+    "voice_figures": ("The child's voice", "Llais y plentyn"),
+    "voice_said": (
+        "Children said what happened in {heard} return interviews. The council answered {in_time} of the "
+        "{due} answers due in time, and told the child what happens next after {told}.",
+        "Dywedodd plant beth ddigwyddodd mewn {heard} cyfweliad dychwelyd. Atebodd y cyngor {in_time} o'r "
+        "{due} ateb oedd yn ddyledus mewn pryd, a dweud wrth y plentyn beth sy'n digwydd nesaf ar ôl {told}.",
+    ),
+    "voice_none": (
+        "No return interview recorded what the child said in this period.",
+        "Ni chofnododd unrhyw gyfweliad dychwelyd beth ddywedodd y plentyn yn y cyfnod hwn.",
+    ),
+    "fig_heard": (
+        "Interviews in which the child said what happened",
+        "Cyfweliadau lle dywedodd y plentyn beth ddigwyddodd",
+    ),
+    "fig_answers_decided": (
+        "answer due (answered, or its time ran out)",
+        "ateb yn ddyledus (wedi'i ateb, neu aeth yr amser heibio)",
+    ),
+    "fig_answered_in_time": ("answered in time", "atebwyd mewn pryd"),
+    "fig_pct_answered_in_time": ("% answered in time", "% a atebwyd mewn pryd"),
+    "fig_answered_late": ("answered late", "atebwyd yn hwyr"),
+    "fig_answer_overdue": ("time ran out, not answered", "aeth yr amser heibio, heb ei ateb"),
+    "fig_answer_awaited": ("not answered, still in time", "heb ei ateb, yn dal mewn pryd"),
+    "fig_child_told": (
+        "the child was told what happens next",
+        "dywedwyd wrth y plentyn beth sy'n digwydd nesaf",
+    ),
+    "fig_pct_child_told": ("% told what happens next", "% y dywedwyd wrthynt beth sy'n digwydd nesaf"),
+    "fig_heard_in_area": (
+        "placed in your area, and why they went:",
+        "wedi'u lleoli yn eich ardal, a pham aethon nhw:",
+    ),
+    "fig_heard_out_of_area": (
+        "placed out of your area, and why they went:",
+        "wedi'u lleoli y tu allan i'ch ardal, a pham aethon nhw:",
+    ),
+    "fig_said_again": ("Reasons said again", "Rhesymau a ddywedwyd eto"),
+    "fig_placement_reviews": (
+        "Placement reviews asked (placed out of area, wants to move or go home)",
+        "Adolygiadau lleoliad a ofynnwyd (y tu allan i'r ardal, eisiau symud neu fynd adref)",
+    ),
+    "fig_exploitation_episodes": (
+        "Episodes with signs of exploitation",
+        "Cyfnodau ag arwyddion o gamfanteisio",
+    ),
+    "fig_exploitation_arrested": ("ended in the child's arrest", "daeth i ben gydag arestio'r plentyn"),
+    "fig_nrm_decided": ("NRM decision recorded", "penderfyniad NRM wedi'i gofnodi"),
+    "fig_nrm_undecided": ("no NRM decision recorded", "dim penderfyniad NRM wedi'i gofnodi"),
 }
 
 

@@ -9,7 +9,8 @@ the scheduler happens to see them. An event numbered n waits until 1..n-1 have a
 scheduler only ever folds what the system knew at some moment, whatever order the broker delivers in.
 
 Events with no number (published before intake numbered them, or by another producer) are known in
-the order of their CloudEvent time, before any numbered one. Assignment facts from the notifier carry
+the order of their CloudEvent time, before any numbered one. A council's answers to what a child said
+and its NRM decisions are not numbered and never folded (docs/domain.md rule 36). Assignment facts from the notifier carry
 no number: they say who holds a task and apply whenever they arrive.
 """
 

@@ -17,17 +17,10 @@ from aiokafka.errors import KafkaError
 from services.scheduler.core.settings import SchedulerSettings
 from services.scheduler.report import replay
 from services.scheduler.report import store as report_store
-from services.scheduler.report.figures import (
-    EpisodeRecord,
-    Period,
-    Report,
-    TaskRecord,
-    by_month,
-    by_quarter,
-    compute,
-)
+from services.scheduler.report.figures import Period, Records, Report, by_month, by_quarter, compute
 from services.scheduler.report.output import render
 from services.scheduler.report.topic_log import read_all
+from services.scheduler.report.voice import VoiceRules
 from shared import topics
 from shared.directory_file import DirectoryError, open_directory
 from shared.kafka import client_options
@@ -125,31 +118,40 @@ async def build(
     if directory.authority(authority) is None:
         known = ", ".join(sorted(org.authority_code or "" for org in directory.of_kind("local_authority")))
         raise DirectoryError(f"{authority} is not a council in the directory ({known})")
-    timing = directory.timing_for(authority)  # the authority's own window
+    timing = directory.timing_for(authority)  # the authority's own window and time to answer
     window = timedelta(hours=timing.interview_window_hours)
+    rules = VoiceRules.of(timing)
     if source == "topics":
-        episodes, tasks = await from_topics(settings)
+        found = await from_topics(settings)
     else:
-        episodes, tasks = await from_database(settings, authority, period)
+        found = await from_database(settings, authority, period, rules)
+    counting = {
+        "authority": authority,
+        "period": period,
+        "window": window,
+        "as_of": as_of,
+        "findings": found.findings,
+        "rules": rules,
+    }
     return Report(
         authority=authority,
         source=source,
         as_of=as_of,
         window_hours=window.total_seconds() / 3600,
-        total=compute(episodes, tasks, authority=authority, period=period, window=window, as_of=as_of),
-        months=by_month(episodes, tasks, authority=authority, period=period, window=window, as_of=as_of),
-        quarters=by_quarter(episodes, tasks, authority=authority, period=period, window=window, as_of=as_of),
+        total=compute(found.episodes, found.tasks, **counting),  # type: ignore[arg-type]
+        months=by_month(found.episodes, found.tasks, **counting),  # type: ignore[arg-type]
+        quarters=by_quarter(found.episodes, found.tasks, **counting),  # type: ignore[arg-type]
     )
 
 
 async def from_database(
-    settings: SchedulerSettings, authority: str, period: Period
-) -> tuple[list[EpisodeRecord], list[TaskRecord]]:
+    settings: SchedulerSettings, authority: str, period: Period, rules: VoiceRules
+) -> Records:
     """The records from the scheduler's read models."""
-    return await report_store.records(settings.database_url, authority, period)
+    return await report_store.records(settings.database_url, authority, period, rules)
 
 
-async def from_topics(settings: SchedulerSettings) -> tuple[list[EpisodeRecord], list[TaskRecord]]:
+async def from_topics(settings: SchedulerSettings) -> Records:
     """The records rebuilt from every fact published on the four topics."""
     names = [topics.named(settings.topic_namespace, topic) for topic in topics.FACTS]
     return replay.records(await read_all(client_options(settings), names))

@@ -16,8 +16,17 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from services.scheduler.report.voice import (
+    AS_BY_DEFAULT,
+    FindingsRecord,
+    VoiceFigures,
+    VoiceRules,
+    add,
+    count_voice,
+)
 from shared.contracts.figures import PERCENTAGES, percentage
 
 LOCAL = ZoneInfo("Europe/London")
@@ -44,6 +53,8 @@ class EpisodeRecord:
     attempted_at: datetime | None = None  # the provider could not reach the child: an attempt
     not_offered_at: datetime | None = None  # the council recorded the window as not offered ...
     not_offered_reason: str | None = None  # ... with this reason code
+    arrested: bool = False  # a return at which the child was arrested ended it (rule 34)
+    nrm_decision: str | None = None  # the responsible authority's first NRM decision for it
 
     @property
     def settled_otherwise_at(self) -> datetime | None:
@@ -65,6 +76,15 @@ class TaskRecord:
     responsible_authority: str
     started_at: datetime
     accepted: bool  # an independent provider accepted it
+
+
+@dataclass(frozen=True)
+class Records:
+    """Everything the figures are counted from, as one source tells it."""
+
+    episodes: list[EpisodeRecord]
+    tasks: list[TaskRecord]
+    findings: list[FindingsRecord] = field(default_factory=list)
 
 
 def month_of_moment(moment: datetime) -> date:
@@ -134,8 +154,8 @@ class Period:
 
 
 @dataclass(frozen=True)
-class Figures:
-    """Rule 21's figures for one authority and period."""
+class Figures(VoiceFigures):
+    """Rule 21's figures for one authority and period, and the child's voice's (rule 35)."""
 
     period: str
     episodes: int
@@ -202,8 +222,11 @@ def compute(
     period: Period,
     window: timedelta,
     as_of: datetime,
+    findings: Iterable[FindingsRecord] = (),
+    rules: VoiceRules = AS_BY_DEFAULT,
 ) -> Figures:
-    """The figures for episodes of `authority` (as responsible authority) that began in `period`."""
+    """The figures for episodes of `authority` (as responsible authority) that began in `period`, and
+    for the findings of its children's interviews held in it."""
     mine = [
         e
         for e in episodes
@@ -256,7 +279,21 @@ def compute(
         accepted=sum(1 for t in my_tasks if t.accepted),
         repeat_missing_alerts=sum(1 for e in mine if e.repeat_alert),
         exploitation_alerts=sum(e.exploitation_alerts for e in mine),
+        **vars(_voice(mine, findings, authority=authority, period=period, rules=rules, as_of=as_of)),
     )
+
+
+def _voice(
+    mine: list[EpisodeRecord],
+    findings: Iterable[FindingsRecord],
+    *,
+    authority: str,
+    period: Period,
+    rules: VoiceRules,
+    as_of: datetime,
+) -> VoiceFigures:
+    theirs = [f for f in findings if f.responsible_authority == authority]
+    return count_voice(theirs, mine, within=period.holds, rules=rules, as_of=as_of)
 
 
 def combine(period: Period, months: Sequence[Figures], children: int) -> Figures:
@@ -269,8 +306,9 @@ def combine(period: Period, months: Sequence[Figures], children: int) -> Figures
             if isinstance(value, int):
                 totals[name] = totals.get(name, 0) + value
         reasons.update(month.not_offered_by_reason)
-    counts = {name: totals.get(name, 0) for name in _COUNTS}
+    counts: dict[str, Any] = {name: totals.get(name, 0) for name in _COUNTS}
     counts["children"] = children
+    counts.update(add(months))  # each figure of the voice, summed as it is typed
     return Figures(period=period.label, **counts, not_offered_by_reason=dict(sorted(reasons.items())))
 
 
@@ -282,10 +320,21 @@ def by_month(
     period: Period,
     window: timedelta,
     as_of: datetime,
+    findings: Sequence[FindingsRecord] = (),
+    rules: VoiceRules = AS_BY_DEFAULT,
 ) -> list[Figures]:
     """The same figures for each calendar month of the period."""
     return [
-        compute(episodes, tasks, authority=authority, period=month, window=window, as_of=as_of)
+        compute(
+            episodes,
+            tasks,
+            authority=authority,
+            period=month,
+            window=window,
+            as_of=as_of,
+            findings=findings,
+            rules=rules,
+        )
         for month in period.months()
     ]
 
@@ -298,15 +347,30 @@ def by_quarter(
     period: Period,
     window: timedelta,
     as_of: datetime,
+    findings: Sequence[FindingsRecord] = (),
+    rules: VoiceRules = AS_BY_DEFAULT,
 ) -> list[Figures]:
     """The same figures for each calendar quarter of the period."""
     return [
-        compute(episodes, tasks, authority=authority, period=quarter, window=window, as_of=as_of)
+        compute(
+            episodes,
+            tasks,
+            authority=authority,
+            period=quarter,
+            window=window,
+            as_of=as_of,
+            findings=findings,
+            rules=rules,
+        )
         for quarter in period.quarters()
     ]
 
 
-_COUNTS = [f.name for f in fields(Figures) if f.name not in ("period", "not_offered_by_reason")]
+_COUNTS = [
+    f.name
+    for f in fields(Figures)
+    if f.name not in ("period", "not_offered_by_reason") and f.name not in VoiceFigures.__dataclass_fields__
+]
 
 
 def _returned(episode: EpisodeRecord) -> datetime:

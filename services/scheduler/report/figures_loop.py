@@ -30,6 +30,7 @@ from pydantic import ValidationError
 
 from services.scheduler.report import store as report_store
 from services.scheduler.report.figures import LOCAL, Figures, Period, combine
+from services.scheduler.report.voice import VoiceRules
 from services.scheduler.settle import SOURCE
 from services.scheduler.store import tables
 from services.scheduler.store.tables import SCHEMA
@@ -172,8 +173,10 @@ class FiguresLoop:
     async def _publish(self, authority: str, months: set[date] | None, notes: list[int]) -> int:
         """Count the authority's `months` (their first days; every month when None) again and publish
         what changed, forgetting the `notes` that asked for it; return how many periods were published."""
-        window_hours = self._directory.current.timing_for(authority).interview_window_hours
+        timing = self._directory.current.timing_for(authority)
+        window_hours = timing.interview_window_hours
         window = timedelta(hours=window_hours)
+        rules = VoiceRules.of(timing)
         async with self._pool.acquire() as conn, conn.transaction():
             if not await conn.fetchval(LOCK_AUTHORITY, authority):
                 return 0  # another instance is counting it now
@@ -189,7 +192,7 @@ class FiguresLoop:
                     continue
                 if (months is None or month.first in months) or row is None or row["figures"] is None:
                     figures[month.label] = await report_store.month_figures(
-                        conn, authority, month, window=window, as_of=as_of
+                        conn, authority, month, window=window, as_of=as_of, rules=rules
                     )
                     counted.append(month.label)
                 else:

@@ -8,10 +8,23 @@ from rich.console import Console
 from rich.table import Table
 
 from services.scheduler.report.figures import Figures, Report
-from shared.contracts.figures import FIGURES
+from shared.contracts.figures import BREAKDOWNS, FIGURES, VOICE_FIGURES, breakdown_cell
 
-# (field, label) in the order a council's return lists them.
-ROWS = FIGURES
+# (field, label) in the order a council's return lists them, then the child's voice's.
+ROWS = (*FIGURES, *VOICE_FIGURES)
+UNDER = {figure: breakdown for breakdown, figure in BREAKDOWNS}
+
+
+def sentence(figures: Figures) -> str:
+    """The voice's figures as a campaigner would cite them (docs/domain.md rule 35)."""
+    if not figures.heard:
+        return f"{figures.period}: no findings were recorded from a return interview."
+    due = f"{figures.answers_decided} answer{'s' if figures.answers_decided != 1 else ''} due"
+    return (
+        f"{figures.period}: children said what happened in {figures.heard} return"
+        f" interview{'s' if figures.heard != 1 else ''}; the council answered {figures.answered_in_time}"
+        f" of the {due} in time, and told the child what happens next after {figures.child_told}."
+    )
 
 
 def render(report: Report, output: str) -> str:
@@ -29,6 +42,7 @@ def _document(report: Report) -> dict[str, object]:
         "source": report.source,
         "as_of": report.as_of.isoformat(),
         "window_hours": report.window_hours,
+        "said": sentence(report.total),
         "total": report.total.as_dict(),
         "quarters": [quarter.as_dict() for quarter in report.quarters],
         "months": [month.as_dict() for month in report.months],
@@ -37,14 +51,14 @@ def _document(report: Report) -> dict[str, object]:
 
 def _csv(report: Report) -> str:
     out = io.StringIO()
-    fields = ["authority", *(field for field, _ in [("period", ""), *ROWS]), "not_offered_by_reason"]
+    breakdowns = [breakdown for breakdown, _ in BREAKDOWNS]
+    fields = ["authority", "period", *(field for field, _ in ROWS), *breakdowns]
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for figures in _periods(report):
         values = figures.as_dict()
-        values["not_offered_by_reason"] = ";".join(
-            f"{k}={n}" for k, n in figures.not_offered_by_reason.items()
-        )
+        for breakdown in breakdowns:
+            values[breakdown] = breakdown_cell(getattr(figures, breakdown))
         writer.writerow({"authority": report.authority, **{f: values[f] for f in fields[1:]}})
     return out.getvalue()
 
@@ -70,15 +84,17 @@ def _table(report: Report) -> str:
     for figures in columns:
         table.add_column(figures.period, justify="right")
     values = [figures.as_dict() for figures in columns]
-    reasons = sorted({reason for figures in columns for reason in figures.not_offered_by_reason})
     for field, label in ROWS:
+        if field == VOICE_FIGURES[0][0]:
+            table.add_section()
+            table.add_row("[bold]the child's voice[/bold]", *("" for _ in columns))
         table.add_row(label, *(_cell(v[field]) for v in values))
-        if field == "not_offered":
-            for reason in reasons:
-                table.add_row(
-                    f"    {reason}", *(_cell(f.not_offered_by_reason.get(reason, 0)) for f in columns)
-                )
+        if field in UNDER:
+            counts: list[dict[str, int]] = [getattr(f, UNDER[field]) for f in columns]
+            for code in sorted({code for found in counts for code in found}):
+                table.add_row(f"    {code}", *(_cell(found.get(code, 0)) for found in counts))
     console = Console(file=io.StringIO(), width=200, force_terminal=False)
+    console.print(sentence(report.total))
     console.print(table)
     return console.file.getvalue()  # type: ignore[attr-defined, no-any-return]  # the StringIO above
 

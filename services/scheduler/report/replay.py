@@ -5,7 +5,9 @@ This is deliberately a second derivation, not the scheduler's fold: episodes are
 tasks and the episodes they cover from `interview.requested` and `interview.updated`, tasks closed
 without an interview from `interview.closed`; who holds which task from `mtp.assignments.v1`; offers,
 declines, attempts and interviews from `mtp.interviews.v1`; "not offered" records from
-`mtp.episodes.v1`; alerts from the alerts themselves. Whether an offer came in a window, and which
+`mtp.episodes.v1`; alerts from the alerts themselves. What children said comes from the findings on
+`interview.completed`, the councils' answers and NRM decisions from `mtp.episodes.v1`, arrests from the
+returns that say so (docs/domain.md rule 35). Whether an offer came in a window, and which
 window it settles, is worked out again here from the rules (docs/domain.md), so the agreement of the two checks
 both. (For episodes announced before episodes were numbered, which were never announced as changed,
 the end is taken from the first return reported after the episode began, as it was then.)
@@ -15,7 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.scheduler.report.figures import EpisodeRecord, TaskRecord
+from services.scheduler.report.figures import EpisodeRecord, Records, TaskRecord
+from services.scheduler.report.voice import FindingsRecord
 from shared.contracts.assignments import AssignmentAccepted, AssignmentAssigned
 from shared.contracts.envelope import Envelope
 from shared.contracts.episodes import InterviewNotOffered, Returned
@@ -30,6 +33,9 @@ from shared.contracts.tasks import (
     RepeatMissingAlert,
     WindowBreached,
 )
+from shared.contracts.voice import FindingsResponded, NrmDecided, findings_id_of
+
+ARRESTED = "arrested"
 
 
 @dataclass
@@ -66,15 +72,19 @@ class _Log:
     breached: set[str] = field(default_factory=set)
     repeat: set[str] = field(default_factory=set)
     exploitation: dict[str, int] = field(default_factory=dict)
+    heard: dict[str, tuple[str, InterviewCompleted]] = field(default_factory=dict)  # by findings id
+    answers: dict[str, dict[str, tuple[datetime, bool]]] = field(default_factory=dict)  # by findings, event
+    arrests: dict[str, list[datetime]] = field(default_factory=dict)  # by child
+    nrm: dict[str, str] = field(default_factory=dict)  # the first decision, by episode
 
 
-def records(envelopes: Iterable[Envelope]) -> tuple[list[EpisodeRecord], list[TaskRecord]]:
-    """Every episode and task the topics tell of, with what the figures need."""
+def records(envelopes: Iterable[Envelope]) -> Records:
+    """Every episode, task and set of findings the topics tell of, with what the figures need."""
     facts = _collect(envelopes)
     _covering_tasks(facts)
     _returns_before_numbering(facts)
     _attach_reports(facts)
-    return _episode_records(facts), _task_records(facts)
+    return Records(_episode_records(facts), _task_records(facts), _findings_records(facts))
 
 
 def _collect(envelopes: Iterable[Envelope]) -> _Log:
@@ -97,6 +107,8 @@ def _collect(envelopes: Iterable[Envelope]) -> _Log:
             not_offered.append((data, envelope.time))
         elif isinstance(data, Returned):
             facts.returns.setdefault(data.child_key, []).append(data.returned_at)
+            if data.how_returned == ARRESTED:
+                facts.arrests.setdefault(data.child_key, []).append(data.returned_at)
         elif isinstance(data, AssignmentAssigned):
             facts.task_of_assignment[data.assignment_id] = data.task_id
         elif isinstance(data, AssignmentAccepted):
@@ -104,6 +116,13 @@ def _collect(envelopes: Iterable[Envelope]) -> _Log:
             facts.accepted_tasks.add(data.task_id)
         elif isinstance(data, InterviewOffered | InterviewCompleted):
             facts.reports.append(data)
+            if isinstance(data, InterviewCompleted) and data.findings is not None:
+                facts.heard.setdefault(findings_id_of(data.assignment_id), (envelope.key or "", data))
+        elif isinstance(data, FindingsResponded):
+            answer = (data.responded_at, data.child_told)
+            facts.answers.setdefault(data.findings_id, {}).setdefault(envelope.event_key, answer)
+        elif isinstance(data, NrmDecided):
+            facts.nrm.setdefault(data.episode_id, data.decision)
         elif isinstance(data, WindowBreached):
             facts.breached.add(data.episode_id)
         elif isinstance(data, RepeatMissingAlert):
@@ -143,10 +162,7 @@ def _covering_tasks(facts: _Log) -> None:
 def _returns_before_numbering(facts: _Log) -> None:
     """Episodes never announced as changed end at the first return after they began, if it came before
     the child's next episode began (how episodes ended before they were announced as changed)."""
-    by_child: dict[str, list[_Episode]] = {}
-    for episode in facts.episodes.values():
-        by_child.setdefault(episode.opened.child_key, []).append(episode)
-    for child, episodes in by_child.items():
+    for child, episodes in _by_child(facts).items():
         episodes.sort(key=lambda e: e.opened.started_at)
         returns = sorted(facts.returns.get(child, []))
         for n, episode in enumerate(episodes):
@@ -194,6 +210,7 @@ def _attach_reports(facts: _Log) -> None:
 
 def _episode_records(facts: _Log) -> list[EpisodeRecord]:
     found = []
+    arrested = _arrested_episodes(facts)
     for episode in facts.episodes.values():
         opened, latest = episode.opened, episode.latest
         task = facts.tasks.get(episode.task_id) if episode.task_id else None
@@ -232,9 +249,71 @@ def _episode_records(facts: _Log) -> list[EpisodeRecord]:
                 attempted_at=attempted,
                 not_offered_at=not_offered[0] if not_offered else None,
                 not_offered_reason=not_offered[1] if not_offered else None,
+                arrested=opened.episode_id in arrested,
+                nrm_decision=facts.nrm.get(opened.episode_id),
             )
         )
     return found
+
+
+def _by_child(facts: _Log) -> dict[str, list[_Episode]]:
+    found: dict[str, list[_Episode]] = {}
+    for episode in facts.episodes.values():
+        found.setdefault(episode.opened.child_key, []).append(episode)
+    return found
+
+
+def _episode_at(episodes: list[_Episode], moment: datetime) -> _Episode | None:
+    """Of a child's episodes, the latest begun by `moment` (as the scheduler finds it)."""
+    begun = [e for e in episodes if _started(e) <= moment]
+    return max(begun, key=lambda e: (_started(e), e.opened.episode_id), default=None)
+
+
+def _started(episode: _Episode) -> datetime:
+    return episode.latest.started_at if episode.latest else episode.opened.started_at
+
+
+def _arrested_episodes(facts: _Log) -> set[str]:
+    """The episodes a return at which the child was arrested ended (its child's latest begun by then)."""
+    found = set()
+    by_child = _by_child(facts)
+    for child, moments in facts.arrests.items():
+        for moment in moments:
+            episode = _episode_at(by_child.get(child, []), moment)
+            if episode is not None:
+                found.add(episode.opened.episode_id)
+    return found
+
+
+def _findings_records(facts: _Log) -> list[FindingsRecord]:
+    found = []
+    by_child = _by_child(facts)
+    for findings_id, (key, held) in facts.heard.items():
+        task = facts.tasks.get(facts.task_of_assignment.get(held.assignment_id, ""))
+        child = key or (task.requested.child_key if task else "")
+        if not child:
+            continue  # no word of whose interview it was
+        responsible = child.partition("/")[0]
+        episode = _episode_at(by_child.get(child, []), held.completed_at)
+        placed = _placement(episode) if episode else responsible
+        assert held.findings is not None
+        found.append(
+            FindingsRecord(
+                findings_id=findings_id,
+                child_key=child,
+                responsible_authority=responsible,
+                placement_authority=placed,
+                completed_at=held.completed_at,
+                reasons=tuple(held.findings.reasons),
+                placement_view=held.findings.placement_view,
+                answers=tuple(sorted(facts.answers.get(findings_id, {}).values())),
+            )
+        )
+    return found
+
+
+def _placement(episode: _Episode) -> str:
+    return episode.latest.placement_authority if episode.latest else episode.opened.placement_authority
 
 
 def _task_records(facts: _Log) -> list[TaskRecord]:

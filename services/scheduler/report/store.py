@@ -9,16 +9,56 @@ from datetime import date, datetime, timedelta
 
 import asyncpg
 
-from services.scheduler.report.figures import EpisodeRecord, Figures, Period, TaskRecord
+from services.scheduler.report.figures import EpisodeRecord, Figures, Period, Records, TaskRecord
+from services.scheduler.report.voice import FindingsRecord, VoiceRules
 
-# Episodes of one responsible authority that began in the period, with their task's interview.
+# The figures counted by code (a JSON object each in SQL).
+BREAKDOWNS = (
+    "not_offered_by_reason",
+    "reasons_in_area",
+    "reasons_out_of_area",
+    "placement_views",
+    "nrm_decisions",
+)
+
+# Episodes of one responsible authority that began in the period, with their task's interview, the
+# first NRM decision recorded for them, and whether a return at which the child was arrested ended them
+# (the arrest's episode: the child's latest begun by then, as for the victim alert).
 SELECT_EPISODES = """
 SELECT e.episode_id::text AS episode_id, e.child_key, e.responsible_authority, e.placement_authority,
     e.started_at, e.ended_at, e.end_reason, e.offered_at, e.declined_at, e.attempted_at, e.not_offered_at,
-    e.not_offered_reason, t.completed_at, t.outcome
+    e.not_offered_reason, t.completed_at, t.outcome, n.decision AS nrm_decision,
+    EXISTS (
+        SELECT 1 FROM scheduler.arrests a
+        CROSS JOIN LATERAL (
+            SELECT x.episode_id FROM scheduler.episodes x
+            WHERE x.child_key = a.child_key AND x.started_at <= a.returned_at
+            ORDER BY x.started_at DESC, x.episode_id DESC LIMIT 1
+        ) ended
+        WHERE a.child_key = e.child_key AND ended.episode_id = e.episode_id
+    ) AS arrested
 FROM scheduler.episodes e
 LEFT JOIN scheduler.interview_tasks t ON t.task_id = e.task_id
+LEFT JOIN scheduler.nrm n ON n.episode_id = e.episode_id::text
 WHERE e.responsible_authority = $1 AND e.started_at >= $2 AND e.started_at < $3
+"""
+# The findings of the authority's children's interviews held in [$2, $3), each placed in or out of
+# area by the episode it followed as that stands (the child's latest begun by then).
+SELECT_FINDINGS = """
+SELECT f.findings_id, f.child_key, f.responsible_authority,
+    coalesce(o.placement_authority, f.responsible_authority) AS placement_authority,
+    f.completed_at, f.reasons, f.placement_view
+FROM scheduler.findings f
+LEFT JOIN LATERAL (
+    SELECT x.placement_authority FROM scheduler.episodes x
+    WHERE x.child_key = f.child_key AND x.started_at <= f.completed_at
+    ORDER BY x.started_at DESC, x.episode_id DESC LIMIT 1
+) o ON true
+WHERE f.responsible_authority = $1 AND f.completed_at >= $2 AND f.completed_at < $3
+"""
+SELECT_ANSWERS = """
+SELECT findings_id, responded_at, child_told FROM scheduler.findings_responses
+WHERE findings_id = ANY($1::text[])
 """
 # Tasks placed in time by the first episode they cover.
 SELECT_TASKS = """
@@ -48,10 +88,12 @@ WITH mine AS (
     SELECT e.episode_id, e.child_key, e.placement_authority <> e.responsible_authority AS out_of_area,
         r.returned_at, r.returned_at + $5::interval AS due, least(r.returned_at + $5::interval, $4) AS by,
         e.offered_at, e.declined_at, e.attempted_at, e.not_offered_at, e.not_offered_reason,
-        CASE WHEN r.returned_at IS NOT NULL AND t.outcome = 'completed' THEN t.completed_at END AS interviewed_at
+        CASE WHEN r.returned_at IS NOT NULL AND t.outcome = 'completed' THEN t.completed_at END AS interviewed_at,
+        n.decision AS nrm_decision
     FROM scheduler.episodes e
     CROSS JOIN LATERAL (SELECT CASE WHEN e.end_reason = 'returned' THEN e.ended_at END AS returned_at) r
     LEFT JOIN scheduler.interview_tasks t ON t.task_id = e.task_id
+    LEFT JOIN scheduler.nrm n ON n.episode_id = e.episode_id::text
     WHERE e.responsible_authority = $1 AND e.started_at >= $2 AND e.started_at < $3
         AND coalesce(e.end_reason, '') NOT LIKE 'cancelled%'
 ),
@@ -75,6 +117,18 @@ tasks AS (
     SELECT count(*) AS tasks, count(*) FILTER (WHERE t.accepted_at IS NOT NULL) AS accepted
     FROM scheduler.episodes e JOIN scheduler.interview_tasks t ON t.episode_ids[1] = e.episode_id
     WHERE e.responsible_authority = $1 AND e.started_at >= $2 AND e.started_at < $3
+),
+exploited AS (
+    SELECT m.nrm_decision, EXISTS (
+        SELECT 1 FROM scheduler.arrests a
+        CROSS JOIN LATERAL (
+            SELECT x.episode_id FROM scheduler.episodes x
+            WHERE x.child_key = a.child_key AND x.started_at <= a.returned_at
+            ORDER BY x.started_at DESC, x.episode_id DESC LIMIT 1
+        ) ended
+        WHERE a.child_key = m.child_key AND ended.episode_id = m.episode_id
+    ) AS arrested
+    FROM mine m WHERE m.episode_id::text IN (SELECT episode_id FROM alerts WHERE type = 'alert.exploitation')
 )
 SELECT
     (SELECT count(*) FROM mine) AS episodes,
@@ -97,10 +151,66 @@ SELECT
     (SELECT accepted FROM tasks) AS accepted,
     (SELECT count(DISTINCT episode_id) FROM alerts WHERE type = 'alert.repeat_missing') AS repeat_missing_alerts,
     (SELECT count(*) FROM alerts WHERE type = 'alert.exploitation') AS exploitation_alerts,
+    (SELECT count(*) FROM exploited) AS exploitation_episodes,
+    (SELECT count(*) FILTER (WHERE arrested) FROM exploited) AS exploitation_arrested,
+    (SELECT count(nrm_decision) FROM exploited) AS nrm_decided,
+    (SELECT count(*) FILTER (WHERE nrm_decision IS NULL) FROM exploited) AS nrm_undecided,
+    coalesce((SELECT jsonb_object_agg(nrm_decision, n) FROM (
+        SELECT nrm_decision, count(*) AS n FROM exploited WHERE nrm_decision IS NOT NULL GROUP BY 1) AS d),
+        '{}') AS nrm_decisions,
     coalesce((SELECT jsonb_object_agg(reason, n) FROM (
         SELECT coalesce(not_offered_reason, 'unknown') AS reason, count(*) AS n FROM judged
         WHERE returned_at IS NOT NULL AND not_offered_at IS NOT NULL GROUP BY 1) AS reasons), '{}') AS not_offered_by_reason
 FROM judged WHERE returned_at IS NOT NULL
+"""
+# One month's figures of what children said (`voice.count_voice`, in SQL) for authority $1: findings of
+# interviews held in [$2, $3), answers known by $4, the time to answer $5, a reason said again when given
+# $7 times within $6.
+VOICE_MONTH = """
+WITH heard AS (
+    SELECT f.findings_id, f.child_key, f.completed_at, f.reasons, f.placement_view,
+        coalesce(o.placement_authority, f.responsible_authority) <> f.responsible_authority AS out_of_area,
+        f.completed_at + $5::interval AS due, a.first_at, coalesce(a.told, false) AS told
+    FROM scheduler.findings f
+    LEFT JOIN LATERAL (
+        SELECT x.placement_authority FROM scheduler.episodes x
+        WHERE x.child_key = f.child_key AND x.started_at <= f.completed_at
+        ORDER BY x.started_at DESC, x.episode_id DESC LIMIT 1
+    ) o ON true
+    LEFT JOIN LATERAL (
+        SELECT min(r.responded_at) AS first_at, bool_or(r.child_told) AS told
+        FROM scheduler.findings_responses r WHERE r.findings_id = f.findings_id AND r.responded_at <= $4
+    ) a ON true
+    WHERE f.responsible_authority = $1 AND f.completed_at >= $2 AND f.completed_at < $3
+),
+given AS (
+    SELECT DISTINCT h.findings_id, h.child_key, h.completed_at, h.out_of_area, g.reason
+    FROM heard h CROSS JOIN LATERAL jsonb_array_elements_text(h.reasons) AS g(reason)
+)
+SELECT
+    count(*) AS heard,
+    count(*) FILTER (WHERE NOT out_of_area) AS heard_in_area,
+    count(*) FILTER (WHERE out_of_area) AS heard_out_of_area,
+    coalesce((SELECT jsonb_object_agg(reason, n) FROM (
+        SELECT reason, count(*) AS n FROM given WHERE NOT out_of_area GROUP BY 1) AS r), '{}') AS reasons_in_area,
+    coalesce((SELECT jsonb_object_agg(reason, n) FROM (
+        SELECT reason, count(*) AS n FROM given WHERE out_of_area GROUP BY 1) AS r), '{}') AS reasons_out_of_area,
+    count(*) FILTER (WHERE first_at IS NOT NULL OR due <= $4) AS answers_decided,
+    count(*) FILTER (WHERE first_at <= due) AS answered_in_time,
+    count(*) FILTER (WHERE first_at > due) AS answered_late,
+    count(*) FILTER (WHERE first_at IS NULL AND due <= $4) AS answer_overdue,
+    count(*) FILTER (WHERE first_at IS NULL AND due > $4) AS answer_awaited,
+    count(*) FILTER (WHERE told) AS child_told,
+    (SELECT count(*) FROM given g WHERE (
+        SELECT count(*) FROM scheduler.findings o
+        WHERE o.child_key = g.child_key AND o.reasons ? g.reason
+            AND o.completed_at > g.completed_at - $6::interval AND o.completed_at <= g.completed_at
+    ) >= $7) AS said_again,
+    coalesce((SELECT jsonb_object_agg(placement_view, n) FROM (
+        SELECT placement_view, count(*) AS n FROM heard WHERE out_of_area AND placement_view IS NOT NULL
+        GROUP BY 1) AS v), '{}') AS placement_views,
+    count(*) FILTER (WHERE out_of_area AND placement_view IN ('move', 'return_home_area')) AS placement_reviews
+FROM heard
 """
 # The children with an episode (not reported in error) begun in [$2, $3): not a sum of months.
 CHILDREN = """
@@ -109,13 +219,16 @@ WHERE responsible_authority = $1 AND started_at >= $2 AND started_at < $3
     AND coalesce(end_reason, '') NOT LIKE 'cancelled%'
 """
 # The months (UK time) whose figures may have changed between $1 and $2 that no settle noted in
-# `scheduler.figures_changes`: a window closed, or a moment stamped ahead of its writing came.
+# `scheduler.figures_changes`: a window closed, a moment stamped ahead of its writing came, or the time
+# to answer findings ran out (the month the interview was held in).
 TIMED_CHANGES = """
 SELECT DISTINCT authority, month FROM (
     SELECT responsible_authority AS authority, started_at FROM scheduler.episodes
     WHERE offer_due_at >= $1 AND offer_due_at <= $2
     UNION ALL
     SELECT responsible_authority, started_at FROM scheduler.episodes WHERE recount_at >= $1 AND recount_at <= $2
+    UNION ALL
+    SELECT responsible_authority, completed_at FROM scheduler.findings WHERE respond_by >= $1 AND respond_by <= $2
 ) AS changed
 CROSS JOIN LATERAL (SELECT date_trunc('month', started_at AT TIME ZONE 'Europe/London')::date AS month) AS m
 """
@@ -128,19 +241,21 @@ FORGET_CHANGES = "DELETE FROM scheduler.figures_changes WHERE id = ANY($1::bigin
 UNREACHABLE = (OSError, asyncpg.PostgresError)
 
 
-async def records(dsn: str, authority: str, period: Period) -> tuple[list[EpisodeRecord], list[TaskRecord]]:
-    """The authority's episodes and tasks that began in the period, read on a connection of its own."""
+async def records(dsn: str, authority: str, period: Period, rules: VoiceRules) -> Records:
+    """The authority's episodes and tasks that began in the period, and its findings, read on a
+    connection of its own."""
     conn = await asyncpg.connect(dsn)
     try:
-        return await load_records(conn, authority, period)
+        return await load_records(conn, authority, period, rules)
     finally:
         await conn.close()
 
 
 async def load_records(
-    conn: asyncpg.Connection, authority: str, period: Period
-) -> tuple[list[EpisodeRecord], list[TaskRecord]]:
-    """The authority's episodes and tasks that began in the period."""
+    conn: asyncpg.Connection, authority: str, period: Period, rules: VoiceRules
+) -> Records:
+    """The authority's episodes and tasks that began in the period, and the findings of interviews held
+    in it or within the time a reason said again looks back on before it."""
     alerts: dict[str, list[str]] = {}
     for row in await conn.fetch(SELECT_ALERTS, authority, ALERT_TYPES):
         alerts.setdefault(row["episode_id"], []).append(row["type"])
@@ -152,7 +267,37 @@ async def load_records(
         TaskRecord(row["task_id"], row["responsible_authority"], row["started_at"], row["accepted"])
         for row in await conn.fetch(SELECT_TASKS, authority, period.start, period.end)
     ]
-    return episodes, tasks
+    since = period.start - rules.said_again_within
+    return Records(episodes, tasks, await load_findings(conn, authority, since, period.end))
+
+
+async def load_findings(
+    conn: asyncpg.Connection, authority: str, since: datetime, until: datetime
+) -> list[FindingsRecord]:
+    """The findings of the authority's children's interviews held in [since, until), with the answers."""
+    rows = await conn.fetch(SELECT_FINDINGS, authority, since, until)
+    answers: dict[str, list[tuple[datetime, bool]]] = {}
+    for row in await conn.fetch(SELECT_ANSWERS, [row["findings_id"] for row in rows]):
+        answers.setdefault(row["findings_id"], []).append((row["responded_at"], row["child_told"]))
+    return [
+        FindingsRecord(
+            findings_id=row["findings_id"],
+            child_key=row["child_key"],
+            responsible_authority=row["responsible_authority"],
+            placement_authority=row["placement_authority"],
+            completed_at=row["completed_at"],
+            reasons=tuple(_json(row["reasons"])),
+            placement_view=row["placement_view"],
+            answers=tuple(sorted(answers.get(row["findings_id"], []))),
+        )
+        for row in rows
+    ]
+
+
+def _json(value: str | list[str] | None) -> list[str]:
+    """A jsonb list as the pool returns it (text, unless a codec decodes it)."""
+    found: list[str] = json.loads(value) if isinstance(value, str) else value or []
+    return found
 
 
 def _episode(row: asyncpg.Record, alerts: list[str]) -> EpisodeRecord:
@@ -176,18 +321,37 @@ def _episode(row: asyncpg.Record, alerts: list[str]) -> EpisodeRecord:
         attempted_at=row["attempted_at"],
         not_offered_at=row["not_offered_at"],
         not_offered_reason=row["not_offered_reason"],
+        arrested=row["arrested"],
+        nrm_decision=row["nrm_decision"],
     )
 
 
 async def month_figures(
-    conn: asyncpg.Connection, authority: str, month: Period, *, window: timedelta, as_of: datetime
+    conn: asyncpg.Connection,
+    authority: str,
+    month: Period,
+    *,
+    window: timedelta,
+    as_of: datetime,
+    rules: VoiceRules,
 ) -> Figures:
     """One month's figures, counted by PostgreSQL."""
     row = await conn.fetchrow(MONTH_FIGURES, authority, month.start, month.end, as_of, window, ALERT_TYPES)
-    counts = dict(row)
-    reasons = counts.pop("not_offered_by_reason")
-    reasons = json.loads(reasons) if isinstance(reasons, str) else reasons
-    return Figures(period=month.label, **counts, not_offered_by_reason=dict(sorted(reasons.items())))
+    voice = await conn.fetchrow(
+        VOICE_MONTH,
+        authority,
+        month.start,
+        month.end,
+        as_of,
+        rules.response,
+        rules.said_again_within,
+        rules.said_again_count,
+    )
+    counts = {**dict(row), **dict(voice)}
+    for name in BREAKDOWNS:
+        found = counts[name]
+        counts[name] = dict(sorted((json.loads(found) if isinstance(found, str) else found).items()))
+    return Figures(period=month.label, **counts)
 
 
 async def children(conn: asyncpg.Connection, authority: str, period: Period) -> int:

@@ -7,6 +7,7 @@ the fold, which it never changes (rule 36)."""
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 
@@ -129,10 +130,27 @@ async def take_in(
         }
         signals += _placement_review(where, data, now)
         signals += await _said_again(conn, where, child, data, directory, now)
+    await store.note_changes(conn, *_counted_again(items, findings))
     topic = topics.named(namespace, topics.TASKS)
     await outbox.enqueue(conn, SCHEMA, [(topic, _child(s), _envelope(s, now)) for s in signals])
     if findings:
         log.info("findings_taken_in", count=len(findings), signals=len(signals))
+
+
+def _counted_again(
+    items: Sequence[tuple[str, Envelope]], findings: Sequence[tuple[Any, ...]]
+) -> tuple[list[str], list[str]]:
+    """What the batch changes in the figures (docs/domain.md rule 35): the findings it brought or
+    answered, and the children it told of an arrest or an NRM decision."""
+    touched = {row[0] for row in findings}
+    children = set()
+    for child, envelope in items:
+        data = envelope.data
+        if isinstance(data, FindingsResponded):
+            touched.add(data.findings_id)
+        elif isinstance(data, NrmDecided) or (isinstance(data, Returned) and data.how_returned == ARRESTED):
+            children.add(child)
+    return sorted(touched), sorted(children)
 
 
 async def _owe_nrm_decisions(

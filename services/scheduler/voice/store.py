@@ -115,6 +115,26 @@ FOR UPDATE OF a
 ALERTED = "UPDATE scheduler.arrests SET alerted_at = $2 WHERE event_key = ANY($1::text[])"
 
 
+# The months whose figures what was taken in may change (report/figures_loop.py): the month each set
+# of findings' interview was held in, and every month an episode of a child arrested or decided on began.
+NOTE_CHANGES = """
+INSERT INTO scheduler.figures_changes (authority, month)
+SELECT DISTINCT authority, month FROM (
+    SELECT responsible_authority AS authority, completed_at AS moment FROM scheduler.findings
+    WHERE findings_id = ANY($1::text[])
+    UNION ALL
+    SELECT responsible_authority, started_at FROM scheduler.episodes WHERE child_key = ANY($2::text[])
+) AS changed
+CROSS JOIN LATERAL (SELECT date_trunc('month', moment AT TIME ZONE 'Europe/London')::date AS month) AS m
+"""
+
+
+async def note_changes(conn: Connection, findings_ids: Sequence[str], children: Sequence[str]) -> None:
+    """Note the months whose figures these findings and these children's episodes are counted in."""
+    if findings_ids or children:
+        await conn.execute(NOTE_CHANGES, list(findings_ids), list(children))
+
+
 async def add_arrest(conn: Connection, event_key: str, child_key: str, returned_at: datetime) -> None:
     """Record a return at which the child was arrested (a repeat changes nothing)."""
     await conn.execute(INSERT_ARREST, event_key, child_key, returned_at)

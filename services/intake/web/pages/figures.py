@@ -73,6 +73,7 @@ async def figures(request: Request, period: str | None = None) -> Response:
         columns=columns,
         rows=figures_page.rows(lang, columns),
         headline=figures_page.headline(lang, chosen) if chosen else [],
+        voice=figures_page.voice_sentence(lang, chosen) if chosen else "",
         chart=figures_page.chart(lang, figures_page.months_of(columns)),
         label=lambda p: figures_page.label(lang, p),
         short=lambda p: figures_page.short_label(lang, p),
