@@ -58,7 +58,7 @@ VOICE_FIGURES: tuple[tuple[str, str], ...] = (
     ("heard_in_area", "  placed in area, and why they went:"),
     ("heard_out_of_area", "  placed out of area, and why they went:"),
     ("said_again", "reasons said again (the same reason in enough interviews)"),
-    ("placement_reviews", "placement reviews asked (out of area, wants to move or go home)"),
+    ("placement_reviews", "placement reviews asked (out of area, wants to move or go home); every view:"),
     ("exploitation_episodes", "episodes with signs of exploitation"),
     ("exploitation_arrested", "  ended in the child's arrest"),
     ("nrm_decided", "  NRM decision recorded"),

@@ -254,10 +254,10 @@ async def test_an_arrested_child_with_signs_of_exploitation_raises_the_victim_al
     # No sign at first: nothing; the police add one later, and then it is raised.
     await came_back_arrested("V-341", [])
 
-    async def arrests() -> bool:
+    async def arrests(count: int = 2) -> bool:
         conn = await asyncpg.connect(place.database_url)
         try:
-            return bool(await conn.fetchval("SELECT count(*) = 2 FROM scheduler.arrests"))
+            return bool(await conn.fetchval("SELECT count(*) = $1 FROM scheduler.arrests", count))
         finally:
             await conn.close()
 
@@ -268,13 +268,33 @@ async def test_an_arrested_child_with_signs_of_exploitation_raises_the_victim_al
     await publish(place.bootstrap, episodes, f"{CARDIFF}/V-341", later)
     # A child who came back by themselves with the same signs raises no victim alert.
     await absence(place, "V-342", now - timedelta(hours=2))
+    # No sign reported by anyone but the child's interview: raised once it is held, and an NRM
+    # decision is owed for the episode as for one the police reported signs in.
+    await came_back_arrested("V-343", [])
+    await poll(lambda: arrests(3))
+    told = InterviewCompleted(
+        assignment_id="asg-V-343",
+        completed_at=now - timedelta(hours=1),
+        outcome="completed",
+        exploitation_indicators=["cse"],
+    )
+    await publish(place.bootstrap, topics.named(place.namespace, topics.INTERVIEWS), f"{CARDIFF}/V-343", told)
 
-    found = await notices(place, lambda types: types.count("alert.victim_arrested") >= 2)
+    found = await notices(place, lambda types: types.count("alert.victim_arrested") >= 3)
     alerts = [data for kind, data in found if kind == "alert.victim_arrested"]
     assert sorted((a["child_ref"], tuple(a["indicators"])) for a in alerts) == [
         ("V-340", ("county_lines",)),
         ("V-341", ("cce",)),
+        ("V-343", ("cse",)),
     ]
+    conn = await asyncpg.connect(place.database_url)
+    try:
+        owed = await conn.fetchval(
+            "SELECT indicators FROM scheduler.nrm WHERE child_key = $1", f"{CARDIFF}/V-343"
+        )
+    finally:
+        await conn.close()
+    assert owed == ["cse"]
     assert all(a["placement_authority"] == NEWPORT and a["episode_id"] for a in alerts)
 
 

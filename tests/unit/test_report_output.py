@@ -3,13 +3,14 @@
 import csv
 import io
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from services.scheduler.report.chart import draw
 from services.scheduler.report.figures import Period, Report, by_month, by_quarter, compute
 from services.scheduler.report.output import render
-from tests.unit.test_figures import CARDIFF, T0, WINDOW, episode
+from services.scheduler.report.voice import FindingsRecord
+from tests.unit.test_figures import CARDIFF, NEWPORT, T0, WINDOW, episode
 
 
 def a_report() -> Report:
@@ -20,7 +21,26 @@ def a_report() -> Report:
         episode(3, not_offered_at=T0 + timedelta(hours=6), not_offered_reason="child_in_custody"),
     ]
     as_of = T0 + timedelta(days=20)
-    kwargs = {"authority": CARDIFF, "period": period, "window": WINDOW, "as_of": as_of}
+    held = T0 + timedelta(days=1)
+
+    def heard(n: int, placed: str, answers: tuple[tuple[datetime, bool], ...]) -> FindingsRecord:
+        reasons = ("boredom", "wants_friends") if n % 2 else ("boredom",)
+        return FindingsRecord(
+            f"findings-{n}", f"{CARDIFF}/c{n}", CARDIFF, placed, held, reasons, "move", answers
+        )
+
+    findings = [
+        heard(1, CARDIFF, ((held + timedelta(days=2), True),)),  # in time, told
+        heard(2, NEWPORT, ((held + timedelta(days=9), False),)),  # late; out of area, wants to move
+        heard(3, CARDIFF, ()),  # never answered
+    ]
+    kwargs = {
+        "authority": CARDIFF,
+        "period": period,
+        "window": WINDOW,
+        "as_of": as_of,
+        "findings": findings,
+    }
     return Report(
         authority=CARDIFF,
         source="database",
@@ -46,7 +66,14 @@ def test_the_three_formats_carry_the_same_figures_and_no_child_reference() -> No
         "1",
         "child_in_custody=1",
     )
+    said = "children said what happened in 3 return interviews; the council answered 1 of the 3 answers"
+    assert said in document["said"]
+    assert (document["total"]["answered_late"], document["total"]["answer_overdue"]) == (1, 1)
+    assert rows[0]["reasons_in_area"] == "boredom=2;wants_friends=2"
+    assert (rows[0]["placement_views"], rows[0]["placement_reviews"]) == ("move=1", "1")
     table = render(report, "table")
+    assert said in " ".join(table.split())
+    assert "the child's voice" in table
     assert "% offered within window" in table
     assert "33.3%" in table
     assert "child_in_custody" in table

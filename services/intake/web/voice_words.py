@@ -205,8 +205,8 @@ VOICE_STRINGS: dict[str, tuple[str, str]] = {
     ),
     "fig_said_again": ("Reasons said again", "Rhesymau a ddywedwyd eto"),
     "fig_placement_reviews": (
-        "Placement reviews asked (placed out of area, wants to move or go home)",
-        "Adolygiadau lleoliad a ofynnwyd (y tu allan i'r ardal, eisiau symud neu fynd adref)",
+        "Placement reviews asked (placed out of area, wants to move or go home); every view:",
+        "Adolygiadau lleoliad a ofynnwyd (y tu allan i'r ardal, eisiau symud neu fynd adref); pob barn:",
     ),
     "fig_exploitation_episodes": (
         "Episodes with signs of exploitation",

@@ -1,4 +1,5 @@
-"""The figures by month as a PNG: episodes (in and out of area) with breaches, and the three rates."""
+"""The figures by month as a PNG: episodes (in and out of area) with breaches, the three rates, and
+what children said and how the council answered (docs/domain.md rule 35)."""
 
 from pathlib import Path
 
@@ -6,6 +7,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only: no display on servers
 import matplotlib.pyplot as plt  # after the backend is chosen
+from matplotlib.ticker import MaxNLocator
 
 from services.scheduler.report.figures import Report
 
@@ -15,7 +17,7 @@ def draw(report: Report, path: Path) -> None:
     months = report.months
     labels = [m.period for m in months]
     x = list(range(len(months)))
-    figure, (counts, rates) = plt.subplots(2, 1, figsize=(10, 7.5), sharex=True)
+    figure, (counts, rates, voice) = plt.subplots(3, 1, figsize=(10, 10.5), sharex=True)
     figure.suptitle(f"{report.authority}: return interviews by month (window {report.window_hours:g} h)")
 
     in_area = [m.in_area for m in months]
@@ -43,7 +45,27 @@ def draw(report: Report, path: Path) -> None:
     rates.set_ylabel("%")
     rates.legend(loc="lower left", fontsize="small")
     rates.grid(alpha=0.3)
-    rates.set_xticks(x, labels)
+
+    # What children said, by how the council answered: stacked, so the whole bar is the interviews heard.
+    bottom = [0] * len(months)
+    for counted, colour, label in (
+        ([m.answered_in_time for m in months], "#55a868", "answered in time"),
+        ([m.answered_late for m in months], "#ccb974", "answered late"),
+        ([m.answer_overdue for m in months], "#c44e52", "time ran out, not answered"),
+        ([m.answer_awaited for m in months], "#b0b0b0", "not answered, still in time"),
+    ):
+        voice.bar(x, counted, bottom=bottom, color=colour, label=label)
+        bottom = [b + n for b, n in zip(bottom, counted, strict=True)]
+    voice.plot(
+        x, [m.child_told for m in months], "o-", color="#4c72b0", label="the child was told what happens next"
+    )
+    voice.set_title("What children said (findings), by the council's answer", fontsize="medium")
+    voice.set_ylabel("interviews with findings")
+    for axis in (counts, voice):
+        axis.yaxis.set_major_locator(MaxNLocator(integer=True))
+    voice.legend(loc="upper left", fontsize="small")
+    voice.grid(axis="y", alpha=0.3)
+    voice.set_xticks(x, labels)
     figure.text(
         0.01,
         0.01,

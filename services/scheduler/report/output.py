@@ -76,7 +76,8 @@ def _table(report: Report) -> str:
         title=f"{report.authority}: figures for {report.total.period}",
         caption=(
             f"source: {report.source}; window {report.window_hours:g} h; windows closed by"
-            f" {report.as_of:%Y-%m-%d %H:%M} UTC; episodes count in the month they began (UK time)"
+            f" {report.as_of:%Y-%m-%d %H:%M} UTC; episodes count in the month they began, findings in the month"
+            " the interview was held (UK time)"
         ),
     )
     columns = _periods(report)

@@ -164,13 +164,11 @@ async def _owe_nrm_decisions(
             await store.nrm_decided(
                 conn, data.episode_id, child, data.responsible_authority, data.decided_at, data.decision
             )
+    owed = await _shown_in_interviews(conn, items, directory)
     showing = sorted(
         {child for child, envelope in items if getattr(envelope.data, "exploitation_indicators", None)}
     )
-    if not showing:
-        return
-    owed = []
-    for row in await store.exploitation_episodes(conn, showing):
+    for row in await store.exploitation_episodes(conn, showing) if showing else []:
         days = directory.timing_for(row["responsible_authority"]).findings_response_days
         owed.append(
             (
@@ -183,6 +181,34 @@ async def _owe_nrm_decisions(
             )
         )
     await store.owe_nrm(conn, owed)
+
+
+async def _shown_in_interviews(
+    conn: store.Connection, items: Sequence[tuple[str, Envelope]], directory: Directory
+) -> list[tuple[Any, ...]]:
+    """The episodes interviews showed signs of exploitation in (the child's latest begun by then), owed
+    an NRM decision as an episode the police reported them in is (docs/domain.md rule 34)."""
+    owed: list[tuple[Any, ...]] = []
+    for child, envelope in items:
+        data = envelope.data
+        if not isinstance(data, InterviewCompleted) or not data.exploitation_indicators:
+            continue
+        episode = await store.episode_of_interview(conn, child, data.completed_at)
+        if episode is None:
+            continue
+        responsible = child.partition("/")[0]
+        days = directory.timing_for(responsible).findings_response_days
+        owed.append(
+            (
+                str(episode["episode_id"]),
+                child,
+                responsible,
+                episode["placement_authority"],
+                sorted(data.exploitation_indicators),
+                episode["started_at"] + timedelta(days=days),
+            )
+        )
+    return owed
 
 
 async def _victims_arrested(

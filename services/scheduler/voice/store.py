@@ -12,7 +12,7 @@ Connection: TypeAlias = asyncpg.Connection
 # The episode an interview belongs to: the child's latest that began before it was held (the fold has
 # written the episodes read model earlier in the same transaction).
 EPISODE_OF_INTERVIEW = """
-SELECT episode_id, placement_authority FROM scheduler.episodes
+SELECT episode_id, placement_authority, started_at FROM scheduler.episodes
 WHERE child_key = $1 AND started_at <= $2 ORDER BY started_at DESC, episode_id DESC LIMIT 1
 """
 INSERT_FINDINGS = """
@@ -71,11 +71,15 @@ FROM scheduler.episodes e
 WHERE e.child_key = ANY($1::text[]) AND cardinality(e.exploitation_indicators) > 0
   AND NOT EXISTS (SELECT 1 FROM scheduler.nrm n WHERE n.episode_id = e.episode_id::text)
 """
+# Signs seen again, or first in the interview, join those the episode is known to show.
 INSERT_NRM = """
 INSERT INTO scheduler.nrm (episode_id, child_key, responsible_authority, placement_authority, indicators, due_at,
     next_at)
 VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $6::timestamptz)
-ON CONFLICT (episode_id) DO NOTHING
+ON CONFLICT (episode_id) DO UPDATE SET indicators = ARRAY(
+    SELECT DISTINCT i FROM unnest(scheduler.nrm.indicators || EXCLUDED.indicators) AS i ORDER BY i
+)
+WHERE NOT EXCLUDED.indicators <@ scheduler.nrm.indicators
 """
 # A decision read before the episode showed signs is kept all the same: no reminder follows.
 NRM_DECIDED = """
@@ -99,16 +103,21 @@ INSERT INTO scheduler.arrests (event_key, child_key, returned_at) VALUES ($1, $2
 ON CONFLICT (event_key) DO NOTHING
 """
 # Arrests not yet told whose episode (the child's latest begun by the return) shows signs of
-# exploitation, from any report or interview: each is told once.
+# exploitation, from any report (the episode's) or interview (the NRM decision it is owed): each is
+# told once.
 ARRESTED_VICTIMS = """
-SELECT a.event_key, a.child_key, a.returned_at, e.episode_id, e.placement_authority, e.exploitation_indicators
+SELECT a.event_key, a.child_key, a.returned_at, e.episode_id, e.placement_authority,
+    ARRAY(SELECT DISTINCT i FROM unnest(e.exploitation_indicators || coalesce(n.indicators, '{}')) AS i ORDER BY i)
+        AS exploitation_indicators
 FROM scheduler.arrests a
 JOIN LATERAL (
     SELECT episode_id, placement_authority, exploitation_indicators FROM scheduler.episodes x
     WHERE x.child_key = a.child_key AND x.started_at <= a.returned_at
     ORDER BY x.started_at DESC, x.episode_id DESC LIMIT 1
 ) e ON true
-WHERE a.child_key = ANY($1::text[]) AND a.alerted_at IS NULL AND cardinality(e.exploitation_indicators) > 0
+LEFT JOIN scheduler.nrm n ON n.episode_id = e.episode_id::text
+WHERE a.child_key = ANY($1::text[]) AND a.alerted_at IS NULL
+    AND (cardinality(e.exploitation_indicators) > 0 OR cardinality(n.indicators) > 0)
 ORDER BY a.child_key, a.returned_at
 FOR UPDATE OF a
 """
