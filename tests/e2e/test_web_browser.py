@@ -161,6 +161,35 @@ def answer_what_the_child_said(driver: webdriver.Chrome) -> None:
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
 
 
+def decide_on_the_nrm(driver: webdriver.Chrome) -> None:
+    """Not referred, as the child is already supported by another service."""
+    form = driver.find_element(By.CSS_SELECTOR, "form[action$='/nrm']")
+    form.find_element(By.CSS_SELECTOR, "input[name=decision][value=not_referred]").click()
+    form.find_element(By.CSS_SELECTOR, "select[name=reason] option[value=already_supported]").click()
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+
+def nrm_section_shot(driver: webdriver.Chrome, path: Path) -> None:
+    section = driver.find_element(By.CSS_SELECTOR, "section[aria-labelledby=nrm]")
+    driver.execute_script("arguments[0].scrollIntoView();", section)
+    section.screenshot(str(path))
+
+
+def voice_rows_shot(driver: webdriver.Chrome, path: Path) -> None:
+    """The figures table's rows on the child's voice."""
+    driver.set_window_size(1280, 2200)
+    rows = driver.find_element(By.CSS_SELECTOR, "table.figures tbody:nth-of-type(2)")
+    driver.execute_script("arguments[0].scrollIntoView();", rows)
+    rows.screenshot(str(path))
+    driver.set_window_size(1280, 1200)
+
+
+def voice_said(driver: webdriver.Chrome, base: str) -> str:
+    """The figures page's sentence on the child's voice (the page is read again each time)."""
+    driver.get(f"{base}/web/figures")
+    return str(driver.find_element(By.CSS_SELECTOR, "section[aria-labelledby=voice]").text)
+
+
 def findings_form_shot(driver: webdriver.Chrome, base: str, lang: str, path: Path) -> None:
     """The worklist's findings form, opened, in one language."""
     driver.get(f"{base}/web/lang/{lang}?next=/web/")
@@ -289,6 +318,16 @@ async def test_a_coordinator_and_a_provider_worker_act_on_one_child_in_their_bro
         )
         await in_browser(lambda: coordinator.get(f"{base}/web/"))
         assert CHILD not in await in_browser(lambda: heard_waiting(coordinator))
+        # The interview showed county lines: the coordinator records the NRM decision for the episode.
+        await in_browser(lambda: coordinator.get(child_page))
+        nrm_shot = tmp_path / "nrm.png"
+        await in_browser(lambda: nrm_section_shot(coordinator, nrm_shot))
+        await in_browser(lambda: decide_on_the_nrm(coordinator))
+        await until(
+            coordinator,
+            lambda d: "Not referred: Already supported by another service, recorded" in main_text(d),
+        )
+        await in_browser(lambda: coordinator.get(f"{base}/web/"))
 
         # The senior manager sees the child counted in its month's figures, then the year's chart.
         month = (now - timedelta(hours=6)).astimezone(LONDON).strftime("%Y-%m")
@@ -296,6 +335,11 @@ async def test_a_coordinator_and_a_provider_worker_act_on_one_child_in_their_bro
         await in_browser(lambda: manager.find_element(By.LINK_TEXT, "Figures").click())
         await until(manager, lambda d: "Return interview figures" in main_text(d))
         await until(manager, lambda d: counted_in(d, base, month))
+        # ... and what the child said, answered in time, with the child told.
+        said = "Of 1 return interview in which a child said what happened, the council answered 1 in time"
+        await until(manager, lambda d: said in voice_said(d, base) and "after 1." in voice_said(d, base))
+        voice_shot = tmp_path / "figures-voice.png"
+        await in_browser(lambda: voice_rows_shot(manager, voice_shot))
         await in_browser(lambda: manager.get(f"{base}/web/figures"))
         assert await in_browser(lambda: manager.find_elements(By.CSS_SELECTOR, "main svg[role=img] rect.bar"))
         figures_shot = tmp_path / "figures.png"
@@ -345,5 +389,7 @@ async def test_a_coordinator_and_a_provider_worker_act_on_one_child_in_their_bro
         shutil.copy(figures_shot, Path(keep) / "figures.png")
         shutil.copy(heard_shot, Path(keep) / "heard.png")
         shutil.copy(board_heard_shot, Path(keep) / "board-heard.png")
+        shutil.copy(nrm_shot, Path(keep) / "nrm.png")
+        shutil.copy(voice_shot, Path(keep) / "figures-voice.png")
         for lang, path in form_shots.items():
             shutil.copy(path, Path(keep) / f"findings-form-{lang}.png")

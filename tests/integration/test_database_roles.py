@@ -52,7 +52,7 @@ async def test_mtp_migrate_applies_every_services_migrations_as_the_owner_and_gr
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert (
-        f"intake: migrations applied: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 900; rows granted to {ROLE_PREFIX}intake"
+        f"intake: migrations applied: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 900; rows granted to {ROLE_PREFIX}intake"
         in done.stdout
     )
     assert (

@@ -66,7 +66,9 @@ def test_the_three_formats_carry_the_same_figures_and_no_child_reference() -> No
         "1",
         "child_in_custody=1",
     )
-    said = "children said what happened in 3 return interviews; the council answered 1 of the 3 answers"
+    said = (
+        "of 3 return interviews in which a child said what happened, the council answered 1 in time of the 3"
+    )
     assert said in document["said"]
     assert (document["total"]["answered_late"], document["total"]["answer_overdue"]) == (1, 1)
     assert rows[0]["reasons_in_area"] == "boredom=2;wants_friends=2"

@@ -22,7 +22,7 @@ from shared.contracts.envelope import Envelope
 from shared.contracts.episodes import Cancelled, MissingReported
 from shared.contracts.interviews import InterviewCompleted
 from shared.contracts.registry import TOPIC_OF_TYPE
-from shared.contracts.voice import FindingsResponded, findings_id_of, respond_by
+from shared.contracts.voice import FindingsResponded, NrmDecided, findings_id_of, respond_by
 
 log = structlog.get_logger()
 
@@ -144,6 +144,7 @@ def _accepting(deps: Deps, caller: Caller, sub: Submission, key: str, now: datet
         withdraws=_withdraws(sub.data),
         findings=_findings(sub.data, key, deps),
         answer=_answer(sub.data),
+        decision=_decision(sub.data),
     )
 
 
@@ -173,6 +174,13 @@ def _answer(data: object) -> event_store.Answered | None:
         child_told=data.child_told,
         actions=[action.model_dump(mode="json") for action in data.actions],
     )
+
+
+def _decision(data: object) -> event_store.Decided | None:
+    """What intake keeps of a council's NRM decision (docs/domain.md rule 34)."""
+    if not isinstance(data, NrmDecided):
+        return None
+    return event_store.Decided(data.episode_id, data.decision, data.reason, data.decided_at)
 
 
 def _withdraws(data: object) -> str | None:

@@ -16,6 +16,7 @@ from services.intake.reads.views import (
     ChildRecord,
     EpisodeView,
     FindingsView,
+    NrmDecisionView,
     ReferralView,
     TaskView,
 )
@@ -73,6 +74,7 @@ def record_for(
             tasks=tasks,
             assignments=assignments,
             findings=[FindingsView(**row) for row in rows.findings],
+            nrm_decisions=[NrmDecisionView(**row) for row in rows.nrm_decisions],
         )
     if org.kind == "local_authority":
         episodes = [e for e in episodes if e.placement_authority == org.authority_code]

@@ -33,6 +33,11 @@ SELECT f.findings_id, f.assignment_id, f.provider_id, f.completed_at, f.respond_
                  FROM intake.responses r WHERE r.findings_id = f.findings_id), '[]') AS answers
 FROM intake.findings f WHERE f.child_key = $1 ORDER BY f.completed_at, f.findings_id
 """
+# The council's NRM decisions (docs/domain.md rule 34), oldest first.
+SELECT_NRM = """
+SELECT episode_id, decision, reason, decided_at FROM intake.nrm_decisions
+WHERE child_key = $1 ORDER BY received_at, event_id
+"""
 SELECT_KNOWN = "SELECT EXISTS (SELECT 1 FROM intake.events WHERE child_key = $1)"
 # The caller's missing reports and its withdrawals of them, oldest first.
 SELECT_POLICE_REPORTS = """
@@ -56,12 +61,14 @@ class ChildRows:
     # not withdrawn by id; and when it withdrew its reports of the absence then open
     withdrawn_by_caller: list[datetime] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)  # what the child said, per interview
+    nrm_decisions: list[dict[str, Any]] = field(default_factory=list)  # the council's, oldest first
 
 
 @translated
 async def child_rows(pool: Pool, child_key: str, caller: str) -> ChildRows:
     """Read one child's episodes, tasks, assignments and alerts, what the child said in interviews,
-    whether intake knows the child, and the missing reports `caller` sent about it. The same seven
+    its council's NRM decisions, whether intake knows the child, and the missing reports `caller` sent
+    about it. The same eight
     statements whoever asks and whatever the answer, so a child nobody may see and a child that does
     not exist take the same time."""
     async with pool.acquire() as conn, conn.transaction(readonly=True, isolation="repeatable_read"):
@@ -72,6 +79,7 @@ async def child_rows(pool: Pool, child_key: str, caller: str) -> ChildRows:
         sent = bool(await conn.fetchval(SELECT_KNOWN, child_key))
         reports = await conn.fetch(SELECT_POLICE_REPORTS, child_key, caller)
         findings = [dict(r) for r in await conn.fetch(SELECT_FINDINGS, child_key)]
+        decisions = [dict(r) for r in await conn.fetch(SELECT_NRM, child_key)]
     withdrawn = {row["withdraws"] for row in reports if row["withdraws"] not in (None, "*")}
     return ChildRows(
         episodes=episodes,
@@ -86,4 +94,5 @@ async def child_rows(pool: Pool, child_key: str, caller: str) -> ChildRows:
         ],
         withdrawn_by_caller=[row["received_at"] for row in reports if row["withdraws"] == "*"],
         findings=findings,
+        nrm_decisions=decisions,
     )

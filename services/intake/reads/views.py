@@ -116,6 +116,16 @@ class FindingsView(_View):
     )
 
 
+class NrmDecisionView(_View):
+    """The responsible authority's National Referral Mechanism decision for an episode with signs of
+    exploitation (docs/domain.md rule 34)."""
+
+    episode_id: str
+    decision: Literal["referred", "already_referred", "not_referred"]
+    reason: str | None = Field(None, description="With not_referred: why, as a code.")
+    decided_at: datetime
+
+
 class ChildRecord(_View):
     """A child's record as the caller is entitled to see it."""
 
@@ -130,6 +140,9 @@ class ChildRecord(_View):
     findings: list[FindingsView] = Field(
         default_factory=list,
         description="The responsible authority only: what the child said in each interview, oldest first.",
+    )
+    nrm_decisions: list[NrmDecisionView] = Field(
+        default_factory=list, description="The responsible authority only: its NRM decisions, oldest first."
     )
 
 

@@ -106,6 +106,16 @@ class Answered:
 
 
 @dataclass(frozen=True)
+class Decided:
+    """A council's NRM decision as intake keeps it (docs/domain.md rule 34)."""
+
+    episode_id: str
+    decision: str
+    reason: str | None
+    decided_at: datetime
+
+
+@dataclass(frozen=True)
 class Accepting:
     """One event to record, with the Kafka message it becomes."""
 
@@ -121,6 +131,7 @@ class Accepting:
     withdraws: str | None = None  # a withdrawal's: the report id, or '*' (those of the open absence)
     findings: Recorded | None = None  # an interview's findings, kept for the child's readers
     answer: Answered | None = None  # a council's answer to findings
+    decision: Decided | None = None  # a council's NRM decision
 
 
 @translated
@@ -151,7 +162,7 @@ async def accept(pool: Pool, items: list[Accepting]) -> list[Outcome]:
         )
         for item in unique
     ]
-    voice = [item for item in unique if item.findings is not None or item.answer is not None]
+    voice = [item for item in unique if item.findings or item.answer or item.decision]
     async with pool.acquire() as conn, _atomic(conn, several=len(items) > 1 or bool(voice)):
         inserted = {row["event_id"] for row in await conn.fetch(RECORD_EVENTS, *columns(rows, 14))}
         await _keep_voice(conn, [item for item in voice if item.event_id in inserted])
@@ -182,6 +193,11 @@ INSERT INTO intake.findings
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (findings_id) DO NOTHING
 """
+INSERT_DECISION = """
+INSERT INTO intake.nrm_decisions
+    (org_id, event_id, child_key, episode_id, decision, reason, decided_at, received_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+"""
 INSERT_RESPONSE = """
 INSERT INTO intake.responses
     (org_id, event_id, findings_id, child_key, responded_at, corrects, child_told, actions, received_at)
@@ -190,7 +206,8 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 
 
 async def _keep_voice(conn: Connection, items: list[Accepting]) -> None:
-    """Keep the findings and answers of newly stored events, in the request's transaction. A second
+    """Keep the findings, answers and NRM decisions of newly stored events, in the request's
+    transaction. A second
     first answer to the same findings (two sent at once) is a conflict: nothing of the request stays."""
     findings = [
         (
@@ -221,8 +238,15 @@ async def _keep_voice(conn: Connection, items: list[Accepting]) -> None:
         for i in items
         if (a := i.answer) is not None
     ]
+    decisions = [
+        (i.org_id, i.event_id, i.child_key, d.episode_id, d.decision, d.reason, d.decided_at, i.received_at)
+        for i in items
+        if (d := i.decision) is not None
+    ]
     if findings:
         await conn.executemany(INSERT_FINDINGS, findings)
+    if decisions:
+        await conn.executemany(INSERT_DECISION, decisions)
     # The council's board and child pages follow what its children said and its answers.
     councils = {reader_of_authority(str(i.child_key).partition("/")[0]) for i in items}
     await bump_readers(conn, councils, set())

@@ -56,6 +56,7 @@ CHILD_ROWS = (
     ChildTable("intake.alerts", "t.child_key = $1"),
     ChildTable("intake.findings", "t.child_key = $1"),
     ChildTable("intake.responses", "t.child_key = $1"),
+    ChildTable("intake.nrm_decisions", "t.child_key = $1"),
     ChildTable("intake.child_sequences", "t.child_key = $1"),
     ChildTable("intake.outbox", "t.key = $1"),
     ChildTable("intake.audit", "t.child_key = $1", erase="pseudonymise"),

@@ -126,6 +126,7 @@ def _breakdown(lang: Lang, breakdown: str, columns: list[FiguresPublished]) -> l
         {
             "label": code_label(lang, breakdown, code),
             "sub": True,
+            "code": True,  # a count by code, under the figure it breaks down
             "cells": [str(c.get(code, 0)) for c in counts],
         }
         for code in sorted({code for found in counts for code in found})
@@ -146,6 +147,7 @@ def voice_sentence(lang: Lang, figures: FiguresPublished) -> str:
         lang,
         "voice_said",
         heard=str(figures.heard),
+        interviews=text(lang, "voice_interview" if figures.heard == 1 else "voice_interviews"),
         in_time=str(figures.answered_in_time),
         due=str(figures.answers_decided),
         told=str(figures.child_told),

@@ -203,10 +203,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "quarter_label": ("Q{n} {year} ({first} to {last})", "Ch{n} {year} ({first} i {last})"),
     "year_label": ("Financial year {period}", "Blwyddyn ariannol {period}"),
     "counted_at": (
-        "Counted at {at} (UK time) and unchanged since. Episodes count in the month they began; the "
-        "return-interview window is {hours} hours.",
+        "Counted at {at} (UK time) and unchanged since. Episodes count in the month they began, what "
+        "children said in the month of the interview; the return-interview window is {hours} hours.",
         "Cyfrifwyd am {at} (amser y DU) a heb newid ers hynny. Mae cyfnodau'n cyfrif yn y mis y "
-        "dechreuon nhw; mae'r cyfnod ar gyfer cyfweliad dychwelyd yn {hours} awr.",
+        "dechreuon nhw, yr hyn a ddywedodd plant ym mis y cyfweliad; mae'r cyfnod ar gyfer cyfweliad "
+        "dychwelyd yn {hours} awr.",
     ),
     "no_figures": (
         "No figures yet. They are counted within a few minutes of the system starting.",

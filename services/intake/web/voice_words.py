@@ -7,6 +7,7 @@ from typing import get_args
 from shared.contracts.voice import (
     ActionCode,
     Harm,
+    NrmDecision,
     PlacementView,
     Reason,
     ReferralKind,
@@ -165,14 +166,45 @@ VOICE_STRINGS: dict[str, tuple[str, str]] = {
     "nrm_referred": ("Referred to the NRM", "Atgyfeiriwyd i'r NRM"),
     "nrm_already_referred": ("Already referred", "Wedi'i atgyfeirio eisoes"),
     "nrm_not_referred": ("Not referred", "Heb ei atgyfeirio"),
+    "nrm_heading": (
+        "Signs of exploitation: the NRM decision",
+        "Arwyddion o gamfanteisio: y penderfyniad NRM",
+    ),
+    "nrm_hint": (
+        "Record, for each episode with signs of exploitation, whether the child was referred to the National "
+        "Referral Mechanism.",
+        "Cofnodwch, ar gyfer pob cyfnod ag arwyddion o gamfanteisio, a gafodd y plentyn ei atgyfeirio i'r "
+        "Mecanwaith Atgyfeirio Cenedlaethol.",
+    ),
+    "nrm_none": (
+        "No episode has shown signs of exploitation.",
+        "Nid oes cyfnod wedi dangos arwyddion o gamfanteisio.",
+    ),
+    "nrm_episode": ("Episode that began {date}: {signs}", "Cyfnod a ddechreuodd {date}: {signs}"),
+    "nrm_decision": ("Decision", "Penderfyniad"),
+    "nrm_reason": ("If not referred: why", "Os na chafodd ei atgyfeirio: pam"),
+    "nrm_send": ("Record the NRM decision", "Cofnodi'r penderfyniad NRM"),
+    "nrm_recorded": ("{decision}, recorded {date}", "{decision}, cofnodwyd {date}"),
+    "nrm_why_already_supported": (
+        "Already supported by another service",
+        "Eisoes yn cael cymorth gan wasanaeth arall",
+    ),
+    "nrm_why_assessed_not_exploited": (
+        "Assessed: not exploitation",
+        "Wedi'i asesu: nid camfanteisio",
+    ),
+    "nrm_why_other": ("Another reason", "Rheswm arall"),
     # The figures page's part on the child's voice (docs/domain.md rule 35).
     "voice_figures": ("The child's voice", "Llais y plentyn"),
     "voice_said": (
-        "Children said what happened in {heard} return interviews. The council answered {in_time} of the "
-        "{due} answers due in time, and told the child what happens next after {told}.",
-        "Dywedodd plant beth ddigwyddodd mewn {heard} cyfweliad dychwelyd. Atebodd y cyngor {in_time} o'r "
-        "{due} ateb oedd yn ddyledus mewn pryd, a dweud wrth y plentyn beth sy'n digwydd nesaf ar ôl {told}.",
+        "Of {heard} {interviews} in which a child said what happened, the council answered {in_time} in time "
+        "of the {due} due so far, and told the child what happens next after {told}.",
+        "O'r {heard} cyfweliad dychwelyd lle dywedodd plentyn beth ddigwyddodd, atebodd y cyngor {in_time} "
+        "mewn pryd o'r {due} oedd yn ddyledus hyd yma, a dweud wrth y plentyn beth sy'n digwydd nesaf ar ôl "
+        "{told}.",
     ),
+    "voice_interview": ("return interview", "cyfweliad dychwelyd"),
+    "voice_interviews": ("return interviews", "cyfweliad dychwelyd"),
     "voice_none": (
         "No return interview recorded what the child said in this period.",
         "Ni chofnododd unrhyw gyfweliad dychwelyd beth ddywedodd y plentyn yn y cyfnod hwn.",
@@ -221,6 +253,8 @@ VOICE_STRINGS: dict[str, tuple[str, str]] = {
 ACTIONS = get_args(ActionCode)
 REFERRAL_KINDS = get_args(ReferralKind)
 NO_ACTION_REASONS = ("already_in_hand", "child_asked_for_none", "other")
+NRM_DECISIONS = get_args(NrmDecision)
+NRM_REASONS = ("already_supported", "assessed_not_exploited", "other")
 
 
 def code_keys(field: str) -> list[tuple[str, str]]:

@@ -18,12 +18,12 @@ UNDER = {figure: breakdown for breakdown, figure in BREAKDOWNS}
 def sentence(figures: Figures) -> str:
     """The voice's figures as a campaigner would cite them (docs/domain.md rule 35)."""
     if not figures.heard:
-        return f"{figures.period}: no findings were recorded from a return interview."
-    due = f"{figures.answers_decided} answer{'s' if figures.answers_decided != 1 else ''} due"
+        return f"{figures.period}: no return interview recorded what the child said."
+    interviews = "return interview" if figures.heard == 1 else "return interviews"
     return (
-        f"{figures.period}: children said what happened in {figures.heard} return"
-        f" interview{'s' if figures.heard != 1 else ''}; the council answered {figures.answered_in_time}"
-        f" of the {due} in time, and told the child what happens next after {figures.child_told}."
+        f"{figures.period}: of {figures.heard} {interviews} in which a child said what happened, the council"
+        f" answered {figures.answered_in_time} in time of the {figures.answers_decided} due so far, and told"
+        f" the child what happens next after {figures.child_told}."
     )
 
 

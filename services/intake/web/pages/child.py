@@ -22,8 +22,14 @@ from services.intake.web.pages.common import (
     render,
     send,
 )
-from services.intake.web.pages.heard import heard_cards
-from services.intake.web.voice_words import ACTIONS, NO_ACTION_REASONS, REFERRAL_KINDS
+from services.intake.web.pages.heard import heard_cards, nrm_cards
+from services.intake.web.voice_words import (
+    ACTIONS,
+    NO_ACTION_REASONS,
+    NRM_DECISIONS,
+    NRM_REASONS,
+    REFERRAL_KINDS,
+)
 from shared.contracts.common import child_key
 
 log = structlog.get_logger()
@@ -81,6 +87,9 @@ async def child_page(request: Request, authority: str, child_ref: str, done: str
         councils=authority_names(deps),
         names=names,
         heard=heard_cards(lang, record, names),
+        nrm=nrm_cards(lang, record),
+        nrm_decisions=NRM_DECISIONS,
+        nrm_reasons=NRM_REASONS,
         actions=ACTIONS,
         referral_kinds=REFERRAL_KINDS,
         no_action_reasons=NO_ACTION_REASONS,

@@ -1,6 +1,7 @@
-"""What a child said, on the responsible council's child page (docs/domain.md rules 30-31): each
+"""What a child said, on the responsible council's child page (docs/domain.md rules 30-31, 34): each
 interview's findings in words and in the child's own words, the council's answers, and the form to
-answer (or correct the answer)."""
+answer (or correct the answer); each episode with signs of exploitation, and the form to record its
+NRM decision."""
 
 from typing import Any
 
@@ -21,7 +22,14 @@ from services.intake.web.pages.common import (
     responsible_record,
     send,
 )
-from services.intake.web.voice_words import ACTIONS, NO_ACTION_REASONS, PREFIXES, REFERRAL_KINDS
+from services.intake.web.voice_words import (
+    ACTIONS,
+    NO_ACTION_REASONS,
+    NRM_DECISIONS,
+    NRM_REASONS,
+    PREFIXES,
+    REFERRAL_KINDS,
+)
 
 log = structlog.get_logger()
 router = APIRouter()
@@ -64,6 +72,49 @@ def _card(lang: Lang, seen: FindingsView, names: dict[str, str]) -> dict[str, An
         "respond_by": seen.respond_by,
         "given": given,
     }
+
+
+def nrm_cards(lang: Lang, record: ChildRecord) -> list[dict[str, Any]]:
+    """Each episode with signs of exploitation (reported, or from an interview's alert), with the NRM
+    decisions recorded for it (docs/domain.md rule 34)."""
+    alerted: dict[str, set[str]] = {}
+    for alert in record.alerts:
+        if alert.type == "alert.exploitation":
+            alerted.setdefault(alert.episode_id, set()).update(alert.details.get("indicators", []))
+    cards = []
+    for episode in record.episodes:
+        signs = sorted(set(episode.exploitation_indicators) | alerted.get(episode.episode_id, set()))
+        if not signs and episode.episode_id not in alerted:
+            continue
+        decided = [d for d in record.nrm_decisions if d.episode_id == episode.episode_id]
+        cards.append(
+            {
+                "episode_id": episode.episode_id,
+                "heading": text(
+                    lang,
+                    "nrm_episode",
+                    date=when(episode.started_at),
+                    signs=", ".join(text(lang, f"indicator_{sign}") for sign in signs) or "–",
+                ),
+                "decided": [
+                    text(
+                        lang,
+                        "nrm_recorded",
+                        decision=_decided(lang, d.decision, d.reason),
+                        date=when(d.decided_at),
+                    )
+                    for d in decided
+                ],
+            }
+        )
+    return cards
+
+
+def _decided(lang: Lang, decision: str, reason: str | None) -> str:
+    said = text(lang, f"nrm_{decision}")
+    if reason:
+        said += f": {text(lang, f'nrm_why_{reason}') if reason in NRM_REASONS else reason}"
+    return said
 
 
 def _action(lang: Lang, code: str, kind: str | None, reason: str | None) -> str:
@@ -129,4 +180,48 @@ async def answer(request: Request, authority: str, child_ref: str) -> Response:
     log.info("web_action", org=who.org.id, action="findings_answered")
     return RedirectResponse(
         f"/web/children/{authority}/{child_ref}?done=1#heard", status_code=303, headers=SECURITY_HEADERS
+    )
+
+
+@router.post("/children/{authority}/{child_ref}/nrm")
+async def nrm(request: Request, authority: str, child_ref: str) -> Response:
+    """The responsible council records its NRM decision for an episode with signs of exploitation
+    (`nrm.decided`): the same event, checks and audit as the API."""
+    who = await ready_person(request)
+    if isinstance(who, RedirectResponse):
+        return who
+    deps, lang, lists = deps_of(request), lang_of(request), await form_lists(request)
+    form = {k: v[0] for k, v in lists.items()}
+    title = text(lang, "child_page", ref=child_ref)
+    if not accounts.csrf_ok(who.csrf, form.get("csrf")):
+        return message_page(request, who, 403, title, text(lang, "refused"))
+    record = await responsible_record(deps, who, authority, child_ref)
+    episode = form.get("episode", "")
+    if record is None or episode not in {card["episode_id"] for card in nrm_cards(lang, record)}:
+        return message_page(request, who, 404, title, text(lang, "not_found"))
+    decision = form.get("decision", "")
+    if decision not in NRM_DECISIONS:
+        return message_page(request, who, 422, title, text(lang, "nrm_decision"))
+    reason = form.get("reason", "") if decision == "not_referred" else ""
+    now = deps.clock.now()
+    event = {
+        "specversion": "1.0",
+        "id": f"web-nrm-{episode}",  # once per episode: a second press is a repeat
+        "type": "nrm.decided",
+        "time": now.isoformat(),
+        "data": {
+            "child_ref": child_ref,
+            "responsible_authority": authority,
+            "episode_id": episode,
+            "decision": decision,
+            "reason": (reason if reason in NRM_REASONS else "other") if decision == "not_referred" else None,
+            "decided_at": now.isoformat(),
+        },
+    }
+    refused = await send(deps, who, event)
+    if refused is not None:
+        return message_page(request, who, refused.status, title, refused.detail or refused.title)
+    log.info("web_action", org=who.org.id, action="nrm_decided")
+    return RedirectResponse(
+        f"/web/children/{authority}/{child_ref}?done=1#nrm", status_code=303, headers=SECURITY_HEADERS
     )
