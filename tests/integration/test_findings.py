@@ -151,3 +151,8 @@ async def test_the_nrm_decision_is_the_responsible_councils_for_an_episode_the_c
     assert unexplained.status_code == 422
     assert [e["pointer"] for e in unexplained.json()["errors"]] == ["/data/reason"]
     assert (await intake.post("/v1/events", json=decided(), headers=as_org("cardiff"))).status_code == 202
+    # Kept for the responsible council's child record, and for nobody else's.
+    council = (await intake.get(A.path, headers=as_org("cardiff"))).json()
+    assert [(d["episode_id"], d["decision"]) for d in council["nrm_decisions"]] == [(A.episode, "referred")]
+    host = await intake.get(A.path, headers=as_org("newport"))
+    assert host.status_code != 200 or host.json()["nrm_decisions"] == []

@@ -22,6 +22,7 @@ class Rows:
     assignments: list[dict[str, Any]] = field(default_factory=list)
     alerts: list[dict[str, Any]] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)
+    nrm_decisions: list[dict[str, Any]] = field(default_factory=list)
 
 
 def episode(n: int, placement: str) -> dict[str, Any]:
@@ -71,6 +72,7 @@ ROWS = Rows(
         {"episode_id": "ep-1", "alert_type": "alert.high_risk", "raised_at": T0, "details": {}},
         {"episode_id": "ep-2", "alert_type": "alert.long_missing", "raised_at": T0, "details": {}},
     ],
+    nrm_decisions=[{"episode_id": "ep-1", "decision": "referred", "reason": None, "decided_at": T0}],
 )
 
 
@@ -114,6 +116,9 @@ def test_the_responsible_authority_and_operations_see_everything(directory: Dire
             2,
         )
         assert record.referrals == []
+    # The NRM decision is the responsible council's alone (docs/domain.md rule 34).
+    assert [d.decision for d in seen(directory, "cardiff").nrm_decisions] == ["referred"]
+    assert seen(directory, "ops").nrm_decisions == []
 
 
 def test_a_host_authority_sees_only_what_happened_in_its_area(directory: Directory) -> None:
@@ -123,6 +128,7 @@ def test_a_host_authority_sees_only_what_happened_in_its_area(directory: Directo
     assert [t.task_id for t in record.tasks] == ["task-1"]
     assert [a.assignment_id for a in record.assignments] == ["asg-1"]
     assert [a.type for a in record.alerts] == ["alert.high_risk"]
+    assert record.nrm_decisions == []
 
 
 def test_a_police_force_sees_only_the_episodes_it_reported_and_their_alerts(directory: Directory) -> None:
