@@ -27,9 +27,11 @@ from services.scheduler.domain.history import Entry
 from services.scheduler.domain.triggers import Outgoing, due_events
 from services.scheduler.report import replay
 from services.scheduler.report.figures import EpisodeRecord
+from services.scheduler.report.voice import FindingsRecord
 from services.scheduler.voice import heard as voice
+from shared.contracts.assignments import AssignmentFact
 from shared.contracts.envelope import Envelope
-from shared.contracts.interviews import InterviewCompleted
+from shared.contracts.interviews import InterviewCompleted, InterviewEvent
 from shared.contracts.tasks import InterviewRequested, InterviewUpdated
 from shared.contracts.voice import ActionDone, Findings, FindingsResponded
 from tests.unit.generated import histories
@@ -47,6 +49,7 @@ STICKY = (
     "exploitation_interview",
 )
 WINDOW = ("reminder", "warning", "breach")
+CHILD = "W06000015/C-1"
 FAR = timedelta(days=400)
 
 
@@ -263,3 +266,72 @@ def test_what_the_child_said_and_the_councils_answers_move_no_window(
     assert fold(taken, TIMING) == fold(plain, TIMING)
     assert published_along(taken) == published_along(plain)
     assert "nobody listens" not in repr(fold(taken, TIMING))  # the fold keeps none of the child's words
+
+
+def topic_of(entry: Entry) -> str:
+    """Which topic an event travels on: each is read in order, the topics interleaved in any way."""
+    if isinstance(entry.data, InterviewEvent):
+        return "interviews"
+    if isinstance(entry.data, AssignmentFact):
+        return "assignments"
+    return "episodes"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(history=histories(), data=st.data())
+def test_what_the_child_said_is_replayed_the_same_however_the_topics_interleave(
+    history: tuple[list[Entry], list[Entry]], data: st.DataObject
+) -> None:
+    """docs/domain.md rule 35: the replay's record of what children said is the findings of each held
+    interview, placed by the episode it followed, with every answer the council gave, however the
+    topics' events interleave when read (each topic in its own order, as the scheduler reads them)."""
+    intake, notifier = history
+    said = [with_findings(e) for e in intake]
+    answers = answers_to(said)
+    final = fold(intake + notifier, TIMING)
+    end = max((f.happened_at for f in intake + notifier), default=hours(0)) + FAR
+    published = [item.data for item in due_events(final, end, TIMING)]
+    queues: dict[str, list[Envelope]] = {"tasks": []}
+    for entry in [*sorted(said, key=lambda f: f.known), *answers, *notifier]:
+        envelope = Envelope(
+            id=entry.key, source=entry.key.split("|")[0], type=entry.type, time=entry.time, data=entry.data,
+            key=CHILD,
+        )  # fmt: skip
+        queues.setdefault(topic_of(entry), []).append(envelope)
+    queues["tasks"] = [
+        Envelope(id=f"s-{n}", source="/mtp/scheduler", type=d.type_name, time=end, data=d, key=CHILD)
+        for n, d in enumerate(published)
+    ]
+    read: list[Envelope] = []
+    while any(queues.values()):
+        topic = data.draw(st.sampled_from(sorted(t for t, q in queues.items() if q)))
+        read.append(queues[topic].pop(0))
+
+    heard = {}
+    for entry in sorted(said, key=lambda f: f.known):  # the first findings of an interview stand
+        if isinstance(entry.data, InterviewCompleted) and entry.data.findings is not None:
+            heard.setdefault(f"findings-{entry.data.assignment_id}", entry.data)
+    begun = sorted(final.episodes, key=lambda e: (e.started_at, e.episode_id))
+    expected = []
+    for findings_id, held in heard.items():
+        followed = [e for e in begun if e.started_at <= held.completed_at]
+        expected.append(
+            FindingsRecord(
+                findings_id=findings_id,
+                child_key=CHILD,
+                responsible_authority="W06000015",
+                placement_authority=followed[-1].placement_authority if followed else "W06000015",
+                completed_at=held.completed_at,
+                reasons=("boredom",),
+                placement_view="move",
+                answers=tuple(
+                    sorted(
+                        (a.data.responded_at, a.data.child_told)  # type: ignore[attr-defined]
+                        for a in answers
+                        if a.data.findings_id == findings_id  # type: ignore[attr-defined]
+                    )
+                ),
+            )
+        )
+    replayed = replay.records(read).findings
+    assert sorted(replayed, key=lambda f: f.findings_id) == sorted(expected, key=lambda f: f.findings_id)
