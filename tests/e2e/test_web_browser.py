@@ -320,8 +320,13 @@ async def test_a_coordinator_and_a_provider_worker_act_on_one_child_in_their_bro
         assert CHILD not in await in_browser(lambda: heard_waiting(coordinator))
         # The interview showed county lines: the coordinator records the NRM decision for the episode.
         await in_browser(lambda: coordinator.get(child_page))
-        nrm_shot = tmp_path / "nrm.png"
+        nrm_shot, nrm_cy_shot = tmp_path / "nrm.png", tmp_path / "nrm-cy.png"
         await in_browser(lambda: nrm_section_shot(coordinator, nrm_shot))
+        page_path = f"/web/children/{CARDIFF}/{CHILD}"
+        await in_browser(lambda: coordinator.get(f"{base}/web/lang/cy?next={page_path}"))
+        assert "Arwyddion o gamfanteisio" in await in_browser(lambda: main_text(coordinator))
+        await in_browser(lambda: nrm_section_shot(coordinator, nrm_cy_shot))
+        await in_browser(lambda: coordinator.get(f"{base}/web/lang/en?next={page_path}"))
         await in_browser(lambda: decide_on_the_nrm(coordinator))
         await until(
             coordinator,
@@ -390,6 +395,7 @@ async def test_a_coordinator_and_a_provider_worker_act_on_one_child_in_their_bro
         shutil.copy(heard_shot, Path(keep) / "heard.png")
         shutil.copy(board_heard_shot, Path(keep) / "board-heard.png")
         shutil.copy(nrm_shot, Path(keep) / "nrm.png")
+        shutil.copy(nrm_cy_shot, Path(keep) / "nrm-cy.png")
         shutil.copy(voice_shot, Path(keep) / "figures-voice.png")
         for lang, path in form_shots.items():
             shutil.copy(path, Path(keep) / f"findings-form-{lang}.png")
