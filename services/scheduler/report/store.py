@@ -21,27 +21,30 @@ BREAKDOWNS = (
     "nrm_decisions",
 )
 
-# Episodes of one responsible authority that began in the period, with their task's interview, the
-# first NRM decision recorded for them, and whether a return at which the child was arrested ended them
-# (the arrest's episode: the child's latest begun by then, as for the victim alert).
-SELECT_EPISODES = """
-SELECT e.episode_id::text AS episode_id, e.child_key, e.responsible_authority, e.placement_authority,
-    e.started_at, e.ended_at, e.end_reason, e.offered_at, e.declined_at, e.attempted_at, e.not_offered_at,
-    e.not_offered_reason, t.completed_at, t.outcome, n.decision AS nrm_decision,
-    EXISTS (
+# Whether a return at which the child was arrested ended an episode (the row `episode`): the arrest's
+# episode is the child's latest begun by then, as for the victim alert.
+ENDED_BY_ARREST = """EXISTS (
         SELECT 1 FROM scheduler.arrests a
         CROSS JOIN LATERAL (
             SELECT x.episode_id FROM scheduler.episodes x
             WHERE x.child_key = a.child_key AND x.started_at <= a.returned_at
             ORDER BY x.started_at DESC, x.episode_id DESC LIMIT 1
         ) ended
-        WHERE a.child_key = e.child_key AND ended.episode_id = e.episode_id
-    ) AS arrested
+        WHERE a.child_key = {episode}.child_key AND ended.episode_id = {episode}.episode_id
+    )"""
+# Episodes of one responsible authority that began in the period, with their task's interview, the
+# first NRM decision recorded for them, and whether a return at which the child was arrested ended them
+# (the arrest's episode: the child's latest begun by then, as for the victim alert).
+SELECT_EPISODES = f"""
+SELECT e.episode_id::text AS episode_id, e.child_key, e.responsible_authority, e.placement_authority,
+    e.started_at, e.ended_at, e.end_reason, e.offered_at, e.declined_at, e.attempted_at, e.not_offered_at,
+    e.not_offered_reason, t.completed_at, t.outcome, n.decision AS nrm_decision,
+    {ENDED_BY_ARREST.format(episode="e")} AS arrested
 FROM scheduler.episodes e
 LEFT JOIN scheduler.interview_tasks t ON t.task_id = e.task_id
 LEFT JOIN scheduler.nrm n ON n.episode_id = e.episode_id::text
 WHERE e.responsible_authority = $1 AND e.started_at >= $2 AND e.started_at < $3
-"""
+"""  # noqa: S608  # constant fragments, no input
 # The findings of the authority's children's interviews held in [$2, $3), each placed in or out of
 # area by the episode it followed as that stands (the child's latest begun by then).
 SELECT_FINDINGS = """
@@ -83,7 +86,7 @@ ALERT_TYPES = ["window.breached", "alert.repeat_missing", "alert.exploitation"]
 # One month's figures (`figures.compute`, in SQL) for authority $1, episodes begun in [$2, $3), windows of
 # $5 judged at $4. Alerts are found by the episode's id, or, for an interview's exploitation alert, by
 # its task's (counted for the task's first episode).
-MONTH_FIGURES = """
+MONTH_FIGURES = f"""
 WITH mine AS (
     SELECT e.episode_id, e.child_key, e.placement_authority <> e.responsible_authority AS out_of_area,
         r.returned_at, r.returned_at + $5::interval AS due, least(r.returned_at + $5::interval, $4) AS by,
@@ -119,15 +122,7 @@ tasks AS (
     WHERE e.responsible_authority = $1 AND e.started_at >= $2 AND e.started_at < $3
 ),
 exploited AS (
-    SELECT m.nrm_decision, EXISTS (
-        SELECT 1 FROM scheduler.arrests a
-        CROSS JOIN LATERAL (
-            SELECT x.episode_id FROM scheduler.episodes x
-            WHERE x.child_key = a.child_key AND x.started_at <= a.returned_at
-            ORDER BY x.started_at DESC, x.episode_id DESC LIMIT 1
-        ) ended
-        WHERE a.child_key = m.child_key AND ended.episode_id = m.episode_id
-    ) AS arrested
+    SELECT m.nrm_decision, {ENDED_BY_ARREST.format(episode="m")} AS arrested
     FROM mine m WHERE m.episode_id::text IN (SELECT episode_id FROM alerts WHERE type = 'alert.exploitation')
 )
 SELECT
@@ -157,12 +152,12 @@ SELECT
     (SELECT count(*) FILTER (WHERE nrm_decision IS NULL) FROM exploited) AS nrm_undecided,
     coalesce((SELECT jsonb_object_agg(nrm_decision, n) FROM (
         SELECT nrm_decision, count(*) AS n FROM exploited WHERE nrm_decision IS NOT NULL GROUP BY 1) AS d),
-        '{}') AS nrm_decisions,
+        jsonb_build_object()) AS nrm_decisions,
     coalesce((SELECT jsonb_object_agg(reason, n) FROM (
         SELECT coalesce(not_offered_reason, 'unknown') AS reason, count(*) AS n FROM judged
-        WHERE returned_at IS NOT NULL AND not_offered_at IS NOT NULL GROUP BY 1) AS reasons), '{}') AS not_offered_by_reason
+        WHERE returned_at IS NOT NULL AND not_offered_at IS NOT NULL GROUP BY 1) AS reasons), jsonb_build_object()) AS not_offered_by_reason
 FROM judged WHERE returned_at IS NOT NULL
-"""
+"""  # noqa: S608  # constant fragments, no input
 # One month's figures of what children said (`voice.count_voice`, in SQL) for authority $1: findings of
 # interviews held in [$2, $3), answers known by $4, the time to answer $5, a reason said again when given
 # $7 times within $6.

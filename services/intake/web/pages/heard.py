@@ -3,6 +3,7 @@ interview's findings in words and in the child's own words, the council's answer
 answer (or correct the answer); each episode with signs of exploitation, and the form to record its
 NRM decision."""
 
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -127,34 +128,72 @@ def _action(lang: Lang, code: str, kind: str | None, reason: str | None) -> str:
     return said
 
 
-@router.post("/children/{authority}/{child_ref}/answer")
-async def answer(request: Request, authority: str, child_ref: str) -> Response:
-    """The responsible council answers what the child said (`findings.responded`), or corrects its
-    answer: the same event, checks and audit as the API."""
+@dataclass(frozen=True)
+class _Acting:
+    """A responsible council's person acting on a child's page: who, the form, and the child's record."""
+
+    who: accounts.SignedIn
+    deps: Any
+    lang: Lang
+    lists: dict[str, list[str]]
+    title: str
+    record: ChildRecord | None
+
+    def field(self, name: str) -> str:
+        return self.lists.get(name, [""])[0]
+
+
+async def _acting(request: Request, authority: str, child_ref: str) -> _Acting | Response:
+    """Who acts and on what, or where to go first, or the page that says the form was refused."""
     who = await ready_person(request)
     if isinstance(who, RedirectResponse):
         return who
     deps, lang, lists = deps_of(request), lang_of(request), await form_lists(request)
-    form = {k: v[0] for k, v in lists.items()}
     title = text(lang, "child_page", ref=child_ref)
-    if not accounts.csrf_ok(who.csrf, form.get("csrf")):
+    if not accounts.csrf_ok(who.csrf, lists.get("csrf", [""])[0]):
         return message_page(request, who, 403, title, text(lang, "refused"))
     record = await responsible_record(deps, who, authority, child_ref)
-    findings_id = form.get("findings_id", "")
+    return _Acting(who, deps, lang, lists, title, record)
+
+
+async def _send(
+    request: Request, acting: _Acting, event: dict[str, Any], action: str, section: str
+) -> Response:
+    """Send the event through the API's checks and audit; back to the child's page at `section`, or say
+    why not."""
+    refused = await send(acting.deps, acting.who, event)
+    if refused is not None:
+        detail = refused.detail or refused.title
+        return message_page(request, acting.who, refused.status, acting.title, detail)
+    log.info("web_action", org=acting.who.org.id, action=action)
+    data = event["data"]
+    page = f"/web/children/{data['responsible_authority']}/{data['child_ref']}?done=1#{section}"
+    return RedirectResponse(page, status_code=303, headers=SECURITY_HEADERS)
+
+
+@router.post("/children/{authority}/{child_ref}/answer")
+async def answer(request: Request, authority: str, child_ref: str) -> Response:
+    """The responsible council answers what the child said (`findings.responded`), or corrects its
+    answer: the same event, checks and audit as the API."""
+    acting = await _acting(request, authority, child_ref)
+    if isinstance(acting, Response):
+        return acting
+    record, lang = acting.record, acting.lang
+    findings_id = acting.field("findings_id")
     seen = next((f for f in record.findings if f.findings_id == findings_id), None) if record else None
     if seen is None:
-        return message_page(request, who, 404, title, text(lang, "not_found"))
+        return message_page(request, acting.who, 404, acting.title, text(lang, "not_found"))
     actions = []
-    for code in dict.fromkeys(c for c in lists.get("action", []) if c in ACTIONS):
+    for code in dict.fromkeys(c for c in acting.lists.get("action", []) if c in ACTIONS):
         action: dict[str, str] = {"code": code}
         if code == "referral_made":
-            kind = form.get("referral_kind", "")
+            kind = acting.field("referral_kind")
             action["referral_kind"] = kind if kind in REFERRAL_KINDS else "other"
         if code == "no_action":
-            reason = form.get("no_action_reason", "")
+            reason = acting.field("no_action_reason")
             action["reason"] = reason if reason in NO_ACTION_REASONS else "other"
         actions.append(action)
-    now = deps.clock.now()
+    now = acting.deps.clock.now()
     corrects = bool(seen.answers)
     event = {
         "specversion": "1.0",
@@ -170,40 +209,29 @@ async def answer(request: Request, authority: str, child_ref: str) -> Response:
             "findings_id": findings_id,
             "responded_at": now.isoformat(),
             "actions": actions,
-            "child_told": form.get("child_told") == "yes",
+            "child_told": acting.field("child_told") == "yes",
             "corrects": corrects,
         },
     }
-    refused = await send(deps, who, event)
-    if refused is not None:
-        return message_page(request, who, refused.status, title, refused.detail or refused.title)
-    log.info("web_action", org=who.org.id, action="findings_answered")
-    return RedirectResponse(
-        f"/web/children/{authority}/{child_ref}?done=1#heard", status_code=303, headers=SECURITY_HEADERS
-    )
+    return await _send(request, acting, event, "findings_answered", "heard")
 
 
 @router.post("/children/{authority}/{child_ref}/nrm")
 async def nrm(request: Request, authority: str, child_ref: str) -> Response:
     """The responsible council records its NRM decision for an episode with signs of exploitation
     (`nrm.decided`): the same event, checks and audit as the API."""
-    who = await ready_person(request)
-    if isinstance(who, RedirectResponse):
-        return who
-    deps, lang, lists = deps_of(request), lang_of(request), await form_lists(request)
-    form = {k: v[0] for k, v in lists.items()}
-    title = text(lang, "child_page", ref=child_ref)
-    if not accounts.csrf_ok(who.csrf, form.get("csrf")):
-        return message_page(request, who, 403, title, text(lang, "refused"))
-    record = await responsible_record(deps, who, authority, child_ref)
-    episode = form.get("episode", "")
+    acting = await _acting(request, authority, child_ref)
+    if isinstance(acting, Response):
+        return acting
+    record, lang = acting.record, acting.lang
+    episode = acting.field("episode")
     if record is None or episode not in {card["episode_id"] for card in nrm_cards(lang, record)}:
-        return message_page(request, who, 404, title, text(lang, "not_found"))
-    decision = form.get("decision", "")
+        return message_page(request, acting.who, 404, acting.title, text(lang, "not_found"))
+    decision = acting.field("decision")
     if decision not in NRM_DECISIONS:
-        return message_page(request, who, 422, title, text(lang, "nrm_decision"))
-    reason = form.get("reason", "") if decision == "not_referred" else ""
-    now = deps.clock.now()
+        return message_page(request, acting.who, 422, acting.title, text(lang, "nrm_decision"))
+    reason = acting.field("reason")
+    now = acting.deps.clock.now()
     event = {
         "specversion": "1.0",
         "id": f"web-nrm-{episode}",  # once per episode: a second press is a repeat
@@ -218,10 +246,4 @@ async def nrm(request: Request, authority: str, child_ref: str) -> Response:
             "decided_at": now.isoformat(),
         },
     }
-    refused = await send(deps, who, event)
-    if refused is not None:
-        return message_page(request, who, refused.status, title, refused.detail or refused.title)
-    log.info("web_action", org=who.org.id, action="nrm_decided")
-    return RedirectResponse(
-        f"/web/children/{authority}/{child_ref}?done=1#nrm", status_code=303, headers=SECURITY_HEADERS
-    )
+    return await _send(request, acting, event, "nrm_decided", "nrm")
