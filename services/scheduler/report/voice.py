@@ -6,9 +6,9 @@ Pure counting, no I/O, like `figures.compute`: the records come from the schedul
 Findings count in the month (UK time) the interview was held, for the responsible authority. A child
 is placed in or out of area as the episode the interview followed stands now (the child's latest begun
 by then). An answer is judged by the first one (a correction never moves it) against the
-authority's time to answer; answers and words on the child recorded after `as_of` are not yet known.
-A reason is said again when the child gave it in `count` interviews within `within` ending with this
-one (one per reason per interview, as the alert). Exploitation episodes count in the month they began,
+authority's time to answer; an answer recorded after `as_of` (and what it says of the child being told)
+is not yet known. A reason is said again when the child gave it in `said_again_count` interviews within
+`said_again_within` ending with this one (one per reason per interview, as the alert). Exploitation episodes count in the month they began,
 as rule 21's episodes do.
 """
 
