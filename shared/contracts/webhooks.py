@@ -24,15 +24,7 @@ from shared.contracts.tasks import (
     WindowBreached,
     WindowWarning,
 )
-from shared.contracts.voice import (
-    FindingsResponseDue,
-    FindingsResponseOverdue,
-    InterviewFindings,
-    NrmDecisionDue,
-    PlacementReviewRequested,
-    SaidAgainAlert,
-    VictimArrestedAlert,
-)
+from shared.contracts.voice import VOICE_NOTICES, InterviewFindings
 
 # What an independent provider receives about the return interviews it is offered or holds.
 TO_PROVIDERS: tuple[type[EventData], ...] = (
@@ -56,12 +48,7 @@ TO_COUNCILS: tuple[type[EventData], ...] = (
     AssignmentExhausted,
     InterviewSummary,
     InterviewFindings,
-    FindingsResponseDue,
-    FindingsResponseOverdue,
-    SaidAgainAlert,
-    PlacementReviewRequested,
-    VictimArrestedAlert,
-    NrmDecisionDue,
+    *VOICE_NOTICES,
     WebhookTest,
 )
 # What the operations team receives.

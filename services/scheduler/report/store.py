@@ -45,20 +45,23 @@ LEFT JOIN scheduler.interview_tasks t ON t.task_id = e.task_id
 LEFT JOIN scheduler.nrm n ON n.episode_id = e.episode_id::text
 WHERE e.responsible_authority = $1 AND e.started_at >= $2 AND e.started_at < $3
 """  # noqa: S608  # constant fragments, no input
+# The placement (`o.placement_authority`) of the episode the findings `f` followed, as it stands: the
+# child's latest begun by the interview, as the voice finds it.
+PLACED_WHEN_HEARD = """LEFT JOIN LATERAL (
+    SELECT x.placement_authority FROM scheduler.episodes x
+    WHERE x.child_key = f.child_key AND x.started_at <= f.completed_at
+    ORDER BY x.started_at DESC, x.episode_id DESC LIMIT 1
+) o ON true"""
 # The findings of the authority's children's interviews held in [$2, $3), each placed in or out of
 # area by the episode it followed as that stands (the child's latest begun by then).
-SELECT_FINDINGS = """
+SELECT_FINDINGS = f"""
 SELECT f.findings_id, f.child_key, f.responsible_authority,
     coalesce(o.placement_authority, f.responsible_authority) AS placement_authority,
     f.completed_at, f.reasons, f.placement_view
 FROM scheduler.findings f
-LEFT JOIN LATERAL (
-    SELECT x.placement_authority FROM scheduler.episodes x
-    WHERE x.child_key = f.child_key AND x.started_at <= f.completed_at
-    ORDER BY x.started_at DESC, x.episode_id DESC LIMIT 1
-) o ON true
+{PLACED_WHEN_HEARD}
 WHERE f.responsible_authority = $1 AND f.completed_at >= $2 AND f.completed_at < $3
-"""
+"""  # noqa: S608  # constant fragments, no input
 SELECT_ANSWERS = """
 SELECT findings_id, responded_at, child_told FROM scheduler.findings_responses
 WHERE findings_id = ANY($1::text[])
@@ -161,17 +164,13 @@ FROM judged WHERE returned_at IS NOT NULL
 # One month's figures of what children said (`voice.count_voice`, in SQL) for authority $1: findings of
 # interviews held in [$2, $3), answers known by $4, the time to answer $5, a reason said again when given
 # $7 times within $6.
-VOICE_MONTH = """
+VOICE_MONTH = f"""
 WITH heard AS (
     SELECT f.findings_id, f.child_key, f.completed_at, f.reasons, f.placement_view,
         coalesce(o.placement_authority, f.responsible_authority) <> f.responsible_authority AS out_of_area,
         f.completed_at + $5::interval AS due, a.first_at, coalesce(a.told, false) AS told
     FROM scheduler.findings f
-    LEFT JOIN LATERAL (
-        SELECT x.placement_authority FROM scheduler.episodes x
-        WHERE x.child_key = f.child_key AND x.started_at <= f.completed_at
-        ORDER BY x.started_at DESC, x.episode_id DESC LIMIT 1
-    ) o ON true
+    {PLACED_WHEN_HEARD}
     LEFT JOIN LATERAL (
         SELECT min(r.responded_at) AS first_at, bool_or(r.child_told) AS told
         FROM scheduler.findings_responses r WHERE r.findings_id = f.findings_id AND r.responded_at <= $4
@@ -187,9 +186,9 @@ SELECT
     count(*) FILTER (WHERE NOT out_of_area) AS heard_in_area,
     count(*) FILTER (WHERE out_of_area) AS heard_out_of_area,
     coalesce((SELECT jsonb_object_agg(reason, n) FROM (
-        SELECT reason, count(*) AS n FROM given WHERE NOT out_of_area GROUP BY 1) AS r), '{}') AS reasons_in_area,
+        SELECT reason, count(*) AS n FROM given WHERE NOT out_of_area GROUP BY 1) AS r), jsonb_build_object()) AS reasons_in_area,
     coalesce((SELECT jsonb_object_agg(reason, n) FROM (
-        SELECT reason, count(*) AS n FROM given WHERE out_of_area GROUP BY 1) AS r), '{}') AS reasons_out_of_area,
+        SELECT reason, count(*) AS n FROM given WHERE out_of_area GROUP BY 1) AS r), jsonb_build_object()) AS reasons_out_of_area,
     count(*) FILTER (WHERE first_at IS NOT NULL OR due <= $4) AS answers_decided,
     count(*) FILTER (WHERE first_at <= due) AS answered_in_time,
     count(*) FILTER (WHERE first_at > due) AS answered_late,
@@ -203,10 +202,10 @@ SELECT
     ) >= $7) AS said_again,
     coalesce((SELECT jsonb_object_agg(placement_view, n) FROM (
         SELECT placement_view, count(*) AS n FROM heard WHERE out_of_area AND placement_view IS NOT NULL
-        GROUP BY 1) AS v), '{}') AS placement_views,
+        GROUP BY 1) AS v), jsonb_build_object()) AS placement_views,
     count(*) FILTER (WHERE out_of_area AND placement_view IN ('move', 'return_home_area')) AS placement_reviews
 FROM heard
-"""
+"""  # noqa: S608  # constant fragments, no input
 # The children with an episode (not reported in error) begun in [$2, $3): not a sum of months.
 CHILDREN = """
 SELECT count(DISTINCT child_key) FROM scheduler.episodes
